@@ -1,0 +1,271 @@
+"""The independent certificate: does a reported plan obey the instance?
+
+This module reads only the instance data and the result tables. It shares no code with the
+model (``hwbopt.model``), the money formulas (``hwbopt.money``) or the result builder: cut
+trajectories, available money, need, unit costs and response curves are all re-derived here
+from the raw instance fields, so a mistake in the model cannot hide itself.
+
+``check_solution`` returns a list of violations in words; an empty list means every budget,
+ring-fence, pool rule, remit, need cap, change limit, equity floor and target holds, and the
+reported objective equals the one recomputed from the plan.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pandas as pd
+
+from hwbopt.schema import Instance
+
+REL = 1e-6
+
+
+def _tol(*magnitudes: float) -> float:
+    return REL * max([1.0, *[abs(m) for m in magnitudes]])
+
+
+def _available(inst: Instance) -> dict[tuple[str, int], tuple[float, float, float]]:
+    """(available, required savings, fenced) per partner and year, from the raw fields."""
+    years = list(range(inst.horizon.first_year, inst.horizon.last_year + 1))
+    base = {(b.partner, b.year): b.baseline for b in inst.budgets}
+    out = {}
+    for p in inst.partners:
+        for n, y in enumerate(years, start=1):
+            if p.cut_by_year is not None:
+                cut = p.cut_by_year[y]
+            elif p.cut is not None:
+                cut = p.cut.total * min(n, p.cut.over_years) / p.cut.over_years
+            else:
+                cut = 0.0
+            required = base[p.id, y] * (1.0 - (1.0 - p.savings_rate) ** n)
+            available = base[p.id, y] * (1.0 - cut) - required
+            fenced = available * sum(line.share for line in p.ring_fenced)
+            out[p.id, y] = (available, required, fenced)
+    return out
+
+
+def _response(points: list[tuple[float, float]], need: float, act: float) -> float:
+    """Concave curve given as (upto_share, effect) pieces, evaluated at ``act`` units."""
+    total, start = 0.0, 0.0
+    for upto, effect in sorted(points):
+        end = upto * need
+        if act <= start:
+            break
+        total += effect * (min(act, end) - start)
+        start = end
+    return total
+
+
+def check_solution(
+    inst: Instance,
+    tables: dict[str, pd.DataFrame],
+    objective_kind: str,
+    objective: float | None = None,
+) -> list[str]:
+    bad: list[str] = []
+    years = list(range(inst.horizon.first_year, inst.horizon.last_year + 1))
+    first = years[0]
+    alloc = tables["allocation"]
+    activity = tables["activity"]
+    budgets = tables["budgets"]
+    pools = tables["pools"]
+    outcomes = tables["outcomes"]
+
+    # ---- activity: need caps and change limits --------------------------------------------
+    spec = {i.id: i for i in inst.interventions}
+    act: dict[tuple[str, str, int], float] = {}
+    for r in activity.itertuples(index=False):
+        act[r.intervention, r.locality, int(r.year)] = float(r.activity)
+    for a in inst.activity:
+        loc = a.locality or "all"
+        i = spec[a.intervention]
+        prev = a.current
+        for y in years:
+            key = (a.intervention, loc, y)
+            if key not in act:
+                bad.append(f"activity of {a.intervention} in {loc} {y} is missing")
+                continue
+            v = act[key]
+            need = a.need * (1.0 + i.need_growth) ** (y - first)
+            if v < -_tol(need) or v > need + _tol(need):
+                bad.append(f"activity of {a.intervention} in {loc} {y} = {v:g} outside [0, "
+                           f"need {need:g}]")
+            if i.max_growth is not None:
+                cap = (1.0 + i.max_growth) * prev + i.max_growth_of_need * need
+                if v > cap + _tol(cap):
+                    bad.append(f"{a.intervention} in {loc} grows to {v:g} in {y}, above {cap:g}")
+            if i.max_reduction is not None:
+                floor = (1.0 - i.max_reduction) * prev
+                if v < floor - _tol(floor):
+                    bad.append(f"{a.intervention} in {loc} shrinks to {v:g} in {y}, below "
+                               f"{floor:g}")
+            prev = v
+
+    # ---- money: every intervention paid in full, from a fund allowed to pay for it --------
+    remit = {p.id: set(p.remit) for p in inst.partners}
+    lines = {(p.id, r.id): set(r.interventions) for p in inst.partners for r in p.ring_fenced}
+    pool_items = {g.id: set(g.interventions) for g in inst.pools}
+    paid: dict[tuple[str, int], float] = defaultdict(float)
+    for r in alloc.itertuples(index=False):
+        if r.money < -_tol(r.money):
+            bad.append(f"negative money {r.money:g} in allocation")
+        if r.fund == "retained":
+            if r.source != r.partner or r.intervention not in remit.get(r.partner, ()):
+                bad.append(f"{r.partner} spends retained money on {r.intervention}, "
+                           "outside its remit")
+        elif r.fund == "ring_fenced":
+            if r.intervention not in lines.get((r.partner, r.source), ()):
+                bad.append(f"ring-fenced line {r.partner}/{r.source} funds {r.intervention}, "
+                           "which it may not")
+        elif r.fund == "pooled":
+            if r.intervention not in pool_items.get(r.source, ()):
+                bad.append(f"pool {r.source} funds {r.intervention}, which it may not")
+        else:
+            bad.append(f"unknown fund kind {r.fund!r}")
+        paid[r.intervention, int(r.year)] += float(r.money)
+    cost_total: dict[tuple[str, int], float] = defaultdict(float)
+    for (i, _loc, y), v in act.items():
+        cost_total[i, y] += v * spec[i].unit_cost * (1.0 + spec[i].cost_growth) ** (y - first)
+    for key in set(cost_total) | set(paid):
+        c, p = cost_total.get(key, 0.0), paid.get(key, 0.0)
+        if abs(c - p) > _tol(c, p):
+            bad.append(f"{key[0]} in {key[1]} costs {c:g} but {p:g} is paid for it")
+
+    # ---- budgets, ring-fences, QIPP credits, pools ---------------------------------------
+    money = _available(inst)
+    rates = defaultdict(dict)
+    for a in inst.avoided_costs:
+        rates[a.partner][a.intervention] = a.saving_per_unit
+    units = defaultdict(float)
+    for (i, _loc, y), v in act.items():
+        units[i, y] += v
+    contributed = defaultdict(float)
+    pool_rows = {}
+    for r in pools.itertuples(index=False):
+        contributed[r.partner, int(r.year)] += float(r.contributed)
+        pool_rows[r.pool, r.partner, int(r.year)] = float(r.contributed)
+    bounds = {(c.partner, g.id): (c.min_share, c.max_share) for g in inst.pools
+              for c in g.contributors}
+    for (p, g), (lo, hi) in bounds.items():
+        for y in years:
+            v = pool_rows.get((g, p, y), 0.0)
+            avail = money[p, y][0]
+            if v < lo * avail - _tol(avail) or v > hi * avail + _tol(avail):
+                bad.append(f"{p} puts {v:g} into {g} in {y}, outside shares [{lo:g}, {hi:g}] "
+                           f"of {avail:g}")
+    for (g, p, _y), v in pool_rows.items():
+        if (p, g) not in bounds and abs(v) > _tol(v):
+            bad.append(f"{p} contributes to {g} but is not a contributor")
+    general_spend = defaultdict(float)
+    line_spend = defaultdict(float)
+    pool_spend = defaultdict(float)
+    for r in alloc.itertuples(index=False):
+        y = int(r.year)
+        if r.fund == "retained":
+            general_spend[r.partner, y] += float(r.money)
+        elif r.fund == "ring_fenced":
+            line_spend[r.partner, r.source, y] += float(r.money)
+        elif r.fund == "pooled":
+            pool_spend[r.source, y] += float(r.money)
+    credit = {(r.partner, int(r.year)): float(r.qipp_credit) for r in budgets.itertuples()}
+    for p in inst.partners:
+        for y in years:
+            available, required, fenced = money[p.id, y]
+            avoided = sum(rate * units[i, y] for i, rate in rates[p.id].items())
+            cr = credit.get((p.id, y), 0.0)
+            if cr < -_tol(cr) or cr > min(required, avoided) + _tol(required, avoided):
+                bad.append(f"{p.id} is credited {cr:g} of savings in {y}, but required "
+                           f"{required:g} and avoided {avoided:g}")
+            used = general_spend[p.id, y] + contributed[p.id, y]
+            cap = available - fenced + cr
+            if used > cap + _tol(cap, used):
+                bad.append(f"{p.id} spends {used:g} of general money in {y}, above {cap:g}")
+            for line in p.ring_fenced:
+                s = line_spend[p.id, line.id, y]
+                lcap = line.share * available
+                if s > lcap + _tol(lcap, s):
+                    bad.append(f"ring-fenced line {p.id}/{line.id} spends {s:g} in {y}, above "
+                               f"{lcap:g}")
+    for g in inst.pools:
+        for y in years:
+            inflow = sum(pool_rows.get((g.id, c.partner, y), 0.0) for c in g.contributors)
+            if pool_spend[g.id, y] > inflow + _tol(inflow):
+                bad.append(f"pool {g.id} spends {pool_spend[g.id, y]:g} in {y} but receives "
+                           f"{inflow:g}")
+
+    # ---- equity floor ---------------------------------------------------------------------
+    phi = inst.settings.equity_floor
+    if phi:
+        needs = defaultdict(dict)
+        for a in inst.activity:
+            needs[a.intervention][a.locality or "all"] = a.need
+        for i, by_loc in needs.items():
+            if len(by_loc) < 2:
+                continue
+            g = spec[i].need_growth
+            for y in years:
+                f = (1.0 + g) ** (y - first)
+                total_need = sum(by_loc.values()) * f
+                total_act = sum(act.get((i, loc, y), 0.0) for loc in by_loc)
+                if total_need <= 0:
+                    continue
+                for loc, n in by_loc.items():
+                    if n <= 0:
+                        continue
+                    lhs = act.get((i, loc, y), 0.0) / (n * f)
+                    rhs = phi * total_act / total_need
+                    if lhs < rhs - _tol(rhs):
+                        bad.append(f"{i} in {loc} {y} covers {lhs:.4g} of need, below the "
+                                   f"equity floor {rhs:.4g}")
+
+    # ---- outcomes and targets -------------------------------------------------------------
+    curves = defaultdict(list)
+    for r in inst.responses:
+        curves[r.intervention, r.priority].append((r.upto_share, r.effect))
+    need_of = {(a.intervention, a.locality or "all"): a.need for a in inst.activity}
+    achieved: dict[tuple[str, int], float] = {}
+    for k in inst.priorities:
+        for y in years:
+            v = k.baseline
+            for (i, kk), pts in curves.items():
+                if kk != k.id:
+                    continue
+                f = (1.0 + spec[i].need_growth) ** (y - first)
+                for (ii, loc), n in need_of.items():
+                    if ii == i:
+                        v += _response(pts, n * f, act.get((i, loc, y), 0.0))
+            achieved[k.id, y] = v
+    reported = {(r.priority, int(r.year)): r for r in outcomes.itertuples(index=False)}
+    for key, v in achieved.items():
+        r = reported.get(key)
+        if r is None:
+            bad.append(f"outcome of {key[0]} in {key[1]} is missing")
+        elif abs(float(r.achieved) - v) > _tol(v):
+            bad.append(f"outcome of {key[0]} in {key[1]} reported {r.achieved:g}, "
+                       f"recomputed {v:g}")
+    hard = {k.id: k.target_type == "hard" or objective_kind == "cost" for k in inst.priorities}
+    shortfall = {}
+    for t in inst.targets:
+        v = achieved[t.priority, t.year]
+        short = max(t.target - v, 0.0)
+        shortfall[t.priority, t.year] = short
+        if hard[t.priority] and short > _tol(t.target):
+            bad.append(f"hard target of {t.priority} in {t.year} missed: {v:g} < {t.target:g}")
+
+    # ---- objective ------------------------------------------------------------------------
+    if objective is not None:
+        r = inst.settings.discount_rate
+        disc = {y: (1.0 + r) ** -(y - first) for y in years}
+        if objective_kind == "cost":
+            recomputed = sum(disc[y] * c for (_i, y), c in cost_total.items())
+        else:
+            weight = {k.id: k.weight for k in inst.priorities}
+            penalty = {k.id: k.shortfall_penalty for k in inst.priorities}
+            recomputed = sum(disc[y] * weight[k] * v for (k, y), v in achieved.items())
+            recomputed -= sum(disc[y] * penalty[k] * s for (k, y), s in shortfall.items()
+                              if not hard[k])
+        if abs(recomputed - objective) > _tol(recomputed, objective):
+            bad.append(f"objective reported {objective:.10g}, recomputed from the plan "
+                       f"{recomputed:.10g}")
+    return bad

@@ -1,0 +1,165 @@
+"""The ``hwbopt`` command. Thin: parse, call the library, print or write.
+
+Exit codes: 0 solved (or valid), 1 anything unexpected, 2 invalid input or usage, 3 infeasible,
+4 no solution within the time limit. Errors are one short message on stderr; ``--debug`` shows
+the traceback of unexpected ones.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from hwbopt.errors import HwbError, InstanceError, UsageError
+
+EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
+STATUS_EXIT = {
+    "optimal": EXIT_OK,
+    "infeasible": EXIT_INFEASIBLE,
+    "unbounded": EXIT_UNEXPECTED,
+    "time_limit": EXIT_NO_SOLUTION,
+    "error": EXIT_UNEXPECTED,
+}
+MAX_PROBLEMS_SHOWN = 60
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _report_instance_error(exc: InstanceError) -> NoReturn:
+    shown = exc.problems[:MAX_PROBLEMS_SHOWN]
+    n = len(exc.problems)
+    where = f"{exc.source}: " if exc.source else ""
+    click.echo(f"error: {where}{n} problem{'s' if n != 1 else ''} in the instance", err=True)
+    for p in shown:
+        click.echo(f"  - {p}", err=True)
+    if n > len(shown):
+        click.echo(f"  … and {n - len(shown)} more", err=True)
+    sys.exit(EXIT_INPUT)
+
+
+class _Group(click.Group):
+    """Turns every error into a message and an exit code; a traceback only with --debug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InstanceError as exc:
+            _report_instance_error(exc)
+        except HwbError as exc:
+            _fail(str(exc), exc.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except Exception as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the "
+                  "traceback, and please report it)", EXIT_UNEXPECTED)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hwbopt")
+@click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Optimise how a health and wellbeing board pools money behind its joint priorities."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _read(path: str):
+    from hwbopt.io.folder import read_folder
+
+    return read_folder(path)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+def validate(path: Path) -> None:
+    """Check the instance at PATH and list every problem with its file, line and field."""
+    inst, warnings = _read(str(path))
+    n_rows = len(inst.activity)
+    click.echo(
+        f"valid: {inst.name} — {len(inst.partners)} partners, {len(inst.pools)} pools, "
+        f"{len(inst.priorities)} priorities, {len(inst.interventions)} interventions, "
+        f"{len(inst.localities) or 1} localit{'ies' if len(inst.localities) > 1 else 'y'}, "
+        f"{len(inst.years)} years, {n_rows} activity rows")
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object for scripts.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Write the result tables as CSV plus summary.json into this folder.")
+@click.option("--objective", type=click.Choice(["outcome", "cost"]), default=None,
+              help="Override the instance's objective.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds HiGHS may take; beyond it nothing is reported as optimal.")
+def solve(path: Path, as_json: bool, out: Path | None, objective: str | None,
+          time_limit: float | None) -> None:
+    """Solve the instance at PATH and print the plan, outcomes and budgets."""
+    from hwbopt.solve import build as build_model
+    from hwbopt.solve import solve_built
+
+    inst, warnings = _read(str(path))
+    result = solve_built(build_model(inst, objective), time_limit=time_limit,
+                         warnings=[str(w) for w in warnings])
+    summary = result.summary()
+    if out is not None:
+        from hwbopt.io.results import write_result
+
+        write_result(result, out)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, allow_nan=False))
+    else:
+        from hwbopt.report.text import print_result
+
+        print_result(result, inst)
+        if out is not None:
+            click.echo(f"\nwrote results to {out}")
+    code = STATUS_EXIT[result.status]
+    if code and not as_json:
+        click.echo(f"error: {result.status}: {result.message}", err=True)
+    sys.exit(code)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--example", default="tutorial", show_default=True,
+              help="Which shipped instance to copy (tutorial or county).")
+def init(directory: Path, example: str) -> None:
+    """Copy a shipped instance into DIRECTORY as the starting point for a new board."""
+    from hwbopt.shipped import shipped_instance
+
+    source = shipped_instance(example)
+    files = sorted(p for p in source.iterdir() if p.is_file())
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"{directory} exists and is not a folder")
+    clashes = [f.name for f in files if (directory / f.name).exists()]
+    if clashes:
+        raise UsageError(f"{directory} already holds {', '.join(clashes)}: nothing was "
+                         "overwritten; choose an empty or new folder")
+    directory.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        shutil.copy2(f, directory / f.name)
+    click.echo(f"created {directory} from the {example} instance ({len(files)} files); next:\n"
+               f"  hwbopt validate {directory}\n  hwbopt solve {directory}")
+
+
+def main() -> None:
+    cli(prog_name="hwbopt")
+
+
+if __name__ == "__main__":
+    main()

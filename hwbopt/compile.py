@@ -1,0 +1,130 @@
+"""Compile a Pyomo model to arrays HiGHS can load, with maps back to component names.
+
+Pyomo's linear standard-form compiler does the expression walking; this module turns its
+output into the column/row bound form HiGHS takes (``row_lower <= A x <= row_upper``) and
+keeps, for every variable and constraint component, which column or row each index became.
+Solve, results, explanations and batches all work on this one compiled form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+import scipy.sparse as sp
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+INF = float("inf")
+
+
+@dataclass
+class Compiled:
+    """``sense * (c @ x + offset)`` optimised over ``row_lower <= A x <= row_upper`` and bounds."""
+
+    sense: int  # +1 minimise, -1 maximise
+    c: np.ndarray
+    offset: float
+    A: sp.csc_array
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integer: np.ndarray  # bool per column
+    col_component: list[str]
+    col_index: list[Any]
+    row_component: list[str]
+    row_index: list[Any]
+    _cols: dict[str, dict[Any, int]] = field(default_factory=dict, repr=False)
+    _rows: dict[str, dict[Any, int]] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_cols(self) -> int:
+        return self.A.shape[1]
+
+    @property
+    def n_rows(self) -> int:
+        return self.A.shape[0]
+
+    def cols(self, component: str) -> dict[Any, int]:
+        """{index: column} of a variable component (only indices that reached the solver)."""
+        if not self._cols:
+            for j, (name, idx) in enumerate(zip(self.col_component, self.col_index, strict=True)):
+                self._cols.setdefault(name, {})[idx] = j
+        return self._cols.get(component, {})
+
+    def rows(self, component: str) -> dict[Any, int]:
+        if not self._rows:
+            for r, (name, idx) in enumerate(zip(self.row_component, self.row_index, strict=True)):
+                self._rows.setdefault(name, {})[idx] = r
+        return self._rows.get(component, {})
+
+    def col_name(self, j: int) -> str:
+        return _name(self.col_component[j], self.col_index[j])
+
+    def row_name(self, r: int) -> str:
+        return _name(self.row_component[r], self.row_index[r])
+
+
+def _name(component: str, index: Any) -> str:
+    if index is None:
+        return component
+    parts = index if isinstance(index, tuple) else (index,)
+    return f"{component}[{','.join(str(p) for p in parts)}]"
+
+
+def compile_model(model: pyo.ConcreteModel) -> Compiled:
+    info = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
+    objectives = info.objectives
+    if len(objectives) != 1:
+        raise ValueError(f"expected one objective, found {len(objectives)}")
+    sense = 1 if objectives[0].sense == pyo.minimize else -1
+
+    n = len(info.columns)
+    c = np.asarray(info.c.toarray()).ravel() if n else np.zeros(0)
+    offset = float(info.c_offset[0]) if len(info.c_offset) else 0.0
+
+    # mixed form gives one row per bound; a ranged constraint becomes two rows, merged here
+    rhs = np.asarray(info.rhs, dtype=float)
+    keep: list[int] = []
+    lower: list[float] = []
+    upper: list[float] = []
+    row_component: list[str] = []
+    row_index: list[Any] = []
+    last = None
+    for r, (con, kind) in enumerate(info.rows):
+        if con is last:
+            if kind == 1:
+                upper[-1] = rhs[r]
+            else:
+                lower[-1] = rhs[r]
+            continue
+        last = con
+        keep.append(r)
+        lower.append(rhs[r] if kind in (0, -1) else -INF)
+        upper.append(rhs[r] if kind in (0, 1) else INF)
+        row_component.append(con.parent_component().local_name)
+        row_index.append(con.index())
+    A = info.A
+    A = sp.csc_array(sp.csr_array(A)[keep, :]) if len(keep) != A.shape[0] else sp.csc_array(A)
+
+    cols = info.columns
+    col_lower = np.array([-INF if v.lb is None else v.lb for v in cols], dtype=float)
+    col_upper = np.array([INF if v.ub is None else v.ub for v in cols], dtype=float)
+    integer = np.array([v.is_integer() or v.is_binary() for v in cols], dtype=bool)
+    return Compiled(
+        sense=sense,
+        c=c,
+        offset=offset,
+        A=A,
+        row_lower=np.array(lower, dtype=float),
+        row_upper=np.array(upper, dtype=float),
+        col_lower=col_lower,
+        col_upper=col_upper,
+        integer=integer,
+        col_component=[v.parent_component().local_name for v in cols],
+        col_index=[v.index() for v in cols],
+        row_component=row_component,
+        row_index=row_index,
+    )

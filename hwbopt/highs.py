@@ -1,0 +1,167 @@
+"""HiGHS, loaded from compiled arrays, with its status read honestly.
+
+Only a proven optimum is ``optimal``. ``unbounded or infeasible`` from presolve is settled by
+re-solving without presolve; a time limit is ``time_limit``; anything else is ``error``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from hwbopt.compile import Compiled
+
+OPTIMAL = "optimal"
+INFEASIBLE = "infeasible"
+UNBOUNDED = "unbounded"
+TIME_LIMIT = "time_limit"
+ERROR = "error"
+STATUSES = (OPTIMAL, INFEASIBLE, UNBOUNDED, TIME_LIMIT, ERROR)
+
+_banner_shown = False
+
+
+@contextlib.contextmanager
+def _quiet_stdout():
+    """Keep HiGHS's one-off C-level banner out of stdout (it would corrupt ``--json``)."""
+    sys.stdout.flush()
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+def new_highs(threads: int | None = None) -> highspy.Highs:
+    """A silent HiGHS instance."""
+    global _banner_shown
+    if _banner_shown:
+        h = highspy.Highs()
+    else:
+        with _quiet_stdout():
+            h = highspy.Highs()
+        _banner_shown = True
+    h.setOptionValue("output_flag", False)
+    if threads is not None:
+        h.setOptionValue("threads", int(threads))
+    return h
+
+
+def highs_version() -> str:
+    return f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}." \
+           f"{highspy.HIGHS_VERSION_PATCH}" if hasattr(highspy, "HIGHS_VERSION_MAJOR") else "?"
+
+
+def to_highs_lp(comp: Compiled) -> highspy.HighsLp:
+    lp = highspy.HighsLp()
+    lp.num_col_ = comp.n_cols
+    lp.num_row_ = comp.n_rows
+    lp.col_cost_ = comp.c
+    lp.offset_ = comp.offset
+    lp.sense_ = highspy.ObjSense.kMinimize if comp.sense == 1 else highspy.ObjSense.kMaximize
+    inf = highspy.kHighsInf
+    lp.col_lower_ = np.where(np.isinf(comp.col_lower), -inf, comp.col_lower)
+    lp.col_upper_ = np.where(np.isinf(comp.col_upper), inf, comp.col_upper)
+    lp.row_lower_ = np.where(np.isinf(comp.row_lower), -inf, comp.row_lower)
+    lp.row_upper_ = np.where(np.isinf(comp.row_upper), inf, comp.row_upper)
+    A = comp.A
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    lp.a_matrix_.num_col_ = comp.n_cols
+    lp.a_matrix_.num_row_ = comp.n_rows
+    if comp.integer.any():
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous
+            for f in comp.integer
+        ]
+    return lp
+
+
+@dataclass
+class RawSolution:
+    status: str
+    detail: str  # HiGHS's own model status, for messages
+    objective: float | None
+    x: np.ndarray | None
+    row_activity: np.ndarray | None
+    row_dual: np.ndarray | None
+    col_dual: np.ndarray | None
+    seconds: float
+
+
+def _status(h: highspy.Highs) -> str:
+    s = h.getModelStatus()
+    S = highspy.HighsModelStatus
+    if s == S.kOptimal:
+        return OPTIMAL
+    if s == S.kInfeasible:
+        return INFEASIBLE
+    if s == S.kUnbounded:
+        return UNBOUNDED
+    if s == S.kUnboundedOrInfeasible:
+        return "unbounded_or_infeasible"
+    if s == S.kTimeLimit:
+        return TIME_LIMIT
+    return ERROR
+
+
+def run(h: highspy.Highs, time_limit: float | None = None) -> RawSolution:
+    """Run an already-loaded HiGHS instance and read back status and solution."""
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+    start = time.perf_counter()
+    h.run()
+    status = _status(h)
+    if status == "unbounded_or_infeasible":
+        # presolve could not tell which; the simplex without presolve can
+        h.setOptionValue("presolve", "off")
+        h.clearSolver()
+        h.run()
+        h.setOptionValue("presolve", "choose")
+        status = _status(h)
+        if status == "unbounded_or_infeasible":
+            status = ERROR
+    seconds = time.perf_counter() - start
+    detail = h.modelStatusToString(h.getModelStatus())
+    if status != OPTIMAL:
+        return RawSolution(status, detail, None, None, None, None, None, seconds)
+    info = h.getInfo()
+    sol = h.getSolution()
+    return RawSolution(
+        status=status,
+        detail=detail,
+        objective=float(info.objective_function_value),
+        x=np.asarray(sol.col_value, dtype=float),
+        row_activity=np.asarray(sol.row_value, dtype=float),
+        row_dual=np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None,
+        col_dual=np.asarray(sol.col_dual, dtype=float) if sol.dual_valid else None,
+        seconds=seconds,
+    )
+
+
+def load(comp: Compiled, threads: int | None = None) -> highspy.Highs:
+    h = new_highs(threads)
+    h.passModel(to_highs_lp(comp))
+    return h
+
+
+def solve_compiled(
+    comp: Compiled, time_limit: float | None = None, threads: int | None = None
+) -> RawSolution:
+    return run(load(comp, threads), time_limit=time_limit)

@@ -1,0 +1,296 @@
+"""Read and write an instance folder: ``instance.yaml`` plus one CSV file per table.
+
+YAML is read with a safe loader that also rejects duplicate keys; CSV cells are read as text and
+only the schema turns them into numbers, so ``NA`` or ``nan`` is an error, never a silent
+missing value. Every problem is collected with its file, line and field before anything is
+raised, so a user fixes all of them in one pass.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from hwbopt.errors import InstanceError, Problem
+from hwbopt.schema import TABLES, YAML_FIELDS, Instance
+from hwbopt.validate import reference_problems
+
+YAML_FILE = "instance.yaml"
+
+
+# --------------------------------------------------------------------------------------------
+# YAML
+# --------------------------------------------------------------------------------------------
+
+
+class _DuplicateKey(yaml.MarkedYAMLError):
+    pass
+
+
+class _SafeUniqueLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that refuses a mapping with the same key twice."""
+
+
+def _construct_unique_mapping(loader: _SafeUniqueLoader, node: yaml.MappingNode, deep=False):
+    loader.flatten_mapping(node)
+    seen: dict[Any, yaml.Node] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise _DuplicateKey(None, None, "a mapping key must be a plain value",
+                                key_node.start_mark) from None
+        if key in seen:
+            raise _DuplicateKey(
+                "while reading a mapping", node.start_mark,
+                f"duplicate key '{key}' (first given on line {seen[key].start_mark.line + 1})",
+                key_node.start_mark)
+        seen[key] = key_node
+    return loader.construct_mapping(node, deep=deep)
+
+
+_SafeUniqueLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping
+)
+
+
+def read_yaml(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return None, [Problem(name, None, None, f"missing file: expected {path}")]
+    except UnicodeDecodeError as exc:
+        return None, [Problem(name, None, None, f"not UTF-8 text ({exc.reason})")]
+    try:
+        data = yaml.load(text, Loader=_SafeUniqueLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        return None, [Problem(name, None, None, f"{where}{exc.problem}")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(name, None, None, f"not valid YAML: {exc}")]
+    if not isinstance(data, dict):
+        got = "an empty file" if data is None else f"a {type(data).__name__}"
+        return None, [Problem(name, None, None, f"expected a mapping of fields, got {got}")]
+    problems = []
+    for key in data:
+        if key in TABLES:
+            problems.append(Problem(name, None, str(key), (
+                f"'{key}' is a table: put it in {TABLES[key].file}, not in {name}")))
+    return data, problems
+
+
+# --------------------------------------------------------------------------------------------
+# CSV
+# --------------------------------------------------------------------------------------------
+
+
+def _error_message(err: dict[str, Any]) -> str:
+    kind, msg = err["type"], err["msg"]
+    if kind == "missing":
+        return "missing: a value is required"
+    if kind == "extra_forbidden":
+        return "unknown field: not part of the format"
+    value = err.get("input")
+    if isinstance(value, dict | list | tuple):
+        return msg
+    return f"{msg} (got {value!r})"
+
+
+def _loc_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def read_table(path: Path, table: str) -> tuple[list[dict[str, Any]] | None, list[Problem]]:
+    """Rows of one CSV table as dicts of validated values, or the problems found."""
+    spec = TABLES[table]
+    name = path.name
+    if not path.exists():
+        if spec.required:
+            return None, [Problem(name, None, None, f"missing file: expected {path}")]
+        return [], []
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(name, None, None, f"not UTF-8 text ({exc.reason})")]
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        return None, [Problem(name, 1, None, f"not valid CSV: {exc}")]
+    if header is None or not any(h.strip() for h in header):
+        return None, [Problem(name, 1, None, "empty file: expected a header row of field names")]
+    header = [h.strip() for h in header]
+    fields = spec.row_model.model_fields
+    problems: list[Problem] = []
+    for h in header:
+        if h not in fields:
+            problems.append(Problem(name, 1, h, (
+                f"unknown column: expected columns among {', '.join(fields)}")))
+    dupes = {h for h in header if header.count(h) > 1}
+    for h in sorted(dupes):
+        problems.append(Problem(name, 1, h, "column given twice"))
+    missing = [f for f, info in fields.items() if info.is_required() and f not in header]
+    for f in missing:
+        problems.append(Problem(name, 1, f, "missing column: this field is required"))
+    if problems:
+        return None, problems
+
+    rows: list[dict[str, Any]] = []
+    try:
+        for cells in reader:
+            line = reader.line_num
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != len(header):
+                problems.append(Problem(name, line, None, (
+                    f"expected {len(header)} cells, found {len(cells)}")))
+                continue
+            raw = {h: c.strip() for h, c in zip(header, cells, strict=True) if c.strip() != ""}
+            try:
+                row = spec.row_model.model_validate(raw)
+            except ValidationError as exc:
+                for err in exc.errors():
+                    field = _loc_path(err["loc"]) or None
+                    problems.append(Problem(name, line, field, _error_message(err)))
+                continue
+            rows.append(row.model_dump(exclude_unset=True))
+    except csv.Error as exc:
+        problems.append(Problem(name, reader.line_num, None, f"not valid CSV: {exc}"))
+    if not rows and not problems and spec.required:
+        problems.append(Problem(name, 2, None, "the table has no rows: at least one expected"))
+    return (None if problems else rows), problems
+
+
+# --------------------------------------------------------------------------------------------
+# The folder
+# --------------------------------------------------------------------------------------------
+
+
+def _resolve(path: Path) -> Path:
+    if path.is_file() and path.name == YAML_FILE:
+        return path.parent
+    return path
+
+
+def read_folder(path: str | os.PathLike[str]) -> tuple[Instance, list[Problem]]:
+    """Read and fully validate an instance folder. Returns the instance and its warnings.
+
+    Raises :class:`InstanceError` listing every problem found.
+    """
+    folder = _resolve(Path(path))
+    if not folder.exists():
+        raise InstanceError(Problem(str(folder), None, None, (
+            "no such folder: expected a folder holding instance.yaml and the CSV tables")))
+    if not folder.is_dir():
+        raise InstanceError(Problem(str(folder), None, None, (
+            "not a folder: expected a folder holding instance.yaml and the CSV tables")))
+    data, problems = read_yaml(folder / YAML_FILE)
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for table in TABLES:
+        rows, found = read_table(folder / TABLES[table].file, table)
+        problems.extend(found)
+        if rows is not None:
+            tables[table] = rows
+    if data is None or problems:
+        raise InstanceError(problems, source=str(folder))
+    return _build(data, tables, str(folder))
+
+
+def _build(
+    data: dict[str, Any], tables: dict[str, list[dict[str, Any]]], source: str
+) -> tuple[Instance, list[Problem]]:
+    try:
+        inst = Instance.model_validate({**data, **tables})
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = err["loc"]
+            if loc and loc[0] in TABLES:
+                problems.append(Problem(TABLES[loc[0]].file, None, None, (
+                    "the table has no rows: at least one expected" if len(loc) == 1
+                    else _error_message(err))))
+            else:
+                problems.append(Problem(YAML_FILE, None, _loc_path(loc) or None,
+                                        _error_message(err)))
+        raise InstanceError(problems, source=source) from None
+    found = reference_problems(inst)
+    errors = [p for p in found if p.severity == "error"]
+    if errors:
+        raise InstanceError(errors, source=source)
+    return inst, [p for p in found if p.severity != "error"]
+
+
+def instance_from_dict(data: dict[str, Any]) -> Instance:
+    """Validate an instance given as one dict (YAML fields plus tables as lists of rows)."""
+    yaml_part = {k: v for k, v in data.items() if k not in TABLES}
+    tables = {k: v for k, v in data.items() if k in TABLES}
+    return _build(yaml_part, tables, "<dict>")[0]
+
+
+def load_instance(path: str | os.PathLike[str]) -> Instance:
+    """Read an instance folder (see :func:`read_folder`), dropping warnings."""
+    return read_folder(path)[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write via a hidden temporary file in the same folder, then rename over the target."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_folder(inst: Instance, path: str | os.PathLike[str]) -> Path:
+    """Write ``inst`` as an instance folder that :func:`read_folder` reads back equal."""
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = inst.model_dump(mode="json", include=set(YAML_FIELDS), exclude_none=True)
+    atomic_write_text(folder / YAML_FILE, yaml.safe_dump(data, sort_keys=False,
+                                                          allow_unicode=True))
+    for table, spec in TABLES.items():
+        rows = [r.model_dump() for r in getattr(inst, table)]
+        if not rows and not spec.required:
+            (folder / spec.file).unlink(missing_ok=True)
+            continue
+        cols = [f for f in spec.row_model.model_fields if any(r[f] is not None for r in rows)]
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(cols)
+        for r in rows:
+            writer.writerow([_cell(r[c]) for c in cols])
+        atomic_write_text(folder / spec.file, buf.getvalue())
+    return folder

@@ -1,0 +1,263 @@
+"""A solved model, as tidy pandas tables and one summary dict.
+
+Tables (money in the instance's money unit):
+
+- ``allocation``: partner, fund (``retained``, ``ring_fenced`` or ``pooled``), source (the
+  partner, line or pool the money comes from), intervention, locality, year, money, activity.
+  Pooled money is attributed to contributors in proportion to what each put into the pool that
+  year; money is split between localities in proportion to the activity bought there.
+- ``outcomes``: priority, year, achieved, target, shortfall, met, hard.
+- ``budgets``: partner, year, baseline, cut, savings_required, available, fenced, avoided_costs,
+  qipp_credit, pooled, retained, spent, unspent.
+- ``pools``: pool, partner, year, contributed, spent (attributed).
+- ``avoided_costs``: from (who paid for the activity), to (who saves), intervention, year, amount.
+- ``activity``: intervention, locality, year, current, activity, need, unit_cost, money.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hwbopt.compile import Compiled
+from hwbopt.model.data import ModelData
+
+TINY = 1e-9
+
+TABLE_COLUMNS: dict[str, list[str]] = {
+    "allocation": ["partner", "fund", "source", "intervention", "locality", "year", "money",
+                   "activity"],
+    "outcomes": ["priority", "year", "achieved", "target", "shortfall", "met", "hard"],
+    "budgets": ["partner", "year", "baseline", "cut", "savings_required", "available", "fenced",
+                "avoided_costs", "qipp_credit", "pooled", "retained", "spent", "unspent"],
+    "pools": ["pool", "partner", "year", "contributed", "spent"],
+    "avoided_costs": ["from", "to", "intervention", "year", "amount"],
+    "activity": ["intervention", "locality", "year", "current", "activity", "need", "unit_cost",
+                 "money"],
+}
+
+
+def empty_tables() -> dict[str, pd.DataFrame]:
+    return {name: pd.DataFrame(columns=cols) for name, cols in TABLE_COLUMNS.items()}
+
+
+def values(comp: Compiled, x: np.ndarray, component: str) -> dict[Any, float]:
+    return {idx: float(x[j]) for idx, j in comp.cols(component).items()}
+
+
+def response_value(d: ModelData, i: str, k: str, act: float, need: float) -> float:
+    """The concave piecewise-linear response of priority ``k`` to ``act`` units of ``i``."""
+    total, left = 0.0, act
+    for s in d.segments[i, k]:
+        take = min(left, s.width * need) if s is not d.segments[i, k][-1] else left
+        total += s.effect * take
+        left -= take
+        if left <= 0:
+            break
+    return total
+
+
+def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.DataFrame]:
+    Y = d.YEARS
+    act = values(comp, x, "activity")
+    act = {key: max(v, 0.0) for key, v in act.items()}
+    for i, loc in d.OFFERED:
+        for y in Y:
+            act.setdefault((i, loc, y), 0.0)
+    contrib = values(comp, x, "contribution")
+    retained = values(comp, x, "spend_retained")
+    fenced = values(comp, x, "spend_fenced")
+    pooled = values(comp, x, "spend_pooled")
+
+    # where each intervention's activity ran, to split its money between localities
+    loc_share: dict[tuple[str, int], list[tuple[str, float]]] = {}
+    for i in d.INTERVENTIONS:
+        places = d.localities_of(i)
+        for y in Y:
+            tot = sum(act[i, loc, y] for loc in places)
+            loc_share[i, y] = [(loc, act[i, loc, y] / tot) for loc in places
+                               if tot > 0 and act[i, loc, y] > 0]
+
+    rows: list[tuple] = []
+
+    def emit(partner, fund, source, i, y, money):
+        if money <= TINY:
+            return
+        for loc, share in loc_share[i, y]:
+            m = money * share
+            rows.append((partner, fund, source, i, loc, y, m, m / d.unit_cost[i, y]))
+
+    for (p, i, y), v in retained.items():
+        emit(p, "retained", p, i, y, v)
+    for (p, r, i, y), v in fenced.items():
+        emit(p, "ring_fenced", r, i, y, v)
+    members = defaultdict(list)
+    for p, g in d.CONTRIBUTORS:
+        members[g].append(p)
+    for (g, i, y), v in pooled.items():
+        paid = [(p, contrib.get((p, g, y), 0.0)) for p in members[g]]
+        total = sum(max(a, 0.0) for _, a in paid)
+        for p, a in paid:
+            if total > 0 and a > 0:
+                emit(p, "pooled", g, i, y, v * a / total)
+    allocation = pd.DataFrame(rows, columns=TABLE_COLUMNS["allocation"])
+
+    activity_rows = []
+    for (i, loc) in d.OFFERED:
+        for k, y in enumerate(Y):
+            prev = d.current[i, loc] if k == 0 else act[i, loc, Y[k - 1]]
+            a = act[i, loc, y]
+            activity_rows.append((i, loc, y, prev, a, d.need[i, loc, y], d.unit_cost[i, y],
+                                  a * d.unit_cost[i, y]))
+    activity = pd.DataFrame(activity_rows, columns=TABLE_COLUMNS["activity"])
+
+    outcome_rows = []
+    for k in d.PRIORITIES:
+        for y in Y:
+            achieved = d.baseline[k] + sum(
+                response_value(d, i, k, act[i, loc, y], d.need[i, loc, y])
+                for (i, kk) in d.segments if kk == k for loc in d.localities_of(i))
+            target = d.target.get((k, y))
+            short = max(target - achieved, 0.0) if target is not None else 0.0
+            outcome_rows.append((k, y, achieved, np.nan if target is None else target,
+                                 short, target is None or short <= 1e-6 * max(1.0, abs(target)),
+                                 d.hard[k] or d.objective == "cost"))
+    outcomes = pd.DataFrame(outcome_rows, columns=TABLE_COLUMNS["outcomes"])
+
+    avoided_to: dict[tuple[str, int], float] = defaultdict(float)
+    paid_by = allocation.groupby(["intervention", "year", "partner"])["money"].sum()
+    avoid_rows = []
+    for (i, saver), rate in d.avoided.items():
+        for y in Y:
+            saved = rate * sum(act[i, loc, y] for loc in d.localities_of(i))
+            if saved <= TINY:
+                continue
+            avoided_to[saver, y] += saved
+            try:
+                payers = paid_by.loc[(i, y)]
+            except KeyError:
+                continue
+            total = float(payers.sum())
+            for payer, money in payers.items():
+                avoid_rows.append((payer, saver, i, y, saved * float(money) / total))
+    avoided = pd.DataFrame(avoid_rows, columns=TABLE_COLUMNS["avoided_costs"])
+
+    pooled_by = defaultdict(float)
+    for (p, _g, y), v in contrib.items():
+        pooled_by[p, y] += v
+    retained_by = defaultdict(float)
+    for (p, _i, y), v in retained.items():
+        retained_by[p, y] += v
+    for (p, _r, _i, y), v in fenced.items():
+        retained_by[p, y] += v
+    budget_rows = []
+    for p in d.PARTNERS:
+        for y in Y:
+            mny = d.money[p, y]
+            # avoided costs count towards required savings whether or not the money they
+            # free is spent, so report the credit earned, not the part the plan drew on
+            c = min(mny["savings_required"], avoided_to[p, y])
+            spent = pooled_by[p, y] + retained_by[p, y]
+            budget_rows.append((p, y, mny["baseline"], mny["cut"], mny["savings_required"],
+                                mny["available"], mny["fenced"], avoided_to[p, y], c,
+                                pooled_by[p, y], retained_by[p, y], spent,
+                                mny["available"] + c - spent))
+    budgets = pd.DataFrame(budget_rows, columns=TABLE_COLUMNS["budgets"])
+
+    attributed = allocation[allocation.fund == "pooled"].groupby(
+        ["source", "partner", "year"])["money"].sum()
+    pool_rows = [
+        (g, p, y, contrib.get((p, g, y), 0.0), float(attributed.get((g, p, y), 0.0)))
+        for (p, g) in d.CONTRIBUTORS for y in Y
+    ]
+    pools = pd.DataFrame(pool_rows, columns=TABLE_COLUMNS["pools"])
+    pools = pools.sort_values(["pool", "partner", "year"], kind="stable").reset_index(drop=True)
+
+    return {
+        "allocation": allocation,
+        "outcomes": outcomes,
+        "budgets": budgets,
+        "pools": pools,
+        "avoided_costs": avoided,
+        "activity": activity,
+    }
+
+
+@dataclass
+class Result:
+    """The outcome of one solve: status, objective, the tidy tables and the summary."""
+
+    status: str
+    objective: float | None
+    objective_kind: str
+    instance_name: str
+    currency: str
+    money_unit: str
+    years: tuple[int, ...]
+    tables: dict[str, pd.DataFrame]
+    message: str = ""
+    solve_seconds: float = 0.0
+    build_seconds: float = 0.0
+    n_variables: int = 0
+    n_constraints: int = 0
+    checked: bool = False
+    warnings: list[str] = field(default_factory=list)
+    solver: str = ""
+
+    @property
+    def optimal(self) -> bool:
+        return self.status == "optimal"
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+    @property
+    def spend_by_partner(self) -> dict[str, float]:
+        alloc = self.tables["allocation"]
+        by = alloc.groupby("partner")["money"].sum() if len(alloc) else {}
+        return {p: float(by.get(p, 0.0)) for p in self._partners()}
+
+    def _partners(self) -> list[str]:
+        return list(dict.fromkeys(self.tables["budgets"]["partner"]))
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON object of ``hwbopt solve --json``."""
+        solved = self.objective is not None
+        outcomes = self.tables["outcomes"]
+        targets = [
+            {"priority": r.priority, "year": int(r.year), "target": float(r.target),
+             "achieved": float(r.achieved), "shortfall": float(r.shortfall), "met": bool(r.met),
+             "hard": bool(r.hard)}
+            for r in outcomes.itertuples() if not pd.isna(r.target)
+        ] if solved else []
+        by_priority = outcomes.groupby("priority", sort=False)["achieved"].sum() if solved else {}
+        return {
+            "status": self.status,
+            "message": self.message,
+            "objective": self.objective,
+            "objective_kind": self.objective_kind,
+            "total_spend": float(self.tables["allocation"]["money"].sum()) if solved else None,
+            "spend_by_partner": self.spend_by_partner if solved else {},
+            "outcome_by_priority": {k: float(v) for k, v in by_priority.items()} if solved
+            else {},
+            "targets": targets,
+            "targets_met": int(sum(t["met"] for t in targets)),
+            "targets_total": len(targets),
+            "solve_seconds": round(self.solve_seconds, 6),
+            "build_seconds": round(self.build_seconds, 6),
+            "model": {"variables": self.n_variables, "constraints": self.n_constraints},
+            "checked": self.checked,
+            "instance": self.instance_name,
+            "years": list(self.years),
+            "currency": self.currency,
+            "money_unit": self.money_unit,
+            "solver": self.solver,
+            "warnings": list(self.warnings),
+        }

@@ -1,0 +1,272 @@
+"""The instance, as frozen pydantic models.
+
+An instance is validated once, at the edge, into these objects; everything downstream trusts
+them. Field-level rules (types, ranges, finiteness, unknown fields) live on the models; rules
+that relate one entity to another (references, coverage of years, concavity, feasibility of
+shares) live in :mod:`hwbopt.validate`, which reports every problem at once with its location.
+
+The YAML part of an instance maps onto :class:`Instance` fields directly; each CSV table is a
+tuple of row models (one row per entity, or per entity and year). ``TABLES`` names the file of
+each table and whether it must be present.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]*$"
+
+Id = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=ID_PATTERN, max_length=64),
+    Field(description="an identifier: a letter, then letters, digits, '_' or '-'"),
+]
+Year = Annotated[int, Field(ge=1900, le=2200, description="financial year by its first "
+                            "calendar year: 2013 means 2013/14")]
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+CutShare = Annotated[float, Field(ge=0.0, lt=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Growth = Annotated[float, Field(gt=-1.0, le=10.0)]
+
+PartnerKind = Literal[
+    "nhs", "council", "public_health", "police", "fire", "voluntary", "housing", "other"
+]
+
+
+class Frozen(BaseModel):
+    """Base of every instance object: immutable, no unknown fields, no NaN or infinity."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        allow_inf_nan=False,
+        str_strip_whitespace=True,
+        validate_default=True,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# instance.yaml
+# ---------------------------------------------------------------------------------------------
+
+
+class Horizon(Frozen):
+    first_year: Year
+    last_year: Year
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Horizon:
+        if self.last_year < self.first_year:
+            raise ValueError(f"last_year {self.last_year} is before first_year {self.first_year}")
+        if self.last_year - self.first_year >= 50:
+            raise ValueError("a horizon of at most 50 years is supported")
+        return self
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        return tuple(range(self.first_year, self.last_year + 1))
+
+
+class Settings(Frozen):
+    objective: Literal["outcome", "cost"] = "outcome"
+    discount_rate: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    equity_floor: Share | None = None
+
+
+class CutSpec(Frozen):
+    """A cut of ``total`` (a share of the baseline) reached evenly over ``over_years`` years."""
+
+    total: CutShare
+    over_years: Annotated[int, Field(ge=1, le=50)]
+
+
+class RingFence(Frozen):
+    """A share of a partner's available money that may fund only the named interventions."""
+
+    id: Id
+    name: str | None = None
+    share: Share
+    interventions: Annotated[tuple[Id, ...], Field(min_length=1)]
+
+
+class Partner(Frozen):
+    id: Id
+    name: str | None = None
+    kind: PartnerKind
+    savings_rate: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    cut: CutSpec | None = None
+    cut_by_year: dict[Year, CutShare] | None = None
+    remit: tuple[Id, ...] = ()
+    ring_fenced: tuple[RingFence, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_cut(self) -> Partner:
+        if self.cut is not None and self.cut_by_year is not None:
+            raise ValueError("give either 'cut' or 'cut_by_year', not both")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+class Contributor(Frozen):
+    partner: Id
+    min_share: Share = 0.0
+    max_share: Share = 1.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Contributor:
+        if self.min_share > self.max_share:
+            raise ValueError(
+                f"min_share {self.min_share} is above max_share {self.max_share}"
+            )
+        return self
+
+
+class Pool(Frozen):
+    id: Id
+    name: str | None = None
+    interventions: Annotated[tuple[Id, ...], Field(min_length=1)]
+    contributors: Annotated[tuple[Contributor, ...], Field(min_length=1)]
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+class Priority(Frozen):
+    id: Id
+    name: str | None = None
+    measure: str
+    unit: str
+    weight: NonNegative = 1.0
+    baseline: float = 0.0
+    target_type: Literal["hard", "soft"]
+    shortfall_penalty: NonNegative = 0.0
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+class Locality(Frozen):
+    id: Id
+    name: str | None = None
+    population: NonNegative | None = None
+    need_index: NonNegative | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV tables: one model per row
+# ---------------------------------------------------------------------------------------------
+
+
+class InterventionRow(Frozen):
+    id: Id
+    name: str | None = None
+    unit: str
+    unit_cost: Annotated[float, Field(gt=0.0)]
+    cost_growth: Growth = 0.0
+    need_growth: Growth = 0.0
+    max_growth: NonNegative | None = None
+    max_growth_of_need: Share = 0.0
+    max_reduction: Share | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+class ActivityRow(Frozen):
+    intervention: Id
+    locality: Id | None = None
+    current: NonNegative
+    need: NonNegative
+
+
+class ResponseRow(Frozen):
+    intervention: Id
+    priority: Id
+    upto_share: Annotated[float, Field(gt=0.0, le=1.0)]
+    effect: float
+
+
+class BudgetRow(Frozen):
+    partner: Id
+    year: Year
+    baseline: NonNegative
+
+
+class TargetRow(Frozen):
+    priority: Id
+    year: Year
+    target: float
+
+
+class AvoidedCostRow(Frozen):
+    intervention: Id
+    partner: Id
+    saving_per_unit: NonNegative
+
+
+@dataclass(frozen=True)
+class Table:
+    file: str
+    row_model: type[Frozen]
+    required: bool
+
+
+TABLES: dict[str, Table] = {
+    "interventions": Table(file="interventions.csv", row_model=InterventionRow, required=True),
+    "activity": Table(file="activity.csv", row_model=ActivityRow, required=True),
+    "responses": Table(file="responses.csv", row_model=ResponseRow, required=True),
+    "budgets": Table(file="budgets.csv", row_model=BudgetRow, required=True),
+    "targets": Table(file="targets.csv", row_model=TargetRow, required=False),
+    "avoided_costs": Table(file="avoided_costs.csv", row_model=AvoidedCostRow, required=False),
+}
+
+
+class Instance(Frozen):
+    """A whole instance: the YAML part and every table. Build one with :func:`hwbopt.load`."""
+
+    name: str
+    description: str = ""
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    money_unit: Literal["units", "thousands", "millions"]
+    horizon: Horizon
+    settings: Settings = Settings()
+    partners: Annotated[tuple[Partner, ...], Field(min_length=1)]
+    pools: tuple[Pool, ...] = ()
+    priorities: Annotated[tuple[Priority, ...], Field(min_length=1)]
+    localities: tuple[Locality, ...] = ()
+    sources: tuple[str, ...] = ()
+
+    interventions: Annotated[tuple[InterventionRow, ...], Field(min_length=1)]
+    activity: Annotated[tuple[ActivityRow, ...], Field(min_length=1)]
+    responses: Annotated[tuple[ResponseRow, ...], Field(min_length=1)]
+    budgets: Annotated[tuple[BudgetRow, ...], Field(min_length=1)]
+    targets: tuple[TargetRow, ...] = ()
+    avoided_costs: tuple[AvoidedCostRow, ...] = ()
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        return self.horizon.years
+
+    @property
+    def money_label(self) -> str:
+        """How money is written in headers: '£k', '£m', '£' (or 'EUR k', …)."""
+        symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(self.currency, self.currency + " ")
+        suffix = {"units": "", "thousands": "k", "millions": "m"}[self.money_unit]
+        return f"{symbol}{suffix}".strip()
+
+
+YAML_FIELDS = tuple(f for f in Instance.model_fields if f not in TABLES)
+
+
+def year_label(year: int) -> str:
+    """2013 -> '2013/14' (English financial years run April to March)."""
+    return f"{year}/{(year + 1) % 100:02d}"

@@ -1,0 +1,152 @@
+"""The pipeline: instance -> model data -> Pyomo model -> compiled arrays -> HiGHS -> Result.
+
+A plan is reported ``optimal`` only when HiGHS proves it optimal *and* the independent checker
+(:mod:`hwbopt.check`) finds that it obeys every rule of the instance. An infeasible instance
+comes back with a first diagnosis: which kinds of rule, relaxed on their own, would let a plan
+exist.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from hwbopt import highs
+from hwbopt.check import check_solution
+from hwbopt.compile import Compiled, compile_model
+from hwbopt.errors import UsageError
+from hwbopt.model import build_model, model_data
+from hwbopt.model.data import ModelData
+from hwbopt.model.names import FAMILIES, Family
+from hwbopt.results import Result, build_tables, empty_tables
+from hwbopt.schema import Instance
+
+
+@dataclass
+class Built:
+    """A model built and compiled once, ready to solve (and re-solve)."""
+
+    data: ModelData
+    compiled: Compiled
+    seconds: float
+
+
+def build(instance: Instance, objective: str | None = None) -> Built:
+    if objective not in (None, "outcome", "cost"):
+        raise UsageError(f"unknown objective {objective!r}: expected 'outcome' or 'cost'")
+    start = time.perf_counter()
+    d = model_data(instance, objective)
+    comp = compile_model(build_model(d))
+    return Built(d, comp, time.perf_counter() - start)
+
+
+def _relaxed(comp: Compiled, family: Family) -> tuple[np.ndarray, ...]:
+    row_lo, row_hi = comp.row_lower.copy(), comp.row_upper.copy()
+    col_lo, col_hi = comp.col_lower.copy(), comp.col_upper.copy()
+    for name in family.rows:
+        idx = list(comp.rows(name).values())
+        row_lo[idx], row_hi[idx] = -np.inf, np.inf
+    for name in family.col_lower:
+        idx = list(comp.cols(name).values())
+        col_lo[idx] = np.minimum(col_lo[idx], 0.0)
+    for name in family.col_upper:
+        idx = list(comp.cols(name).values())
+        col_hi[idx] = np.inf
+    return row_lo, row_hi, col_lo, col_hi
+
+
+def diagnose_infeasible(comp: Compiled) -> str:
+    """Name the kinds of rule that, each relaxed alone, make the instance feasible."""
+    present = [
+        f for f in FAMILIES
+        if any(comp.rows(n) for n in f.rows) or any(comp.cols(n) for n in f.col_lower)
+        or any(comp.cols(n) for n in f.col_upper)
+    ]
+    h = highs.load(comp)
+    inf = 1e30
+    freeing = []
+    for family in present:
+        row_lo, row_hi, col_lo, col_hi = _relaxed(comp, family)
+        h.changeRowsBounds(comp.n_rows, np.arange(comp.n_rows, dtype=np.int32),
+                           np.clip(row_lo, -inf, inf), np.clip(row_hi, -inf, inf))
+        h.changeColsBounds(comp.n_cols, np.arange(comp.n_cols, dtype=np.int32),
+                           np.clip(col_lo, -inf, inf), np.clip(col_hi, -inf, inf))
+        raw = highs.run(h)
+        if raw.status in (highs.OPTIMAL, highs.UNBOUNDED):
+            freeing.append(family.text)
+    if not freeing:
+        return ("no plan meets every rule, and no single kind of rule explains it: several "
+                "kinds conflict together (targets, money, need and change limits)")
+    if len(freeing) == 1:
+        return f"no plan meets every rule: {freeing[0]} cannot be met (relaxing them alone " \
+               "makes a plan possible)"
+    return ("no plan meets every rule: relaxing any one of these alone makes a plan possible: "
+            + "; ".join(freeing))
+
+
+def solve_built(
+    b: Built,
+    *,
+    time_limit: float | None = None,
+    check: bool = True,
+    threads: int | None = None,
+    warnings: list[str] | None = None,
+) -> Result:
+    d, comp = b.data, b.compiled
+    raw = highs.solve_compiled(comp, time_limit=time_limit, threads=threads)
+    inst = d.instance
+    result = Result(
+        status=raw.status,
+        objective=None,
+        objective_kind=d.objective,
+        instance_name=inst.name,
+        currency=inst.currency,
+        money_unit=inst.money_unit,
+        years=d.YEARS,
+        tables=empty_tables(),
+        solve_seconds=raw.seconds,
+        build_seconds=b.seconds,
+        n_variables=comp.n_cols,
+        n_constraints=comp.n_rows,
+        warnings=list(warnings or []),
+        solver=f"HiGHS {highs.highs_version()}",
+    )
+    if raw.status == highs.INFEASIBLE:
+        result.message = diagnose_infeasible(comp)
+        return result
+    if raw.status == highs.TIME_LIMIT:
+        result.message = f"no proven optimum within the time limit of {time_limit:g} s"
+        return result
+    if raw.status == highs.UNBOUNDED:
+        result.message = "the objective is unbounded: some activity has no cap (need)"
+        return result
+    if raw.status != highs.OPTIMAL:
+        result.message = f"HiGHS stopped with status '{raw.detail}'"
+        return result
+    result.objective = raw.objective
+    result.tables = build_tables(d, comp, raw.x)
+    if check:
+        violations = check_solution(inst, result.tables, d.objective, raw.objective)
+        result.checked = True
+        if violations:
+            result.status = highs.ERROR
+            result.message = ("the solver's plan failed the independent check, so it is not "
+                              "reported as optimal: " + "; ".join(violations[:5]))
+    return result
+
+
+def solve(
+    instance: Instance,
+    *,
+    objective: str | None = None,
+    time_limit: float | None = None,
+    check: bool = True,
+    threads: int | None = None,
+) -> Result:
+    """Build, solve and check one instance. See :class:`hwbopt.results.Result`."""
+    if time_limit is not None and not time_limit > 0:
+        raise UsageError(f"time limit must be positive, got {time_limit!r}")
+    return solve_built(build(instance, objective), time_limit=time_limit, check=check,
+                       threads=threads)

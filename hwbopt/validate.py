@@ -1,0 +1,270 @@
+"""Rules that relate one part of an instance to another.
+
+Each ``check_*`` function looks at one concern and returns located problems; ``reference_problems``
+runs them all so a user sees every mistake at once. Table rows are located by their CSV line
+(row index + 2: one header line, 1-based), YAML entries by their path.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from hwbopt.errors import Problem
+from hwbopt.money import cut_share, savings_share
+from hwbopt.schema import TABLES, Instance
+
+YAML = "instance.yaml"
+
+
+def _row(table: str, index: int, field: str | None, message: str, severity: str = "error"):
+    return Problem(TABLES[table].file, index + 2, field, message, severity)
+
+
+def _yaml(path: str, message: str, severity: str = "error") -> Problem:
+    return Problem(YAML, None, path, message, severity)
+
+
+def _known(kind: str, ids: Iterable[str]) -> str:
+    ids = sorted(ids)
+    shown = ", ".join(ids[:12]) + (", …" if len(ids) > 12 else "")
+    return f"expected one of the {kind} ids ({shown})"
+
+
+def check_unique_ids(inst: Instance) -> list[Problem]:
+    out: list[Problem] = []
+    for kind in ("partners", "pools", "priorities", "localities"):
+        seen: set[str] = set()
+        for k, item in enumerate(getattr(inst, kind)):
+            if item.id in seen:
+                out.append(_yaml(f"{kind}[{k}].id", f"duplicate id '{item.id}'"))
+            seen.add(item.id)
+    for k, p in enumerate(inst.partners):
+        lines = Counter(r.id for r in p.ring_fenced)
+        for rid, n in lines.items():
+            if n > 1:
+                out.append(_yaml(f"partners[{k}].ring_fenced", f"duplicate line id '{rid}'"))
+    seen = set()
+    for k, row in enumerate(inst.interventions):
+        if row.id in seen:
+            out.append(_row("interventions", k, "id", f"duplicate intervention id '{row.id}'"))
+        seen.add(row.id)
+    return out
+
+
+def check_yaml_references(inst: Instance) -> list[Problem]:
+    out: list[Problem] = []
+    interventions = {i.id for i in inst.interventions}
+    partners = {p.id for p in inst.partners}
+    years = set(inst.years)
+
+    def refs(path: str, ids: Iterable[str]) -> None:
+        for j, iid in enumerate(ids):
+            if iid not in interventions:
+                out.append(_yaml(f"{path}[{j}]", f"unknown intervention '{iid}': "
+                                 + _known("intervention", interventions)))
+
+    for k, p in enumerate(inst.partners):
+        refs(f"partners[{k}].remit", p.remit)
+        for r, line in enumerate(p.ring_fenced):
+            refs(f"partners[{k}].ring_fenced[{r}].interventions", line.interventions)
+        if p.cut_by_year is not None:
+            for y in p.cut_by_year:
+                if y not in years:
+                    out.append(_yaml(f"partners[{k}].cut_by_year.{y}",
+                                     f"year {y} is outside the horizon "
+                                     f"{inst.horizon.first_year}-{inst.horizon.last_year}"))
+            for y in inst.years:
+                if y not in p.cut_by_year:
+                    out.append(_yaml(f"partners[{k}].cut_by_year",
+                                     f"no cut given for {y}: cut_by_year must list every year "
+                                     "of the horizon (use 0 for no cut)"))
+    for g, pool in enumerate(inst.pools):
+        refs(f"pools[{g}].interventions", pool.interventions)
+        seen: set[str] = set()
+        for c, con in enumerate(pool.contributors):
+            path = f"pools[{g}].contributors[{c}].partner"
+            if con.partner not in partners:
+                out.append(_yaml(path, f"unknown partner '{con.partner}': "
+                                 + _known("partner", partners)))
+            if con.partner in seen:
+                out.append(_yaml(path, f"partner '{con.partner}' contributes twice"))
+            seen.add(con.partner)
+    return out
+
+
+def check_money_shares(inst: Instance) -> list[Problem]:
+    """Cuts plus savings must leave money; fences plus minimum pool shares must fit in it."""
+    out: list[Problem] = []
+    min_pool: dict[str, float] = defaultdict(float)
+    for pool in inst.pools:
+        for con in pool.contributors:
+            min_pool[con.partner] += con.min_share
+    for k, p in enumerate(inst.partners):
+        cuts, saves = cut_share(p, inst.years), savings_share(p, inst.years)
+        for y in inst.years:
+            if cuts[y] + saves[y] >= 1.0:
+                out.append(_yaml(f"partners[{k}]", (
+                    f"in {y} the cut ({cuts[y]:.1%}) and required savings ({saves[y]:.1%}) "
+                    "leave no money: together they must stay below 100%")))
+                break
+        fence = sum(r.share for r in p.ring_fenced)
+        if fence > 1.0 + 1e-12:
+            out.append(_yaml(f"partners[{k}].ring_fenced",
+                             f"ring-fenced shares add up to {fence:.1%}: at most 100% expected"))
+        if fence + min_pool[p.id] > 1.0 + 1e-12:
+            out.append(_yaml(f"partners[{k}]", (
+                f"ring-fenced shares ({fence:.1%}) plus minimum pool shares "
+                f"({min_pool[p.id]:.1%}) exceed 100% of the available money")))
+    return out
+
+
+def check_tables(inst: Instance) -> list[Problem]:
+    out: list[Problem] = []
+    interventions = {i.id for i in inst.interventions}
+    partners = {p.id for p in inst.partners}
+    priorities = {p.id for p in inst.priorities}
+    localities = {loc.id for loc in inst.localities}
+    years = set(inst.years)
+    horizon = f"{inst.horizon.first_year}-{inst.horizon.last_year}"
+
+    def ref(table, k, field, value, known, kind):
+        if value not in known:
+            out.append(_row(table, k, field, f"unknown {kind} '{value}': " + _known(kind, known)))
+
+    def in_horizon(table, k, year):
+        if year not in years:
+            out.append(_row(table, k, "year", f"year {year} is outside the horizon {horizon}"))
+
+    # activity: one row per intervention (and locality); every intervention somewhere
+    seen_act: set[tuple[str, str | None]] = set()
+    covered: set[str] = set()
+    for k, row in enumerate(inst.activity):
+        ref("activity", k, "intervention", row.intervention, interventions, "intervention")
+        if localities:
+            if row.locality is None:
+                out.append(_row("activity", k, "locality",
+                                "the instance declares localities: every row needs one"))
+            else:
+                ref("activity", k, "locality", row.locality, localities, "locality")
+        elif row.locality is not None:
+            out.append(_row("activity", k, "locality", (
+                f"locality '{row.locality}' given but instance.yaml declares no localities")))
+        key = (row.intervention, row.locality)
+        if key in seen_act:
+            out.append(_row("activity", k, "intervention", "duplicate row for "
+                            + " in ".join(x for x in key if x)))
+        seen_act.add(key)
+        covered.add(row.intervention)
+        if row.current > row.need:
+            out.append(_row("activity", k, "current", (
+                f"current activity {row.current:g} is above need {row.need:g}: "
+                "need is the most activity the area can use")))
+    for k, row in enumerate(inst.interventions):
+        if row.id not in covered:
+            out.append(_row("interventions", k, "id", (
+                f"intervention '{row.id}' has no row in activity.csv: give its current "
+                "activity and need")))
+
+    # responses: concave piecewise-linear curves, ending at the whole need
+    curves: dict[tuple[str, str], list[tuple[float, float, int]]] = defaultdict(list)
+    for k, row in enumerate(inst.responses):
+        ref("responses", k, "intervention", row.intervention, interventions, "intervention")
+        ref("responses", k, "priority", row.priority, priorities, "priority")
+        curves[row.intervention, row.priority].append((row.upto_share, row.effect, k))
+    for (iid, kid), segs in curves.items():
+        segs.sort()
+        for (u0, e0, _), (u1, e1, k1) in itertools.pairwise(segs):
+            if u1 == u0:
+                out.append(_row("responses", k1, "upto_share",
+                                f"two segments of {iid} -> {kid} end at upto_share {u1:g}"))
+            elif e1 > e0 + 1e-12:
+                out.append(_row("responses", k1, "effect", (
+                    f"response of {iid} -> {kid} is not concave: effect rises from {e0:g} to "
+                    f"{e1:g} after {u0:g} of need; effects must not increase from one segment "
+                    "to the next (diminishing returns)")))
+        last_u, _, last_k = segs[-1]
+        if abs(last_u - 1.0) > 1e-12:
+            out.append(_row("responses", last_k, "upto_share", (
+                f"the last segment of {iid} -> {kid} ends at {last_u:g}: the curve must run to "
+                "upto_share 1 (the whole need)")))
+
+    # budgets: every partner, every year, once
+    seen_budget: set[tuple[str, int]] = set()
+    for k, row in enumerate(inst.budgets):
+        ref("budgets", k, "partner", row.partner, partners, "partner")
+        in_horizon("budgets", k, row.year)
+        if (row.partner, row.year) in seen_budget:
+            out.append(_row("budgets", k, "partner",
+                            f"duplicate budget for {row.partner} in {row.year}"))
+        seen_budget.add((row.partner, row.year))
+    for k, p in enumerate(inst.partners):
+        missing = [y for y in inst.years if (p.id, y) not in seen_budget]
+        if missing:
+            out.append(Problem(TABLES["budgets"].file, None, "partner", (
+                f"partner '{p.id}' (instance.yaml partners[{k}]) has no baseline budget for "
+                + ", ".join(map(str, missing)))))
+
+    seen_target: set[tuple[str, int]] = set()
+    for k, row in enumerate(inst.targets):
+        ref("targets", k, "priority", row.priority, priorities, "priority")
+        in_horizon("targets", k, row.year)
+        if (row.priority, row.year) in seen_target:
+            out.append(_row("targets", k, "priority",
+                            f"duplicate target for {row.priority} in {row.year}"))
+        seen_target.add((row.priority, row.year))
+
+    seen_avoid: set[tuple[str, str]] = set()
+    for k, row in enumerate(inst.avoided_costs):
+        ref("avoided_costs", k, "intervention", row.intervention, interventions, "intervention")
+        ref("avoided_costs", k, "partner", row.partner, partners, "partner")
+        if (row.intervention, row.partner) in seen_avoid:
+            out.append(_row("avoided_costs", k, "intervention",
+                            f"duplicate avoided cost of {row.intervention} for {row.partner}"))
+        seen_avoid.add((row.intervention, row.partner))
+    return out
+
+
+def check_fundable(inst: Instance) -> list[Problem]:
+    """Warn about interventions that no remit, ring-fenced line or pool may fund."""
+    routes: set[str] = set()
+    for p in inst.partners:
+        routes.update(p.remit)
+        for line in p.ring_fenced:
+            routes.update(line.interventions)
+    for pool in inst.pools:
+        routes.update(pool.interventions)
+    return [
+        _row("interventions", k, "id", (
+            f"no partner remit, ring-fenced line or pool may fund '{row.id}': "
+            "its activity can only be zero"), severity="warning")
+        for k, row in enumerate(inst.interventions)
+        if row.id not in routes
+    ]
+
+
+def check_targets_pursued(inst: Instance) -> list[Problem]:
+    with_targets = {t.priority for t in inst.targets}
+    return [
+        _yaml(f"priorities[{k}].shortfall_penalty", (
+            f"soft targets of '{p.id}' have shortfall_penalty 0: shortfalls are reported but "
+            "not penalised"), severity="warning")
+        for k, p in enumerate(inst.priorities)
+        if p.target_type == "soft" and p.shortfall_penalty == 0 and p.id in with_targets
+    ]
+
+
+CHECKS = (
+    check_unique_ids,
+    check_yaml_references,
+    check_money_shares,
+    check_tables,
+    check_fundable,
+    check_targets_pursued,
+)
+
+
+def reference_problems(inst: Instance) -> list[Problem]:
+    """Every cross-reference problem and warning of a field-valid instance."""
+    return [p for check in CHECKS for p in check(inst)]
