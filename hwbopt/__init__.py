@@ -6,35 +6,49 @@ The pipeline, each step a plain function::
     result = hwbopt.solve(inst)                     # build, solve with HiGHS, check
     result.allocation, result.outcomes, result.budgets   # tidy pandas tables
     result.summary()                                # the JSON of `hwbopt solve --json`
+
+Names are imported on first use, so ``hwbopt validate`` does not pay for the solver stack.
 """
 
-from hwbopt.check import check_solution
-from hwbopt.errors import HwbError, InstanceError, Problem, SolveError, UsageError
-from hwbopt.io.folder import instance_from_dict, load_instance, read_folder, write_folder
-from hwbopt.results import Result
-from hwbopt.schema import Instance
-from hwbopt.shipped import shipped_instance
-from hwbopt.solve import solve
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-load = load_instance
+_EXPORTS = {
+    "HwbError": "hwbopt.errors",
+    "InstanceError": "hwbopt.errors",
+    "Problem": "hwbopt.errors",
+    "SolveError": "hwbopt.errors",
+    "UsageError": "hwbopt.errors",
+    "Instance": "hwbopt.schema",
+    "instance_from_dict": "hwbopt.io.folder",
+    "load_instance": "hwbopt.io.folder",
+    "read_folder": "hwbopt.io.folder",
+    "write_folder": "hwbopt.io.folder",
+    "shipped_instance": "hwbopt.shipped",
+    "check_solution": "hwbopt.check",
+    "Result": "hwbopt.results",
+    "solve": "hwbopt.solve",
+}
+_ALIASES = {"load": ("hwbopt.io.folder", "load_instance")}
 
-__all__ = [
-    "HwbError",
-    "Instance",
-    "InstanceError",
-    "Problem",
-    "Result",
-    "SolveError",
-    "UsageError",
-    "__version__",
-    "check_solution",
-    "instance_from_dict",
-    "load",
-    "load_instance",
-    "read_folder",
-    "shipped_instance",
-    "solve",
-    "write_folder",
-]
+__all__ = sorted([*_EXPORTS, *_ALIASES, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif name in _ALIASES:
+        module, attr = _ALIASES[name]
+        value = getattr(importlib.import_module(module), attr)
+    else:
+        raise AttributeError(f"module 'hwbopt' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

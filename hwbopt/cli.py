@@ -76,6 +76,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
 def _read(path: str):
     from hwbopt.io.folder import read_folder
 
@@ -87,12 +91,14 @@ def _read(path: str):
 def validate(path: Path) -> None:
     """Check the instance at PATH and list every problem with its file, line and field."""
     inst, warnings = _read(str(path))
-    n_rows = len(inst.activity)
-    click.echo(
-        f"valid: {inst.name} — {len(inst.partners)} partners, {len(inst.pools)} pools, "
-        f"{len(inst.priorities)} priorities, {len(inst.interventions)} interventions, "
-        f"{len(inst.localities) or 1} localit{'ies' if len(inst.localities) > 1 else 'y'}, "
-        f"{len(inst.years)} years, {n_rows} activity rows")
+    counts = [
+        _plural(len(inst.partners), "partner"), _plural(len(inst.pools), "pool"),
+        _plural(len(inst.priorities), "priority", "priorities"),
+        _plural(len(inst.interventions), "intervention"),
+        _plural(len(inst.localities) or 1, "locality", "localities"),
+        _plural(len(inst.years), "year"), _plural(len(inst.activity), "activity row"),
+    ]
+    click.echo(f"valid: {inst.name} — {', '.join(counts)}")
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
 

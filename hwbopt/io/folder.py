@@ -13,6 +13,8 @@ import io
 import math
 import os
 import tempfile
+from collections.abc import Collection
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -116,23 +118,32 @@ def _loc_path(loc: tuple[Any, ...]) -> str:
 
 def read_table(path: Path, table: str) -> tuple[list[dict[str, Any]] | None, list[Problem]]:
     """Rows of one CSV table as dicts of validated values, or the problems found."""
+    rows, _, problems = _read_table(path, table)
+    return rows, problems
+
+
+def _read_table(
+    path: Path, table: str
+) -> tuple[list[dict[str, Any]] | None, list[int], list[Problem]]:
+    """Like :func:`read_table`, plus the line on which each returned row starts."""
     spec = TABLES[table]
     name = path.name
     if not path.exists():
         if spec.required:
-            return None, [Problem(name, None, None, f"missing file: expected {path}")]
-        return [], []
+            return None, [], [Problem(name, None, None, f"missing file: expected {path}")]
+        return [], [], []
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        return None, [Problem(name, None, None, f"not UTF-8 text ({exc.reason})")]
+        return None, [], [Problem(name, None, None, f"not UTF-8 text ({exc.reason})")]
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
     except csv.Error as exc:
-        return None, [Problem(name, 1, None, f"not valid CSV: {exc}")]
+        return None, [], [Problem(name, 1, None, f"not valid CSV: {exc}")]
     if header is None or not any(h.strip() for h in header):
-        return None, [Problem(name, 1, None, "empty file: expected a header row of field names")]
+        return None, [], [Problem(name, 1, None,
+                                  "empty file: expected a header row of field names")]
     header = [h.strip() for h in header]
     fields = spec.row_model.model_fields
     problems: list[Problem] = []
@@ -147,12 +158,16 @@ def read_table(path: Path, table: str) -> tuple[list[dict[str, Any]] | None, lis
     for f in missing:
         problems.append(Problem(name, 1, f, "missing column: this field is required"))
     if problems:
-        return None, problems
+        return None, [], problems
 
     rows: list[dict[str, Any]] = []
+    lines: list[int] = []
+    # a record may span several lines (a quoted cell holding a line break): locate it by the
+    # line it starts on, and count blank lines, so every reported line is the one in the file
+    end = reader.line_num
     try:
         for cells in reader:
-            line = reader.line_num
+            line, end = end + 1, reader.line_num
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(header):
@@ -168,11 +183,12 @@ def read_table(path: Path, table: str) -> tuple[list[dict[str, Any]] | None, lis
                     problems.append(Problem(name, line, field, _error_message(err)))
                 continue
             rows.append(row.model_dump(exclude_unset=True))
+            lines.append(line)
     except csv.Error as exc:
-        problems.append(Problem(name, reader.line_num, None, f"not valid CSV: {exc}"))
+        problems.append(Problem(name, end + 1, None, f"not valid CSV: {exc}"))
     if not rows and not problems and spec.required:
         problems.append(Problem(name, 2, None, "the table has no rows: at least one expected"))
-    return (None if problems else rows), problems
+    return (None, [], problems) if problems else (rows, lines, problems)
 
 
 # --------------------------------------------------------------------------------------------
@@ -200,34 +216,85 @@ def read_folder(path: str | os.PathLike[str]) -> tuple[Instance, list[Problem]]:
             "not a folder: expected a folder holding instance.yaml and the CSV tables")))
     data, problems = read_yaml(folder / YAML_FILE)
     tables: dict[str, list[dict[str, Any]]] = {}
+    lines: dict[str, list[int]] = {}
     for table in TABLES:
-        rows, found = read_table(folder / TABLES[table].file, table)
+        rows, row_lines, found = _read_table(folder / TABLES[table].file, table)
         problems.extend(found)
         if rows is not None:
             tables[table] = rows
+            lines[table] = row_lines
+    if data is not None and problems:
+        # a broken table must not hide the field problems of instance.yaml: report both at once
+        yaml_part = {k: v for k, v in data.items() if k not in TABLES}
+        problems.extend(_field_problems(yaml_part, tables, lines, skip=set(TABLES) - set(tables)))
     if data is None or problems:
         raise InstanceError(problems, source=str(folder))
-    return _build(data, tables, str(folder))
+    return _build(data, tables, str(folder), lines)
+
+
+def _relocate(problem: Problem, lines: dict[str, list[int]] | None) -> Problem:
+    """Turn a row located by index (index + 2, see :mod:`hwbopt.validate`) into its file line."""
+    if lines is None or problem.row is None:
+        return problem
+    for table, spec in TABLES.items():
+        if spec.file == problem.file and table in lines:
+            index = problem.row - 2
+            if 0 <= index < len(lines[table]):
+                return replace(problem, row=lines[table][index])
+    return problem
+
+
+def _field_problems(
+    data: dict[str, Any],
+    tables: dict[str, list[dict[str, Any]]],
+    lines: dict[str, list[int]] | None,
+    skip: Collection[str] = (),
+) -> list[Problem]:
+    """Field-level problems of the whole instance, leaving out the tables named in ``skip``."""
+    try:
+        Instance.model_validate({**data, **tables})
+    except ValidationError as exc:
+        return _schema_problems(exc, lines, skip)
+    return []
+
+
+def _schema_problems(
+    exc: ValidationError, lines: dict[str, list[int]] | None, skip: Collection[str] = ()
+) -> list[Problem]:
+    problems = []
+    for err in exc.errors():
+        loc = err["loc"]
+        if loc and loc[0] in TABLES:
+            if loc[0] in skip:
+                continue
+            file = TABLES[loc[0]].file
+            if len(loc) == 1:
+                problems.append(Problem(file, None, None, (
+                    "the table has no rows: at least one expected" if err["type"] == "too_short"
+                    else _error_message(err))))
+            elif isinstance(loc[1], int):
+                problems.append(_relocate(Problem(file, loc[1] + 2, _loc_path(loc[2:]) or None,
+                                                  _error_message(err)), lines))
+            else:
+                problems.append(Problem(file, None, _loc_path(loc[1:]) or None,
+                                        _error_message(err)))
+        else:
+            problems.append(Problem(YAML_FILE, None, _loc_path(loc) or None,
+                                    _error_message(err)))
+    return problems
 
 
 def _build(
-    data: dict[str, Any], tables: dict[str, list[dict[str, Any]]], source: str
+    data: dict[str, Any],
+    tables: dict[str, list[dict[str, Any]]],
+    source: str,
+    lines: dict[str, list[int]] | None = None,
 ) -> tuple[Instance, list[Problem]]:
     try:
         inst = Instance.model_validate({**data, **tables})
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = err["loc"]
-            if loc and loc[0] in TABLES:
-                problems.append(Problem(TABLES[loc[0]].file, None, None, (
-                    "the table has no rows: at least one expected" if len(loc) == 1
-                    else _error_message(err))))
-            else:
-                problems.append(Problem(YAML_FILE, None, _loc_path(loc) or None,
-                                        _error_message(err)))
-        raise InstanceError(problems, source=source) from None
-    found = reference_problems(inst)
+        raise InstanceError(_schema_problems(exc, lines), source=source) from None
+    found = [_relocate(p, lines) for p in reference_problems(inst)]
     errors = [p for p in found if p.severity == "error"]
     if errors:
         raise InstanceError(errors, source=source)
@@ -235,7 +302,11 @@ def _build(
 
 
 def instance_from_dict(data: dict[str, Any]) -> Instance:
-    """Validate an instance given as one dict (YAML fields plus tables as lists of rows)."""
+    """Validate an instance given as one dict (YAML fields plus tables as lists of rows).
+
+    Table rows are located as ``line`` index + 2, as if each table were a CSV file with a
+    header line.
+    """
     yaml_part = {k: v for k, v in data.items() if k not in TABLES}
     tables = {k: v for k, v in data.items() if k in TABLES}
     return _build(yaml_part, tables, "<dict>")[0]

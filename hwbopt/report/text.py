@@ -96,8 +96,7 @@ def print_result(result: Result, inst: Instance, console: Console | None = None)
     for w in result.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
     if result.objective is None:
-        console.print(result.message)
-        return
+        return  # the CLI prints the reason on stderr
     kind = "weighted outcome" if result.objective_kind == "outcome" else "total spend"
     spend = float(result.tables["allocation"]["money"].sum())
     console.print(
