@@ -118,6 +118,10 @@ def solve(path: Path, as_json: bool, out: Path | None, objective: str | None,
     from hwbopt.solve import build as build_model
     from hwbopt.solve import solve_built
 
+    if out is not None:
+        from hwbopt.io.results import check_out_dir
+
+        check_out_dir(out)
     inst, warnings = _read(str(path))
     result = solve_built(build_model(inst, objective), time_limit=time_limit,
                          warnings=[str(w) for w in warnings])

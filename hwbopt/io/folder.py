@@ -54,7 +54,8 @@ def _construct_unique_mapping(loader: _SafeUniqueLoader, node: yaml.MappingNode,
         if key in seen:
             raise _DuplicateKey(
                 "while reading a mapping", node.start_mark,
-                f"duplicate key '{key}' (first given on line {seen[key].start_mark.line + 1})",
+                f"duplicate key '{key}' (first given on line {seen[key].start_mark.line + 1}): "
+                "each key may be given once",
                 key_node.start_mark)
         seen[key] = key_node
     return loader.construct_mapping(node, deep=deep)
@@ -78,7 +79,14 @@ def read_yaml(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        return None, [Problem(name, None, None, f"{where}{exc.problem}")]
+        if isinstance(exc, _DuplicateKey):
+            what = str(exc.problem)
+        elif isinstance(exc, yaml.constructor.ConstructorError):
+            what = (f"{exc.problem}: expected plain YAML only (text, numbers, lists and "
+                    "mappings), no tags that build objects")
+        else:
+            what = f"not valid YAML: {exc.problem}"
+        return None, [Problem(name, None, None, f"{where}{what}")]
     except yaml.YAMLError as exc:
         return None, [Problem(name, None, None, f"not valid YAML: {exc}")]
     if not isinstance(data, dict):

@@ -9,20 +9,30 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hwbopt.errors import UsageError
 from hwbopt.io.folder import atomic_write_text
 from hwbopt.results import Result
 
 
-def write_result(result: Result, out: str | Path) -> Path:
+def check_out_dir(out: str | Path) -> Path:
+    """Refuse an ``--out`` folder whose files are not ours to overwrite (before any work)."""
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
-        from hwbopt.errors import UsageError
-
         raise UsageError(f"--out {folder} exists and is not a folder")
+    if (folder / "instance.yaml").exists():
+        # result tables share names with instance tables (budgets.csv): never overwrite input
+        raise UsageError(f"--out {folder} holds an instance (instance.yaml): results would "
+                         "overwrite its tables; choose another folder")
+    return folder
+
+
+def write_result(result: Result, out: str | Path) -> Path:
+    folder = check_out_dir(out)
     folder.mkdir(parents=True, exist_ok=True)
-    if result.objective is not None:
-        for name, table in result.tables.items():
-            atomic_write_text(folder / f"{name}.csv", table.to_csv(index=False))
+    # always the full set of files, header-only without a solution, so the folder never mixes
+    # tables of an earlier run with the summary of this one
+    for name, table in result.tables.items():
+        atomic_write_text(folder / f"{name}.csv", table.to_csv(index=False))
     atomic_write_text(folder / "summary.json",
                       json.dumps(result.summary(), indent=2, allow_nan=False) + "\n")
     return folder
