@@ -177,7 +177,7 @@ def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.Da
     pools = pd.DataFrame(pool_rows, columns=TABLE_COLUMNS["pools"])
     pools = pools.sort_values(["pool", "partner", "year"], kind="stable").reset_index(drop=True)
 
-    return {
+    tables = {
         "allocation": allocation,
         "outcomes": outcomes,
         "budgets": budgets,
@@ -185,6 +185,19 @@ def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.Da
         "avoided_costs": avoided,
         "activity": activity,
     }
+    return {name: _clean(t) for name, t in tables.items()}
+
+
+def _clean(table: pd.DataFrame) -> pd.DataFrame:
+    """Solver noise (4.5e-13, -0.0) shown as the zero it is, relative to the column's scale."""
+    for col in table.columns:
+        if table[col].dtype.kind == "f" and len(table):
+            values = table[col].to_numpy(copy=True)
+            scale = max(1.0, float(np.nanmax(np.abs(values))) if np.isfinite(values).any()
+                        else 1.0)
+            values[np.abs(values) <= 1e-9 * scale] = 0.0
+            table[col] = values
+    return table
 
 
 @dataclass

@@ -1,0 +1,45 @@
+"""Every shipped instance solves to the results its expected.json records, and is checked."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import solve_checked
+
+import hwbopt
+from hwbopt.shipped import shipped_instance, shipped_names
+
+
+@pytest.mark.parametrize("name", shipped_names())
+def test_shipped_instance_matches_expected(name):
+    folder = shipped_instance(name)
+    expected = json.loads((folder / "expected.json").read_text())
+    inst, warnings = hwbopt.read_folder(folder)
+    assert warnings == []
+    result = solve_checked(inst)
+    summary = result.summary()
+    tol = expected["tolerance"]
+    assert summary["status"] == expected["status"]
+    assert summary["objective_kind"] == expected["objective_kind"]
+    assert summary["objective"] == pytest.approx(expected["objective"], rel=tol)
+    assert summary["total_spend"] == pytest.approx(expected["total_spend"], rel=tol)
+    if "targets_met" in expected:
+        assert summary["targets_met"] == expected["targets_met"]
+        assert summary["targets_total"] == expected["targets_total"]
+
+
+def test_county_is_realistic_in_shape():
+    """The issue's shape: 7 partner kinds, 5+ priorities, 20+ interventions, four years
+    2011/12-2014/15, several localities, a pool, a ring-fence, QIPP and avoided costs."""
+    inst = hwbopt.load(shipped_instance("county"))
+    kinds = {p.kind for p in inst.partners}
+    assert {"nhs", "council", "public_health", "police", "fire", "voluntary"} <= kinds
+    assert len(inst.priorities) >= 5 and len(inst.interventions) >= 20
+    assert inst.years == (2011, 2012, 2013, 2014) and len(inst.localities) >= 3
+    assert inst.pools and any(p.ring_fenced for p in inst.partners)
+    assert any(p.savings_rate > 0 for p in inst.partners) and inst.avoided_costs
+    result = hwbopt.solve(inst)
+    budgets = result.tables["budgets"]
+    assert budgets.qipp_credit.sum() > 0, "avoided costs should count towards QIPP"
+    assert result.tables["pools"].spent.sum() > 0, "the pool should be used"
