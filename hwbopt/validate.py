@@ -1,8 +1,9 @@
 """Rules that relate one part of an instance to another.
 
 Each ``check_*`` function looks at one concern and returns located problems; ``reference_problems``
-runs them all so a user sees every mistake at once. Table rows are located by their CSV line
-(row index + 2: one header line, 1-based), YAML entries by their path.
+runs them all so a user sees every mistake at once. Table rows are located by row index + 2 (one
+header line, 1-based), which the folder reader maps to the row's real line in its CSV file (blank
+lines and cells holding line breaks shift it); YAML entries are located by their path.
 """
 
 from __future__ import annotations

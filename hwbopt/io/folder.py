@@ -16,13 +16,21 @@ import tempfile
 from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
 from pydantic import ValidationError
 
 from hwbopt.errors import InstanceError, Problem
-from hwbopt.schema import TABLES, YAML_FIELDS, Instance
+from hwbopt.schema import (
+    CURRENCY_PATTERN,
+    ID_PATTERN,
+    LABEL_PATTERN,
+    TABLES,
+    YAML_FIELDS,
+    Instance,
+)
 from hwbopt.validate import reference_problems
 
 YAML_FILE = "instance.yaml"
@@ -42,9 +50,11 @@ class _SafeUniqueLoader(yaml.SafeLoader):
 
 
 def _construct_unique_mapping(loader: _SafeUniqueLoader, node: yaml.MappingNode, deep=False):
-    loader.flatten_mapping(node)
     seen: dict[Any, yaml.Node] = {}
+    # explicit keys only: a key that overrides one merged in with '<<' is not a duplicate
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
         key = loader.construct_object(key_node, deep=True)
         try:
             hash(key)
@@ -58,6 +68,7 @@ def _construct_unique_mapping(loader: _SafeUniqueLoader, node: yaml.MappingNode,
                 "each key may be given once",
                 key_node.start_mark)
         seen[key] = key_node
+    loader.flatten_mapping(node)
     return loader.construct_mapping(node, deep=deep)
 
 
@@ -107,6 +118,21 @@ def read_yaml(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
 
 def _error_message(err: dict[str, Any]) -> str:
     kind, msg = err["type"], err["msg"]
+    if kind == "value_error":
+        msg = msg.removeprefix("Value error, ")
+        if isinstance(err.get("input"), bool):
+            return msg
+    if kind == "string_pattern_mismatch":
+        pattern = (err.get("ctx") or {}).get("pattern", "")
+        value = err.get("input")
+        if pattern == ID_PATTERN:
+            return (f"expected an id: a letter, then letters, digits, '_' or '-' "
+                    f"(got {value!r})")
+        if pattern == LABEL_PATTERN:
+            return ("expected one line of text, without line breaks or control characters "
+                    f"(got {value!r})")
+        if pattern == CURRENCY_PATTERN:
+            return f"expected a three-letter currency code such as GBP (got {value!r})"
     if kind == "missing":
         return "missing: a value is required"
     if kind == "extra_forbidden":
@@ -122,6 +148,15 @@ def _loc_path(loc: tuple[Any, ...]) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+def _is_number(annotation: Any) -> bool:
+    """Whether a field holds an int or a float (possibly optional, possibly constrained)."""
+    if get_origin(annotation) is Annotated:
+        return _is_number(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        return any(_is_number(a) for a in get_args(annotation) if a is not type(None))
+    return annotation in (int, float)
 
 
 def read_table(path: Path, table: str) -> tuple[list[dict[str, Any]] | None, list[Problem]]:
@@ -155,11 +190,15 @@ def _read_table(
     header = [h.strip() for h in header]
     fields = spec.row_model.model_fields
     problems: list[Problem] = []
-    for h in header:
-        if h not in fields:
+    for col, h in enumerate(header, start=1):
+        if not h:
+            problems.append(Problem(name, 1, None, (
+                f"column {col} has no name (a stray comma?): expected every column named, "
+                f"among {', '.join(fields)}")))
+        elif h not in fields:
             problems.append(Problem(name, 1, h, (
                 f"unknown column: expected columns among {', '.join(fields)}")))
-    dupes = {h for h in header if header.count(h) > 1}
+    dupes = {h for h in header if h and header.count(h) > 1}
     for h in sorted(dupes):
         problems.append(Problem(name, 1, h, "column given twice"))
     missing = [f for f, info in fields.items() if info.is_required() and f not in header]
@@ -168,6 +207,7 @@ def _read_table(
     if problems:
         return None, [], problems
 
+    numeric = {f for f, info in fields.items() if _is_number(info.annotation)}
     rows: list[dict[str, Any]] = []
     lines: list[int] = []
     # a record may span several lines (a quoted cell holding a line break): locate it by the
@@ -183,12 +223,20 @@ def _read_table(
                     f"expected {len(header)} cells, found {len(cells)}")))
                 continue
             raw = {h: c.strip() for h, c in zip(header, cells, strict=True) if c.strip() != ""}
+            odd = [h for h in numeric & raw.keys() if "_" in raw[h]]
+            for h in odd:
+                # Python would read '8_00' as 800; a spreadsheet user meant something else
+                problems.append(Problem(name, line, h, (
+                    f"expected a plain number such as 800 or 0.25, got {raw[h]!r}")))
             try:
                 row = spec.row_model.model_validate(raw)
             except ValidationError as exc:
                 for err in exc.errors():
                     field = _loc_path(err["loc"]) or None
-                    problems.append(Problem(name, line, field, _error_message(err)))
+                    if field not in odd:
+                        problems.append(Problem(name, line, field, _error_message(err)))
+                continue
+            if odd:
                 continue
             rows.append(row.model_dump(exclude_unset=True))
             lines.append(line)

@@ -1,0 +1,525 @@
+"""Broken instances: every one is refused with its location, what was expected, and exit code 2.
+
+Each case copies the tutorial, changes one thing, and says where the problem must be reported
+(file, CSV line, field or YAML path) and which words of the message say what was expected.
+Every case is checked through the Python API (fast, in process); most are also run through the
+command line as a user types it. The command-line runs are started together, in parallel, the
+first time a command-line test needs one, because each ``hwbopt`` process costs seconds of
+imports.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from conftest import copy_instance, run_cli
+
+import hwbopt
+
+FOLDER = "<the instance folder>"  # stands for the (missing) folder itself in Case.file
+EXECUTED = "EXECUTED"  # file that YAML trying to run a command would create
+
+
+# ---------------------------------------------------------------------------------------------
+# Mutations of a tutorial copy
+# ---------------------------------------------------------------------------------------------
+
+Mutate = Callable[[Path], None]
+
+
+def replace(file: str, old: str, new: str) -> Mutate:
+    def mutate(folder: Path) -> None:
+        path = folder / file
+        text = path.read_text(encoding="utf-8")
+        assert text.count(old) == 1, f"{old!r} should occur once in {file}"
+        path.write_text(text.replace(old, new), encoding="utf-8")
+
+    return mutate
+
+
+def append(file: str, text: str) -> Mutate:
+    def mutate(folder: Path) -> None:
+        with open(folder / file, "a", encoding="utf-8") as fh:
+            fh.write(text)
+
+    return mutate
+
+
+def write(file: str, text: str | bytes) -> Mutate:
+    def mutate(folder: Path) -> None:
+        if isinstance(text, bytes):
+            (folder / file).write_bytes(text)
+        else:
+            (folder / file).write_text(text, encoding="utf-8")
+
+    return mutate
+
+
+def delete(file: str) -> Mutate:
+    def mutate(folder: Path) -> None:
+        (folder / file).unlink()
+
+    return mutate
+
+
+def remove_folder(folder: Path) -> None:
+    shutil.rmtree(folder)
+
+
+def both(*steps: Mutate) -> Mutate:
+    def mutate(folder: Path) -> None:
+        for step in steps:
+            step(folder)
+
+    return mutate
+
+
+def yaml_runs_a_command(folder: Path) -> None:
+    """A YAML tag that, if it were obeyed, would create EXECUTED beside the instance."""
+    mark = folder.parent / EXECUTED
+    replace("instance.yaml", "name: Riverside tutorial",
+            f'name: !!python/object/apply:os.system ["touch {mark}"]')(folder)
+
+
+NHS_POOL = "{partner: nhs, min_share: 0.0, max_share: 0.3}"
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    mutate: Mutate
+    file: str  # the file named in the problem (FOLDER: the folder itself)
+    row: int | None  # 1-based CSV line, None for YAML or whole-file problems
+    field: str | None  # CSV column or YAML path
+    expect: tuple[str, ...]  # words of the message (what was found / what was expected)
+    cli: bool = True  # also run `hwbopt validate` on it
+    solve: bool = False  # also run `hwbopt solve` and `hwbopt solve --json`
+    extra: tuple[str, ...] = field(default=())  # more text the CLI must print (e.g. a line)
+
+
+CASES = [
+    # ---- files and folders -------------------------------------------------------------------
+    Case("missing-folder", remove_folder, FOLDER, None, None,
+         ("no such folder", "expected a folder holding instance.yaml"), solve=True),
+    Case("missing-instance-yaml", delete("instance.yaml"), "instance.yaml", None, None,
+         ("missing file", "expected", "instance.yaml")),
+    Case("missing-budgets-csv", delete("budgets.csv"), "budgets.csv", None, None,
+         ("missing file", "expected", "budgets.csv")),
+    Case("empty-table-header-only", write("budgets.csv", "partner,year,baseline\n"),
+         "budgets.csv", 2, None, ("no rows", "at least one expected")),
+    Case("empty-csv-zero-bytes", write("responses.csv", ""), "responses.csv", 1, None,
+         ("empty file", "expected a header row")),
+    Case("csv-not-utf8", write("interventions.csv",
+                               "id,name,unit,unit_cost\nreablement,R\xe9ablement,episode,2\n"
+                               .encode("latin-1")),
+         "interventions.csv", None, None, ("not UTF-8",), cli=False),
+    # ---- unknown ids ---------------------------------------------------------------------------
+    Case("unknown-id-in-remit",
+         replace("instance.yaml", "remit: [talking_therapies,", "remit: [talking_therapy,"),
+         "instance.yaml", None, "partners[0].remit[0]",
+         ("unknown intervention 'talking_therapy'", "expected one of the intervention ids")),
+    Case("unknown-intervention-in-pool",
+         replace("instance.yaml", "interventions: [reablement, telecare, talking_therapies]",
+                 "interventions: [reablement, telecare, yoga]"),
+         "instance.yaml", None, "pools[0].interventions[2]",
+         ("unknown intervention 'yoga'", "expected one of the intervention ids")),
+    Case("unknown-partner-in-pool",
+         replace("instance.yaml", "{partner: council, min_share",
+                 "{partner: police, min_share"),
+         "instance.yaml", None, "pools[0].contributors[1].partner",
+         ("unknown partner 'police'", "expected one of the partner ids (council, nhs)")),
+    Case("unknown-id-in-activity", replace("activity.csv", "telecare,800", "telecar,800"),
+         "activity.csv", 3, "intervention",
+         ("unknown intervention 'telecar'", "expected one of the intervention ids")),
+    Case("unknown-id-in-responses",
+         replace("responses.csv", "telecare,older_people", "telecare,old_people"),
+         "responses.csv", 3, "priority",
+         ("unknown priority 'old_people'", "expected one of the priority ids")),
+    Case("unknown-id-in-targets", replace("targets.csv", "obesity,2014", "obesty,2014"),
+         "targets.csv", 7, "priority",
+         ("unknown priority 'obesty'", "expected one of the priority ids")),
+    Case("unknown-id-in-avoided-costs",
+         replace("avoided_costs.csv", "reablement,nhs", "reablement,ccg"),
+         "avoided_costs.csv", 2, "partner",
+         ("unknown partner 'ccg'", "expected one of the partner ids")),
+    # ---- numbers -------------------------------------------------------------------------------
+    Case("negative-budget", replace("budgets.csv", "council,2013,800", "council,2013,-800"),
+         "budgets.csv", 4, "baseline", ("greater than or equal to 0", "-800")),
+    Case("nan-in-csv", replace("budgets.csv", "council,2013,800", "council,2013,nan"),
+         "budgets.csv", 4, "baseline", ("finite number", "nan")),
+    Case("nan-in-yaml", replace("instance.yaml", "weight: 8", "weight: .nan"),
+         "instance.yaml", None, "priorities[1].weight", ("finite number",)),
+    Case("infinity-in-csv",
+         replace("interventions.csv", "Telecare,user-year,0.5", "Telecare,user-year,inf"),
+         "interventions.csv", 3, "unit_cost", ("finite number", "inf")),
+    Case("infinity-in-yaml", replace("instance.yaml", "weight: 10", "weight: .inf"),
+         "instance.yaml", None, "priorities[0].weight", ("finite number",), cli=False),
+    Case("overflow-to-infinity-in-csv",
+         replace("budgets.csv", "nhs,2014,1000", "nhs,2014,1e400"),
+         "budgets.csv", 3, "baseline", ("finite number",), cli=False),
+    Case("NA-in-numeric-column",
+         replace("activity.csv", "talking_therapies,350,400", "talking_therapies,NA,400"),
+         "activity.csv", 4, "current", ("valid number", "'NA'"), solve=True),
+    Case("digit-separator-in-number",
+         replace("budgets.csv", "council,2013,800", "council,2013,8_00"),
+         "budgets.csv", 4, "baseline", ("expected a plain number", "'8_00'"), cli=False),
+    Case("empty-required-cell",
+         replace("activity.csv", "talking_therapies,350,400", "talking_therapies,,400"),
+         "activity.csv", 4, "current", ("missing", "a value is required"), cli=False),
+    Case("wrong-type-string-for-number",
+         replace("instance.yaml", "weight: 8", "weight: eight"),
+         "instance.yaml", None, "priorities[1].weight", ("valid number", "'eight'")),
+    Case("wrong-type-number-for-id", replace("instance.yaml", "  - id: nhs\n", "  - id: 123\n"),
+         "instance.yaml", None, "partners[0].id", ("valid string",), cli=False),
+    Case("year-not-an-integer", replace("budgets.csv", "council,2013,800", "council,2013.5,800"),
+         "budgets.csv", 4, "year", ("valid integer", "2013.5"), cli=False),
+    Case("cut-of-120-percent", replace("instance.yaml", "total: 0.28", "total: 1.2"),
+         "instance.yaml", None, "partners[1].cut.total", ("less than 1", "1.2")),
+    Case("pool-max-share-above-1",
+         replace("instance.yaml", NHS_POOL, "{partner: nhs, min_share: 0.0, max_share: 1.5}"),
+         "instance.yaml", None, "pools[0].contributors[0].max_share",
+         ("less than or equal to 1", "1.5")),
+    Case("pool-min-share-above-max-share",
+         replace("instance.yaml", NHS_POOL, "{partner: nhs, min_share: 0.5, max_share: 0.3}"),
+         "instance.yaml", None, "pools[0].contributors[0]",
+         ("min_share 0.5 is above max_share 0.3",)),
+    Case("cut-plus-savings-at-least-100-percent",
+         replace("instance.yaml", "    savings_rate: 0.04",
+                 "    savings_rate: 0.3\n    cut: {total: 0.75, over_years: 1}"),
+         "instance.yaml", None, "partners[0]",
+         ("leave no money", "must stay below 100%")),
+    Case("ring-fenced-shares-above-100-percent",
+         replace("instance.yaml", "    remit: [reablement,",
+                 "    ring_fenced:\n"
+                 "      - {id: a, share: 0.7, interventions: [telecare]}\n"
+                 "      - {id: b, share: 0.6, interventions: [reablement]}\n"
+                 "    remit: [reablement,"),
+         "instance.yaml", None, "partners[1].ring_fenced", ("at most 100% expected",),
+         cli=False),
+    Case("bad-currency-code", replace("instance.yaml", "currency: GBP", "currency: pounds"),
+         "instance.yaml", None, "currency", ("three-letter currency code",), cli=False),
+    Case("horizon-reversed", replace("instance.yaml", "last_year: 2014", "last_year: 2012"),
+         "instance.yaml", None, "horizon", ("before first_year",), cli=False),
+    # ---- unknown and missing fields ------------------------------------------------------------
+    Case("unknown-yaml-field",
+         replace("instance.yaml", "    weight: 8\n", "    weight: 8\n    colour: blue\n"),
+         "instance.yaml", None, "priorities[1].colour", ("unknown field",)),
+    Case("unknown-top-level-yaml-field",
+         replace("instance.yaml", "currency: GBP", "currency: GBP\nregion: north"),
+         "instance.yaml", None, "region", ("unknown field",), cli=False),
+    Case("table-given-in-yaml", replace("instance.yaml", "currency: GBP",
+                                        "currency: GBP\nbudgets: []"),
+         "instance.yaml", None, "budgets", ("is a table", "put it in budgets.csv"), cli=False),
+    Case("missing-required-yaml-field", replace("instance.yaml", "money_unit: thousands", ""),
+         "instance.yaml", None, "money_unit", ("missing", "a value is required"), cli=False),
+    Case("unknown-csv-column",
+         replace("targets.csv", "priority,year,target", "priority,year,target,note"),
+         "targets.csv", 1, "note", ("unknown column", "expected columns among")),
+    Case("missing-required-csv-column", write("budgets.csv", "partner,year\nnhs,2013\n"),
+         "budgets.csv", 1, "baseline", ("missing column", "required")),
+    Case("csv-column-without-a-name",
+         write("budgets.csv", "partner,year,baseline,\nnhs,2013,1000,\n"),
+         "budgets.csv", 1, None, ("column 4 has no name", "expected every column named"),
+         cli=False),
+    Case("csv-column-given-twice",
+         replace("targets.csv", "priority,year,target", "priority,year,target,year"),
+         "targets.csv", 1, "year", ("column given twice",), cli=False),
+    # ---- years and coverage --------------------------------------------------------------------
+    Case("year-outside-horizon", append("budgets.csv", "nhs,2016,1000\n"),
+         "budgets.csv", 6, "year", ("year 2016 is outside the horizon 2013-2014",)),
+    Case("partner-missing-a-year-of-budget", replace("budgets.csv", "council,2014,800\n", ""),
+         "budgets.csv", None, "partner", ("partner 'council'", "no baseline budget for 2014")),
+    Case("duplicate-budget-row", append("budgets.csv", "nhs,2014,900\n"),
+         "budgets.csv", 6, "partner", ("duplicate budget for nhs in 2014",), cli=False),
+    Case("cut-by-year-missing-a-year",
+         replace("instance.yaml", "cut: {total: 0.28, over_years: 4}",
+                 "cut_by_year: {2013: 0.07}"),
+         "instance.yaml", None, "partners[1].cut_by_year",
+         ("no cut given for 2014", "every year of the horizon"), cli=False),
+    # ---- duplicates ----------------------------------------------------------------------------
+    Case("duplicate-intervention-id",
+         append("interventions.csv", "telecare,Telecare again,user-year,0.5,,\n"),
+         "interventions.csv", 8, "id", ("duplicate intervention id 'telecare'",)),
+    Case("duplicate-activity-row", append("activity.csv", "telecare,800,1000\n"),
+         "activity.csv", 8, "intervention", ("duplicate row for telecare",)),
+    Case("duplicate-partner-id",
+         replace("instance.yaml", "  - id: council\n", "  - id: nhs\n"),
+         "instance.yaml", None, "partners[1].id", ("duplicate id 'nhs'",), cli=False),
+    Case("partner-contributes-twice-to-a-pool",
+         replace("instance.yaml", "{partner: council, min_share", "{partner: nhs, min_share"),
+         "instance.yaml", None, "pools[0].contributors[1].partner", ("contributes twice",),
+         cli=False),
+    # ---- responses and activity ----------------------------------------------------------------
+    Case("non-concave-response",
+         replace("responses.csv", "weight_management,obesity,1,0.1",
+                 "weight_management,obesity,1,0.3"),
+         "responses.csv", 8, "effect", ("not concave", "must not increase")),
+    Case("response-curve-not-ending-at-1",
+         replace("responses.csv", "telecare,older_people,1,0.1", "telecare,older_people,0.9,0.1"),
+         "responses.csv", 3, "upto_share", ("ends at 0.9", "must run to upto_share 1")),
+    Case("current-activity-above-need",
+         replace("activity.csv", "reablement,250,300", "reablement,350,300"),
+         "activity.csv", 2, "current", ("current activity 350 is above need 300",)),
+    # ---- YAML that is not an instance ----------------------------------------------------------
+    Case("yaml-builds-python-object", yaml_runs_a_command,
+         "instance.yaml", None, None, ("line 2", "python/object", "expected plain YAML"),
+         solve=True, extra=("line 2",)),
+    Case("yaml-is-a-list", write("instance.yaml", "- name: a\n- name: b\n"),
+         "instance.yaml", None, None, ("expected a mapping of fields, got a list",)),
+    Case("yaml-empty", write("instance.yaml", "# nothing here\n"),
+         "instance.yaml", None, None, ("expected a mapping", "empty file"), cli=False),
+    Case("invalid-yaml-syntax",
+         replace("instance.yaml", "name: Riverside tutorial", "name: Riverside: tutorial"),
+         "instance.yaml", None, None, ("line 2", "not valid YAML"), extra=("line 2",)),
+    Case("duplicate-yaml-key", replace("instance.yaml", "currency: GBP", "currency: GBP\n"
+                                       "currency: EUR"),
+         "instance.yaml", None, None, ("line 8", "duplicate key 'currency'", "given once"),
+         extra=("line 8",)),
+    Case("duplicate-key-nested-in-yaml",
+         replace("instance.yaml", NHS_POOL,
+                 "{partner: nhs, min_share: 0.0, min_share: 0.1, max_share: 0.3}"),
+         "instance.yaml", None, None, ("line 31", "duplicate key 'min_share'"), cli=False),
+    # ---- CSV that is not a table ---------------------------------------------------------------
+    Case("csv-row-with-wrong-number-of-cells",
+         replace("activity.csv", "telecare,800,1000", "telecare,800,1000,5"),
+         "activity.csv", 3, None, ("expected 3 cells, found 4",)),
+    Case("csv-unterminated-quote", replace("activity.csv", "telecare,800", 'telecare,"800'),
+         "activity.csv", 3, None, ("not valid CSV",), cli=False),
+    # lines are counted as in the file: a blank line and a cell holding a line break shift them
+    Case("line-numbers-count-blank-lines",
+         both(replace("budgets.csv", "partner,year,baseline\n", "partner,year,baseline\n\n"),
+              replace("budgets.csv", "council,2014,800", "council,2016,800")),
+         "budgets.csv", 6, "year", ("outside the horizon",), cli=False),
+    # a quoted cell holding a line break is located at the line where its row starts
+    Case("text-with-a-line-break",
+         replace("interventions.csv", "reablement,Home reablement,",
+                 'reablement,"Home\nreablement",'),
+         "interventions.csv", 2, "name", ("one line of text", "line breaks"), cli=False),
+    Case("id-with-a-space",
+         replace("interventions.csv", "telecare,Telecare", "tele care,Telecare"),
+         "interventions.csv", 3, "id", ("expected an id",), cli=False),
+]
+
+BY_ID = {c.id: c for c in CASES}
+assert len(BY_ID) == len(CASES), "case ids must be unique"
+CLI_CASES = [c for c in CASES if c.cli]
+SOLVE_CASES = [c for c in CASES if c.solve]
+
+
+def build(case: Case, tmp: Path) -> Path:
+    folder = copy_instance("tutorial", tmp)
+    case.mutate(folder)
+    return folder
+
+
+def where(case: Case, folder: Path) -> str:
+    """How the CLI names the place: 'file, line N, field 'f'' or 'file, yaml.path'."""
+    parts = [str(folder) if case.file == FOLDER else case.file]
+    if case.row is not None:
+        parts.append(f"line {case.row}")
+    if case.field is not None:
+        parts.append(f"field '{case.field}'" if case.row is not None else case.field)
+    return ", ".join(parts)
+
+
+def matching(case: Case, folder: Path, problems: list[hwbopt.Problem]) -> list[hwbopt.Problem]:
+    file = str(folder) if case.file == FOLDER else case.file
+    return [
+        p for p in problems
+        if p.file == file and p.row == case.row and p.field == case.field
+        and all(word in p.message for word in case.expect)
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# The Python API: every case
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
+def test_read_folder_locates_the_problem(case: Case, tmp_path: Path) -> None:
+    folder = build(case, tmp_path)
+    with pytest.raises(hwbopt.InstanceError) as info:
+        hwbopt.read_folder(folder)
+    problems = info.value.problems
+    assert problems, "an InstanceError must carry its problems"
+    assert all(isinstance(p, hwbopt.Problem) and p.severity == "error" for p in problems)
+    assert matching(case, folder, problems), (
+        f"expected a problem at {where(case, folder)} saying {case.expect}; got:\n"
+        + "\n".join(f"  {p.file!r} {p.row!r} {p.field!r}: {p.message}" for p in problems))
+    assert not (folder.parent / EXECUTED).exists(), "the YAML ran a command"
+
+
+@pytest.mark.parametrize("case_id", [
+    "negative-budget", "unknown-id-in-remit", "NA-in-numeric-column", "missing-budgets-csv",
+])
+def test_load_raises_instance_error_with_located_problems(case_id: str, tmp_path: Path) -> None:
+    case = BY_ID[case_id]
+    folder = build(case, tmp_path)
+    with pytest.raises(hwbopt.InstanceError) as info:
+        hwbopt.load(folder)
+    err = info.value
+    assert isinstance(err, hwbopt.HwbError) and err.exit_code == 2
+    found = matching(case, folder, err.problems)
+    assert found
+    p = found[0]
+    assert (p.file, p.row, p.field) == (case.file, case.row, case.field)
+    assert str(p).startswith(where(case, folder) + ": ")
+    assert str(p) in str(err)
+
+
+def test_every_problem_in_three_files_is_reported_at_once(tmp_path: Path) -> None:
+    """Field mistakes in a CSV file must not hide those in another CSV file or in the YAML."""
+    folder = copy_instance("tutorial", tmp_path)
+    for step in (BY_ID["cut-of-120-percent"], BY_ID["negative-budget"],
+                 BY_ID["NA-in-numeric-column"]):
+        step.mutate(folder)
+    with pytest.raises(hwbopt.InstanceError) as info:
+        hwbopt.read_folder(folder)
+    located = {(p.file, p.row, p.field) for p in info.value.problems}
+    assert located == {
+        ("instance.yaml", None, "partners[1].cut.total"),
+        ("budgets.csv", 4, "baseline"),
+        ("activity.csv", 4, "current"),
+    }
+
+
+def test_every_reference_problem_in_three_files_is_reported_at_once(tmp_path: Path) -> None:
+    folder = copy_instance("tutorial", tmp_path)
+    for step in (BY_ID["unknown-id-in-remit"], BY_ID["unknown-id-in-targets"],
+                 BY_ID["current-activity-above-need"]):
+        step.mutate(folder)
+    with pytest.raises(hwbopt.InstanceError) as info:
+        hwbopt.read_folder(folder)
+    located = {(p.file, p.row, p.field) for p in info.value.problems}
+    assert located == {
+        ("instance.yaml", None, "partners[0].remit[0]"),
+        ("targets.csv", 7, "priority"),
+        ("activity.csv", 2, "current"),
+    }
+
+
+def test_a_broken_yaml_file_does_not_hide_csv_problems(tmp_path: Path) -> None:
+    folder = copy_instance("tutorial", tmp_path)
+    BY_ID["invalid-yaml-syntax"].mutate(folder)
+    BY_ID["nan-in-csv"].mutate(folder)
+    with pytest.raises(hwbopt.InstanceError) as info:
+        hwbopt.read_folder(folder)
+    files = {p.file for p in info.value.problems}
+    assert files == {"instance.yaml", "budgets.csv"}
+
+
+def test_yaml_merge_keys_are_not_duplicate_keys(tmp_path: Path) -> None:
+    """A key overriding one merged in with '<<' is ordinary YAML, not a duplicate."""
+    folder = copy_instance("tutorial", tmp_path)
+    replace("instance.yaml", "    cut: {total: 0.28, over_years: 4}",
+            "    cut:\n      <<: &cut {total: 0.5, over_years: 4}\n      total: 0.28")(folder)
+    inst, _ = hwbopt.read_folder(folder)
+    assert inst.partners[1].cut is not None
+    assert (inst.partners[1].cut.total, inst.partners[1].cut.over_years) == (0.28, 4)
+
+
+def test_warnings_are_not_errors(tutorial_dir: Path, tmp_path: Path) -> None:
+    """An intervention nobody may fund is a warning, located, and the instance still loads."""
+    folder = copy_instance("tutorial", tmp_path)
+    replace("instance.yaml", "remit: [reablement, telecare, befriending, exercise_referral]",
+            "remit: [reablement, telecare, exercise_referral]")(folder)
+    inst, warnings = hwbopt.read_folder(folder)
+    assert inst.name == "Riverside tutorial"
+    assert [(w.file, w.row, w.field, w.severity) for w in warnings] == [
+        ("interventions.csv", 5, "id", "warning")]
+    assert "befriending" in warnings[0].message
+
+
+# ---------------------------------------------------------------------------------------------
+# The command line, as a user types it
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    folder: Path
+    proc: subprocess.CompletedProcess[str]
+
+
+def _commands(case: Case) -> list[tuple[str, ...]]:
+    cmds = [("validate",)]
+    if case.solve:
+        cmds += [("solve",), ("solve", "--json")]
+    return cmds
+
+
+@pytest.fixture(scope="module")
+def cli_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """Run, in parallel, every command-line case selected in this session; then look them up."""
+    wanted: dict[str, Case] = {}
+    for item in request.session.items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if item.module is request.module and isinstance(params.get("case"), Case) \
+                and getattr(item, "originalname", "").startswith("test_cli_"):
+            wanted[params["case"].id] = params["case"]
+    jobs: list[tuple[tuple[str, tuple[str, ...]], Path]] = []
+    for case in wanted.values():
+        folder = build(case, tmp_path_factory.mktemp(case.id))
+        jobs += [((case.id, cmd), folder) for cmd in _commands(case)]
+
+    def run(job: tuple[tuple[str, tuple[str, ...]], Path]) -> Run:
+        (_, cmd), folder = job
+        # run where a command hidden in the YAML would leave its mark
+        return Run(folder, run_cli(*cmd, folder, cwd=folder.parent))
+
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        done = dict(zip([key for key, _ in jobs], pool.map(run, jobs), strict=True))
+    return done
+
+
+def _assert_refused(case: Case, run: Run, cmd: tuple[str, ...]) -> None:
+    proc, folder = run.proc, run.folder
+    shown = f"hwbopt {' '.join(cmd)} exited {proc.returncode}\nstdout:\n{proc.stdout}\n" \
+            f"stderr:\n{proc.stderr}"
+    assert proc.returncode == 2, shown
+    assert "Traceback" not in proc.stderr + proc.stdout, shown
+    assert proc.stdout == "", shown  # nothing half-done on stdout, not even for --json
+    assert proc.stderr.startswith("error: "), shown
+    assert where(case, folder) in proc.stderr, shown
+    for word in case.expect + case.extra:
+        assert word in proc.stderr, shown
+    assert not (folder.parent / EXECUTED).exists(), "the YAML ran a command"
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CLI_CASES])
+def test_cli_validate_refuses(case: Case, cli_runs: dict) -> None:
+    _assert_refused(case, cli_runs[case.id, ("validate",)], ("validate",))
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in SOLVE_CASES])
+@pytest.mark.parametrize("cmd", [("solve",), ("solve", "--json")], ids=["text", "json"])
+def test_cli_solve_refuses(case: Case, cmd: tuple[str, ...], cli_runs: dict) -> None:
+    _assert_refused(case, cli_runs[case.id, cmd], cmd)
+
+
+def test_cli_reports_all_problems_at_once(tmp_path: Path) -> None:
+    folder = copy_instance("tutorial", tmp_path)
+    for step in (BY_ID["cut-of-120-percent"], BY_ID["negative-budget"],
+                 BY_ID["unknown-csv-column"]):
+        step.mutate(folder)
+    proc = run_cli("validate", folder)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "3 problems in the instance" in proc.stderr
+    for text in ("instance.yaml, partners[1].cut.total: ",
+                 "budgets.csv, line 4, field 'baseline': ",
+                 "targets.csv, line 1, field 'note': "):
+        assert text in proc.stderr, proc.stderr
+
+
+def test_at_least_25_broken_instances_go_through_the_cli() -> None:
+    assert len(CLI_CASES) >= 25
+    assert len(SOLVE_CASES) >= 3
