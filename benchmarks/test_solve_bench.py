@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 import hwbopt
+from hwbopt.pipeline import build, solve_built
 from hwbopt.shipped import shipped_names
-from hwbopt.solve import build, solve_built
 
 NAMES = [n for n in ("tutorial", "county") if n in shipped_names()]
 

@@ -31,7 +31,7 @@ _EXPORTS = {
     "shipped_instance": "hwbopt.shipped",
     "check_solution": "hwbopt.check",
     "Result": "hwbopt.results",
-    "solve": "hwbopt.solve",
+    "solve": "hwbopt.pipeline",
 }
 _ALIASES = {"load": ("hwbopt.io.folder", "load_instance")}
 

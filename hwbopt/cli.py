@@ -115,14 +115,14 @@ def validate(path: Path) -> None:
 def solve(path: Path, as_json: bool, out: Path | None, objective: str | None,
           time_limit: float | None) -> None:
     """Solve the instance at PATH and print the plan, outcomes and budgets."""
-    from hwbopt.solve import build as build_model
-    from hwbopt.solve import solve_built
-
     if out is not None:
         from hwbopt.io.results import check_out_dir
 
         check_out_dir(out)
-    inst, warnings = _read(str(path))
+    inst, warnings = _read(str(path))  # before the solver stack loads: bad input fails fast
+    from hwbopt.pipeline import build as build_model
+    from hwbopt.pipeline import solve_built
+
     result = solve_built(build_model(inst, objective), time_limit=time_limit,
                          warnings=[str(w) for w in warnings])
     summary = result.summary()

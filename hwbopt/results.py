@@ -26,7 +26,7 @@ import pandas as pd
 from hwbopt.compile import Compiled
 from hwbopt.model.data import ModelData
 
-TINY = 1e-9
+TINY = 1e-12  # relative to the largest money flow of the plan
 
 TABLE_COLUMNS: dict[str, list[str]] = {
     "allocation": ["partner", "fund", "source", "intervention", "locality", "year", "money",
@@ -83,9 +83,12 @@ def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.Da
                                if tot > 0 and act[i, loc, y] > 0]
 
     rows: list[tuple] = []
+    # drop solver noise relative to the instance's own money scale (£, £k or £m alike)
+    scale = max([1e-300, *retained.values(), *fenced.values(), *pooled.values()])
+    tiny = TINY * scale
 
     def emit(partner, fund, source, i, y, money):
-        if money <= TINY:
+        if money <= tiny:
             return
         for loc, share in loc_share[i, y]:
             m = money * share
@@ -134,7 +137,7 @@ def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.Da
     for (i, saver), rate in d.avoided.items():
         for y in Y:
             saved = rate * sum(act[i, loc, y] for loc in d.localities_of(i))
-            if saved <= TINY:
+            if saved <= 0.0:
                 continue
             avoided_to[saver, y] += saved
             try:

@@ -13,23 +13,48 @@ each table and whether it must be present.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]*$"
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
 
+LABEL_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+Label = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, pattern=LABEL_PATTERN),
+    Field(description="one line of text: not empty, no control characters"),
+]
 Id = Annotated[
     str,
     StringConstraints(strip_whitespace=True, pattern=ID_PATTERN, max_length=64),
     Field(description="an identifier: a letter, then letters, digits, '_' or '-'"),
 ]
-Year = Annotated[int, Field(ge=1900, le=2200, description="financial year by its first "
-                            "calendar year: 2013 means 2013/14")]
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
-CutShare = Annotated[float, Field(ge=0.0, lt=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Growth = Annotated[float, Field(gt=-1.0, le=10.0)]
+
+
+def _not_boolean(value: Any) -> Any:
+    # YAML reads yes/no/true/false as booleans, which pydantic would take as 1 and 0
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {str(value).lower()}")
+    return value
+
+
+Plain = BeforeValidator(_not_boolean)
+Real = Annotated[float, Plain]
+Year = Annotated[int, Plain, Field(ge=1900, le=2200, description="financial year by its first "
+                                   "calendar year: 2013 means 2013/14")]
+Share = Annotated[float, Plain, Field(ge=0.0, le=1.0)]
+CutShare = Annotated[float, Plain, Field(ge=0.0, lt=1.0)]
+NonNegative = Annotated[float, Plain, Field(ge=0.0)]
+Growth = Annotated[float, Plain, Field(gt=-1.0, le=10.0)]
 
 PartnerKind = Literal[
     "nhs", "council", "public_health", "police", "fire", "voluntary", "housing", "other"
@@ -72,7 +97,7 @@ class Horizon(Frozen):
 
 class Settings(Frozen):
     objective: Literal["outcome", "cost"] = "outcome"
-    discount_rate: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    discount_rate: Annotated[float, Plain, Field(ge=0.0, lt=1.0)] = 0.0
     equity_floor: Share | None = None
 
 
@@ -80,23 +105,23 @@ class CutSpec(Frozen):
     """A cut of ``total`` (a share of the baseline) reached evenly over ``over_years`` years."""
 
     total: CutShare
-    over_years: Annotated[int, Field(ge=1, le=50)]
+    over_years: Annotated[int, Plain, Field(ge=1, le=50)]
 
 
 class RingFence(Frozen):
     """A share of a partner's available money that may fund only the named interventions."""
 
     id: Id
-    name: str | None = None
+    name: Label | None = None
     share: Share
     interventions: Annotated[tuple[Id, ...], Field(min_length=1)]
 
 
 class Partner(Frozen):
     id: Id
-    name: str | None = None
+    name: Label | None = None
     kind: PartnerKind
-    savings_rate: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    savings_rate: Annotated[float, Plain, Field(ge=0.0, lt=1.0)] = 0.0
     cut: CutSpec | None = None
     cut_by_year: dict[Year, CutShare] | None = None
     remit: tuple[Id, ...] = ()
@@ -129,7 +154,7 @@ class Contributor(Frozen):
 
 class Pool(Frozen):
     id: Id
-    name: str | None = None
+    name: Label | None = None
     interventions: Annotated[tuple[Id, ...], Field(min_length=1)]
     contributors: Annotated[tuple[Contributor, ...], Field(min_length=1)]
 
@@ -140,11 +165,11 @@ class Pool(Frozen):
 
 class Priority(Frozen):
     id: Id
-    name: str | None = None
-    measure: str
-    unit: str
+    name: Label | None = None
+    measure: Label
+    unit: Label
     weight: NonNegative = 1.0
-    baseline: float = 0.0
+    baseline: Real = 0.0
     target_type: Literal["hard", "soft"]
     shortfall_penalty: NonNegative = 0.0
 
@@ -155,7 +180,7 @@ class Priority(Frozen):
 
 class Locality(Frozen):
     id: Id
-    name: str | None = None
+    name: Label | None = None
     population: NonNegative | None = None
     need_index: NonNegative | None = None
 
@@ -167,9 +192,9 @@ class Locality(Frozen):
 
 class InterventionRow(Frozen):
     id: Id
-    name: str | None = None
-    unit: str
-    unit_cost: Annotated[float, Field(gt=0.0)]
+    name: Label | None = None
+    unit: Label
+    unit_cost: Annotated[float, Plain, Field(gt=0.0)]
     cost_growth: Growth = 0.0
     need_growth: Growth = 0.0
     max_growth: NonNegative | None = None
@@ -191,8 +216,8 @@ class ActivityRow(Frozen):
 class ResponseRow(Frozen):
     intervention: Id
     priority: Id
-    upto_share: Annotated[float, Field(gt=0.0, le=1.0)]
-    effect: float
+    upto_share: Annotated[float, Plain, Field(gt=0.0, le=1.0)]
+    effect: Real
 
 
 class BudgetRow(Frozen):
@@ -204,7 +229,7 @@ class BudgetRow(Frozen):
 class TargetRow(Frozen):
     priority: Id
     year: Year
-    target: float
+    target: Real
 
 
 class AvoidedCostRow(Frozen):
@@ -233,9 +258,9 @@ TABLES: dict[str, Table] = {
 class Instance(Frozen):
     """A whole instance: the YAML part and every table. Build one with :func:`hwbopt.load`."""
 
-    name: str
+    name: Label
     description: str = ""
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    currency: Annotated[str, StringConstraints(pattern=CURRENCY_PATTERN)]
     money_unit: Literal["units", "thousands", "millions"]
     horizon: Horizon
     settings: Settings = Settings()

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hwbopt.errors import UsageError
 from hwbopt.io.folder import atomic_write_text
-from hwbopt.results import Result
+
+if TYPE_CHECKING:
+    from hwbopt.results import Result
 
 
 def check_out_dir(out: str | Path) -> Path:
