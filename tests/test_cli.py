@@ -374,3 +374,15 @@ def test_unknown_command_exits_2(runs: dict[str, Proc]) -> None:
     assert "No such command 'optimise'" in proc.stderr
     assert proc.stdout == ""
 
+
+
+def test_time_limit_reached_is_never_optimal(tmp_path):
+    """A limit HiGHS cannot meet gives status time_limit, no objective, and exit 4."""
+    county = hwbopt.shipped_instance("county")
+    result = hwbopt.solve(hwbopt.load(county), time_limit=1e-9)
+    assert result.status == "time_limit" and result.objective is None
+    proc = run_cli("solve", county, "--time-limit", "1e-9", "--json")
+    assert proc.returncode == 4, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["status"] == "time_limit" and summary["objective"] is None
+    assert "time limit" in summary["message"]
