@@ -57,6 +57,185 @@ def _response(points: list[tuple[float, float]], need: float, act: float) -> flo
     return total
 
 
+def _table(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
+    return tables.get(name, pd.DataFrame())
+
+
+def _staff(inst, tables, units, years, bad) -> tuple[dict, dict]:
+    """Staff rules; returns (staff cost per (intervention, year), net staff cost per partner)."""
+    staff_cost: dict[tuple[str, int], float] = defaultdict(float)
+    net: dict[tuple[str, int], float] = defaultdict(float)
+    if not inst.staff:
+        return staff_cost, net
+    line = {(r.employer, r.role, r.year): r for r in inst.staff}
+    lead = {i.id: i.lead for i in inst.interventions}
+    per_unit = {(r.intervention, r.role): r.fte_per_unit for r in inst.intervention_staff}
+    rows = {(r.employer, r.role, int(r.year)): r
+            for r in _table(tables, "staff").itertuples(index=False)}
+    whole = inst.settings.whole_posts
+    for (e, role) in dict.fromkeys((r.employer, r.role) for r in inst.staff):
+        cumulative, before = 0.0, None
+        for y in years:
+            s = line[e, role, y]
+            r = rows.get((e, role, y))
+            if r is None:
+                bad.append(f"staff of {e} in {role} {y} missing from the staff table")
+                continue
+            rec, rel, post = float(r.recruited), float(r.released), float(r.in_post)
+            for what, v in (("recruited", rec), ("released", rel)):
+                if v < -_tol(v):
+                    bad.append(f"{e} {role} {what} {v:g} in {y}")
+                if whole and abs(v - round(v)) > 1e-6:
+                    bad.append(f"{e} {role} {what} {v:g} in {y}: whole posts expected")
+            if rec > s.recruit_limit + _tol(s.recruit_limit):
+                bad.append(f"{e} recruits {rec:g} {role} in {y}, above the limit "
+                           f"{s.recruit_limit:g}")
+            base = s.fte if before is None else before
+            if rel > s.max_release * base + _tol(base):
+                bad.append(f"{e} releases {rel:g} {role} in {y}, above {s.max_release:g} of "
+                           f"{base:g}")
+            cumulative += rec - rel
+            if abs(post - (s.fte + cumulative)) > _tol(post):
+                bad.append(f"{e} has {post:g} {role} in post in {y}, but {s.fte:g} available "
+                           f"plus changes makes {s.fte + cumulative:g}")
+            net[e, y] += s.cost_per_fte * post + s.recruit_cost * rec + s.release_cost * rel
+            before = post
+    deployed = defaultdict(float)
+    served = defaultdict(float)
+    for r in _table(tables, "deployment").itertuples(index=False):
+        e, role, i, y, v = r.employer, r.role, r.intervention, int(r.year), float(r.fte)
+        s = line.get((e, role, y))
+        if s is None or (i, role) not in per_unit:
+            bad.append(f"{e} deploys {role} to {i} in {y}, which has no such staff or need")
+            continue
+        if e != lead[i] and not s.integrated:
+            bad.append(f"{e}'s {role} serve {i} in {y}, led by {lead[i]}, without integrated "
+                       "working")
+        if v < -_tol(v):
+            bad.append(f"negative deployment of {e} {role} to {i} in {y}")
+        deployed[e, role, y] += v
+        served[i, role, y] += v
+        staff_cost[i, y] += s.cost_per_fte * v
+        net[e, y] -= s.cost_per_fte * v  # recharged to whoever pays for the service
+    for (e, role, y), v in deployed.items():
+        r = rows.get((e, role, y))
+        post = float(r.in_post) if r is not None else 0.0
+        if v > post + _tol(post):
+            bad.append(f"{e} deploys {v:g} {role} in {y}, with {post:g} in post")
+    for (i, role), k in per_unit.items():
+        for y in years:
+            need = k * units[i, y]
+            if abs(served[i, role, y] - need) > _tol(need):
+                bad.append(f"{i} needs {need:g} FTE of {role} in {y}, gets "
+                           f"{served[i, role, y]:g}")
+    return staff_cost, net
+
+
+def _estate(inst, tables, act, years, bad) -> dict:
+    """Site and space rules; returns the net estate cost per partner and year."""
+    net: dict[tuple[str, int], float] = defaultdict(float)
+    if not inst.sites:
+        return net
+    site = {s.id: s for s in inst.sites}
+    cap = {(c.site, c.space_type): c.capacity for c in inst.site_capacity}
+    types = defaultdict(int)
+    for s_id, _t in cap:
+        types[s_id] += 1
+    lead = {i.id: i.lead for i in inst.interventions}
+    per_unit = {(r.intervention, r.space_type): r.per_unit for r in inst.intervention_space}
+    is_open = {(r.site, int(r.year)): bool(r.open)
+               for r in _table(tables, "sites").itertuples(index=False)}
+    for s in inst.sites:
+        before = True
+        for y in years:
+            now = is_open.get((s.id, y))
+            if now is None:
+                bad.append(f"site {s.id} in {y} missing from the sites table")
+                continue
+            if now and not before:
+                bad.append(f"site {s.id} reopens in {y} after closing")
+            if not now and not s.can_close:
+                bad.append(f"site {s.id} closes in {y} but may not close")
+            closing = before and not now
+            net[s.owner, y] += (s.running_cost if now else 0.0) + (
+                (s.closure_cost - s.disposal_receipt) if closing else 0.0)
+            before = now
+    used = defaultdict(float)
+    hosted = defaultdict(float)
+    for r in _table(tables, "site_use").itertuples(index=False):
+        s_id, i, t, y, v = r.site, r.intervention, r.space_type, int(r.year), float(r.used)
+        s = site.get(s_id)
+        if s is None or (s_id, t) not in cap or (i, t) not in per_unit:
+            bad.append(f"{i} uses {t} at {s_id} in {y}, which has no such space or need")
+            continue
+        if s.owner != lead[i] and not s.shareable:
+            bad.append(f"{i} (led by {lead[i]}) uses {s_id}, owned by {s.owner}, which does "
+                       "not allow co-location")
+        if v > _tol(v) and not is_open.get((s_id, y), True):
+            bad.append(f"{i} uses {s_id} in {y}, after it closed")
+        used[s_id, t, y] += v
+        hosted[i, t, s.locality or "all", y] += v
+        if inst.settings.site_charging == "by_use" and lead[i] != s.owner:
+            charge = s.running_cost * v / (cap[s_id, t] * types[s_id])
+            net[lead[i], y] += charge
+            net[s.owner, y] -= charge
+    for (s_id, t, y), v in used.items():
+        if v > cap[s_id, t] + _tol(cap[s_id, t]):
+            bad.append(f"{s_id} holds {v:g} of {t} in {y}, above its capacity "
+                       f"{cap[s_id, t]:g}")
+    for (i, loc, y), a in act.items():
+        for (ii, t), k in per_unit.items():
+            if ii == i and abs(hosted[i, t, loc, y] - k * a) > _tol(k * a):
+                bad.append(f"{i} in {loc} {y} needs {k * a:g} of {t}, has "
+                           f"{hosted[i, t, loc, y]:g} in open sites there")
+    return net
+
+
+def _choices(inst, tables, units, years, bad) -> dict:
+    """Go/no-go rules; returns the set-up cost paid per (intervention, year).
+
+    The reported run decisions are checked against activity (activity only when running, and
+    then at least the minimum scale); exclusivity, dependencies and set-up costs follow them.
+    """
+    setup: dict[tuple[str, int], float] = defaultdict(float)
+    grouped = {i for g in inst.exclusive for i in g.interventions}
+    linked = {x for dep in inst.dependencies for x in (dep.intervention, dep.requires)}
+    current = defaultdict(float)
+    for a in inst.activity:
+        current[a.intervention] += a.current
+    reported = {(r.intervention, int(r.year)): bool(r.runs)
+                for r in _table(tables, "choices").itertuples(index=False)}
+    runs = {}
+    for i in inst.interventions:
+        if not (i.min_scale > 0 or i.setup_cost > 0 or i.id in grouped or i.id in linked):
+            continue
+        before = current[i.id] > 0
+        for y in years:
+            if (i.id, y) not in reported:
+                bad.append(f"go/no-go decision of {i.id} in {y} missing")
+                continue
+            on, v = reported[i.id, y], units[i.id, y]
+            runs[i.id, y] = on
+            if not on and v > _tol(0.0):
+                bad.append(f"{i.id} has activity {v:g} in {y} but is reported as not running")
+            if on and v < i.min_scale - _tol(i.min_scale):
+                bad.append(f"{i.id} runs at {v:g} in {y}, below its minimum scale "
+                           f"{i.min_scale:g}")
+            if on and not before:
+                setup[i.id, y] += i.setup_cost
+            before = on
+    for g in inst.exclusive:
+        for y in years:
+            on = [i for i in g.interventions if runs.get((i, y), False)]
+            if len(on) > 1:
+                bad.append(f"exclusive alternatives {g.id} both run in {y}: {', '.join(on)}")
+    for dep in inst.dependencies:
+        for y in years:
+            if runs.get((dep.intervention, y)) and not runs.get((dep.requires, y)):
+                bad.append(f"{dep.intervention} runs in {y} without {dep.requires}")
+    return setup
+
+
 def check_solution(
     inst: Instance,
     tables: dict[str, pd.DataFrame],
@@ -124,9 +303,17 @@ def check_solution(
         else:
             bad.append(f"unknown fund kind {r.fund!r}")
         paid[r.intervention, int(r.year)] += float(r.money)
+    units = defaultdict(float)
+    for (i, _loc, y), v in act.items():
+        units[i, y] += v
+    staff_cost, staff_net = _staff(inst, tables, units, years, bad)
+    estate_net = _estate(inst, tables, act, years, bad)
+    setup = _choices(inst, tables, units, years, bad)
     cost_total: dict[tuple[str, int], float] = defaultdict(float)
     for (i, _loc, y), v in act.items():
         cost_total[i, y] += v * spec[i].unit_cost * (1.0 + spec[i].cost_growth) ** (y - first)
+    for key, v in (*staff_cost.items(), *setup.items()):
+        cost_total[key] += v
     for key in set(cost_total) | set(paid):
         c, p = cost_total.get(key, 0.0), paid.get(key, 0.0)
         if abs(c - p) > _tol(c, p):
@@ -137,9 +324,6 @@ def check_solution(
     rates = defaultdict(dict)
     for a in inst.avoided_costs:
         rates[a.partner][a.intervention] = a.saving_per_unit
-    units = defaultdict(float)
-    for (i, _loc, y), v in act.items():
-        units[i, y] += v
     contributed = defaultdict(float)
     pool_rows = {}
     for r in pools.itertuples(index=False):
@@ -177,7 +361,8 @@ def check_solution(
             if cr < -_tol(cr) or cr > min(required, avoided) + _tol(required, avoided):
                 bad.append(f"{p.id} is credited {cr:g} of savings in {y}, but required "
                            f"{required:g} and avoided {avoided:g}")
-            used = general_spend[p.id, y] + contributed[p.id, y]
+            used = (general_spend[p.id, y] + contributed[p.id, y] + staff_net[p.id, y]
+                    + estate_net[p.id, y])
             cap = available - fenced + cr
             if used > cap + _tol(cap, used):
                 bad.append(f"{p.id} spends {used:g} of general money in {y}, above {cap:g}")
@@ -259,6 +444,8 @@ def check_solution(
         disc = {y: (1.0 + r) ** -(y - first) for y in years}
         if objective_kind == "cost":
             recomputed = sum(disc[y] * c for (_i, y), c in cost_total.items())
+            recomputed += sum(disc[y] * c for (_p, y), c in (*staff_net.items(),
+                                                              *estate_net.items()))
         else:
             weight = {k.id: k.weight for k in inst.priorities}
             penalty = {k.id: k.shortfall_penalty for k in inst.priorities}

@@ -112,8 +112,11 @@ def validate(path: Path) -> None:
               help="Override the instance's objective.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Seconds HiGHS may take; beyond it nothing is reported as optimal.")
+@click.option("--mip-gap", type=click.FloatRange(min=0, max=1, max_open=True), default=None,
+              help="Relative gap within which a mixed-integer plan counts as optimal "
+                   "(default: the instance's settings.mip_gap, 1e-4).")
 def solve(path: Path, as_json: bool, out: Path | None, objective: str | None,
-          time_limit: float | None) -> None:
+          time_limit: float | None, mip_gap: float | None) -> None:
     """Solve the instance at PATH and print the plan, outcomes and budgets."""
     if out is not None:
         from hwbopt.io.results import check_out_dir
@@ -123,7 +126,7 @@ def solve(path: Path, as_json: bool, out: Path | None, objective: str | None,
     from hwbopt.pipeline import build as build_model
     from hwbopt.pipeline import solve_built
 
-    result = solve_built(build_model(inst, objective), time_limit=time_limit,
+    result = solve_built(build_model(inst, objective), time_limit=time_limit, mip_gap=mip_gap,
                          warnings=[str(w) for w in warnings])
     summary = result.summary()
     if out is not None:
@@ -139,7 +142,11 @@ def solve(path: Path, as_json: bool, out: Path | None, objective: str | None,
         if out is not None:
             click.echo(f"\nwrote results to {out}")
     code = STATUS_EXIT[result.status]
-    if code and not as_json:
+    if result.status == "time_limit" and result.objective is not None:
+        # a plan was found but not proven optimal: usable, so exit 0, but say so
+        code = EXIT_OK
+        click.echo(f"warning: {result.message}", err=True)
+    elif code and not as_json:
         click.echo(f"error: {result.status}: {result.message}", err=True)
     sys.exit(code)
 

@@ -97,12 +97,15 @@ def to_highs_lp(comp: Compiled) -> highspy.HighsLp:
 class RawSolution:
     status: str
     detail: str  # HiGHS's own model status, for messages
-    objective: float | None
+    objective: float | None  # the optimum, or a time-limited MIP incumbent
     x: np.ndarray | None
     row_activity: np.ndarray | None
     row_dual: np.ndarray | None
     col_dual: np.ndarray | None
     seconds: float
+    is_mip: bool = False
+    bound: float | None = None  # best proven bound on the objective
+    mip_gap: float | None = None  # relative gap between objective and bound
 
 
 def _status(h: highspy.Highs) -> str:
@@ -121,10 +124,22 @@ def _status(h: highspy.Highs) -> str:
     return ERROR
 
 
-def run(h: highspy.Highs, time_limit: float | None = None) -> RawSolution:
-    """Run an already-loaded HiGHS instance and read back status and solution."""
+def run(
+    h: highspy.Highs,
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+    is_mip: bool = False,
+) -> RawSolution:
+    """Run an already-loaded HiGHS instance and read back status and solution.
+
+    A mixed-integer model stopped by the time limit with a feasible incumbent comes back as
+    ``time_limit`` *with* its solution, objective, bound and gap; the caller decides what to
+    report. Without an incumbent there is no solution.
+    """
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))
+    if mip_gap is not None:
+        h.setOptionValue("mip_rel_gap", float(mip_gap))
     start = time.perf_counter()
     h.run()
     status = _status(h)
@@ -139,19 +154,28 @@ def run(h: highspy.Highs, time_limit: float | None = None) -> RawSolution:
             status = ERROR
     seconds = time.perf_counter() - start
     detail = h.modelStatusToString(h.getModelStatus())
-    if status != OPTIMAL:
-        return RawSolution(status, detail, None, None, None, None, None, seconds)
     info = h.getInfo()
+    incumbent = is_mip and status == TIME_LIMIT and info.primal_solution_status == 2
+    if status != OPTIMAL and not incumbent:
+        return RawSolution(status, detail, None, None, None, None, None, seconds, is_mip)
     sol = h.getSolution()
+    objective = float(info.objective_function_value)
+    if is_mip:
+        bound, gap = float(info.mip_dual_bound), float(info.mip_gap)
+    else:
+        bound, gap = objective, 0.0
     return RawSolution(
         status=status,
         detail=detail,
-        objective=float(info.objective_function_value),
+        objective=objective,
         x=np.asarray(sol.col_value, dtype=float),
         row_activity=np.asarray(sol.row_value, dtype=float),
         row_dual=np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None,
         col_dual=np.asarray(sol.col_dual, dtype=float) if sol.dual_valid else None,
         seconds=seconds,
+        is_mip=is_mip,
+        bound=bound,
+        mip_gap=gap,
     )
 
 
@@ -162,6 +186,10 @@ def load(comp: Compiled, threads: int | None = None) -> highspy.Highs:
 
 
 def solve_compiled(
-    comp: Compiled, time_limit: float | None = None, threads: int | None = None
+    comp: Compiled,
+    time_limit: float | None = None,
+    threads: int | None = None,
+    mip_gap: float | None = None,
 ) -> RawSolution:
-    return run(load(comp, threads), time_limit=time_limit)
+    return run(load(comp, threads), time_limit=time_limit, mip_gap=mip_gap,
+               is_mip=bool(comp.integer.any()))

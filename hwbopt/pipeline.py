@@ -57,6 +57,9 @@ def _relaxed(comp: Compiled, family: Family) -> tuple[np.ndarray, ...]:
     return row_lo, row_hi, col_lo, col_hi
 
 
+DIAGNOSIS_SECONDS = 20.0  # per relaxed solve; a mixed-integer relaxation may take a while
+
+
 def diagnose_infeasible(comp: Compiled) -> str:
     """Name the kinds of rule that, each relaxed alone, make the instance feasible."""
     present = [
@@ -73,8 +76,8 @@ def diagnose_infeasible(comp: Compiled) -> str:
                            np.clip(row_lo, -inf, inf), np.clip(row_hi, -inf, inf))
         h.changeColsBounds(comp.n_cols, np.arange(comp.n_cols, dtype=np.int32),
                            np.clip(col_lo, -inf, inf), np.clip(col_hi, -inf, inf))
-        raw = highs.run(h)
-        if raw.status in (highs.OPTIMAL, highs.UNBOUNDED):
+        raw = highs.run(h, time_limit=DIAGNOSIS_SECONDS, is_mip=bool(comp.integer.any()))
+        if raw.status in (highs.OPTIMAL, highs.UNBOUNDED) or raw.objective is not None:
             freeing.append(family.text)
     if not freeing:
         return ("no plan meets every rule, and no single kind of rule explains it: several "
@@ -90,12 +93,14 @@ def solve_built(
     b: Built,
     *,
     time_limit: float | None = None,
+    mip_gap: float | None = None,
     check: bool = True,
     threads: int | None = None,
     warnings: list[str] | None = None,
 ) -> Result:
     d, comp = b.data, b.compiled
-    raw = highs.solve_compiled(comp, time_limit=time_limit, threads=threads)
+    gap = d.mip_gap if mip_gap is None else mip_gap
+    raw = highs.solve_compiled(comp, time_limit=time_limit, threads=threads, mip_gap=gap)
     inst = d.instance
     result = Result(
         status=raw.status,
@@ -110,30 +115,39 @@ def solve_built(
         build_seconds=b.seconds,
         n_variables=comp.n_cols,
         n_constraints=comp.n_rows,
+        n_integer=int(comp.integer.sum()),
         warnings=list(warnings or []),
         solver=f"HiGHS {highs.highs_version()}",
+        mip_gap=raw.mip_gap,
+        bound=raw.bound,
+        gap_tolerance=gap if raw.is_mip else None,
     )
     if raw.status == highs.INFEASIBLE:
         result.message = diagnose_infeasible(comp)
         return result
-    if raw.status == highs.TIME_LIMIT:
-        result.message = f"no proven optimum within the time limit of {time_limit:g} s"
+    if raw.status == highs.TIME_LIMIT and raw.objective is None:
+        result.message = f"no solution found within the time limit of {time_limit:g} s"
         return result
     if raw.status == highs.UNBOUNDED:
         result.message = "the objective is unbounded: some activity has no cap (need)"
         return result
-    if raw.status != highs.OPTIMAL:
+    if raw.status not in (highs.OPTIMAL, highs.TIME_LIMIT):
         result.message = f"HiGHS stopped with status '{raw.detail}'"
         return result
     result.objective = raw.objective
     result.tables = build_tables(d, comp, raw.x)
+    if raw.status == highs.TIME_LIMIT:
+        result.message = (
+            f"time limit of {time_limit:g} s reached: the best plan found is reported, not "
+            f"proven optimal (objective {raw.objective:,.6g}, bound {raw.bound:,.6g}, "
+            f"gap {raw.mip_gap:.3%})")
     if check:
         violations = check_solution(inst, result.tables, d.objective, raw.objective)
         result.checked = True
         if violations:
             result.status = highs.ERROR
             result.message = ("the solver's plan failed the independent check, so it is not "
-                              "reported as optimal: " + "; ".join(violations[:5]))
+                              "reported: " + "; ".join(violations[:5]))
     return result
 
 
@@ -142,11 +156,19 @@ def solve(
     *,
     objective: str | None = None,
     time_limit: float | None = None,
+    mip_gap: float | None = None,
     check: bool = True,
     threads: int | None = None,
 ) -> Result:
-    """Build, solve and check one instance. See :class:`hwbopt.results.Result`."""
+    """Build, solve and check one instance. See :class:`hwbopt.results.Result`.
+
+    ``mip_gap`` (relative) overrides ``settings.mip_gap``; a mixed-integer plan within it is
+    ``optimal``. With ``time_limit`` reached, a found plan comes back as ``time_limit`` with
+    its objective, bound and gap; none found means no objective.
+    """
     if time_limit is not None and not time_limit > 0:
         raise UsageError(f"time limit must be positive, got {time_limit!r}")
-    return solve_built(build(instance, objective), time_limit=time_limit, check=check,
-                       threads=threads)
+    if mip_gap is not None and not 0 <= mip_gap < 1:
+        raise UsageError(f"MIP gap must be in [0, 1), got {mip_gap!r}")
+    return solve_built(build(instance, objective), time_limit=time_limit, mip_gap=mip_gap,
+                       check=check, threads=threads)

@@ -25,6 +25,7 @@ import pandas as pd
 
 from hwbopt.compile import Compiled
 from hwbopt.model.data import ModelData
+from hwbopt.resources import FLOW_COLUMNS, RESOURCE_COLUMNS, extra_costs, resource_tables
 
 TINY = 1e-12  # relative to the largest money flow of the plan
 
@@ -33,11 +34,13 @@ TABLE_COLUMNS: dict[str, list[str]] = {
                    "activity"],
     "outcomes": ["priority", "year", "achieved", "target", "shortfall", "met", "hard"],
     "budgets": ["partner", "year", "baseline", "cut", "savings_required", "available", "fenced",
-                "avoided_costs", "qipp_credit", "pooled", "retained", "spent", "unspent"],
+                "avoided_costs", "qipp_credit", "pooled", "retained", "spent", "unspent",
+                *FLOW_COLUMNS],
     "pools": ["pool", "partner", "year", "contributed", "spent"],
     "avoided_costs": ["from", "to", "intervention", "year", "amount"],
     "activity": ["intervention", "locality", "year", "current", "activity", "need", "unit_cost",
-                 "money"],
+                 "money", "staff_cost", "setup_cost"],
+    **RESOURCE_COLUMNS,
 }
 
 
@@ -82,6 +85,15 @@ def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.Da
             loc_share[i, y] = [(loc, act[i, loc, y] / tot) for loc in places
                                if tot > 0 and act[i, loc, y] > 0]
 
+    # what each intervention costs in a year: activity at unit cost, plus the staff and set-up
+    # costs its funders pay (models/money.md, funding)
+    flows = extra_costs(d, comp, x)
+    cost_of: dict[tuple[str, int], float] = {}
+    for i in d.INTERVENTIONS:
+        for y in Y:
+            cost_of[i, y] = (sum(d.unit_cost[i, y] * act[i, loc, y] for loc in d.localities_of(i))
+                             + flows.staff_cost[i, y] + flows.setup_cost[i, y])
+
     rows: list[tuple] = []
     # drop solver noise relative to the instance's own money scale (£, £k or £m alike)
     scale = max([1e-300, *retained.values(), *fenced.values(), *pooled.values()])
@@ -90,9 +102,10 @@ def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.Da
     def emit(partner, fund, source, i, y, money):
         if money <= tiny:
             return
+        bought = money / cost_of[i, y] if cost_of[i, y] > 0 else 0.0
         for loc, share in loc_share[i, y]:
-            m = money * share
-            rows.append((partner, fund, source, i, loc, y, m, m / d.unit_cost[i, y]))
+            rows.append((partner, fund, source, i, loc, y, money * share,
+                         bought * act[i, loc, y]))
 
     for (p, i, y), v in retained.items():
         emit(p, "retained", p, i, y, v)
@@ -114,8 +127,10 @@ def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.Da
         for k, y in enumerate(Y):
             prev = d.current[i, loc] if k == 0 else act[i, loc, Y[k - 1]]
             a = act[i, loc, y]
+            share = dict(loc_share[i, y]).get(loc, 0.0)
+            staff, setup = flows.staff_cost[i, y] * share, flows.setup_cost[i, y] * share
             activity_rows.append((i, loc, y, prev, a, d.need[i, loc, y], d.unit_cost[i, y],
-                                  a * d.unit_cost[i, y]))
+                                  a * d.unit_cost[i, y] + staff + setup, staff, setup))
     activity = pd.DataFrame(activity_rows, columns=TABLE_COLUMNS["activity"])
 
     outcome_rows = []
@@ -149,6 +164,8 @@ def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.Da
                 avoid_rows.append((payer, saver, i, y, saved * float(money) / total))
     avoided = pd.DataFrame(avoid_rows, columns=TABLE_COLUMNS["avoided_costs"])
 
+    resources = resource_tables(d, comp, x, flows, allocation)
+
     pooled_by = defaultdict(float)
     for (p, _g, y), v in contrib.items():
         pooled_by[p, y] += v
@@ -164,11 +181,14 @@ def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.Da
             # avoided costs count towards required savings whether or not the money they
             # free is spent, so report the credit earned, not the part the plan drew on
             c = min(mny["savings_required"], avoided_to[p, y])
-            spent = pooled_by[p, y] + retained_by[p, y]
+            f = flows.partner[p, y]
+            spent = (pooled_by[p, y] + retained_by[p, y] + f["pay_bill"] + f["recruitment"]
+                     - f["staff_income"] + f["site_costs"] - f["receipts"])
             budget_rows.append((p, y, mny["baseline"], mny["cut"], mny["savings_required"],
                                 mny["available"], mny["fenced"], avoided_to[p, y], c,
                                 pooled_by[p, y], retained_by[p, y], spent,
-                                mny["available"] + c - spent))
+                                mny["available"] + c - spent,
+                                *(f[col] for col in FLOW_COLUMNS)))
     budgets = pd.DataFrame(budget_rows, columns=TABLE_COLUMNS["budgets"])
 
     attributed = allocation[allocation.fund == "pooled"].groupby(
@@ -187,6 +207,7 @@ def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.Da
         "pools": pools,
         "avoided_costs": avoided,
         "activity": activity,
+        **resources,
     }
     return {name: _clean(t) for name, t in tables.items()}
 
@@ -220,9 +241,13 @@ class Result:
     build_seconds: float = 0.0
     n_variables: int = 0
     n_constraints: int = 0
+    n_integer: int = 0
     checked: bool = False
     warnings: list[str] = field(default_factory=list)
     solver: str = ""
+    mip_gap: float | None = None  # relative gap of the reported plan (0 for an LP)
+    bound: float | None = None  # best proven bound on the objective
+    gap_tolerance: float | None = None  # the gap asked for (mixed-integer models only)
 
     @property
     def optimal(self) -> bool:
@@ -242,6 +267,22 @@ class Result:
 
     def _partners(self) -> list[str]:
         return list(dict.fromkeys(self.tables["budgets"]["partner"]))
+
+    def _staff_used(self) -> dict[str, dict[str, float]]:
+        """{role: {year: FTE deployed}} over every employer."""
+        dep = self.tables["deployment"]
+        out: dict[str, dict[str, float]] = {}
+        for role in dict.fromkeys(self.tables["staff"]["role"]):
+            rows = dep[dep.role == role]
+            out[role] = {str(y): float(rows[rows.year == y].fte.sum()) for y in self.years}
+        return out
+
+    def _buildings(self) -> list[dict[str, Any]]:
+        return [
+            {"id": r.site, "year": int(r.year), "open": bool(r.open),
+             "users": [u for u in str(r.users).split(";") if u]}
+            for r in self.tables["sites"].itertuples(index=False)
+        ]
 
     def summary(self) -> dict[str, Any]:
         """The JSON object of ``hwbopt solve --json``."""
@@ -268,7 +309,12 @@ class Result:
             "targets_total": len(targets),
             "solve_seconds": round(self.solve_seconds, 6),
             "build_seconds": round(self.build_seconds, 6),
-            "model": {"variables": self.n_variables, "constraints": self.n_constraints},
+            "mip_gap": self.mip_gap,
+            "bound": self.bound,
+            "staff": self._staff_used() if solved else {},
+            "buildings": self._buildings() if solved else [],
+            "model": {"variables": self.n_variables, "constraints": self.n_constraints,
+                      "integer_variables": self.n_integer},
             "checked": self.checked,
             "instance": self.instance_name,
             "years": list(self.years),

@@ -99,6 +99,9 @@ class Settings(Frozen):
     objective: Literal["outcome", "cost"] = "outcome"
     discount_rate: Annotated[float, Plain, Field(ge=0.0, lt=1.0)] = 0.0
     equity_floor: Share | None = None
+    whole_posts: bool = False  # recruit and release whole FTE posts (integers)
+    site_charging: Literal["by_use", "owner"] = "by_use"  # who pays a shared site's running cost
+    mip_gap: Annotated[float, Plain, Field(ge=0.0, lt=1.0)] = 1e-4
 
 
 class CutSpec(Frozen):
@@ -178,6 +181,35 @@ class Priority(Frozen):
         return self.name or self.id
 
 
+class Role(Frozen):
+    """A staff role: nurse, social worker, occupational therapist, GP sessions, …"""
+
+    id: Id
+    name: Label | None = None
+
+
+class SpaceType(Frozen):
+    """A kind of space in buildings: clinic rooms, beds, desks, community space, …"""
+
+    id: Id
+    name: Label | None = None
+    unit: Label
+
+
+class Exclusive(Frozen):
+    """Mutually exclusive alternatives: at most one of them runs in any year."""
+
+    id: Id
+    interventions: Annotated[tuple[Id, ...], Field(min_length=2)]
+
+
+class Dependency(Frozen):
+    """``intervention`` may run in a year only if ``requires`` runs that year."""
+
+    intervention: Id
+    requires: Id
+
+
 class Locality(Frozen):
     id: Id
     name: Label | None = None
@@ -200,6 +232,9 @@ class InterventionRow(Frozen):
     max_growth: NonNegative | None = None
     max_growth_of_need: Share = 0.0
     max_reduction: Share | None = None
+    lead: Id | None = None
+    min_scale: NonNegative = 0.0
+    setup_cost: NonNegative = 0.0
 
     @property
     def label(self) -> str:
@@ -238,6 +273,53 @@ class AvoidedCostRow(Frozen):
     saving_per_unit: NonNegative
 
 
+class StaffRow(Frozen):
+    employer: Id
+    role: Id
+    year: Year
+    fte: NonNegative
+    cost_per_fte: NonNegative
+    recruit_limit: NonNegative = 0.0
+    recruit_cost: NonNegative = 0.0
+    max_release: Share = 0.0
+    release_cost: NonNegative = 0.0
+    integrated: bool = False
+
+
+class InterventionStaffRow(Frozen):
+    intervention: Id
+    role: Id
+    fte_per_unit: Annotated[float, Plain, Field(gt=0.0)]
+
+
+class SiteRow(Frozen):
+    id: Id
+    name: Label | None = None
+    owner: Id
+    locality: Id | None = None
+    running_cost: NonNegative
+    closure_cost: NonNegative = 0.0
+    disposal_receipt: NonNegative = 0.0
+    shareable: bool = False
+    can_close: bool = True
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+class SiteCapacityRow(Frozen):
+    site: Id
+    space_type: Id
+    capacity: Annotated[float, Plain, Field(gt=0.0)]
+
+
+class InterventionSpaceRow(Frozen):
+    intervention: Id
+    space_type: Id
+    per_unit: Annotated[float, Plain, Field(gt=0.0)]
+
+
 @dataclass(frozen=True)
 class Table:
     file: str
@@ -252,6 +334,13 @@ TABLES: dict[str, Table] = {
     "budgets": Table(file="budgets.csv", row_model=BudgetRow, required=True),
     "targets": Table(file="targets.csv", row_model=TargetRow, required=False),
     "avoided_costs": Table(file="avoided_costs.csv", row_model=AvoidedCostRow, required=False),
+    "staff": Table(file="staff.csv", row_model=StaffRow, required=False),
+    "intervention_staff": Table(file="intervention_staff.csv", row_model=InterventionStaffRow,
+                                required=False),
+    "sites": Table(file="sites.csv", row_model=SiteRow, required=False),
+    "site_capacity": Table(file="site_capacity.csv", row_model=SiteCapacityRow, required=False),
+    "intervention_space": Table(file="intervention_space.csv", row_model=InterventionSpaceRow,
+                                required=False),
 }
 
 
@@ -268,6 +357,10 @@ class Instance(Frozen):
     pools: tuple[Pool, ...] = ()
     priorities: Annotated[tuple[Priority, ...], Field(min_length=1)]
     localities: tuple[Locality, ...] = ()
+    roles: tuple[Role, ...] = ()
+    space_types: tuple[SpaceType, ...] = ()
+    exclusive: tuple[Exclusive, ...] = ()
+    dependencies: tuple[Dependency, ...] = ()
     sources: tuple[str, ...] = ()
 
     interventions: Annotated[tuple[InterventionRow, ...], Field(min_length=1)]
@@ -276,6 +369,11 @@ class Instance(Frozen):
     budgets: Annotated[tuple[BudgetRow, ...], Field(min_length=1)]
     targets: tuple[TargetRow, ...] = ()
     avoided_costs: tuple[AvoidedCostRow, ...] = ()
+    staff: tuple[StaffRow, ...] = ()
+    intervention_staff: tuple[InterventionStaffRow, ...] = ()
+    sites: tuple[SiteRow, ...] = ()
+    site_capacity: tuple[SiteCapacityRow, ...] = ()
+    intervention_space: tuple[InterventionSpaceRow, ...] = ()
 
     @property
     def years(self) -> tuple[int, ...]:

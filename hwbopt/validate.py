@@ -35,7 +35,8 @@ def _known(kind: str, ids: Iterable[str]) -> str:
 
 def check_unique_ids(inst: Instance) -> list[Problem]:
     out: list[Problem] = []
-    for kind in ("partners", "pools", "priorities", "localities"):
+    for kind in ("partners", "pools", "priorities", "localities", "roles", "space_types",
+                 "exclusive"):
         seen: set[str] = set()
         for k, item in enumerate(getattr(inst, kind)):
             if item.id in seen:
@@ -50,6 +51,11 @@ def check_unique_ids(inst: Instance) -> list[Problem]:
     for k, row in enumerate(inst.interventions):
         if row.id in seen:
             out.append(_row("interventions", k, "id", f"duplicate intervention id '{row.id}'"))
+        seen.add(row.id)
+    seen = set()
+    for k, row in enumerate(inst.sites):
+        if row.id in seen:
+            out.append(_row("sites", k, "id", f"duplicate site id '{row.id}'"))
         seen.add(row.id)
     return out
 
@@ -81,6 +87,13 @@ def check_yaml_references(inst: Instance) -> list[Problem]:
                     out.append(_yaml(f"partners[{k}].cut_by_year",
                                      f"no cut given for {y}: cut_by_year must list every year "
                                      "of the horizon (use 0 for no cut)"))
+    for g, group in enumerate(inst.exclusive):
+        refs(f"exclusive[{g}].interventions", group.interventions)
+    for j, dep in enumerate(inst.dependencies):
+        refs(f"dependencies[{j}]", (dep.intervention, dep.requires))
+        if dep.intervention == dep.requires:
+            out.append(_yaml(f"dependencies[{j}]",
+                             f"'{dep.intervention}' cannot depend on itself"))
     for g, pool in enumerate(inst.pools):
         refs(f"pools[{g}].interventions", pool.interventions)
         seen: set[str] = set()
@@ -168,7 +181,8 @@ def check_tables(inst: Instance) -> list[Problem]:
                 f"intervention '{row.id}' has no row in activity.csv: give its current "
                 "activity and need")))
 
-    # responses: concave piecewise-linear curves, ending at the whole need
+    # responses: piecewise-linear curves ending at the whole need; concave ones stay LP,
+    # others (thresholds, S-shapes) are modelled exactly with binaries (models/outcomes.md)
     curves: dict[tuple[str, str], list[tuple[float, float, int]]] = defaultdict(list)
     for k, row in enumerate(inst.responses):
         ref("responses", k, "intervention", row.intervention, interventions, "intervention")
@@ -176,15 +190,10 @@ def check_tables(inst: Instance) -> list[Problem]:
         curves[row.intervention, row.priority].append((row.upto_share, row.effect, k))
     for (iid, kid), segs in curves.items():
         segs.sort()
-        for (u0, e0, _), (u1, e1, k1) in itertools.pairwise(segs):
+        for (u0, _, _), (u1, _, k1) in itertools.pairwise(segs):
             if u1 == u0:
                 out.append(_row("responses", k1, "upto_share",
                                 f"two segments of {iid} -> {kid} end at upto_share {u1:g}"))
-            elif e1 > e0 + 1e-12:
-                out.append(_row("responses", k1, "effect", (
-                    f"response of {iid} -> {kid} is not concave: effect rises from {e0:g} to "
-                    f"{e1:g} after {u0:g} of need; effects must not increase from one segment "
-                    "to the next (diminishing returns)")))
         last_u, _, last_k = segs[-1]
         if abs(last_u - 1.0) > 1e-12:
             out.append(_row("responses", last_k, "upto_share", (
@@ -256,6 +265,150 @@ def check_targets_pursued(inst: Instance) -> list[Problem]:
     ]
 
 
+def check_staff_and_estate(inst: Instance) -> list[Problem]:
+    """Staff, sites and space: references, coverage of years, and who may serve what."""
+    out: list[Problem] = []
+    interventions = {i.id: i for i in inst.interventions}
+    partners = {p.id for p in inst.partners}
+    roles = {r.id for r in inst.roles}
+    spaces = {t.id for t in inst.space_types}
+    localities = {loc.id for loc in inst.localities}
+    sites = {s.id: s for s in inst.sites}
+    years = set(inst.years)
+
+    def ref(table, k, field, value, known, kind):
+        if value not in known:
+            out.append(_row(table, k, field, f"unknown {kind} '{value}': " + _known(kind, known)))
+            return False
+        return True
+
+    for k, row in enumerate(inst.interventions):
+        if row.lead is not None:
+            ref("interventions", k, "lead", row.lead, partners, "partner")
+
+    staff_years: dict[tuple[str, str], set[int]] = defaultdict(set)
+    first_row: dict[tuple[str, str], int] = {}
+    for k, row in enumerate(inst.staff):
+        ref("staff", k, "employer", row.employer, partners, "partner")
+        ref("staff", k, "role", row.role, roles, "role")
+        if row.year not in years:
+            out.append(_row("staff", k, "year", f"year {row.year} is outside the horizon "
+                            f"{inst.horizon.first_year}-{inst.horizon.last_year}"))
+        key = (row.employer, row.role)
+        if row.year in staff_years[key]:
+            out.append(_row("staff", k, "role", f"duplicate staff row for {row.employer} "
+                            f"{row.role} in {row.year}"))
+        staff_years[key].add(row.year)
+        first_row.setdefault(key, k)
+    for key, got in staff_years.items():
+        missing = sorted(years - got)
+        if missing:
+            out.append(_row("staff", first_row[key], "year", (
+                f"{key[0]} {key[1]} has no staff row for "
+                + ", ".join(map(str, missing)) + ": give every year of the horizon")))
+
+    def needs_lead(table, k, iid, what):
+        i = interventions.get(iid)
+        if i is not None and i.lead is None:
+            out.append(_row(table, k, "intervention", (
+                f"'{iid}' needs {what} but has no lead partner: set 'lead' in "
+                "interventions.csv (whose staff serve it and whose sites host it)")))
+
+    seen: set[tuple[str, str]] = set()
+    for k, row in enumerate(inst.intervention_staff):
+        ok = ref("intervention_staff", k, "intervention", row.intervention, interventions,
+                 "intervention")
+        ref("intervention_staff", k, "role", row.role, roles, "role")
+        if (row.intervention, row.role) in seen:
+            out.append(_row("intervention_staff", k, "role",
+                            f"duplicate requirement of {row.role} for {row.intervention}"))
+        seen.add((row.intervention, row.role))
+        if ok:
+            needs_lead("intervention_staff", k, row.intervention, "staff")
+
+    for k, row in enumerate(inst.sites):
+        ref("sites", k, "owner", row.owner, partners, "partner")
+        if localities:
+            if row.locality is None:
+                out.append(_row("sites", k, "locality",
+                                "the instance declares localities: every site needs one"))
+            else:
+                ref("sites", k, "locality", row.locality, localities, "locality")
+        elif row.locality is not None:
+            out.append(_row("sites", k, "locality", (
+                f"locality '{row.locality}' given but instance.yaml declares no localities")))
+    seen = set()
+    for k, row in enumerate(inst.site_capacity):
+        ref("site_capacity", k, "site", row.site, sites, "site")
+        ref("site_capacity", k, "space_type", row.space_type, spaces, "space type")
+        if (row.site, row.space_type) in seen:
+            out.append(_row("site_capacity", k, "space_type",
+                            f"duplicate capacity of {row.space_type} at {row.site}"))
+        seen.add((row.site, row.space_type))
+    seen = set()
+    for k, row in enumerate(inst.intervention_space):
+        ok = ref("intervention_space", k, "intervention", row.intervention, interventions,
+                 "intervention")
+        ref("intervention_space", k, "space_type", row.space_type, spaces, "space type")
+        if (row.intervention, row.space_type) in seen:
+            out.append(_row("intervention_space", k, "space_type",
+                            f"duplicate need for {row.space_type} by {row.intervention}"))
+        seen.add((row.intervention, row.space_type))
+        if ok:
+            needs_lead("intervention_space", k, row.intervention, "space")
+    return out
+
+
+def check_servable(inst: Instance) -> list[Problem]:
+    """Warn where staff or space rules leave an intervention no way to run."""
+    out: list[Problem] = []
+    interventions = {i.id: i for i in inst.interventions}
+    can_serve: dict[str, set[str]] = defaultdict(set)  # role -> employers (lead or integrated)
+    integrated: set[str] = set()
+    for row in inst.staff:
+        can_serve[row.role].add(row.employer)
+        if row.integrated:
+            integrated.add(row.role)
+    for k, row in enumerate(inst.intervention_staff):
+        i = interventions.get(row.intervention)
+        if i is None or i.lead is None:
+            continue
+        if i.lead not in can_serve[row.role] and row.role not in integrated:
+            out.append(_row("intervention_staff", k, "role", (
+                f"no staff can serve {row.role} for {row.intervention}: its lead {i.lead} "
+                "employs none and no employer allows integrated working in that role; "
+                "its activity can only be zero"), severity="warning"))
+    hosts: dict[tuple[str, str | None], list] = defaultdict(list)
+    capacity = {(c.site, c.space_type) for c in inst.site_capacity}
+    for site in inst.sites:
+        hosts[site.locality].append(site)
+    offered = defaultdict(set)
+    for a in inst.activity:
+        if a.need > 0:
+            offered[a.intervention].add(a.locality)
+    for k, row in enumerate(inst.intervention_space):
+        i = interventions.get(row.intervention)
+        if i is None or i.lead is None:
+            continue
+        for loc in sorted(offered[row.intervention], key=str):
+            ok = any((s.id, row.space_type) in capacity and (s.shareable or s.owner == i.lead)
+                     for s in hosts[loc])
+            if not ok:
+                out.append(_row("intervention_space", k, "space_type", (
+                    f"{row.intervention} needs {row.space_type} but no site in "
+                    f"{loc or 'the area'} offers it to {i.lead}: its activity there can "
+                    "only be zero"), severity="warning"))
+    needs = defaultdict(float)
+    for a in inst.activity:
+        needs[a.intervention] += a.need
+    for k, i in enumerate(inst.interventions):
+        if i.min_scale > needs[i.id] > 0 or (i.min_scale > 0 and needs[i.id] == 0):
+            out.append(_row("interventions", k, "min_scale", (
+                f"minimum scale {i.min_scale:g} is above the whole need {needs[i.id]:g} in "
+                "the first year: it can run only if need grows"), severity="warning"))
+    return out
+
+
 CHECKS = (
     check_unique_ids,
     check_yaml_references,
@@ -263,6 +416,8 @@ CHECKS = (
     check_tables,
     check_fundable,
     check_targets_pursued,
+    check_staff_and_estate,
+    check_servable,
 )
 
 

@@ -21,11 +21,13 @@ def tiny(
     avoided: list[tuple[str, str, float]] | None = None,
     localities: list[str] | None = None,
     settings: dict[str, Any] | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
     """An instance dict. Interventions take ``need``/``current`` (no localities) inline.
 
     ``responses`` rows are (intervention, priority, upto_share, effect); ``budgets`` maps a
-    partner to one baseline for every year or a list, one per year.
+    partner to one baseline for every year or a list, one per year. Any other keyword (staff,
+    sites, roles, exclusive, ...) is passed through as an instance field.
     """
     first, last = years
     year_list = list(range(first, last + 1))
@@ -64,6 +66,7 @@ def tiny(
         "targets": [{"priority": k, "year": y, "target": t} for (k, y, t) in (targets or [])],
         "avoided_costs": [{"intervention": i, "partner": p, "saving_per_unit": v}
                           for (i, p, v) in (avoided or [])],
+        **extra,
     }
     return data
 

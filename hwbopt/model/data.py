@@ -24,6 +24,30 @@ class Segment:
     effect: float
 
 
+@dataclass(frozen=True)
+class StaffLine:
+    """One employer's staff in one role and year (``staff.csv``)."""
+
+    fte: float
+    cost: float
+    recruit_limit: float
+    recruit_cost: float
+    max_release: float
+    release_cost: float
+    integrated: bool
+
+
+@dataclass(frozen=True)
+class Site:
+    owner: str
+    locality: str
+    running_cost: float
+    closure_cost: float
+    receipt: float
+    shareable: bool
+    can_close: bool
+
+
 @dataclass
 class ModelData:
     instance: Instance
@@ -61,6 +85,35 @@ class ModelData:
     equity_floor: float | None
     growth: dict[str, tuple[float | None, float]] = field(default_factory=dict)
     reduction: dict[str, float | None] = field(default_factory=dict)
+    # staff (models/staff.md)
+    ROLES: tuple[str, ...] = ()
+    STAFF: tuple[tuple[str, str], ...] = ()  # (employer, role)
+    STAFFED: tuple[tuple[str, str], ...] = ()  # (intervention, role) needing staff
+    DEPLOY: tuple[tuple[str, str, str, int], ...] = ()  # (employer, role, intervention, year)
+    staff: dict[tuple[str, str, int], StaffLine] = field(default_factory=dict)
+    fte_per_unit: dict[tuple[str, str], float] = field(default_factory=dict)
+    whole_posts: bool = False
+    # estate (models/estate.md)
+    SPACE_TYPES: tuple[str, ...] = ()
+    SITES: tuple[str, ...] = ()
+    SITE_SPACE: tuple[tuple[str, str], ...] = ()  # (site, space type) with capacity
+    SPACE_NEED: tuple[tuple[str, str], ...] = ()  # (intervention, space type) needed
+    USE: tuple[tuple[str, str, str], ...] = ()  # (site, intervention, space type) allowed
+    site: dict[str, Site] = field(default_factory=dict)
+    capacity: dict[tuple[str, str], float] = field(default_factory=dict)
+    space_per_unit: dict[tuple[str, str], float] = field(default_factory=dict)
+    site_charging: str = "by_use"
+    # go/no-go (models/choices.md)
+    CHOICES: tuple[str, ...] = ()  # interventions with a run/no-run decision
+    EXCLUSIVE: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    DEPENDS: tuple[tuple[str, str], ...] = ()  # (intervention, required intervention)
+    min_scale: dict[str, float] = field(default_factory=dict)
+    setup_cost: dict[str, float] = field(default_factory=dict)
+    running_before: dict[str, bool] = field(default_factory=dict)
+    lead: dict[str, str | None] = field(default_factory=dict)
+    # non-concave responses (models/outcomes.md)
+    NONCONCAVE: tuple[tuple[str, str], ...] = ()
+    mip_gap: float = 1e-4
 
     def localities_of(self, intervention: str) -> tuple[str, ...]:
         return self._by_intervention.get(intervention, ())
@@ -131,6 +184,55 @@ def model_data(inst: Instance, objective: str | None = None) -> ModelData:
         if any(money[p.id, y]["savings_required"] > 0 for y in years)
     )
 
+    staff = {
+        (r.employer, r.role, r.year): StaffLine(
+            r.fte, r.cost_per_fte, r.recruit_limit, r.recruit_cost, r.max_release,
+            r.release_cost, r.integrated)
+        for r in inst.staff
+    }
+    staff_pairs = tuple(dict.fromkeys((r.employer, r.role) for r in inst.staff))
+    fte_per_unit = {(r.intervention, r.role): r.fte_per_unit for r in inst.intervention_staff}
+    lead = {i.id: i.lead for i in inst.interventions}
+    deploy = tuple(
+        (e, role, i, y)
+        for (i, role) in fte_per_unit
+        for (e, r) in staff_pairs if r == role
+        for y in years
+        if e == lead[i] or staff[e, role, y].integrated
+    )
+
+    sites = {
+        s.id: Site(s.owner, s.locality or ALL, s.running_cost, s.closure_cost,
+                   s.disposal_receipt, s.shareable, s.can_close)
+        for s in inst.sites
+    }
+    capacity = {(c.site, c.space_type): c.capacity for c in inst.site_capacity}
+    space_per_unit = {(r.intervention, r.space_type): r.per_unit
+                      for r in inst.intervention_space}
+    offered_set = set(offered)
+    use = tuple(
+        (sid, i, t)
+        for sid, site in sites.items()
+        for (i, t) in space_per_unit
+        if (sid, t) in capacity and (i, site.locality) in offered_set
+        and (site.owner == lead[i] or site.shareable)
+    )
+
+    in_group = {i for g in inst.exclusive for i in g.interventions}
+    in_dependency = {x for d in inst.dependencies for x in (d.intervention, d.requires)}
+    choices = tuple(
+        i.id for i in inst.interventions
+        if i.min_scale > 0 or i.setup_cost > 0 or i.id in in_group or i.id in in_dependency
+    )
+    current_total: dict[str, float] = defaultdict(float)
+    for a in inst.activity:
+        current_total[a.intervention] += a.current
+    nonconcave = tuple(
+        key for key in curved
+        if any(b.effect > a.effect + 1e-12 for a, b in zip(segments[key], segments[key][1:],
+                                                            strict=False))
+    )
+
     return ModelData(
         instance=inst,
         objective=objective,
@@ -167,4 +269,29 @@ def model_data(inst: Instance, objective: str | None = None) -> ModelData:
         equity_floor=inst.settings.equity_floor,
         growth={i.id: (i.max_growth, i.max_growth_of_need) for i in inst.interventions},
         reduction={i.id: i.max_reduction for i in inst.interventions},
+        ROLES=tuple(r.id for r in inst.roles),
+        STAFF=staff_pairs,
+        STAFFED=tuple(fte_per_unit),
+        DEPLOY=deploy,
+        staff=staff,
+        fte_per_unit=fte_per_unit,
+        whole_posts=inst.settings.whole_posts,
+        SPACE_TYPES=tuple(t.id for t in inst.space_types),
+        SITES=tuple(sites),
+        SITE_SPACE=tuple(capacity),
+        SPACE_NEED=tuple(space_per_unit),
+        USE=use,
+        site=sites,
+        capacity=capacity,
+        space_per_unit=space_per_unit,
+        site_charging=inst.settings.site_charging,
+        CHOICES=choices,
+        EXCLUSIVE=tuple((g.id, g.interventions) for g in inst.exclusive),
+        DEPENDS=tuple((d.intervention, d.requires) for d in inst.dependencies),
+        min_scale={i.id: i.min_scale for i in inst.interventions},
+        setup_cost={i.id: i.setup_cost for i in inst.interventions},
+        running_before={i: current_total[i] > 0 for i in choices},
+        lead=lead,
+        NONCONCAVE=nonconcave,
+        mip_gap=inst.settings.mip_gap,
     )

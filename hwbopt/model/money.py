@@ -12,6 +12,7 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from hwbopt.model.data import ModelData
+from hwbopt.model.terms import Terms
 
 
 def _group(pairs, key, value):
@@ -21,7 +22,7 @@ def _group(pairs, key, value):
     return out
 
 
-def add_money(m: pyo.ConcreteModel, d: ModelData) -> None:
+def add_money(m: pyo.ConcreteModel, d: ModelData, terms: Terms) -> None:
     Y = d.YEARS
     money = d.money
 
@@ -48,8 +49,9 @@ def add_money(m: pyo.ConcreteModel, d: ModelData) -> None:
 
     def budget_rule(m, p, y):
         out = pyo.quicksum(m.contribution[p, g, y] for g in pools_of.get(p, ())) + pyo.quicksum(
-            m.spend_retained[p, i, y] for i in remit.get(p, ()))
-        if not pools_of.get(p) and not remit.get(p):
+            m.spend_retained[p, i, y] for i in remit.get(p, ())) + pyo.quicksum(
+            terms.partner.get((p, y), ()))
+        if not pools_of.get(p) and not remit.get(p) and not terms.partner.get((p, y)):
             return pyo.Constraint.Skip
         credit = m.qipp_credit[p, y] if p in creditors else 0.0
         return out <= money[p, y]["general"] + credit
@@ -87,7 +89,8 @@ def add_money(m: pyo.ConcreteModel, d: ModelData) -> None:
 
     def funding_rule(m, i, y):
         cost = pyo.quicksum(d.unit_cost[i, y] * m.activity[i, loc, y]
-                            for loc in d.localities_of(i))
+                            for loc in d.localities_of(i)) + pyo.quicksum(
+            terms.intervention.get((i, y), ()))
         paid = (
             pyo.quicksum(m.spend_retained[p, i, y] for p in routes_retained.get(i, ()))
             + pyo.quicksum(m.spend_fenced[p, r, i, y] for (p, r) in routes_fenced.get(i, ()))

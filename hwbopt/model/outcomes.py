@@ -1,7 +1,7 @@
 """Outcomes: what activity achieves for each priority, against its targets.
 
-See ``models/outcomes.md``. Components: ``segment``, ``outcome``, ``shortfall``;
-``segment_sum``, ``outcome_def``, ``target``.
+See ``models/outcomes.md``. Components: ``segment``, ``piece_full``, ``outcome``,
+``shortfall``; ``segment_sum``, ``piece_fill``, ``piece_order``, ``outcome_def``, ``target``.
 """
 
 from __future__ import annotations
@@ -33,6 +33,26 @@ def add_outcomes(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.segment_sum = pyo.Constraint(
         [(i, k, loc, y) for (i, k) in d.CURVED for loc in d.localities_of(i) for y in Y],
         rule=seg_sum_rule)
+
+    # a curve whose effect rises somewhere (a threshold, an S-shape) must fill its pieces in
+    # order: piece j+1 may hold activity only once piece j is full (incremental formulation)
+    full_index = [
+        (i, k, loc, y, s.index)
+        for (i, k) in d.NONCONCAVE for loc in d.localities_of(i) for y in Y
+        for s in d.segments[i, k][:-1]
+    ]
+    m.piece_full = pyo.Var(full_index, within=pyo.Binary)
+
+    def fill_rule(m, i, k, loc, y, j):
+        return m.segment[i, k, loc, y, j] >= (
+            d.segments[i, k][j].width * d.need[i, loc, y] * m.piece_full[i, k, loc, y, j])
+
+    def order_rule(m, i, k, loc, y, j):
+        return m.segment[i, k, loc, y, j + 1] <= (
+            d.segments[i, k][j + 1].width * d.need[i, loc, y] * m.piece_full[i, k, loc, y, j])
+
+    m.piece_fill = pyo.Constraint(full_index, rule=fill_rule)
+    m.piece_order = pyo.Constraint(full_index, rule=order_rule)
 
     movers = defaultdict(list)
     for i, k in d.segments:

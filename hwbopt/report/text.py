@@ -73,16 +73,88 @@ def budget_table(result: Result, inst: Instance) -> Table:
     unit = inst.money_label
     names = {p.id: p.label for p in inst.partners}
     t = Table(title=f"Partners' money ({unit})", title_justify="left")
-    for col in ("partner", "year", "baseline", "available", "savings credited", "pooled",
-                "retained", "spent", "unspent"):
+    budgets = result.tables["budgets"]
+    resources = bool(len(result.tables["staff"]) or len(result.tables["sites"]))
+    cols = ["partner", "year", "baseline", "available", "savings credited", "pooled",
+            "retained"]
+    if resources:
+        cols += ["staff (net)", "estate (net)"]
+    for col in (*cols, "spent", "unspent"):
         t.add_column(col, justify="left" if col in ("partner", "year") else "right")
     last = None
-    for r in result.tables["budgets"].itertuples(index=False):
+    for r in budgets.itertuples(index=False):
         first = r.partner != last
         last = r.partner
+        extra = []
+        if resources:
+            extra = [_money(r.pay_bill + r.recruitment - r.staff_income),
+                     _money(r.site_costs - r.receipts)]
         t.add_row(names[r.partner] if first else "", year_label(int(r.year)), _money(r.baseline),
                   _money(r.available), _money(r.qipp_credit), _money(r.pooled),
-                  _money(r.retained), _money(r.spent), _money(r.unspent))
+                  _money(r.retained), *extra, _money(r.spent), _money(r.unspent))
+    return t
+
+
+def staff_table(result: Result, inst: Instance) -> Table:
+    """FTE in post and deployed per employer and role, each year; integrated teams marked."""
+    names = {p.id: p.label for p in inst.partners}
+    roles = {r.id: r.name or r.id for r in inst.roles}
+    staff = result.tables["staff"]
+    dep = result.tables["deployment"]
+    t = Table(title="Staff (FTE in post / deployed; + recruited, − released)",
+              title_justify="left")
+    t.add_column("employer")
+    t.add_column("role")
+    for y in result.years:
+        t.add_column(year_label(y), justify="right")
+    t.add_column("serving other partners' services", justify="left")
+    for (e, role), rows in staff.groupby(["employer", "role"], sort=False):
+        cells = []
+        for r in rows.itertuples(index=False):
+            change = ""
+            if r.recruited > 1e-9:
+                change += f" +{r.recruited:,.3g}"
+            if r.released > 1e-9:
+                change += f" −{r.released:,.3g}"
+            cells.append(f"{r.in_post:,.1f} / {r.deployed:,.1f}{change}")
+        shared = dep[(dep.employer == e) & (dep.role == role) & dep.integrated.astype(bool)]
+        away = shared.groupby("intervention")["fte"].mean()
+        text = ", ".join(f"{i} ({v:,.1f})" for i, v in away.items()) or "–"
+        t.add_row(names.get(e, e), roles.get(role, role), *cells, text)
+    return t
+
+
+def site_table(result: Result, inst: Instance) -> Table:
+    names = {p.id: p.label for p in inst.partners}
+    sites = result.tables["sites"]
+    t = Table(title=f"Sites (running cost {inst.money_label} a year)", title_justify="left")
+    for col in ("site", "owner", "locality", "running cost"):
+        t.add_column(col, justify="right" if col == "running cost" else "left")
+    for y in result.years:
+        t.add_column(year_label(y))
+    t.add_column("users (last year open)")
+    labels = {s.id: s.label for s in inst.sites}
+    for s_id, rows in sites.groupby("site", sort=False):
+        first = rows.iloc[0]
+        states = ["closes" if r.closed else ("open" if r.open else "closed")
+                  for r in rows.itertuples(index=False)]
+        open_rows = rows[rows.open.astype(bool)]
+        users = str(open_rows.iloc[-1].users) if len(open_rows) else ""
+        cost = next(x.running_cost for x in inst.sites if x.id == s_id)
+        t.add_row(labels[s_id], names.get(first.owner, first.owner), str(first.locality),
+                  _money(cost), *states, users.replace(";", ", ") or "–")
+    return t
+
+
+def choice_table(result: Result, inst: Instance) -> Table:
+    names = {i.id: i.label for i in inst.interventions}
+    t = Table(title="Go/no-go decisions", title_justify="left")
+    t.add_column("intervention")
+    for y in result.years:
+        t.add_column(year_label(y))
+    for i, rows in result.tables["choices"].groupby("intervention", sort=False):
+        t.add_row(names[i], *[("starts" if r.starts else "runs") if r.runs else "–"
+                              for r in rows.itertuples(index=False)])
     return t
 
 
@@ -99,10 +171,23 @@ def print_result(result: Result, inst: Instance, console: Console | None = None)
         return  # the CLI prints the reason on stderr
     kind = "weighted outcome" if result.objective_kind == "outcome" else "total spend"
     spend = float(result.tables["allocation"]["money"].sum())
+    integer = f", {result.n_integer} integer" if result.n_integer else ""
     console.print(
         f"objective ({kind}): {result.objective:,.2f}   total spend: {inst.money_label} "
         f"{spend:,.1f}   solved in {result.solve_seconds:.2f} s "
-        f"({result.n_variables} variables, {result.n_constraints} constraints)\n")
+        f"({result.n_variables} variables{integer}, {result.n_constraints} constraints)")
+    if result.n_integer and result.bound is not None:
+        console.print(f"bound {result.bound:,.2f}, gap {result.mip_gap:.4%} "
+                      f"(optimal within {result.gap_tolerance:g})")
+    if result.status == "time_limit":
+        console.print(f"[yellow]{result.message}[/yellow]")
+    console.print()
     console.print(allocation_table(result, inst))
     console.print(outcome_table(result, inst))
     console.print(budget_table(result, inst))
+    if len(result.tables["staff"]):
+        console.print(staff_table(result, inst))
+    if len(result.tables["sites"]):
+        console.print(site_table(result, inst))
+    if len(result.tables["choices"]):
+        console.print(choice_table(result, inst))

@@ -1,0 +1,181 @@
+"""Staff, estate and go/no-go decisions of a solved model, as tidy tables.
+
+Tables (money in the instance's money unit):
+
+- ``staff``: employer, role, year, available, recruited, released, in_post, deployed, idle,
+  pay_bill, recruitment (recruitment and release costs).
+- ``deployment``: employer, role, intervention, year, fte, cost, lead, integrated (the
+  employer is not the intervention's lead: an integrated team).
+- ``sites``: site, owner, locality, year, open, closed (closed this year), users (partners
+  whose services use the site, ``;``-separated, owner first), running_cost, charges (paid to
+  the owner by co-locating partners), closure_cost, receipt.
+- ``space``: site, space_type, year, capacity (zero once closed), used.
+- ``site_use``: site, intervention, space_type, year, used: which service uses which space.
+- ``choices``: intervention, year, runs, starts, setup_cost.
+- ``recharges``: payer, payee, kind (``staff`` or ``site``), year, amount: money that moves
+  between partners for staff serving another partner's service or for shared sites.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from hwbopt.compile import Compiled
+from hwbopt.model.data import ModelData
+
+RESOURCE_COLUMNS: dict[str, list[str]] = {
+    "staff": ["employer", "role", "year", "available", "recruited", "released", "in_post",
+              "deployed", "idle", "pay_bill", "recruitment"],
+    "deployment": ["employer", "role", "intervention", "year", "fte", "cost", "lead",
+                   "integrated"],
+    "sites": ["site", "owner", "locality", "year", "open", "closed", "users", "running_cost",
+              "charges", "closure_cost", "receipt"],
+    "space": ["site", "space_type", "year", "capacity", "used"],
+    "site_use": ["site", "intervention", "space_type", "year", "used"],
+    "choices": ["intervention", "year", "runs", "starts", "setup_cost"],
+    "recharges": ["payer", "payee", "kind", "year", "amount"],
+}
+
+FLOW_COLUMNS = ["pay_bill", "recruitment", "staff_income", "site_costs", "receipts"]
+
+
+@dataclass
+class Flows:
+    """Money per (partner, year) and per (intervention, year) from staff and estate."""
+
+    partner: dict[tuple[str, int], dict[str, float]] = field(
+        default_factory=lambda: defaultdict(lambda: dict.fromkeys(FLOW_COLUMNS, 0.0)))
+    staff_cost: dict[tuple[str, int], float] = field(default_factory=lambda: defaultdict(float))
+    setup_cost: dict[tuple[str, int], float] = field(default_factory=lambda: defaultdict(float))
+
+
+def _values(comp: Compiled, x: np.ndarray, component: str) -> dict:
+    return {idx: float(x[j]) for idx, j in comp.cols(component).items()}
+
+
+def _binary(v: float) -> bool:
+    return v > 0.5
+
+
+def extra_costs(d: ModelData, comp: Compiled, x: np.ndarray) -> Flows:
+    """Staff and set-up costs each intervention's funders pay (needed before allocation)."""
+    flows = Flows()
+    for (e, r, i, y), v in _values(comp, x, "deploy").items():
+        flows.staff_cost[i, y] += d.staff[e, r, y].cost * max(v, 0.0)
+    for (i, y), v in _values(comp, x, "start").items():
+        flows.setup_cost[i, y] += d.setup_cost[i] * min(max(v, 0.0), 1.0)
+    return flows
+
+
+def resource_tables(
+    d: ModelData, comp: Compiled, x: np.ndarray, flows: Flows, allocation: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
+    Y = d.YEARS
+    recruit = _values(comp, x, "recruit")
+    release = _values(comp, x, "release")
+    in_post = _values(comp, x, "in_post")
+    deploy = {k: max(v, 0.0) for k, v in _values(comp, x, "deploy").items()}
+    is_open = {k: _binary(v) for k, v in _values(comp, x, "open").items()}
+    use = {k: max(v, 0.0) for k, v in _values(comp, x, "use").items()}
+    runs = {k: _binary(v) for k, v in _values(comp, x, "run").items()}
+
+    deployed = defaultdict(float)
+    for (e, r, _i, y), v in deploy.items():
+        deployed[e, r, y] += v
+    staff_rows = []
+    for e, r in d.STAFF:
+        for y in Y:
+            s = d.staff[e, r, y]
+            post = in_post.get((e, r, y), 0.0)
+            rec, rel = recruit.get((e, r, y), 0.0), release.get((e, r, y), 0.0)
+            pay = s.cost * post
+            hiring = s.recruit_cost * rec + s.release_cost * rel
+            income = s.cost * deployed[e, r, y]
+            staff_rows.append((e, r, y, s.fte, rec, rel, post, deployed[e, r, y],
+                               post - deployed[e, r, y], pay, hiring))
+            f = flows.partner[e, y]
+            f["pay_bill"] += pay
+            f["recruitment"] += hiring
+            f["staff_income"] += income
+
+    # who pays for an intervention in a year, to attribute staff recharges to payers
+    paid = allocation.groupby(["intervention", "year", "partner"])["money"].sum()
+    payers: dict[tuple[str, int], list[tuple[str, float]]] = defaultdict(list)
+    for (i, y, p), v in paid.items():
+        payers[i, int(y)].append((p, float(v)))
+
+    deploy_rows, recharge_rows = [], []
+    for (e, r, i, y), v in deploy.items():
+        if v <= 0:
+            continue
+        cost = d.staff[e, r, y].cost * v
+        deploy_rows.append((e, r, i, y, v, cost, d.lead[i], e != d.lead[i]))
+        total = sum(m for _, m in payers[i, y])
+        for p, m in payers[i, y]:
+            if p != e and total > 0:
+                recharge_rows.append((p, e, "staff", y, cost * m / total))
+
+    types_at = defaultdict(list)
+    for s, t in d.SITE_SPACE:
+        types_at[s].append(t)
+    used = defaultdict(float)
+    user_share = defaultdict(float)  # (site, partner, year) -> share of the site used
+    use_rows = [(s, i, t, y, v) for (s, i, t, y), v in use.items() if v > 0]
+    for (s, i, t, y), v in use.items():
+        used[s, t, y] += v
+        if v > 0:
+            user_share[s, d.lead[i], y] += v / (d.capacity[s, t] * len(types_at[s]))
+    site_rows, space_rows = [], []
+    for s in d.SITES:
+        info = d.site[s]
+        for k, y in enumerate(Y):
+            now = is_open.get((s, y), True)
+            before = True if k == 0 else is_open.get((s, Y[k - 1]), True)
+            closing = before and not now
+            users = [info.owner] if now else []
+            users += sorted({p for (ss, p, yy), v in user_share.items()
+                             if ss == s and yy == y and v > 0 and p != info.owner})
+            charges = 0.0
+            if d.site_charging == "by_use":
+                for (ss, p, yy), share in user_share.items():
+                    if ss == s and yy == y and p != info.owner and share > 0:
+                        c = info.running_cost * share
+                        charges += c
+                        flows.partner[p, y]["site_costs"] += c
+                        recharge_rows.append((p, info.owner, "site", y, c))
+            running = info.running_cost if now else 0.0
+            closure = info.closure_cost if closing else 0.0
+            receipt = info.receipt if closing else 0.0
+            f = flows.partner[info.owner, y]
+            f["site_costs"] += running + closure - charges
+            f["receipts"] += receipt
+            site_rows.append((s, info.owner, info.locality, y, now, closing, ";".join(users),
+                              running, charges, closure, receipt))
+            for t in types_at[s]:
+                space_rows.append((s, t, y, d.capacity[s, t] if now else 0.0, used[s, t, y]))
+
+    choice_rows = [
+        (i, y, runs.get((i, y), False), flows.setup_cost[i, y] > 0, flows.setup_cost[i, y])
+        for i in d.CHOICES for y in Y
+    ]
+
+    def frame(name, rows):
+        return pd.DataFrame(rows, columns=RESOURCE_COLUMNS[name])
+
+    recharges = frame("recharges", recharge_rows)
+    if len(recharges):
+        recharges = recharges.groupby(["payer", "payee", "kind", "year"], as_index=False,
+                                      sort=True)["amount"].sum()
+    return {
+        "staff": frame("staff", staff_rows),
+        "deployment": frame("deployment", deploy_rows),
+        "sites": frame("sites", site_rows),
+        "space": frame("space", space_rows),
+        "site_use": frame("site_use", use_rows),
+        "choices": frame("choices", choice_rows),
+        "recharges": recharges,
+    }
