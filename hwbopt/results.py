@@ -64,6 +64,40 @@ def response_value(d: ModelData, i: str, k: str, act: float, need: float) -> flo
     return total
 
 
+def settle_contributions(
+    d: ModelData, contrib: dict[tuple[str, str, int], float],
+    pooled: dict[tuple[str, str, int], float],
+) -> dict[tuple[str, str, int], float]:
+    """Contributions as the pool uses them: nobody pays in more than the pool spends.
+
+    A pool may hold money it does not spend (``pool_balance`` is an inequality), and nothing
+    in the objective says how much of a non-binding contribution to make, so the solver's
+    values above what the pool spends are arbitrary. Each such excess is handed back to the
+    contributors in proportion to what they put in above their minimum share. The settled
+    plan obeys every rule the solver's plan obeyed (it only lowers outgoings) and has the
+    same objective.
+    """
+    out = dict(contrib)
+    members: dict[str, list[str]] = defaultdict(list)
+    for p, g in d.CONTRIBUTORS:
+        members[g].append(p)
+    for g in d.POOLS:
+        for y in d.YEARS:
+            spend = sum(v for (gg, _i, yy), v in pooled.items() if gg == g and yy == y)
+            keys = [(p, g, y) for p in members[g]]
+            floor = {k: d.share_bounds[k[0], g][0] * d.money[k[0], y]["available"]
+                     for k in keys}
+            room = {k: max(out.get(k, 0.0) - floor[k], 0.0) for k in keys}
+            excess = sum(out.get(k, 0.0) for k in keys) - spend
+            total = sum(room.values())
+            if excess <= 0 or total <= 0:
+                continue
+            back = min(excess, total)
+            for k in keys:
+                out[k] = out.get(k, 0.0) - back * room[k] / total
+    return out
+
+
 def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.DataFrame]:
     Y = d.YEARS
     act = values(comp, x, "activity")
@@ -71,10 +105,10 @@ def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.Da
     for i, loc in d.OFFERED:
         for y in Y:
             act.setdefault((i, loc, y), 0.0)
-    contrib = values(comp, x, "contribution")
     retained = values(comp, x, "spend_retained")
     fenced = values(comp, x, "spend_fenced")
     pooled = values(comp, x, "spend_pooled")
+    contrib = settle_contributions(d, values(comp, x, "contribution"), pooled)
 
     # where each intervention's activity ran, to split its money between localities
     loc_share: dict[tuple[str, int], list[tuple[str, float]]] = {}
@@ -301,6 +335,7 @@ class Result:
             "objective": self.objective,
             "objective_kind": self.objective_kind,
             "total_spend": float(self.tables["allocation"]["money"].sum()) if solved else None,
+            "total_cost": float(self.tables["budgets"]["spent"].sum()) if solved else None,
             "spend_by_partner": self.spend_by_partner if solved else {},
             "outcome_by_priority": {k: float(v) for k, v in by_priority.items()} if solved
             else {},

@@ -327,7 +327,7 @@ def test_pool_minimum_share_forces_contribution():
 
 
 def test_tutorial_matches_its_hand_derivation(tutorial):
-    """instances/tutorial/README.md derives 10,009.44 by hand; expected.json records it."""
+    """instances/tutorial/README.md derives 10,066.44 by hand; expected.json records it."""
     import json
 
     from hwbopt.shipped import shipped_instance
@@ -347,6 +347,12 @@ def test_tutorial_matches_its_hand_derivation(tutorial):
     for key, value in expected["unspent"].items():
         partner, year = key.split("|")
         assert unspent[partner, int(year)] == pytest.approx(value, rel=tol, abs=1e-9), key
+    sites = r.tables["sites"]
+    closed = {row.site: int(row.year) for row in sites[sites.closed].itertuples()}
+    assert closed == expected["sites_closed"]
+    for key, value in expected["staff_deployed"].items():
+        role, year = key.split("|")
+        assert s["staff"][role][year] == pytest.approx(value, rel=tol)
 
 
 def test_tiny_builder_is_valid():

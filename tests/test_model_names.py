@@ -23,28 +23,47 @@ def every_feature():
              "ring_fenced": [{"id": "grant", "share": 0.2, "interventions": ["b"]}]},
             {"id": "council", "remit": ["b"], "cut": {"total": 0.2, "over_years": 2}},
         ],
-        interventions=[{"id": "a", "unit_cost": 1, "max_growth": 0.5, "max_reduction": 0.5},
-                       {"id": "b", "unit_cost": 2}],
+        interventions=[{"id": "a", "unit_cost": 1, "max_growth": 0.5, "max_reduction": 0.5,
+                        "lead": "nhs", "min_scale": 5, "setup_cost": 3},
+                       {"id": "b", "unit_cost": 2, "lead": "council"},
+                       {"id": "c", "unit_cost": 1}],
         localities=["north", "south"],
         activity=[{"intervention": i, "locality": loc, "current": 5, "need": 50}
-                  for i in ("a", "b") for loc in ("north", "south")],
+                  for i in ("a", "b", "c") for loc in ("north", "south")],
         priorities=[{"id": "p", "measure": "m", "unit": "u", "target_type": "soft",
                      "shortfall_penalty": 1},
                     {"id": "q", "measure": "m", "unit": "u", "target_type": "hard"}],
-        responses=[("a", "p", 0.5, 2.0), ("a", "p", 1.0, 1.0), ("b", "q", 1, 1.0)],
+        responses=[("a", "p", 0.5, 2.0), ("a", "p", 1.0, 1.0), ("b", "q", 1, 1.0),
+                   ("c", "p", 0.5, 0.5), ("c", "p", 1.0, 2.0)],
         budgets={"nhs": 100, "council": 100},
         targets=[("p", 2013, 10), ("q", 2014, 1)],
-        pools=[{"id": "pool", "interventions": ["a", "b"],
+        pools=[{"id": "pool", "interventions": ["a", "b", "c"],
                 "contributors": [{"partner": "nhs", "max_share": 0.5}]}],
         avoided=[("b", "nhs", 0.5)],
         settings={"equity_floor": 0.5},
+        roles=[{"id": "nurse"}],
+        staff=[{"employer": "nhs", "role": "nurse", "year": y, "fte": 5, "cost_per_fte": 1,
+                "recruit_limit": 1, "integrated": True} for y in (2013, 2014)],
+        intervention_staff=[{"intervention": "a", "role": "nurse", "fte_per_unit": 0.01},
+                            {"intervention": "b", "role": "nurse", "fte_per_unit": 0.01}],
+        space_types=[{"id": "room", "unit": "rooms"}],
+        sites=[{"id": "clinic", "owner": "nhs", "locality": loc, "running_cost": 1,
+                "shareable": True} for loc in ("north",)]
+        + [{"id": "hall", "owner": "council", "locality": "south", "running_cost": 1}],
+        site_capacity=[{"site": "clinic", "space_type": "room", "capacity": 10},
+                       {"site": "hall", "space_type": "room", "capacity": 10}],
+        intervention_space=[{"intervention": "b", "space_type": "room", "per_unit": 0.01}],
+        exclusive=[{"id": "either", "interventions": ["a", "c"]}],
+        dependencies=[{"intervention": "c", "requires": "b"}],
     )
 
 
 def model_components():
     m = build_model(model_data(every_feature()))
-    names = {c.local_name for c in m.component_objects((pyo.Var, pyo.Constraint, pyo.Objective))}
-    return m, names
+    parts = list(m.component_objects((pyo.Var, pyo.Constraint, pyo.Objective)))
+    empty = [c.local_name for c in parts if len(c) == 0]
+    assert empty == [], f"every_feature() should exercise every component: {empty}"
+    return m, {c.local_name for c in parts}
 
 
 def test_every_component_is_named_and_every_name_is_built():
@@ -88,3 +107,11 @@ def test_export_style_names():
     names = {comp.row_name(r) for r in range(comp.n_rows)}
     assert "budget[council,2013]" in names
     assert "funding[a,2014]" in names
+    assert "staffing[a,nurse,2013]" in names and "site_capacity[clinic,room,2014]" in names
+
+
+def test_every_feature_instance_solves_and_checks():
+    from conftest import solve_checked
+
+    result = solve_checked(every_feature())
+    assert result.status == "optimal" and result.n_integer > 0

@@ -73,14 +73,15 @@ def budget_table(result: Result, inst: Instance) -> Table:
     unit = inst.money_label
     names = {p.id: p.label for p in inst.partners}
     t = Table(title=f"Partners' money ({unit})", title_justify="left")
+    t.add_column("partner", no_wrap=True)
     budgets = result.tables["budgets"]
     resources = bool(len(result.tables["staff"]) or len(result.tables["sites"]))
     cols = ["partner", "year", "baseline", "available", "savings credited", "pooled",
             "retained"]
     if resources:
         cols += ["staff (net)", "estate (net)"]
-    for col in (*cols, "spent", "unspent"):
-        t.add_column(col, justify="left" if col in ("partner", "year") else "right")
+    for col in (*cols[1:], "spent", "unspent"):
+        t.add_column(col, justify="left" if col == "year" else "right")
     last = None
     for r in budgets.itertuples(index=False):
         first = r.partner != last
@@ -162,7 +163,7 @@ def print_result(result: Result, inst: Instance, console: Console | None = None)
     if console is None:
         console = Console(highlight=False)
         if not console.is_terminal:
-            console.width = max(console.width, 132)
+            console.width = max(console.width, 160)
     checked = " (checked against the instance)" if result.checked else ""
     console.print(f"[bold]{inst.name}[/bold] — {result.status}{checked}")
     for w in result.warnings:
