@@ -116,8 +116,17 @@ def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.Da
         places = d.localities_of(i)
         for y in Y:
             tot = sum(act[i, loc, y] for loc in places)
-            loc_share[i, y] = [(loc, act[i, loc, y] / tot) for loc in places
-                               if tot > 0 and act[i, loc, y] > 0]
+            if tot > 0:
+                loc_share[i, y] = [(loc, act[i, loc, y] / tot) for loc in places
+                                   if act[i, loc, y] > 0]
+                continue
+            # money without activity (a set-up cost paid for a service that runs at zero, so
+            # that another may run): spread it over where the service is offered, by need
+            needs = {loc: d.need[i, loc, y] for loc in places}
+            total_need = sum(needs.values())
+            loc_share[i, y] = ([(loc, n / total_need) for loc, n in needs.items() if n > 0]
+                               if total_need > 0 else
+                               [(loc, 1.0 / len(places)) for loc in places])
 
     # what each intervention costs in a year: activity at unit cost, plus the staff and set-up
     # costs its funders pay (models/money.md, funding)

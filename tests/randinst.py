@@ -42,10 +42,43 @@ Knobs (all optional):
     Fix a size instead of drawing it (``n_localities=0`` declares no localities).
 ``pool`` (default: drawn)
     True or False to force a pool in or out.
+
+Mixed-integer knobs (all off by default; an instance drawn without them is exactly the one
+drawn before they existed, because everything they add comes from a second generator,
+``default_rng([seed, 1])``). Each keeps the reference plan feasible: it still obeys every
+new rule, and budgets grow to pay for its staff and buildings.
+
+``exclusive_pair`` (default False)
+    Two interventions become alternatives (an ``exclusive`` group); at most one of them has
+    current activity.
+``dependency`` (default False)
+    One intervention requires another (``dependencies``); it has current activity only if
+    the one it requires does.
+``n_go_no_go`` (default 0)
+    That many interventions get a minimum viable scale (at most the reference plan's activity
+    when they run now) and/or a set-up cost.
+``n_nonconcave`` (default 0)
+    That many response curves are replaced by a threshold (two pieces, the second steeper) or
+    an S-shape (three pieces, the middle steepest).
+``n_sites`` (default 0)
+    That many sites (owner, locality, running/closure cost, disposal receipt, shareable,
+    ``can_close``) with capacities of one or two space types, and space needs for some
+    interventions (given a ``lead``); every locality where the reference plan runs such an
+    intervention has a site that may host it with room for it (adding a site where needed).
+``staff`` (default False)
+    One or two roles; staff rows for the leads of the interventions that need them (enough
+    FTE for the reference plan), sometimes another employer in an integrated team, recruit
+    limits, releases; ``whole_posts`` stays false, so staff add no integer variables.
+``max_binaries`` (default: no limit)
+    The most binary decisions the features above may add (a go/no-go intervention, or a site
+    that may close, costs one per year; a non-concave curve one per piece but the last, per
+    locality and year). Features that do not fit are left out, in the order listed, and sites
+    that do not fit may not close.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -86,8 +119,18 @@ def random_instance(
     n_years: int | None = None,
     n_localities: int | None = None,
     pool: bool | None = None,
+    exclusive_pair: bool = False,
+    dependency: bool = False,
+    n_go_no_go: int = 0,
+    n_nonconcave: int = 0,
+    n_sites: int = 0,
+    staff: bool = False,
+    max_binaries: int | None = None,
 ) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
+    # everything the mixed-integer knobs add is drawn from here, so ``rng`` draws the same
+    # numbers with or without them
+    extra = _Extras(np.random.default_rng([seed, 1]), max_binaries)
 
     # ---- horizon -----------------------------------------------------------------------
     n_years = int(rng.integers(1, 4)) if n_years is None else n_years
@@ -177,6 +220,55 @@ def random_instance(
     ref = {(i, lid, y): min(cur0[i, lid], need_at(i, lid, y))
            for i in iids for lid in offered[i] for y in years}
 
+    # ---- go/no-go decisions (mixed-integer knobs) ---------------------------------------
+    def stop(iid: str) -> None:
+        """No current activity for ``iid``: the reference plan does not run it."""
+        for row in activity:
+            if row["intervention"] == iid:
+                row["current"] = 0.0
+        for lid in offered[iid]:
+            cur0[iid, lid] = 0.0
+            for y in years:
+                ref[iid, lid, y] = 0.0
+
+    def running(iid: str) -> bool:
+        return sum(cur0[iid, lid] for lid in offered[iid]) > 0
+
+    exclusive: list[dict[str, Any]] = []
+    dependencies: list[dict[str, Any]] = []
+    r2 = extra.rng
+    if exclusive_pair and n_int >= 2:
+        a, b = r2.choice(iids, size=2, replace=False).tolist()
+        if extra.choose([a, b], n_years):
+            exclusive.append({"id": "alternatives", "interventions": [a, b]})
+            if running(a) and running(b):
+                stop(b)
+            if r2.random() < 0.3:
+                stop(a)
+    if dependency and n_int >= 2:
+        a, b = r2.choice(iids, size=2, replace=False).tolist()
+        if extra.choose([a, b], n_years):
+            dependencies.append({"intervention": a, "requires": b})
+            if running(a) and not running(b):
+                stop(a)
+    for g in r2.permutation(iids).tolist()[:n_go_no_go]:
+        if not extra.choose([g], n_years):
+            continue
+        ref_low = min(sum(ref[g, lid, y] for lid in offered[g]) for y in years)
+        need_low = min(sum(need_at(g, lid, y) for lid in offered[g]) for y in years)
+        scale = 0.0
+        if r2.random() < 0.8:
+            if ref_low > 0:
+                scale = _u(r2, 0.3, 1.0) * ref_low
+            elif not running(g) and need_low > 0:
+                scale = _u(r2, 0.2, 0.9) * need_low
+        if scale > 0:
+            spec[g]["min_scale"] = scale
+        if scale == 0 or r2.random() < 0.5:
+            first_need = sum(need0[g, lid] for lid in offered[g])
+            spec[g]["setup_cost"] = _u(r2, 0.05, 0.5) * spec[g]["unit_cost"] * max(
+                first_need, 1.0)
+
     # ---- priorities and responses -------------------------------------------------------
     n_pri = int(rng.integers(2, 4))
     kids = [f"k{j}" for j in range(n_pri)]
@@ -222,6 +314,31 @@ def random_instance(
                 upto, effect = pieces[j]
                 responses.append({"intervention": iid, "priority": kid, "upto_share": upto,
                                   "effect": effect})
+
+    # ---- thresholds and S-shapes (mixed-integer knob) -------------------------------------
+    for _ in range(n_nonconcave):
+        plain = [key for key in curves if key not in extra.reshaped]
+        if not plain:
+            break
+        iid, kid = plain[int(r2.integers(len(plain)))]
+        per_piece = len(offered[iid]) * n_years
+        n_pieces = 3 if r2.random() < 0.5 else 2
+        if not extra.take((n_pieces - 1) * per_piece):
+            n_pieces = 2
+            if not extra.take(per_piece):
+                continue
+        extra.reshaped.add((iid, kid))
+        top = _logu(r2, 0.05, 1.0)
+        if n_pieces == 2:  # a threshold: little benefit below critical mass
+            pieces = [(_u(r2, 0.2, 0.8), top * _u(r2, 0.0, 0.6)), (1.0, top)]
+        else:  # an S-shape: slow, steep, then saturating
+            u0 = _u(r2, 0.1, 0.5)
+            pieces = [(u0, top * _u(r2, 0.0, 0.5)), (_u(r2, u0 + 0.1, 0.9), top),
+                      (1.0, top * _u(r2, 0.05, 0.8))]
+        curves[iid, kid] = pieces
+        responses[:] = [r for r in responses if (r["intervention"], r["priority"]) != (iid, kid)]
+        responses.extend({"intervention": iid, "priority": kid, "upto_share": u, "effect": e}
+                         for u, e in pieces)
 
     def gain(kid: str, y: int, plan: dict | None) -> float:
         total = 0.0
@@ -343,11 +460,138 @@ def random_instance(
         pools.append({"id": "g0", "name": "Pooled fund", "interventions": list(pool_items),
                       "contributors": contributors})
 
+    # ---- staff and estate (mixed-integer knobs) -----------------------------------------
+    # staff_unit: staff cost per unit of an intervention (at the dearest employer that may
+    # serve it); extra_general: general money a partner needs for pay bills, running costs
+    # and co-location charges in the reference plan
+    staff_unit: dict[str, float] = defaultdict(float)
+    extra_general: dict[tuple[str, int], float] = defaultdict(float)
+    lead: dict[str, str] = {}
+
+    def lead_of(iid: str) -> str:
+        if iid not in lead:
+            lead[iid] = pids[int(r2.integers(n_par))]
+            spec[iid]["lead"] = lead[iid]
+        return lead[iid]
+
+    def peak(iid: str, lid: str | None) -> float:
+        return max(ref[iid, lid, y] for y in years)
+
+    roles: list[dict[str, Any]] = []
+    staff_rows: list[dict[str, Any]] = []
+    intervention_staff: list[dict[str, Any]] = []
+    if staff:
+        rids = [f"r{j}" for j in range(int(r2.integers(1, 3)))]
+        roles = [{"id": r, "name": f"Role {r}"} for r in rids]
+        wage = {r: _logu(r2, 5.0, 60.0) for r in rids}
+        users: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        chosen = [i for i in iids if r2.random() < 0.5] or [iids[int(r2.integers(n_int))]]
+        for iid in chosen:
+            first_role = rids[int(r2.integers(len(rids)))]
+            for r in rids:
+                if r == first_role or r2.random() < 0.3:
+                    q = _u(r2, 0.1, 0.6) * spec[iid]["unit_cost"] / wage[r]
+                    users[r].append((iid, q))
+                    intervention_staff.append({"intervention": iid, "role": r,
+                                               "fte_per_unit": q})
+        for r in rids:
+            employers = list(dict.fromkeys(lead_of(i) for i, _ in users[r]))
+            others = [p for p in pids if p not in employers]
+            helper = others[int(r2.integers(len(others)))] \
+                if others and r2.random() < 0.5 else None
+            dearest = 0.0
+            for e in employers + ([helper] if helper else []):
+                w = wage[r] * _u(r2, 0.9, 1.1)
+                dearest = max(dearest, w)
+                own = [(i, q) for i, q in users[r] if lead[i] == e]
+                base_fte = max(sum(q * sum(ref[i, lid, y] for lid in offered[i])
+                                   for i, q in own) for y in years)
+                base_fte = base_fte * _u(r2, 1.0, 1.3) + (_u(r2, 0.0, 3.0)
+                                                         if r2.random() < 0.5 else 0.0)
+                integrated = e == helper or r2.random() < 0.3
+                row_extra: dict[str, Any] = {}
+                if r2.random() < 0.6:
+                    row_extra["recruit_limit"] = _u(r2, 0.0, 3.0)
+                    row_extra["recruit_cost"] = w * _u(r2, 0.0, 0.5)
+                if r2.random() < 0.5:
+                    row_extra["max_release"] = _u(r2, 0.0, 0.3)
+                    row_extra["release_cost"] = w * _u(r2, 0.0, 0.5)
+                for y in years:
+                    fte = base_fte * (_u(r2, 1.0, 1.1) if r2.random() < 0.3 else 1.0)
+                    staff_rows.append({"employer": e, "role": r, "year": y, "fte": fte,
+                                       "cost_per_fte": w, **row_extra,
+                                       "integrated": integrated})
+                    extra_general[e, y] += w * fte
+            for i, q in users[r]:
+                staff_unit[i] += dearest * q
+
+    space_types: list[dict[str, Any]] = []
+    sites: list[dict[str, Any]] = []
+    site_capacity: list[dict[str, Any]] = []
+    intervention_space: list[dict[str, Any]] = []
+    if n_sites:
+        tids = ["t0"] + (["t1"] if r2.random() < 0.4 else [])
+        space_types = [{"id": t, "unit": "rooms"} for t in tids]
+        scale = float(np.mean([cost_at(i, first) * sum(need0[i, lid] for lid in offered[i])
+                               for i in iids])) + 1.0
+
+        def new_site(owner: str, lid: str | None, closable: bool) -> dict[str, Any]:
+            running_cost = _u(r2, 0.05, 0.4) * scale
+            site: dict[str, Any] = {
+                "id": f"s{len(sites)}", "owner": owner, "running_cost": running_cost,
+                "shareable": bool(r2.random() < 0.5),
+                "can_close": bool(closable and extra.take(n_years)),
+            }
+            if lid is not None:
+                site["locality"] = lid
+            if r2.random() < 0.6:
+                site["closure_cost"] = running_cost * _u(r2, 0.0, 2.0)
+            if r2.random() < 0.5:
+                site["disposal_receipt"] = running_cost * _u(r2, 0.0, 1.5)
+            sites.append(site)
+            return site
+
+        for _ in range(n_sites):
+            new_site(pids[int(r2.integers(n_par))],
+                     lids[int(r2.integers(len(lids)))] if lids else None, r2.random() < 0.8)
+        room: dict[tuple[str, str], float] = defaultdict(float)
+        spaced = [i for i in iids if r2.random() < 0.5] or [iids[int(r2.integers(n_int))]]
+        for iid in spaced:
+            t = tids[int(r2.integers(len(tids)))]
+            k = _u(r2, 0.001, 0.05)
+            intervention_space.append({"intervention": iid, "space_type": t, "per_unit": k})
+            owner = lead_of(iid)
+            for lid in offered[iid]:
+                here = [s for s in sites if s.get("locality") == lid]
+                hosts = [s for s in here if s["owner"] == owner or s["shareable"]]
+                if not hosts:
+                    if peak(iid, lid) == 0 and r2.random() < 0.5:
+                        continue  # nowhere to run it here, and the reference plan does not
+                    if here and r2.random() < 0.7:
+                        hosts = [here[int(r2.integers(len(here)))]]
+                        hosts[0]["shareable"] = True
+                    else:
+                        hosts = [new_site(owner, lid, r2.random() < 0.5)]
+                host = hosts[int(r2.integers(len(hosts)))]
+                room[host["id"], t] += k * peak(iid, lid)
+        for s in sites:
+            mine = [t for t in tids if (s["id"], t) in room]
+            if not mine:
+                mine = [tids[int(r2.integers(len(tids)))]]
+            for t in mine:
+                site_capacity.append({"site": s["id"], "space_type": t, "capacity":
+                                      room[s["id"], t] * _u(r2, 1.0, 1.5) + _u(r2, 0.5, 5.0)})
+            for y in years:
+                extra_general[s["owner"], y] += s["running_cost"]
+                if s["shareable"]:
+                    for p in set(lead.values()) - {s["owner"]}:
+                        extra_general[p, y] += s["running_cost"]
+
     # ---- budgets: enough for the reference plan through primary routes, plus some -------
     theta = {iid: _u(rng, 0.05, 0.9) for iid in iids}
 
     def wanted(iid: str, y: int) -> float:
-        u = cost_at(iid, y)
+        u = cost_at(iid, y) + staff_unit.get(iid, 0.0)
         keep = sum(ref[iid, lid, y] for lid in offered[iid])
         room = sum(need_at(iid, lid, y) for lid in offered[iid]) - keep
         return u * (1.01 * keep + theta[iid] * max(room, 0.0))
@@ -370,7 +614,8 @@ def random_instance(
                 total = sum(wanted(i, y) for i in iids if primary[i] == ("pool", "g0"))
                 pooled = total * pool_weight[j] / sum(pool_weight.values())
                 need_a = max(need_a, pooled / con_of[j]["max_share"])
-            need_a = max(need_a, (retained + pooled) / general)
+            need_a = max(need_a, (retained + pooled + extra_general.get((p["id"], y), 0.0))
+                         / general)
             if need_a <= 0.0:
                 need_a = _logu(rng, 50.0, 2000.0)
             available = need_a * _u(rng, 1.0, 1.3)
@@ -412,4 +657,36 @@ def random_instance(
         "targets": targets,
         "avoided_costs": avoided,
     }
+    more = {"roles": roles, "staff": staff_rows, "intervention_staff": intervention_staff,
+            "space_types": space_types, "sites": sites, "site_capacity": site_capacity,
+            "intervention_space": intervention_space, "exclusive": exclusive,
+            "dependencies": dependencies}
+    out.update({k: v for k, v in more.items() if v})
+    if sites and r2.random() < 0.3:
+        settings["site_charging"] = "owner"
     return out
+
+
+class _Extras:
+    """The second random generator and the budget of binary decisions of the knobs."""
+
+    def __init__(self, rng: np.random.Generator, max_binaries: int | None) -> None:
+        self.rng = rng
+        self.left = math.inf if max_binaries is None else max_binaries
+        self.choices: set[str] = set()
+        self.reshaped: set[tuple[str, str]] = set()
+
+    def take(self, n: int) -> bool:
+        """Spend ``n`` binaries if they fit."""
+        if n > self.left:
+            return False
+        self.left -= n
+        return True
+
+    def choose(self, iids: list[str], n_years: int) -> bool:
+        """Give these interventions a go/no-go decision (one binary a year) if they fit."""
+        new = [i for i in iids if i not in self.choices]
+        if not self.take(len(new) * n_years):
+            return False
+        self.choices.update(new)
+        return True

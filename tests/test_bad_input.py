@@ -10,6 +10,7 @@ imports.
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import copy_instance, run_cli
 
 import hwbopt
@@ -150,9 +152,9 @@ CASES = [
          "avoided_costs.csv", 2, "partner",
          ("unknown partner 'ccg'", "expected one of the partner ids")),
     # ---- numbers -------------------------------------------------------------------------------
-    Case("negative-budget", replace("budgets.csv", "council,2013,800", "council,2013,-800"),
-         "budgets.csv", 4, "baseline", ("greater than or equal to 0", "-800")),
-    Case("nan-in-csv", replace("budgets.csv", "council,2013,800", "council,2013,nan"),
+    Case("negative-budget", replace("budgets.csv", "council,2013,900", "council,2013,-900"),
+         "budgets.csv", 4, "baseline", ("greater than or equal to 0", "-900")),
+    Case("nan-in-csv", replace("budgets.csv", "council,2013,900", "council,2013,nan"),
          "budgets.csv", 4, "baseline", ("finite number", "nan")),
     Case("nan-in-yaml", replace("instance.yaml", "weight: 8", "weight: .nan"),
          "instance.yaml", None, "priorities[1].weight", ("finite number",)),
@@ -168,8 +170,8 @@ CASES = [
          replace("activity.csv", "talking_therapies,350,400", "talking_therapies,NA,400"),
          "activity.csv", 4, "current", ("valid number", "'NA'"), solve=True),
     Case("digit-separator-in-number",
-         replace("budgets.csv", "council,2013,800", "council,2013,8_00"),
-         "budgets.csv", 4, "baseline", ("expected a plain number", "'8_00'"), cli=False),
+         replace("budgets.csv", "council,2013,900", "council,2013,9_00"),
+         "budgets.csv", 4, "baseline", ("expected a plain number", "'9_00'"), cli=False),
     Case("empty-required-cell",
          replace("activity.csv", "talking_therapies,350,400", "talking_therapies,,400"),
          "activity.csv", 4, "current", ("missing", "a value is required"), cli=False),
@@ -178,7 +180,7 @@ CASES = [
          "instance.yaml", None, "priorities[1].weight", ("valid number", "'eight'")),
     Case("wrong-type-number-for-id", replace("instance.yaml", "  - id: nhs\n", "  - id: 123\n"),
          "instance.yaml", None, "partners[0].id", ("valid string",), cli=False),
-    Case("year-not-an-integer", replace("budgets.csv", "council,2013,800", "council,2013.5,800"),
+    Case("year-not-an-integer", replace("budgets.csv", "council,2013,900", "council,2013.5,900"),
          "budgets.csv", 4, "year", ("valid integer", "2013.5"), cli=False),
     Case("cut-of-120-percent", replace("instance.yaml", "total: 0.28", "total: 1.2"),
          "instance.yaml", None, "partners[1].cut.total", ("less than 1", "1.2")),
@@ -234,7 +236,7 @@ CASES = [
     # ---- years and coverage --------------------------------------------------------------------
     Case("year-outside-horizon", append("budgets.csv", "nhs,2016,1000\n"),
          "budgets.csv", 6, "year", ("year 2016 is outside the horizon 2013-2014",)),
-    Case("partner-missing-a-year-of-budget", replace("budgets.csv", "council,2014,800\n", ""),
+    Case("partner-missing-a-year-of-budget", replace("budgets.csv", "council,2014,900\n", ""),
          "budgets.csv", None, "partner", ("partner 'council'", "no baseline budget for 2014")),
     Case("duplicate-budget-row", append("budgets.csv", "nhs,2014,900\n"),
          "budgets.csv", 6, "partner", ("duplicate budget for nhs in 2014",), cli=False),
@@ -245,7 +247,7 @@ CASES = [
          ("no cut given for 2014", "every year of the horizon"), cli=False),
     # ---- duplicates ----------------------------------------------------------------------------
     Case("duplicate-intervention-id",
-         append("interventions.csv", "telecare,Telecare again,user-year,0.5,,\n"),
+         append("interventions.csv", "telecare,Telecare again,user-year,0.5,,,\n"),
          "interventions.csv", 8, "id", ("duplicate intervention id 'telecare'",)),
     Case("duplicate-activity-row", append("activity.csv", "telecare,800,1000\n"),
          "activity.csv", 8, "intervention", ("duplicate row for telecare",)),
@@ -295,7 +297,7 @@ CASES = [
     # lines are counted as in the file: a blank line and a cell holding a line break shift them
     Case("line-numbers-count-blank-lines",
          both(replace("budgets.csv", "partner,year,baseline\n", "partner,year,baseline\n\n"),
-              replace("budgets.csv", "council,2014,800", "council,2016,800")),
+              replace("budgets.csv", "council,2014,900", "council,2016,900")),
          "budgets.csv", 6, "year", ("outside the horizon",), cli=False),
     # a quoted cell holding a line break is located at the line where its row starts
     Case("text-with-a-line-break",
@@ -306,6 +308,213 @@ CASES = [
          replace("interventions.csv", "telecare,Telecare", "tele care,Telecare"),
          "interventions.csv", 3, "id", ("expected an id",), cli=False),
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff, buildings and go/no-go choices: a small valid extension of the tutorial, then one
+# mistake at a time
+# ---------------------------------------------------------------------------------------------
+# The extension replaces whatever staff, sites and choices the tutorial has with its own (ids
+# starting hb_), so the rows and paths below do not move when the tutorial changes.
+
+TUTORIAL = hwbopt.shipped_instance("tutorial")
+with open(TUTORIAL / "interventions.csv", encoding="utf-8", newline="") as _fh:
+    # line of each intervention in interventions.csv (rewritten row for row by the extension)
+    ROW_OF = {r["id"]: k for k, r in enumerate(csv.DictReader(_fh), start=2)}
+_HORIZON = yaml.safe_load((TUTORIAL / "instance.yaml").read_text(encoding="utf-8"))["horizon"]
+Y0, Y1 = _HORIZON["first_year"], _HORIZON["first_year"] + 1  # the tutorial has >= 2 years
+YEARS = range(_HORIZON["first_year"], _HORIZON["last_year"] + 1)
+
+# (employer, role) per pair of rows: line 2 onwards, one line per year
+STAFF_PAIRS = (("nhs", "hb_nurse", 10, 40, "true"), ("council", "hb_social_worker", 8, 30, "false"))
+STAFF_CSV = "employer,role,year,fte,cost_per_fte,recruit_limit,max_release,integrated\n" + "".join(
+    f"{e},{r},{y},{fte},{cost},2,0.1,{integrated}\n"
+    for e, r, fte, cost, integrated in STAFF_PAIRS for y in YEARS)
+STAFF_LINE = {(e, y): 2 + k * len(YEARS) + j
+              for k, (e, *_rest) in enumerate(STAFF_PAIRS) for j, y in enumerate(YEARS)}
+EXTENSION = {
+    "staff.csv": STAFF_CSV,
+    "intervention_staff.csv": "intervention,role,fte_per_unit\n"
+                              "reablement,hb_nurse,0.01\n"
+                              "reablement,hb_social_worker,0.02\n"
+                              "talking_therapies,hb_nurse,0.005\n",
+    "sites.csv": "id,name,owner,locality,running_cost,closure_cost,disposal_receipt,shareable,"
+                 "can_close\n"
+                 "hb_hub,Test hub,council,,50,10,20,true,true\n"
+                 "hb_surgery,Test surgery,nhs,,20,0,0,false,false\n",
+    "site_capacity.csv": "site,space_type,capacity\n"
+                         "hb_hub,hb_room,30\n"
+                         "hb_surgery,hb_room,10\n",
+    "intervention_space.csv": "intervention,space_type,per_unit\n"
+                              "reablement,hb_room,0.05\n"
+                              "talking_therapies,hb_room,0.01\n",
+}
+LEADS = {"reablement": "council", "talking_therapies": "nhs", "befriending": "council"}
+
+
+def edit_yaml(change: Callable[[dict], None]) -> Mutate:
+    """Load instance.yaml, change the data, write it back (comments are not kept)."""
+
+    def mutate(folder: Path) -> None:
+        path = folder / "instance.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        change(data)
+        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
+                        encoding="utf-8")
+
+    return mutate
+
+
+def set_cells(file: str, key: str, cells: dict[str, dict[str, str]]) -> Mutate:
+    """Set cells of a CSV file by the value in column ``key``, adding columns as needed."""
+
+    def mutate(folder: Path) -> None:
+        path = folder / file
+        with open(path, encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        columns = list(rows[0]) if rows else []
+        for row in rows:
+            for col, value in cells.get(row[key], {}).items():
+                if col not in columns:
+                    columns.append(col)
+                row[col] = value
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, columns, restval="", lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+
+    return mutate
+
+
+def _extension_yaml(data: dict) -> None:
+    data["roles"] = [{"id": "hb_nurse", "name": "Nurse"},
+                     {"id": "hb_social_worker", "name": "Social worker"}]
+    data["space_types"] = [{"id": "hb_room", "name": "Clinic rooms", "unit": "rooms"}]
+    data["exclusive"] = [{"id": "hb_alternatives", "interventions": ["telecare", "befriending"]}]
+    data["dependencies"] = [{"intervention": "befriending", "requires": "reablement"}]
+
+
+def staffed(*steps: Mutate) -> Mutate:
+    """The tutorial with the extension above, then ``steps``."""
+    base = [write(name, text) for name, text in EXTENSION.items()]
+    base.append(edit_yaml(_extension_yaml))
+    base.append(set_cells("interventions.csv", "id", {
+        **{i: {"lead": p} for i, p in LEADS.items()},
+        "telecare": {"min_scale": "100", "setup_cost": "20"},
+    }))
+    return both(*base, *steps)
+
+
+def _drop_lead(folder: Path) -> None:
+    set_cells("interventions.csv", "id", {"talking_therapies": {"lead": ""}})(folder)
+
+
+def _two_localities(folder: Path) -> None:
+    """Declare localities hb_north (all activity, the hub) and hb_south (the surgery)."""
+    edit_yaml(lambda d: d.update(localities=[{"id": "hb_north"}, {"id": "hb_south"}]))(folder)
+    with open(folder / "activity.csv", encoding="utf-8", newline="") as fh:
+        ids = {r["intervention"] for r in csv.DictReader(fh)}
+    set_cells("activity.csv", "intervention", {i: {"locality": "hb_north"} for i in ids})(folder)
+    replace("sites.csv", "Test hub,council,,", "Test hub,council,hb_north,")(folder)
+    replace("sites.csv", "Test surgery,nhs,,", "Test surgery,nhs,hb_south,")(folder)
+
+
+STAFF_ESTATE_CASES = [
+    # ---- staff.csv -----------------------------------------------------------------------------
+    Case("staff-unknown-employer",
+         staffed(replace("staff.csv", f"nhs,hb_nurse,{Y0},", f"ccg,hb_nurse,{Y0},")),
+         "staff.csv", STAFF_LINE["nhs", Y0], "employer",
+         ("unknown partner 'ccg'", "expected one of the partner ids")),
+    Case("staff-unknown-role",
+         staffed(replace("staff.csv", f"council,hb_social_worker,{Y1},",
+                         f"council,hb_socialworker,{Y1},")),
+         "staff.csv", STAFF_LINE["council", Y1], "role",
+         ("unknown role 'hb_socialworker'", "expected one of the role ids")),
+    Case("staff-year-outside-horizon",
+         staffed(append("staff.csv", f"nhs,hb_nurse,{YEARS[-1] + 2},10,40,2,0.1,true\n")),
+         "staff.csv", 2 + 2 * len(YEARS), "year",
+         (f"year {YEARS[-1] + 2} is outside the horizon",)),
+    Case("staff-missing-a-year",
+         staffed(replace("staff.csv", f"council,hb_social_worker,{Y1},8,30,2,0.1,false\n", "")),
+         "staff.csv", STAFF_LINE["council", Y0], "year",
+         ("council hb_social_worker has no staff row for", str(Y1), "every year")),
+    Case("staff-negative-fte",
+         staffed(replace("staff.csv", f"nhs,hb_nurse,{Y1},10,", f"nhs,hb_nurse,{Y1},-10,")),
+         "staff.csv", STAFF_LINE["nhs", Y1], "fte", ("greater than or equal to 0", "-10")),
+    Case("staff-max-release-above-1",
+         staffed(replace("staff.csv", f"nhs,hb_nurse,{Y0},10,40,2,0.1,",
+                         f"nhs,hb_nurse,{Y0},10,40,2,1.5,")),
+         "staff.csv", STAFF_LINE["nhs", Y0], "max_release", ("less than or equal to 1", "1.5")),
+    Case("staff-integrated-not-a-boolean",
+         staffed(replace("staff.csv", f"council,hb_social_worker,{Y0},8,30,2,0.1,false",
+                         f"council,hb_social_worker,{Y0},8,30,2,0.1,maybe")),
+         "staff.csv", STAFF_LINE["council", Y0], "integrated", ("valid boolean", "'maybe'")),
+    # ---- intervention_staff.csv and leads -------------------------------------------------------
+    Case("intervention-staff-unknown-role",
+         staffed(replace("intervention_staff.csv", "talking_therapies,hb_nurse,",
+                         "talking_therapies,hb_doctor,")),
+         "intervention_staff.csv", 4, "role", ("unknown role 'hb_doctor'",)),
+    Case("intervention-staff-zero-fte-per-unit",
+         staffed(replace("intervention_staff.csv", "reablement,hb_nurse,0.01",
+                         "reablement,hb_nurse,0")),
+         "intervention_staff.csv", 2, "fte_per_unit", ("greater than 0",)),
+    Case("staffed-intervention-without-lead", staffed(_drop_lead),
+         "intervention_staff.csv", 4, "intervention",
+         ("'talking_therapies' needs staff but has no lead partner", "set 'lead'")),
+    Case("lead-unknown-partner",
+         staffed(set_cells("interventions.csv", "id", {"reablement": {"lead": "police"}})),
+         "interventions.csv", ROW_OF["reablement"], "lead",
+         ("unknown partner 'police'", "expected one of the partner ids")),
+    Case("negative-min-scale",
+         staffed(set_cells("interventions.csv", "id", {"telecare": {"min_scale": "-5"}})),
+         "interventions.csv", ROW_OF["telecare"], "min_scale",
+         ("greater than or equal to 0", "-5")),
+    # ---- sites.csv, site_capacity.csv, intervention_space.csv ----------------------------------
+    Case("site-unknown-owner",
+         staffed(replace("sites.csv", "Test hub,council,", "Test hub,county,")),
+         "sites.csv", 2, "owner", ("unknown partner 'county'",)),
+    Case("site-locality-but-no-localities",
+         staffed(replace("sites.csv", "Test surgery,nhs,,", "Test surgery,nhs,hb_east,")),
+         "sites.csv", 3, "locality",
+         ("locality 'hb_east' given but instance.yaml declares no localities",)),
+    Case("site-unknown-locality",
+         staffed(_two_localities,
+                 replace("sites.csv", "Test surgery,nhs,hb_south,", "Test surgery,nhs,hb_east,")),
+         "sites.csv", 3, "locality",
+         ("unknown locality 'hb_east'", "expected one of the locality ids")),
+    Case("duplicate-site-id",
+         staffed(append("sites.csv", "hb_hub,Hub again,nhs,,5,0,0,false,true\n")),
+         "sites.csv", 4, "id", ("duplicate site id 'hb_hub'",)),
+    Case("site-negative-running-cost",
+         staffed(replace("sites.csv", "Test surgery,nhs,,20,", "Test surgery,nhs,,-20,")),
+         "sites.csv", 3, "running_cost", ("greater than or equal to 0", "-20")),
+    Case("site-capacity-unknown-site",
+         staffed(replace("site_capacity.csv", "hb_surgery,hb_room", "hb_surgeries,hb_room")),
+         "site_capacity.csv", 3, "site",
+         ("unknown site 'hb_surgeries'", "expected one of the site ids")),
+    Case("site-capacity-unknown-space-type",
+         staffed(replace("site_capacity.csv", "hb_hub,hb_room", "hb_hub,hb_desk")),
+         "site_capacity.csv", 2, "space_type",
+         ("unknown space type 'hb_desk'", "expected one of the space type ids")),
+    Case("intervention-space-unknown-space-type",
+         staffed(replace("intervention_space.csv", "talking_therapies,hb_room",
+                         "talking_therapies,hb_rooms")),
+         "intervention_space.csv", 3, "space_type", ("unknown space type 'hb_rooms'",)),
+    # ---- exclusive groups and dependencies -----------------------------------------------------
+    Case("exclusive-unknown-intervention",
+         staffed(edit_yaml(lambda d: d["exclusive"][0].update(
+             interventions=["telecare", "telecares"]))),
+         "instance.yaml", None, "exclusive[0].interventions[1]",
+         ("unknown intervention 'telecares'", "expected one of the intervention ids")),
+    Case("exclusive-with-one-member",
+         staffed(edit_yaml(lambda d: d["exclusive"][0].update(interventions=["telecare"]))),
+         "instance.yaml", None, "exclusive[0].interventions", ("at least 2 items",)),
+    Case("dependency-on-itself",
+         staffed(edit_yaml(lambda d: d["dependencies"][0].update(requires="befriending"))),
+         "instance.yaml", None, "dependencies[0]",
+         ("'befriending' cannot depend on itself",)),
+]
+CASES += STAFF_ESTATE_CASES
 
 BY_ID = {c.id: c for c in CASES}
 assert len(BY_ID) == len(CASES), "case ids must be unique"
@@ -523,3 +732,20 @@ def test_cli_reports_all_problems_at_once(tmp_path: Path) -> None:
 def test_at_least_25_broken_instances_go_through_the_cli() -> None:
     assert len(CLI_CASES) >= 25
     assert len(SOLVE_CASES) >= 3
+
+
+@pytest.mark.parametrize("localities", [False, True], ids=["one-area", "two-localities"])
+def test_the_staff_and_estate_extension_is_valid(localities: bool, tmp_path: Path) -> None:
+    """The bases of the staff and estate cases load: each case's problem is its own mistake."""
+    folder = copy_instance("tutorial", tmp_path)
+    (staffed(_two_localities) if localities else staffed())(folder)
+    inst, _ = hwbopt.read_folder(folder)
+    assert {r.id for r in inst.roles} == {"hb_nurse", "hb_social_worker"}
+    assert [s.id for s in inst.sites] == ["hb_hub", "hb_surgery"]
+    assert inst.exclusive and inst.dependencies
+    assert {i.id: i.lead for i in inst.interventions if i.id in LEADS} == LEADS
+    assert len(inst.staff) == 2 * len(YEARS)
+
+
+def test_at_least_12_staff_and_estate_cases_go_through_the_cli() -> None:
+    assert sum(c.cli for c in STAFF_ESTATE_CASES) >= 12

@@ -133,6 +133,10 @@ def _error_message(err: dict[str, Any]) -> str:
                     f"(got {value!r})")
         if pattern == CURRENCY_PATTERN:
             return f"expected a three-letter currency code such as GBP (got {value!r})"
+    if kind == "too_short":
+        ctx = err.get("ctx") or {}
+        return (f"expected at least {ctx.get('min_length')} items, got "
+                f"{ctx.get('actual_length')}")
     if kind == "missing":
         return "missing: a value is required"
     if kind == "extra_forbidden":
