@@ -67,7 +67,9 @@ def extra_costs(d: ModelData, comp: Compiled, x: np.ndarray) -> Flows:
     for (e, r, i, y), v in _values(comp, x, "deploy").items():
         flows.staff_cost[i, y] += d.staff[e, r, y].cost * max(v, 0.0)
     for (i, y), v in _values(comp, x, "start").items():
-        flows.setup_cost[i, y] += d.setup_cost[i] * min(max(v, 0.0), 1.0)
+        # start is fixed to 0 or 1 by the run binaries (models/choices.md); read it as such,
+        # so solver noise such as 9e-16 is not reported as a start
+        flows.setup_cost[i, y] += d.setup_cost[i] if _binary(v) else 0.0
     return flows
 
 
