@@ -174,6 +174,56 @@ def init(directory: Path, example: str) -> None:
                f"  hwbopt validate {directory}\n  hwbopt solve {directory}")
 
 
+@cli.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--localities", type=int, default=None,
+              help="Localities (districts or neighbourhoods). Default 5.")
+@click.option("--interventions", type=int, default=None,
+              help="Interventions (services), at least 4. Default 25.")
+@click.option("--partners", type=int, default=None, help="Partners, at least 2. Default 7.")
+@click.option("--years", type=int, default=None, help="Years in the horizon, 1-50. Default 4.")
+@click.option("--sites", type=int, default=None,
+              help="Sites (buildings), spread over the localities. Default 35.")
+@click.option("--variables", default=None, metavar="N",
+              help="Instead of the sizes, aim at about N variables (e.g. 10k, 100k, 1m).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Random seed: the same arguments and seed give the same files.")
+@click.option("--first-year", type=int, default=2013, show_default=True,
+              help="First financial year of the horizon (2013 = 2013/14).")
+@click.option("--force", is_flag=True, help="Replace the instance files already in OUT.")
+def generate(out: Path, localities: int | None, interventions: int | None,
+             partners: int | None, years: int | None, sites: int | None,
+             variables: str | None, seed: int, first_year: int, force: bool) -> None:
+    """Write a synthetic, feasible instance of any size into the folder OUT."""
+    from hwbopt.generate import (
+        DEFAULTS,
+        estimate_variables,
+        parse_count,
+        size_for_variables,
+        write_generated,
+    )
+
+    given = {"localities": localities, "interventions": interventions, "partners": partners,
+             "years": years, "sites": sites}
+    if variables is not None:
+        named = [f"--{k}" for k, v in given.items() if v is not None]
+        if named:
+            raise UsageError(f"give either --variables or the sizes ({', '.join(named)}), "
+                             "not both")
+        sizes = size_for_variables(parse_count(variables))
+    else:
+        sizes = {k: DEFAULTS[k] if v is None else v for k, v in given.items()}
+    folder, inst = write_generated(out, force=force, seed=seed, first_year=first_year, **sizes)
+    click.echo(f"wrote {folder}: {inst.name} — " + ", ".join(
+        _plural(n, word, plural) for n, word, plural in (
+            (sizes["localities"], "locality", "localities"),
+            (sizes["interventions"], "intervention", None),
+            (sizes["partners"], "partner", None), (sizes["years"], "year", None),
+            (sizes["sites"], "site", None))))
+    click.echo(f"about {estimate_variables(**sizes):,} variables; next:\n"
+               f"  hwbopt validate {folder}\n  hwbopt solve {folder}")
+
+
 def main() -> None:
     cli(prog_name="hwbopt")
 

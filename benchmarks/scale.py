@@ -1,0 +1,266 @@
+"""Scale benchmark: generate, load, build and solve the county and synthetic instances.
+
+Run from the repository root (not part of ``pytest``)::
+
+    python benchmarks/scale.py                                  # county, 10k, 100k
+    python benchmarks/scale.py --sizes county,10k,100k,1m --out results.json
+    python benchmarks/scale.py --sizes 1m --no-solve            # build time and memory only
+
+Each size runs in a fresh Python process, so its peak memory (max RSS) is its own. For a
+synthetic size (``10k``, ``250k``, ``1m``: a target number of variables) the instance comes
+from :func:`hwbopt.generate.size_for_variables` and :func:`hwbopt.generate.generate_instance`
+with ``--seed`` and is written to a temporary folder, then read back as a user's folder would
+be. A size may also be given as ``LxIxPxYxS`` (localities, interventions, partners, years,
+sites), e.g. ``--sizes 10x110x15x5x20,10x4420x15x5x20 --no-solve`` for a series that grows
+one argument only. Recorded per size:
+
+- ``generate_s`` (make the dict and write the folder), ``load_s`` (read and validate it);
+- ``build_s`` as ``hwbopt.pipeline.build`` does it, split into ``data_s`` (index sets),
+  ``model_s`` (the Pyomo model) and ``compile_s`` (Pyomo's standard-form compiler and the
+  arrays for HiGHS); ``build_us_per_col`` and ``build_us_per_nnz`` show whether it grows
+  linearly;
+- ``rss_build_mb`` (peak resident memory up to the end of the build) and ``rss_peak_mb``
+  (including the solve);
+- columns, rows, nonzeros and integer columns;
+- the solve with ``--time-limit`` (600 s) and ``--mip-gap`` (1e-4): HiGHS seconds, the status
+  hwbopt reports, the gap reached, and the wall time including result tables and the
+  independent check (``solve_total_s``).
+
+A table is printed and everything is written as JSON (``--out``, default
+``benchmarks/results/scale-<date>.json``) with the machine, versions and git commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SIZES = "county,10k,100k"
+
+
+def _rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB (ru_maxrss is in kB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def run_one(size: str, seed: int, time_limit: float, mip_gap: float, solve: bool,
+            threads: int | None) -> dict[str, Any]:
+    """Measure one size in this process (the parent starts a fresh process for each)."""
+    import hwbopt
+    from hwbopt.compile import compile_model
+    from hwbopt.generate import generate_instance, parse_count, size_for_variables
+    from hwbopt.io.folder import instance_from_dict, read_folder, write_folder
+    from hwbopt.model import build_model, model_data
+    from hwbopt.pipeline import Built, solve_built
+
+    out: dict[str, Any] = {"size": size, "rss_start_mb": round(_rss_mb(), 1)}
+    with tempfile.TemporaryDirectory(prefix="hwbopt-scale-") as tmp:
+        if size == "county":
+            folder = hwbopt.shipped_instance("county")
+            out["generate_s"] = None
+        else:
+            if "x" in size:  # explicit sizes: localities x interventions x partners x years x sites
+                names = ("localities", "interventions", "partners", "years", "sites")
+                sizes = dict(zip(names, map(int, size.split("x")), strict=True))
+            else:
+                out["target"] = parse_count(size)
+                sizes = size_for_variables(out["target"])
+            out["args"] = {**sizes, "seed": seed}
+            start = time.perf_counter()
+            inst = instance_from_dict(generate_instance(**sizes, seed=seed))
+            folder = write_folder(inst, Path(tmp) / "instance")
+            out["generate_s"] = round(time.perf_counter() - start, 3)
+            del inst
+        start = time.perf_counter()
+        inst, _ = read_folder(folder)
+        out["load_s"] = round(time.perf_counter() - start, 3)
+        out["activity_rows"] = len(inst.activity)
+
+    start = time.perf_counter()
+    d = model_data(inst)
+    t_data = time.perf_counter()
+    model = build_model(d)
+    t_model = time.perf_counter()
+    comp = compile_model(model)
+    t_compile = time.perf_counter()
+    del model
+    built = Built(d, comp, t_compile - start)
+    out.update(
+        data_s=round(t_data - start, 3),
+        model_s=round(t_model - t_data, 3),
+        compile_s=round(t_compile - t_model, 3),
+        build_s=round(built.seconds, 3),
+        rss_build_mb=round(_rss_mb(), 1),
+        cols=comp.n_cols,
+        rows=comp.n_rows,
+        nnz=int(comp.A.nnz),
+        integers=int(comp.integer.sum()),
+    )
+    out["build_us_per_col"] = round(built.seconds / comp.n_cols * 1e6, 2)
+    out["build_us_per_nnz"] = round(built.seconds / max(comp.A.nnz, 1) * 1e6, 3)
+    if solve:
+        start = time.perf_counter()
+        result = solve_built(built, time_limit=time_limit, mip_gap=mip_gap, threads=threads)
+        out.update(
+            status=result.status,
+            solve_s=round(result.solve_seconds, 3),
+            solve_total_s=round(time.perf_counter() - start, 3),
+            gap=result.mip_gap,
+            objective=result.objective,
+            bound=result.bound,
+            checked=result.checked,
+            solved_within_limit=result.status == "optimal",
+            message=result.message,
+        )
+    out["rss_peak_mb"] = round(_rss_mb(), 1)
+    return out
+
+
+def _machine() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as fh:
+            kb = int(fh.readline().split()[1])
+        info["memory_gb"] = round(kb / 1024 ** 2, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    info["cpu_model"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    from importlib.metadata import PackageNotFoundError, version
+
+    for package in ("pyomo", "highspy", "numpy", "scipy"):
+        try:
+            info[package] = version(package)
+        except PackageNotFoundError:
+            info[package] = None
+    try:
+        info["git_commit"] = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+            check=False).stdout.strip() or None
+    except OSError:
+        info["git_commit"] = None
+    return info
+
+
+def _fmt(value: Any, spec: str = "") -> str:
+    if value is None:
+        return "-"
+    return format(value, spec) if spec else str(value)
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    head = ("size", "cols", "rows", "nnz", "ints", "gen s", "load s", "build s", "model s",
+            "compile s", "us/col", "RSS MB", "status", "solve s", "gap")
+    table = [head]
+    for r in rows:
+        if "error" in r:
+            table.append((r["size"], "error: " + r["error"][:60], *[""] * (len(head) - 2)))
+            continue
+        gap = r.get("gap")
+        table.append((
+            r["size"], _fmt(r["cols"], ","), _fmt(r["rows"], ","), _fmt(r["nnz"], ","),
+            _fmt(r["integers"], ","), _fmt(r.get("generate_s"), ".1f"), _fmt(r["load_s"], ".2f"),
+            _fmt(r["build_s"], ".1f"), _fmt(r["model_s"], ".1f"), _fmt(r["compile_s"], ".1f"),
+            _fmt(r["build_us_per_col"], ".0f"), _fmt(r["rss_peak_mb"], ",.0f"),
+            _fmt(r.get("status")), _fmt(r.get("solve_s"), ".1f"),
+            "-" if gap is None else f"{gap:.2e}"))
+    widths = [max(len(str(row[k])) for row in table) for k in range(len(head))]
+    for n, row in enumerate(table):
+        print("  ".join(str(c).rjust(w) for c, w in zip(row, widths, strict=True)))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default=DEFAULT_SIZES,
+                    help=f"comma-separated: county, variable targets such as 10k or 1m, or "
+                         f"LxIxPxYxS (default {DEFAULT_SIZES})")
+    ap.add_argument("--out", type=Path, default=None, help="JSON file to write")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--time-limit", type=float, default=600.0)
+    ap.add_argument("--mip-gap", type=float, default=1e-4)
+    ap.add_argument("--threads", type=int, default=None, help="HiGHS threads (default: its own)")
+    ap.add_argument("--no-solve", action="store_true", help="measure up to the build only")
+    ap.add_argument("--size-timeout", type=float, default=4 * 3600.0,
+                    help="seconds before one size's process is stopped")
+    ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one size, print JSON
+    args = ap.parse_args(argv)
+
+    if args.one:
+        row = run_one(args.one, args.seed, args.time_limit, args.mip_gap, not args.no_solve,
+                      args.threads)
+        print("RESULT " + json.dumps(row))
+        return 0
+
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    started = dt.datetime.now(dt.UTC)
+    rows: list[dict[str, Any]] = []
+    for size in sizes:
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--one", size, "--seed",
+               str(args.seed), "--time-limit", str(args.time_limit), "--mip-gap",
+               str(args.mip_gap)]
+        if args.no_solve:
+            cmd.append("--no-solve")
+        if args.threads is not None:
+            cmd += ["--threads", str(args.threads)]
+        print(f"[{dt.datetime.now():%H:%M:%S}] {size} ...", flush=True)
+        wall = time.perf_counter()
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
+                                  timeout=args.size_timeout, check=False)
+        except subprocess.TimeoutExpired:
+            rows.append({"size": size, "error": f"stopped after {args.size_timeout:g} s"})
+            continue
+        found = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+        if proc.returncode != 0 or not found:
+            tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            rows.append({"size": size, "error": f"exit {proc.returncode}: {tail}"})
+            print(proc.stderr[-2000:], file=sys.stderr)
+            continue
+        row = json.loads(found[-1][len("RESULT "):])
+        row["process_wall_s"] = round(time.perf_counter() - wall, 1)
+        rows.append(row)
+        print(f"    {json.dumps(row)}", flush=True)
+
+    print()
+    print_table(rows)
+    report = {
+        "benchmark": "hwbopt scale",
+        "started": started.isoformat(timespec="seconds"),
+        "machine": _machine(),
+        "settings": {"seed": args.seed, "time_limit": args.time_limit, "mip_gap": args.mip_gap,
+                     "threads": args.threads, "solve": not args.no_solve},
+        "results": rows,
+    }
+    out = args.out or ROOT / "benchmarks" / "results" / f"scale-{started:%Y%m%d-%H%M%S}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {out}")
+    return 1 if any("error" in r for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
