@@ -1,7 +1,7 @@
 """Activity: how much of each intervention runs where, and how fast it may change.
 
-See ``models/activity.md``. Components: ``activity``; ``growth_limit``, ``reduction_limit``,
-``equity_floor``.
+See ``models/activity.md``. Components: ``activity``, ``total_activity``; ``growth_limit``,
+``reduction_limit``, ``total_activity_def``, ``equity_floor``.
 """
 
 from __future__ import annotations
@@ -34,16 +34,25 @@ def add_activity(m: pyo.ConcreteModel, d: ModelData) -> None:
 
     m.reduction_limit = pyo.Constraint(shrink, rule=reduction_rule)
 
-    if d.equity_floor:
-        phi = d.equity_floor
-        spread = [(i, loc, y) for (i, loc, y) in offered_y if len(d.localities_of(i)) > 1]
+    phi = d.equity_floor or 0.0
+    spread = [i for i in d.INTERVENTIONS if phi and len(d.localities_of(i)) > 1]
+    total_need = {(i, y): sum(d.need[i, loc, y] for loc in d.localities_of(i))
+                  for i in spread for y in d.YEARS}
+    # the area total gets its own variable so each floor row has two entries, not one per
+    # locality, and coefficients stay within [0, 1] (need shares) whatever the scale of need
+    m.total_activity = pyo.Var([(i, y) for i in spread for y in d.YEARS],
+                               within=pyo.NonNegativeReals)
+    m.total_activity_def = pyo.Constraint(
+        list(m.total_activity.index_set()),
+        rule=lambda m, i, y: m.total_activity[i, y] == pyo.quicksum(
+            m.activity[i, loc, y] for loc in d.localities_of(i)))
 
-        def equity_rule(m, i, loc, y):
-            places = d.localities_of(i)
-            total_need = sum(d.need[i, other, y] for other in places)
-            if total_need <= 0 or d.need[i, loc, y] <= 0:
-                return pyo.Constraint.Skip
-            return m.activity[i, loc, y] * total_need >= phi * d.need[i, loc, y] * pyo.quicksum(
-                m.activity[i, other, y] for other in places)
+    def equity_rule(m, i, loc, y):
+        if total_need[i, y] <= 0 or d.need[i, loc, y] <= 0:
+            return pyo.Constraint.Skip
+        share = d.need[i, loc, y] / total_need[i, y]
+        return m.activity[i, loc, y] >= phi * share * m.total_activity[i, y]
 
-        m.equity_floor = pyo.Constraint(spread, rule=equity_rule)
+    m.equity_floor = pyo.Constraint(
+        [(i, loc, y) for i in spread for loc in d.localities_of(i) for y in d.YEARS],
+        rule=equity_rule)

@@ -52,6 +52,9 @@ def add_estate(m: pyo.ConcreteModel, d: ModelData, terms: Terms) -> None:
     types_at = defaultdict(list)
     for s, t in d.SITE_SPACE:
         types_at[s].append(t)
+    hosted = defaultdict(list)  # site -> (intervention, space type) it may host
+    for s, i, t in d.USE:
+        hosted[s].append((i, t))
     for s in d.SITES:
         info = site[s]
         for k, y in enumerate(Y):
@@ -64,18 +67,18 @@ def add_estate(m: pyo.ConcreteModel, d: ModelData, terms: Terms) -> None:
                 continue
             # a co-locating partner pays the running cost in proportion to the share of the
             # site's space its services use (the mean over the site's space types)
-            for p, share in site_shares(m, d, s, y, types_at[s]).items():
+            for p, share in site_shares(m, d, s, y, types_at[s], hosted[s]).items():
                 charge = info.running_cost * share
                 terms.partner[p, y].append(charge)
                 terms.partner[info.owner, y].append(-charge)
 
 
-def site_shares(m, d: ModelData, s: str, y: int, types: list[str]):
+def site_shares(m, d: ModelData, s: str, y: int, types: list[str], hosted: list):
     """{partner: expression of its share of site ``s`` in year ``y``} for co-locators."""
     owner = d.site[s].owner
     parts = defaultdict(list)
-    for (site_id, i, t) in d.USE:
+    for i, t in hosted:
         p = d.lead[i]
-        if site_id == s and p != owner:
+        if p != owner:
             parts[p].append(m.use[s, i, t, y] / (d.capacity[s, t] * len(types)))
     return {p: pyo.quicksum(v) for p, v in parts.items()}
