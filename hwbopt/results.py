@@ -255,6 +255,11 @@ def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.Da
     return {name: _clean(t) for name, t in tables.items()}
 
 
+def _finite(value: float | None) -> float | None:
+    """JSON has no infinity: an unknown bound or gap is null."""
+    return value if value is not None and np.isfinite(value) else None
+
+
 def _clean(table: pd.DataFrame) -> pd.DataFrame:
     """Solver noise (4.5e-13, -0.0) shown as the zero it is, relative to the column's scale."""
     for col in table.columns:
@@ -353,8 +358,8 @@ class Result:
             "targets_total": len(targets),
             "solve_seconds": round(self.solve_seconds, 6),
             "build_seconds": round(self.build_seconds, 6),
-            "mip_gap": self.mip_gap,
-            "bound": self.bound,
+            "mip_gap": _finite(self.mip_gap),
+            "bound": _finite(self.bound),
             "staff": self._staff_used() if solved else {},
             "buildings": self._buildings() if solved else [],
             "model": {"variables": self.n_variables, "constraints": self.n_constraints,
