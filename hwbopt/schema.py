@@ -210,6 +210,117 @@ class Dependency(Frozen):
     requires: Id
 
 
+class Change(Frozen):
+    """One override of an instance input, addressed by ``path`` (see :mod:`hwbopt.scenarios`).
+
+    Exactly one of ``value`` (set it), ``scale`` (multiply it) or ``add`` (add to it).
+    ``budgets[county].baseline`` addresses every year of the county's budget;
+    ``activity[*].need`` every row of activity.csv; ``partners[county].cut.total`` one field.
+    """
+
+    path: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                           pattern=LABEL_PATTERN)]
+    value: Any = None
+    scale: Real | None = None
+    add: Real | None = None
+
+    @model_validator(mode="after")
+    def _one_operation(self) -> Change:
+        given = [k for k in ("value", "scale", "add") if k in self.model_fields_set]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'value', 'scale' or 'add' "
+                             f"(got {', '.join(given) or 'none'})")
+        return self
+
+
+class Scenario(Frozen):
+    """A named partial override of the inputs: a deeper cut, a QIPP shortfall, demand growth."""
+
+    id: Id
+    name: Label | None = None
+    description: str = ""
+    changes: tuple[Change, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+class Protect(Frozen):
+    """Keep an intervention's activity at or above its current level every year."""
+
+    rule: Literal["protect"]
+    intervention: Id
+
+
+class ForbidChange(Frozen):
+    """Keep an intervention's activity at its current level every year."""
+
+    rule: Literal["forbid_change"]
+    intervention: Id
+
+
+class CapChange(Frozen):
+    """Let an intervention's activity change by at most ``max_change`` a year, either way."""
+
+    rule: Literal["cap_change"]
+    intervention: Id
+    max_change: Share
+
+
+class KeepOpen(Frozen):
+    """Keep a site open for the whole horizon."""
+
+    rule: Literal["keep_open"]
+    site: Id
+
+
+class NoClosures(Frozen):
+    """Close no site."""
+
+    rule: Literal["no_closures"]
+
+
+class FixContribution(Frozen):
+    """Fix a partner's contribution to a pool at ``share`` of its available money each year."""
+
+    rule: Literal["fix_contribution"]
+    partner: Id
+    pool: Id
+    share: Share
+
+
+class MinPriorityShare(Frozen):
+    """Spend at least ``share`` of each year's service spending on services for a priority."""
+
+    rule: Literal["min_priority_share"]
+    priority: Id
+    share: Share
+
+
+Policy = Annotated[
+    Protect | ForbidChange | CapChange | KeepOpen | NoClosures | FixContribution
+    | MinPriorityShare,
+    Field(discriminator="rule"),
+]
+POLICY_RULES = ("protect", "forbid_change", "cap_change", "keep_open", "no_closures",
+                "fix_contribution", "min_priority_share")
+
+
+class Option(Frozen):
+    """A policy variant to compare: overrides of the inputs plus policy constraints."""
+
+    id: Id
+    name: Label | None = None
+    description: str = ""
+    changes: tuple[Change, ...] = ()
+    policies: tuple[Policy, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
 class Locality(Frozen):
     id: Id
     name: Label | None = None
@@ -361,6 +472,8 @@ class Instance(Frozen):
     space_types: tuple[SpaceType, ...] = ()
     exclusive: tuple[Exclusive, ...] = ()
     dependencies: tuple[Dependency, ...] = ()
+    scenarios: tuple[Scenario, ...] = ()
+    options: tuple[Option, ...] = ()
     sources: tuple[str, ...] = ()
 
     interventions: Annotated[tuple[InterventionRow, ...], Field(min_length=1)]

@@ -409,6 +409,54 @@ def check_servable(inst: Instance) -> list[Problem]:
     return out
 
 
+BUILTIN_OPTIONS = ("pooled", "siloed", "partial", "status_quo")
+
+
+def check_options(inst: Instance) -> list[Problem]:
+    """Scenario and option ids, and what each policy names."""
+    out: list[Problem] = []
+    seen: set[str] = set()
+    for k, s in enumerate(inst.scenarios):
+        if s.id == "base":
+            out.append(_yaml(f"scenarios[{k}].id",
+                             "'base' is the built-in scenario that changes nothing: "
+                             "choose another id"))
+        if s.id in seen:
+            out.append(_yaml(f"scenarios[{k}].id", f"duplicate scenario id '{s.id}'"))
+        seen.add(s.id)
+    known = {
+        "intervention": ("intervention", {i.id for i in inst.interventions}),
+        "site": ("site", {s.id for s in inst.sites}),
+        "partner": ("partner", {p.id for p in inst.partners}),
+        "pool": ("pool", {g.id for g in inst.pools}),
+        "priority": ("priority", {p.id for p in inst.priorities}),
+    }
+    contributors = {(c.partner, g.id) for g in inst.pools for c in g.contributors}
+    seen = set()
+    for k, o in enumerate(inst.options):
+        if o.id in BUILTIN_OPTIONS:
+            out.append(_yaml(f"options[{k}].id", (
+                f"'{o.id}' is a built-in option ({', '.join(BUILTIN_OPTIONS)}): "
+                "choose another id")))
+        if o.id in seen:
+            out.append(_yaml(f"options[{k}].id", f"duplicate option id '{o.id}'"))
+        seen.add(o.id)
+        for j, rule in enumerate(o.policies):
+            path = f"options[{k}].policies[{j}]"
+            bad = False
+            for field, (kind, ids) in known.items():
+                value = getattr(rule, field, None)
+                if value is not None and value not in ids:
+                    out.append(_yaml(f"{path}.{field}",
+                                     f"unknown {kind} '{value}': " + _known(kind, ids)))
+                    bad = True
+            pair = (getattr(rule, "partner", None), getattr(rule, "pool", None))
+            if not bad and rule.rule == "fix_contribution" and pair not in contributors:
+                out.append(_yaml(path, f"partner '{pair[0]}' does not contribute to pool "
+                                 f"'{pair[1]}'"))
+    return out
+
+
 CHECKS = (
     check_unique_ids,
     check_yaml_references,
@@ -418,6 +466,7 @@ CHECKS = (
     check_targets_pursued,
     check_staff_and_estate,
     check_servable,
+    check_options,
 )
 
 

@@ -133,6 +133,10 @@ def _error_message(err: dict[str, Any]) -> str:
                     f"(got {value!r})")
         if pattern == CURRENCY_PATTERN:
             return f"expected a three-letter currency code such as GBP (got {value!r})"
+    if kind == "union_tag_invalid":
+        ctx = err.get("ctx") or {}
+        return (f"unknown {ctx.get('discriminator', 'kind').strip(chr(39))} "
+                f"{ctx.get('tag')!r}: expected one of {ctx.get('expected_tags')}")
     if kind == "too_short":
         ctx = err.get("ctx") or {}
         return (f"expected at least {ctx.get('min_length')} items, got "
@@ -149,7 +153,9 @@ def _error_message(err: dict[str, Any]) -> str:
 
 def _loc_path(loc: tuple[Any, ...]) -> str:
     out = ""
-    for part in loc:
+    for n, part in enumerate(loc):
+        if n >= 2 and loc[n - 2] == "policies" and isinstance(loc[n - 1], int):
+            continue  # the rule's name, which pydantic adds to locate a tagged union
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
@@ -356,6 +362,10 @@ def _build(
         raise InstanceError(_schema_problems(exc, lines), source=source) from None
     found = [_relocate(p, lines) for p in reference_problems(inst)]
     errors = [p for p in found if p.severity == "error"]
+    if not errors and (inst.scenarios or inst.options):
+        from hwbopt.scenarios import override_problems  # it builds instances with this reader
+
+        errors = override_problems(inst)
     if errors:
         raise InstanceError(errors, source=source)
     return inst, [p for p in found if p.severity != "error"]
@@ -412,6 +422,12 @@ def write_folder(inst: Instance, path: str | os.PathLike[str]) -> Path:
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     data = inst.model_dump(mode="json", include=set(YAML_FIELDS), exclude_none=True)
+    for kind in ("scenarios", "options"):
+        # a change that sets a field to null keeps its 'value: null'
+        for entry, obj in zip(data.get(kind, ()), getattr(inst, kind), strict=True):
+            for change, c in zip(entry.get("changes", ()), obj.changes, strict=True):
+                if "value" in c.model_fields_set and c.value is None:
+                    change["value"] = None
     atomic_write_text(folder / YAML_FILE, yaml.safe_dump(data, sort_keys=False,
                                                           allow_unicode=True))
     for table, spec in TABLES.items():
