@@ -32,6 +32,10 @@ _EXPORTS = {
     "check_solution": "hwbopt.check",
     "Result": "hwbopt.results",
     "solve": "hwbopt.pipeline",
+    "compare": "hwbopt.analyses.compare",
+    "Comparison": "hwbopt.analyses.compare",
+    "apply_changes": "hwbopt.scenarios",
+    "scenario_instance": "hwbopt.scenarios",
 }
 _ALIASES = {"load": ("hwbopt.io.folder", "load_instance")}
 

@@ -456,3 +456,56 @@ def check_solution(
             bad.append(f"objective reported {objective:.10g}, recomputed from the plan "
                        f"{recomputed:.10g}")
     return bad
+
+
+def check_policies(inst: Instance, tables: dict[str, pd.DataFrame], policies) -> list[str]:
+    """Policy constraints of an option (``hwbopt.schema.Policy``), from the tables alone.
+
+    ``fix_contribution`` is a pool share rule and is checked by :func:`check_solution` on the
+    option's instance; the others are checked here.
+    """
+    bad: list[str] = []
+    first = inst.horizon.first_year
+    growth = {i.id: i.need_growth for i in inst.interventions}
+    current = {(a.intervention, a.locality or "all"): a.current for a in inst.activity}
+    need = {(a.intervention, a.locality or "all", y): a.need * (1.0 + growth[a.intervention])
+            ** (y - first) for a in inst.activity for y in inst.years}
+    act = {(r.intervention, r.locality, int(r.year)): float(r.activity)
+           for r in _table(tables, "activity").itertuples(index=False)}
+    is_open = {(r.site, int(r.year)): bool(r.open)
+               for r in _table(tables, "sites").itertuples(index=False)}
+    for rule in policies:
+        kind = rule.rule
+        if kind in ("protect", "forbid_change", "cap_change"):
+            i = rule.intervention
+            for (ii, loc, y), a in act.items():
+                if ii != i:
+                    continue
+                level = min(current[i, loc], need[i, loc, y])
+                if kind in ("protect", "forbid_change") and a < level - _tol(level):
+                    bad.append(f"{kind}: {i} in {loc} runs {a:g} in {y}, below today's {level:g}")
+                if kind == "forbid_change" and a > level + _tol(level):
+                    bad.append(f"forbid_change: {i} in {loc} runs {a:g} in {y}, above today's "
+                               f"{level:g}")
+                if kind == "cap_change":
+                    before = current[i, loc] if y == first else act[i, loc, y - 1]
+                    if abs(a - before) > rule.max_change * before + _tol(before):
+                        bad.append(f"cap_change: {i} in {loc} moves from {before:g} to {a:g} "
+                                   f"in {y}, more than {rule.max_change:.0%}")
+        elif kind in ("keep_open", "no_closures"):
+            for (s, y), now in is_open.items():
+                if (kind == "no_closures" or s == rule.site) and not now:
+                    bad.append(f"{kind}: site {s} is closed in {y}")
+        elif kind == "min_priority_share":
+            serving = {r.intervention for r in inst.responses
+                       if r.priority == rule.priority and r.effect > 0}
+            alloc = _table(tables, "allocation")
+            for y in inst.years:
+                rows = alloc[alloc.year == y] if len(alloc) else alloc
+                total = float(rows["money"].sum()) if len(rows) else 0.0
+                part = float(rows[rows.intervention.isin(serving)]["money"].sum()) \
+                    if len(rows) else 0.0
+                if part < rule.share * total - _tol(total):
+                    bad.append(f"min_priority_share: {part:g} of {total:g} spent on "
+                               f"{rule.priority} in {y}, below {rule.share:.0%}")
+    return bad

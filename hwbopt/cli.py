@@ -98,6 +98,8 @@ def validate(path: Path) -> None:
         _plural(len(inst.localities) or 1, "locality", "localities"),
         _plural(len(inst.years), "year"), _plural(len(inst.activity), "activity row"),
     ]
+    if inst.scenarios or inst.options:
+        counts += [_plural(len(inst.scenarios), "scenario"), _plural(len(inst.options), "option")]
     click.echo(f"valid: {inst.name} — {', '.join(counts)}")
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
@@ -149,6 +151,63 @@ def solve(path: Path, as_json: bool, out: Path | None, objective: str | None,
     elif code and not as_json:
         click.echo(f"error: {result.status}: {result.message}", err=True)
     sys.exit(code)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--option", "options", multiple=True, metavar="NAME",
+              help="An option to run (repeatable): pooled, siloed, partial, status_quo or an "
+                   "option of the instance. Default: all of them.")
+@click.option("--scenario", "scenarios", multiple=True, metavar="NAME",
+              help="A scenario to run under (repeatable): base or a scenario of the instance. "
+                   "Default: base.")
+@click.option("--pool-share", default=None, metavar="SHARE|START:STOP:STEP",
+              help="Fix every contributor's pool share for the partial option, or sweep it "
+                   "(0:1:0.1) to see the value of pooling as a curve.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object for scripts.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Write the comparison tables as CSV, summary.json, and each run's tables.")
+@click.option("--objective", type=click.Choice(["outcome", "cost"]), default=None,
+              help="Override the instance's objective.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds HiGHS may take for each run.")
+@click.option("--mip-gap", type=click.FloatRange(min=0, max=1, max_open=True), default=None,
+              help="Relative gap within which a mixed-integer plan counts as optimal.")
+def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
+            pool_share: str | None, as_json: bool, out: Path | None, objective: str | None,
+            time_limit: float | None, mip_gap: float | None) -> None:
+    """Solve the options of the instance at PATH side by side, under one or more scenarios."""
+    if out is not None:
+        from hwbopt.io.results import check_out_dir
+
+        check_out_dir(out)
+    inst, warnings = _read(str(path))
+    from hwbopt.analyses.compare import compare as run_compare
+    from hwbopt.analyses.compare import parse_pool_shares
+
+    shares = parse_pool_shares(pool_share) if pool_share is not None else None
+    comparison = run_compare(inst, options=list(options) or None,
+                             scenarios=list(scenarios) or None, pool_shares=shares,
+                             objective=objective, time_limit=time_limit, mip_gap=mip_gap)
+    if out is not None:
+        from hwbopt.io.results import write_comparison
+
+        write_comparison(comparison, out)
+    if as_json:
+        click.echo(json.dumps(comparison.summary(), indent=2, allow_nan=False))
+    else:
+        from hwbopt.report.compare_text import print_comparison
+
+        print_comparison(comparison)
+        if out is not None:
+            click.echo(f"\nwrote results to {out}")
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
+    failed = [r for r in comparison.runs if r.result.status == "error"]
+    if failed:
+        for r in failed:
+            click.echo(f"error: {r.scenario}/{r.name}: {r.result.message}", err=True)
+        sys.exit(EXIT_UNEXPECTED)
 
 
 @cli.command()

@@ -8,7 +8,8 @@ Solve, results, explanations and batches all work on this one compiled form.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -128,3 +129,90 @@ def compile_model(model: pyo.ConcreteModel) -> Compiled:
         row_component=row_component,
         row_index=row_index,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Changing a compiled model without Pyomo: options, policies and elastic evaluations work here,
+# so runs that differ only in numbers share one build (and one loaded HiGHS instance).
+# ---------------------------------------------------------------------------------------------
+
+
+def with_bounds(
+    comp: Compiled,
+    col_lower: np.ndarray | None = None,
+    col_upper: np.ndarray | None = None,
+    row_lower: np.ndarray | None = None,
+    row_upper: np.ndarray | None = None,
+    c: np.ndarray | None = None,
+) -> Compiled:
+    """A copy with some bounds (or costs) replaced; the structure and names are shared."""
+    return replace(
+        comp,
+        col_lower=comp.col_lower if col_lower is None else col_lower,
+        col_upper=comp.col_upper if col_upper is None else col_upper,
+        row_lower=comp.row_lower if row_lower is None else row_lower,
+        row_upper=comp.row_upper if row_upper is None else row_upper,
+        c=comp.c if c is None else c,
+        _cols=comp._cols,
+        _rows=comp._rows,
+    )
+
+
+def append_rows(
+    comp: Compiled,
+    rows: sp.csr_array,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    component: str,
+    indices: list[Any],
+) -> Compiled:
+    """``lower <= rows @ x <= upper`` added as rows named ``component[index]``."""
+    if rows.shape[0] == 0:
+        return comp
+    return replace(
+        comp,
+        A=sp.csc_array(sp.vstack([sp.csr_array(comp.A), rows], format="csr")),
+        row_lower=np.concatenate([comp.row_lower, lower]),
+        row_upper=np.concatenate([comp.row_upper, upper]),
+        row_component=[*comp.row_component, *([component] * rows.shape[0])],
+        row_index=[*comp.row_index, *indices],
+        _cols=comp._cols,
+        _rows={},
+    )
+
+
+def append_cols(
+    comp: Compiled,
+    cols: sp.csc_array,
+    cost: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    component: str,
+    indices: list[Any],
+) -> Compiled:
+    """Continuous columns named ``component[index]`` with objective coefficients ``cost``."""
+    if cols.shape[1] == 0:
+        return comp
+    return replace(
+        comp,
+        A=sp.csc_array(sp.hstack([comp.A, cols], format="csc")),
+        c=np.concatenate([comp.c, cost]),
+        col_lower=np.concatenate([comp.col_lower, lower]),
+        col_upper=np.concatenate([comp.col_upper, upper]),
+        integer=np.concatenate([comp.integer, np.zeros(cols.shape[1], dtype=bool)]),
+        col_component=[*comp.col_component, *([component] * cols.shape[1])],
+        col_index=[*comp.col_index, *indices],
+        _cols={},
+        _rows=comp._rows,
+    )
+
+
+def structure_key(comp: Compiled) -> str:
+    """Equal for two compiled models that differ only in bounds and objective costs."""
+    h = hashlib.blake2b(digest_size=16)
+    A = comp.A
+    h.update(np.asarray(A.shape, dtype=np.int64).tobytes())
+    for arr in (A.indptr, A.indices, A.data, comp.integer):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    h.update(str(comp.sense).encode())
+    return h.hexdigest()

@@ -193,3 +193,57 @@ def solve_compiled(
 ) -> RawSolution:
     return run(load(comp, threads), time_limit=time_limit, mip_gap=mip_gap,
                is_mip=bool(comp.integer.any()))
+
+
+class Session:
+    """HiGHS instances kept loaded while only numbers change, for runs of one comparison.
+
+    A compiled model with the structure of one already loaded (same matrix, integrality and
+    sense; see :func:`hwbopt.compile.structure_key`) reuses that instance: its bounds and costs
+    are replaced and it is re-solved from where the last solve left it (the simplex basis of
+    an LP; the last plan as a starting solution of a MIP). Anything else is loaded afresh.
+    """
+
+    def __init__(self, threads: int | None = None):
+        self.threads = threads
+        self._loaded: dict[str, tuple[highspy.Highs, np.ndarray | None]] = {}
+        self.loads = 0
+        self.reuses = 0
+
+    def solve(
+        self,
+        comp: Compiled,
+        time_limit: float | None = None,
+        mip_gap: float | None = None,
+    ) -> RawSolution:
+        from hwbopt.compile import structure_key
+
+        key = structure_key(comp)
+        is_mip = bool(comp.integer.any())
+        if key in self._loaded:
+            h, start = self._loaded[key]
+            self._push_numbers(h, comp)
+            if is_mip and start is not None:
+                # a plan of a neighbouring run: HiGHS uses it only if it is feasible here
+                sol = highspy.HighsSolution()
+                sol.col_value = start
+                sol.value_valid = True
+                h.setSolution(sol)
+            self.reuses += 1
+        else:
+            h = load(comp, self.threads)
+            self.loads += 1
+        h.setOptionValue("time_limit", float("inf") if time_limit is None else time_limit)
+        raw = run(h, mip_gap=mip_gap, is_mip=is_mip)
+        self._loaded[key] = (h, raw.x)
+        return raw
+
+    @staticmethod
+    def _push_numbers(h: highspy.Highs, comp: Compiled) -> None:
+        cols = np.arange(comp.n_cols, dtype=np.int32)
+        rows = np.arange(comp.n_rows, dtype=np.int32)
+        # numpy's inf is HiGHS's infinity (kHighsInf), so bounds pass through as they are
+        h.changeColsBounds(comp.n_cols, cols, comp.col_lower, comp.col_upper)
+        h.changeRowsBounds(comp.n_rows, rows, comp.row_lower, comp.row_upper)
+        h.changeColsCost(comp.n_cols, cols, comp.c)
+        h.changeObjectiveOffset(comp.offset)

@@ -9,9 +9,11 @@ exist.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from hwbopt import highs
 from hwbopt.check import check_solution
@@ -98,10 +100,34 @@ def solve_built(
     threads: int | None = None,
     warnings: list[str] | None = None,
 ) -> Result:
-    d, comp = b.data, b.compiled
-    gap = d.mip_gap if mip_gap is None else mip_gap
-    raw = highs.solve_compiled(comp, time_limit=time_limit, threads=threads, mip_gap=gap)
+    gap = b.data.mip_gap if mip_gap is None else mip_gap
+    raw = highs.solve_compiled(b.compiled, time_limit=time_limit, threads=threads, mip_gap=gap)
+    return result_from(b.data, b.compiled, raw, build_seconds=b.seconds, time_limit=time_limit,
+                       mip_gap=gap, check=check, warnings=warnings)
+
+
+def result_from(
+    d: ModelData,
+    comp: Compiled,
+    raw: highs.RawSolution,
+    *,
+    build_seconds: float = 0.0,
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+    check: bool = True,
+    warnings: list[str] | None = None,
+    check_instance: Instance | None = None,
+    extra_checks: Callable[[dict[str, pd.DataFrame]], list[str]] | None = None,
+    diagnose: bool = True,
+) -> Result:
+    """A solver's answer as a :class:`Result`: honest status, tables, independent check.
+
+    ``check_instance`` is the instance whose rules the plan must obey when the compiled model
+    was changed after the build (an option such as ``siloed``); ``extra_checks`` adds rules
+    the instance cannot express (policies). Only a plan that passes both is reported.
+    """
     inst = d.instance
+    gap = d.mip_gap if mip_gap is None else mip_gap
     result = Result(
         status=raw.status,
         objective=None,
@@ -112,7 +138,7 @@ def solve_built(
         years=d.YEARS,
         tables=empty_tables(),
         solve_seconds=raw.seconds,
-        build_seconds=b.seconds,
+        build_seconds=build_seconds,
         n_variables=comp.n_cols,
         n_constraints=comp.n_rows,
         n_integer=int(comp.integer.sum()),
@@ -123,7 +149,8 @@ def solve_built(
         gap_tolerance=gap if raw.is_mip else None,
     )
     if raw.status == highs.INFEASIBLE:
-        result.message = diagnose_infeasible(comp)
+        result.message = (diagnose_infeasible(comp) if diagnose
+                          else "no plan meets every rule")
         return result
     if raw.status == highs.TIME_LIMIT and raw.objective is None:
         result.message = f"no solution found within the time limit of {time_limit:g} s"
@@ -142,7 +169,10 @@ def solve_built(
             f"proven optimal (objective {raw.objective:,.6g}, bound {raw.bound:,.6g}, "
             f"gap {raw.mip_gap:.3%})")
     if check:
-        violations = check_solution(inst, result.tables, d.objective, raw.objective)
+        violations = check_solution(check_instance or inst, result.tables, d.objective,
+                                    raw.objective)
+        if extra_checks is not None:
+            violations += extra_checks(result.tables)
         result.checked = True
         if violations:
             result.status = highs.ERROR

@@ -61,3 +61,31 @@ def test_county_is_realistic_in_shape():
     assert (sites.users.str.count(";") >= 1).any(), "some sites should be shared"
     assert result.tables["deployment"].integrated.any(), "some teams should integrate"
     assert result.status == "optimal" and result.mip_gap <= 1e-4
+
+
+@pytest.mark.parametrize("name", shipped_names())
+def test_shipped_comparison_matches_expected(name):
+    """Every option and scenario the instance ships is valid, and its base comparison gives
+    the recorded results (the tutorial's are derived by hand in its README)."""
+    from hwbopt.analyses.compare import compare
+    from hwbopt.scenarios import scenario_instance
+
+    folder = shipped_instance(name)
+    expected = json.loads((folder / "expected.json").read_text())["compare"]
+    inst = hwbopt.load(folder)
+    for s in inst.scenarios:
+        assert scenario_instance(inst, s.id) != inst
+    c = compare(inst)
+    tol = expected["tolerance"]
+    assert c.value_of_pooling() == pytest.approx(expected["value_of_pooling"], rel=tol)
+    got = {r.name: r for r in c.runs}
+    assert set(got) == set(expected["options"])
+    for option, want in expected["options"].items():
+        run = got[option]
+        assert run.result.status == want["status"], (option, run.result.message)
+        if want["objective"] is not None:
+            assert run.result.objective == pytest.approx(want["objective"], rel=tol), option
+            assert run.result.checked
+        if "affordable" in want:
+            assert run.evaluation["affordable"] == want["affordable"]
+    assert c.models_built == 2  # one per scenario, and one for the status quo

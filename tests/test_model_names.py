@@ -9,7 +9,7 @@ import pyomo.environ as pyo
 from tiny import build
 
 from hwbopt.model import build_model, model_data
-from hwbopt.model.names import COMPONENTS, FAMILIES
+from hwbopt.model.names import ARRAY_COMPONENTS, COMPONENTS, FAMILIES
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 
@@ -77,9 +77,28 @@ def test_every_name_is_written_on_its_page():
         assert re.search(rf"`{c.name}(\[|`)", text), f"{c.name} not on models/{c.page}"
 
 
+def test_every_part_added_after_the_build_is_named_on_its_page():
+    from hwbopt.analyses.compare import with_money_gap
+    from hwbopt.compile import compile_model
+    from hwbopt.model.policy import apply_policies
+    from hwbopt.schema import CapChange, MinPriorityShare
+
+    for c in ARRAY_COMPONENTS.values():
+        text = (MODELS / c.page).read_text()
+        assert re.search(rf"`{c.name}(\[|`)", text), f"{c.name} not on models/{c.page}"
+        assert c.name not in COMPONENTS
+    d = model_data(every_feature())
+    comp = apply_policies(compile_model(build_model(d)), d, [
+        CapChange(rule="cap_change", intervention="a", max_change=0.1),
+        MinPriorityShare(rule="min_priority_share", priority="p", share=0.2)])
+    comp, _ = with_money_gap(comp, 1.0)
+    added = {*comp.row_component, *comp.col_component} - set(COMPONENTS)
+    assert added == set(ARRAY_COMPONENTS)
+
+
 def test_every_page_is_linked_from_the_index():
     index = (MODELS / "README.md").read_text()
-    for page in {c.page for c in COMPONENTS.values()}:
+    for page in {c.page for c in (*COMPONENTS.values(), *ARRAY_COMPONENTS.values())}:
         assert f"({page})" in index
 
 

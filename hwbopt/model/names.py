@@ -89,6 +89,23 @@ COMPONENTS: dict[str, Component] = {
 }
 
 
+# Parts added to the compiled model after the build, by options (``hwbopt.model.policy``,
+# ``hwbopt.analyses.compare``): not Pyomo components, but named rows and columns all the same.
+ARRAY_COMPONENTS: dict[str, Component] = {
+    c.name: c
+    for c in (
+        Component("change_cap_up", "con", "policy.md",
+                  "an intervention grows by at most a policy's share a year"),
+        Component("change_cap_down", "con", "policy.md",
+                  "an intervention shrinks by at most a policy's share a year"),
+        Component("priority_share", "con", "policy.md",
+                  "a minimum share of spending on services for a priority"),
+        Component("money_gap", "var", "compare.md",
+                  "money a rule would need on top of what it has (status quo)"),
+    )
+}
+
+
 @dataclass(frozen=True)
 class Family:
     """A kind of rule that can make a plan infeasible, and how to relax it for diagnosis."""

@@ -1,0 +1,1 @@
+"""Analyses over solved plans: compare options, explain a plan, stress batches."""
