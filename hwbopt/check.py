@@ -154,8 +154,10 @@ def _estate(inst, tables, act, years, bad) -> dict:
                 continue
             if now and not before:
                 bad.append(f"site {s.id} reopens in {y} after closing")
-            if not now and not s.can_close:
+            if not now and not s.can_close and s.available:
                 bad.append(f"site {s.id} closes in {y} but may not close")
+            if now and not s.available:
+                bad.append(f"site {s.id} is open in {y} but not available")
             closing = before and not now
             net[s.owner, y] += (s.running_cost if now else 0.0) + (
                 (s.closure_cost - s.disposal_receipt) if closing else 0.0)

@@ -211,6 +211,84 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
 
 
 @cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--set", "set_name", default=None, metavar="NAME",
+              help="Which stress set of the instance (needed when it has several).")
+@click.option("--scenarios", type=click.IntRange(min=1), default=None,
+              help="How many scenarios to solve (default: the set's samples).")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Seed of the draws (default: the set's seed).")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Folder for the Parquet results, run.json and summary.json "
+                   "(default: runs/SET-seedSEED).")
+@click.option("--resume", is_flag=True, help="Finish an interrupted run in --out.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Local worker processes (default: all cores).")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="Run the batch on an existing Dask cluster instead.")
+@click.option("--block-size", type=click.IntRange(min=1), default=None,
+              help="Scenarios per task (whole chains of 32; default 256).")
+@click.option("--mip", is_flag=True,
+              help="Re-solve the full mixed-integer model per scenario, instead of the "
+                   "plan's integer decisions fixed.")
+@click.option("--objective", type=click.Choice(["outcome", "cost"]), default=None,
+              help="Override the instance's objective.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds HiGHS may take for each scenario (and for the plan).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object for scripts.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | None,
+           out: Path | None, resume: bool, workers: int | None, scheduler: str | None,
+           block_size: int | None, mip: bool, objective: str | None, time_limit: float | None,
+           as_json: bool, quiet: bool) -> None:
+    """Solve every scenario of a stress set of the instance at PATH, and sum them up."""
+    inst, warnings = _read(str(path))
+    from hwbopt.batch.run import DEFAULT_BLOCK, run_stress
+    from hwbopt.batch.setup import pick_stress_set
+
+    _, chosen = pick_stress_set(inst, set_name)
+    if out is None:
+        out = Path("runs") / f"{chosen.id}-seed{chosen.seed if seed is None else seed}"
+    summary = run_stress(inst, set_name=set_name, scenarios=scenarios, seed=seed, out=out,
+                         resume=resume, workers=workers, scheduler=scheduler,
+                         block_size=block_size or DEFAULT_BLOCK, mip=mip, objective=objective,
+                         time_limit=time_limit, progress=not quiet and sys.stderr.isatty())
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, allow_nan=False))
+    else:
+        from hwbopt.report.stress_text import print_stress
+
+        print_stress(summary, inst)
+        click.echo(f"\nresults in {out} (Parquet: {out}/scenarios, summary.json)")
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="The file to write: .mps or .lp.")
+@click.option("--objective", type=click.Choice(["outcome", "cost"]), default=None,
+              help="Override the instance's objective.")
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+def export(path: Path, out: Path, objective: str | None, force: bool) -> None:
+    """Write the compiled model of the instance at PATH as MPS or LP, with readable names."""
+    if out.suffix.lower() not in (".mps", ".lp"):
+        raise UsageError(f"--out {out}: expected a file ending .mps or .lp")
+    if out.exists() and not force:
+        raise UsageError(f"--out {out} exists: nothing was written; add --force to replace it")
+    inst, _ = _read(str(path))
+    from hwbopt.highs import write_model
+    from hwbopt.pipeline import build as build_model
+
+    built = build_model(inst, objective)
+    write_model(built.compiled, out)
+    comp = built.compiled
+    click.echo(f"wrote {out}: {comp.n_cols:,} columns ({int(comp.integer.sum()):,} integer), "
+               f"{comp.n_rows:,} rows, named as in models/ (e.g. {comp.row_name(0)})")
+
+
+@cli.command()
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--example", default="tutorial", show_default=True,
               help="Which shipped instance to copy (tutorial or county).")

@@ -57,6 +57,9 @@ def new_highs(threads: int | None = None) -> highspy.Highs:
         _banner_shown = True
     h.setOptionValue("output_flag", False)
     if threads is not None:
+        # HiGHS sizes one task scheduler per process when it first runs; a different thread
+        # count later is an error unless the scheduler is started again
+        highspy.Highs.resetGlobalScheduler(True)
         h.setOptionValue("threads", int(threads))
     return h
 
@@ -247,3 +250,28 @@ class Session:
         h.changeRowsBounds(comp.n_rows, rows, comp.row_lower, comp.row_upper)
         h.changeColsCost(comp.n_cols, cols, comp.c)
         h.changeObjectiveOffset(comp.offset)
+
+
+def write_model(comp: Compiled, path: str | os.PathLike[str]) -> None:
+    """The compiled model as an MPS or LP file (by suffix) with the model's names: rows such as
+    ``budget[county,2013]`` and columns such as ``activity[reablement,north,2013]``.
+
+    The LP format has no square brackets or '-' in names, so there they read
+    ``budget(county,2013)`` with '-' as '_'.
+    """
+    lp = to_highs_lp(comp)
+    cols = [comp.col_name(j) for j in range(comp.n_cols)]
+    rows = [comp.row_name(r) for r in range(comp.n_rows)]
+    if str(path).lower().endswith(".lp"):
+        table = str.maketrans("[]-", "()_")
+        cols = [n.translate(table) for n in cols]
+        rows = [n.translate(table) for n in rows]
+        if len(set(cols)) < len(cols) or len(set(rows)) < len(rows):
+            raise OSError("ids that differ only in '-' and '_' cannot be told apart in the LP "
+                          "format: write .mps instead")
+    lp.col_names_, lp.row_names_ = cols, rows
+    h = new_highs()
+    h.passModel(lp)
+    status = h.writeModel(str(path))
+    if status != highspy.HighsStatus.kOk:
+        raise OSError(f"HiGHS could not write {path} with the model's names")

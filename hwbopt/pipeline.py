@@ -162,6 +162,7 @@ def result_from(
         result.message = f"HiGHS stopped with status '{raw.detail}'"
         return result
     result.objective = raw.objective
+    result.solution = raw.x
     result.tables = build_tables(d, comp, raw.x)
     if raw.status == highs.TIME_LIMIT:
         result.message = (

@@ -296,6 +296,7 @@ class Result:
     mip_gap: float | None = None  # relative gap of the reported plan (0 for an LP)
     bound: float | None = None  # best proven bound on the objective
     gap_tolerance: float | None = None  # the gap asked for (mixed-integer models only)
+    solution: np.ndarray | None = field(default=None, repr=False)  # compiled columns' values
 
     @property
     def optimal(self) -> bool:

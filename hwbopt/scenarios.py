@@ -59,7 +59,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "intervention_space": ("intervention", "space_type"),
 }
 # what overrides may not touch: the overrides themselves
-UNCHANGEABLE = ("scenarios", "options")
+UNCHANGEABLE = ("scenarios", "options", "stress")
 
 _SEGMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[([^\[\]]*)\])?$")
 PATH_HELP = ("expected a path such as partners[county].cut.total, budgets[county,2013].baseline "
@@ -243,7 +243,8 @@ def instance_data(inst: Instance) -> dict[str, Any]:
     return _plain(inst.model_dump(mode="python", exclude=set(UNCHANGEABLE)))
 
 
-def apply_changes(inst: Instance, changes: Sequence[Change], where: str) -> Instance:
+def apply_changes(inst: Instance, changes: Sequence[Change], where: str,
+                  references: bool = True) -> Instance:
     """A new instance with ``changes`` applied in order; ``inst`` is not touched.
 
     ``where`` locates the changes in instance.yaml for messages, e.g.
@@ -262,7 +263,7 @@ def apply_changes(inst: Instance, changes: Sequence[Change], where: str) -> Inst
             raise InstanceError(Problem(YAML, None, f"{where}[{n}].path", str(exc)),
                                 source=where) from None
     try:
-        derived = instance_from_dict(data)
+        derived = instance_from_dict(data, references=references)
     except InstanceError as exc:
         raise InstanceError(
             [Problem(YAML, None, where, f"after these changes, {p}") for p in exc.problems],

@@ -12,6 +12,7 @@ each table and whether it must be present.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -321,6 +322,125 @@ class Option(Frozen):
         return self.name or self.id
 
 
+class StressInput(Frozen):
+    """One sampled input of a stress set: where it goes (``path``, or several ``paths`` that
+    share one draw), how it applies (``op``, as a scenario change) and what it is drawn from.
+
+    ``uniform`` (low, high), ``triangular`` (low, mode, high), ``normal`` (mean, sd, optionally
+    cut to low..high) or ``discrete`` (values, optional weights). A stress set with a ``table``
+    takes its values from the table's column of this input's ``name`` instead.
+    """
+
+    name: Id | None = None
+    path: Annotated[str, StringConstraints(min_length=1, pattern=LABEL_PATTERN)] | None = None
+    paths: tuple[Annotated[str, StringConstraints(min_length=1, pattern=LABEL_PATTERN)],
+                 ...] = ()
+    op: Literal["value", "scale", "add"] = "value"
+    dist: Literal["uniform", "triangular", "normal", "discrete"] | None = None
+    low: Real | None = None
+    high: Real | None = None
+    mode: Real | None = None
+    mean: Real | None = None
+    sd: Annotated[float, Plain, Field(gt=0.0)] | None = None
+    values: tuple[Real, ...] = ()
+    weights: tuple[NonNegative, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StressInput:
+        if (self.path is None) == (not self.paths):
+            raise ValueError("give either 'path' or 'paths'")
+        if self.paths and self.name is None:
+            raise ValueError("an input with several 'paths' needs a 'name'")
+        given = {k for k in ("low", "high", "mode", "mean", "sd") if getattr(self, k) is not None}
+        needs = {"uniform": {"low", "high"}, "triangular": {"low", "mode", "high"},
+                 "normal": {"mean", "sd"}, "discrete": set(), None: set()}[self.dist]
+        allowed = needs | ({"low", "high"} if self.dist == "normal" else set())
+        if needs - given:
+            raise ValueError(f"a {self.dist} input needs {', '.join(sorted(needs - given))}")
+        if given - allowed:
+            raise ValueError(f"{', '.join(sorted(given - allowed))} "
+                             f"{'is' if len(given - allowed) == 1 else 'are'} not used by "
+                             f"{'a ' + self.dist if self.dist else 'an input without dist'}")
+        if self.low is not None and self.high is not None and not self.low < self.high:
+            raise ValueError(f"low {self.low:g} must be below high {self.high:g}")
+        if self.dist == "triangular" and not self.low <= self.mode <= self.high:
+            raise ValueError(f"mode {self.mode:g} must lie between low and high")
+        if self.dist == "normal" and self.low is not None and not (
+                self.low <= self.mean + 6 * self.sd and self.high >= self.mean - 6 * self.sd):
+            raise ValueError("the bounds leave (almost) nothing of the normal distribution")
+        if self.dist == "discrete":
+            if not self.values:
+                raise ValueError("a discrete input needs 'values'")
+            if self.weights and (len(self.weights) != len(self.values) or sum(self.weights) <= 0):
+                raise ValueError("'weights' needs one non-negative weight per value, not all 0")
+        elif self.values or self.weights:
+            raise ValueError("'values' and 'weights' belong to a discrete input")
+        return self
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return (self.path,) if self.path is not None else self.paths
+
+    @property
+    def column(self) -> str:
+        """The input's name in result tables: ``name``, or its path made into an id."""
+        if self.name is not None:
+            return self.name
+        text = (self.path or "").replace("*", "all")
+        return "_".join(p for p in re.split(r"[^A-Za-z0-9_\-]+", text) if p)
+
+
+class StressSet(Frozen):
+    """Named distributions over inputs (or a table of explicit scenarios), a count and a seed.
+
+    ``table`` names a CSV file in the instance folder with one row per scenario and one column
+    per input ``name``; the reader puts its rows into ``table_rows``.
+    """
+
+    id: Id
+    name: Label | None = None
+    description: str = ""
+    samples: Annotated[int, Plain, Field(ge=1, le=100_000_000)] | None = None
+    seed: Annotated[int, Plain, Field(ge=0)] = 0
+    inputs: Annotated[tuple[StressInput, ...], Field(min_length=1)]
+    table: Annotated[str, StringConstraints(pattern=r"^[^/\\]+\.csv$")] | None = None
+    table_rows: tuple[tuple[Real, ...], ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StressSet:
+        columns = [i.column for i in self.inputs]
+        dupes = sorted({c for c in columns if columns.count(c) > 1})
+        if dupes:
+            raise ValueError(f"input names must differ: {', '.join(dupes)} given twice")
+        tabled = self.table is not None or bool(self.table_rows)
+        for k, i in enumerate(self.inputs):
+            if tabled and i.dist is not None:
+                raise ValueError(f"inputs[{k}] has a 'dist' but the set takes its values from "
+                                 "a table")
+            if not tabled and i.dist is None:
+                raise ValueError(f"inputs[{k}] needs a 'dist' (uniform, triangular, normal or "
+                                 "discrete), or the set a 'table'")
+        if not tabled and self.samples is None:
+            raise ValueError("give 'samples': how many scenarios to draw")
+        for n, row in enumerate(self.table_rows):
+            if len(row) != len(self.inputs):
+                raise ValueError(f"table row {n + 1} has {len(row)} values for "
+                                 f"{len(self.inputs)} inputs")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+    @property
+    def size(self) -> int:
+        """Scenarios in the set: its table's rows, else ``samples``."""
+        if self.table_rows:
+            return len(self.table_rows) if self.samples is None else min(
+                self.samples, len(self.table_rows))
+        return int(self.samples or 0)
+
+
 class Locality(Frozen):
     id: Id
     name: Label | None = None
@@ -413,6 +533,7 @@ class SiteRow(Frozen):
     disposal_receipt: NonNegative = 0.0
     shareable: bool = False
     can_close: bool = True
+    available: bool = True  # false: lost before the horizon starts, so closed from its first year
 
     @property
     def label(self) -> str:
@@ -474,6 +595,7 @@ class Instance(Frozen):
     dependencies: tuple[Dependency, ...] = ()
     scenarios: tuple[Scenario, ...] = ()
     options: tuple[Option, ...] = ()
+    stress: tuple[StressSet, ...] = ()
     sources: tuple[str, ...] = ()
 
     interventions: Annotated[tuple[InterventionRow, ...], Field(min_length=1)]

@@ -289,6 +289,8 @@ def read_folder(path: str | os.PathLike[str]) -> tuple[Instance, list[Problem]]:
         if rows is not None:
             tables[table] = rows
             lines[table] = row_lines
+    if data is not None:
+        problems.extend(_read_stress_tables(folder, data))
     if data is not None and problems:
         # a broken table must not hide the field problems of instance.yaml: report both at once
         yaml_part = {k: v for k, v in data.items() if k not in TABLES}
@@ -296,6 +298,79 @@ def read_folder(path: str | os.PathLike[str]) -> tuple[Instance, list[Problem]]:
     if data is None or problems:
         raise InstanceError(problems, source=str(folder))
     return _build(data, tables, str(folder), lines)
+
+
+def _read_stress_tables(folder: Path, data: dict[str, Any]) -> list[Problem]:
+    """Rows of each stress set's ``table`` (one scenario a row, one column per input name),
+    read as numbers into the set's ``table_rows``; the YAML keeps only the file name."""
+    sets = data.get("stress")
+    if not isinstance(sets, list):
+        return []
+    problems: list[Problem] = []
+    for k, spec in enumerate(sets):
+        if not isinstance(spec, dict) or not isinstance(spec.get("table"), str):
+            continue
+        name = spec["table"]
+        if "/" in name or "\\" in name or not name.endswith(".csv"):
+            continue  # the schema reports it
+        where = f"stress[{k}].table"
+        inputs = spec.get("inputs") if isinstance(spec.get("inputs"), list) else []
+        try:
+            from hwbopt.schema import StressInput
+
+            columns = [StressInput.model_validate(i).column for i in inputs]
+        except ValidationError:
+            continue  # the schema reports the broken input
+        path = folder / name
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            problems.append(Problem(YAML_FILE, None, where, f"missing file: expected {path}"))
+            continue
+        except UnicodeDecodeError as exc:
+            problems.append(Problem(name, None, None, f"not UTF-8 text ({exc.reason})"))
+            continue
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        rows: list[tuple[float, ...]] = []
+        try:
+            header = [h.strip() for h in next(reader, [])]
+            missing = [c for c in columns if c not in header]
+            if missing:
+                problems.append(Problem(name, 1, ", ".join(missing), (
+                    "missing column: expected one column per input name "
+                    f"({', '.join(columns)})")))
+                continue
+            at = [header.index(c) for c in columns]
+            end = reader.line_num
+            for cells in reader:
+                line, end = end + 1, reader.line_num
+                if not any(c.strip() for c in cells):
+                    continue
+                if len(cells) != len(header):
+                    problems.append(Problem(name, line, None,
+                                            f"expected {len(header)} cells, found {len(cells)}"))
+                    continue
+                values = []
+                for c, j in zip(columns, at, strict=True):
+                    cell = cells[j].strip()
+                    try:
+                        v = float(cell)
+                        if not math.isfinite(v) or "_" in cell:
+                            raise ValueError
+                    except ValueError:
+                        problems.append(Problem(name, line, c, (
+                            f"expected a finite number such as 0.25, got {cell!r}")))
+                        continue
+                    values.append(v)
+                rows.append(tuple(values))
+        except csv.Error as exc:
+            problems.append(Problem(name, None, None, f"not valid CSV: {exc}"))
+            continue
+        if not rows and not problems:
+            problems.append(Problem(name, 2, None, "the table has no rows: at least one "
+                                    "scenario expected"))
+        spec["table_rows"] = rows
+    return problems
 
 
 def _relocate(problem: Problem, lines: dict[str, list[int]] | None) -> Problem:
@@ -355,11 +430,14 @@ def _build(
     tables: dict[str, list[dict[str, Any]]],
     source: str,
     lines: dict[str, list[int]] | None = None,
+    references: bool = True,
 ) -> tuple[Instance, list[Problem]]:
     try:
         inst = Instance.model_validate({**data, **tables})
     except ValidationError as exc:
         raise InstanceError(_schema_problems(exc, lines), source=source) from None
+    if not references:
+        return inst, []
     found = [_relocate(p, lines) for p in reference_problems(inst)]
     errors = [p for p in found if p.severity == "error"]
     if not errors and (inst.scenarios or inst.options):
@@ -371,15 +449,16 @@ def _build(
     return inst, [p for p in found if p.severity != "error"]
 
 
-def instance_from_dict(data: dict[str, Any]) -> Instance:
+def instance_from_dict(data: dict[str, Any], references: bool = True) -> Instance:
     """Validate an instance given as one dict (YAML fields plus tables as lists of rows).
 
     Table rows are located as ``line`` index + 2, as if each table were a CSV file with a
-    header line.
+    header line. ``references=False`` checks fields only, not how entities relate (for
+    instances made by a program from a valid one, such as a stress scenario's).
     """
     yaml_part = {k: v for k, v in data.items() if k not in TABLES}
     tables = {k: v for k, v in data.items() if k in TABLES}
-    return _build(yaml_part, tables, "<dict>")[0]
+    return _build(yaml_part, tables, "<dict>", references=references)[0]
 
 
 def load_instance(path: str | os.PathLike[str]) -> Instance:
@@ -422,6 +501,16 @@ def write_folder(inst: Instance, path: str | os.PathLike[str]) -> Path:
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     data = inst.model_dump(mode="json", include=set(YAML_FIELDS), exclude_none=True)
+    for entry, stress in zip(data.get("stress", ()), inst.stress, strict=True):
+        entry.pop("table_rows", None)
+        if stress.table_rows:
+            # explicit scenarios go back to their table file (or one named after the set)
+            entry["table"] = stress.table or f"stress_{stress.id}.csv"
+            buf = io.StringIO()
+            writer = csv.writer(buf, lineterminator="\n")
+            writer.writerow([i.column for i in stress.inputs])
+            writer.writerows([_cell(v) for v in row] for row in stress.table_rows)
+            atomic_write_text(folder / entry["table"], buf.getvalue())
     for kind in ("scenarios", "options"):
         # a change that sets a field to null keeps its 'value: null'
         for entry, obj in zip(data.get(kind, ()), getattr(inst, kind), strict=True):

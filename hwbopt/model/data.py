@@ -46,6 +46,7 @@ class Site:
     receipt: float
     shareable: bool
     can_close: bool
+    available: bool = True
 
 
 @dataclass
@@ -203,7 +204,7 @@ def model_data(inst: Instance, objective: str | None = None) -> ModelData:
 
     sites = {
         s.id: Site(s.owner, s.locality or ALL, s.running_cost, s.closure_cost,
-                   s.disposal_receipt, s.shareable, s.can_close)
+                   s.disposal_receipt, s.shareable, s.can_close, s.available)
         for s in inst.sites
     }
     capacity = {(c.site, c.space_type): c.capacity for c in inst.site_capacity}

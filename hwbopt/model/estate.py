@@ -17,8 +17,12 @@ from hwbopt.model.terms import Terms
 def add_estate(m: pyo.ConcreteModel, d: ModelData, terms: Terms) -> None:
     Y = d.YEARS
     site = d.site
-    m.open = pyo.Var([(s, y) for s in d.SITES for y in Y], within=pyo.Binary,
-                     bounds=lambda m, s, y: (0.0 if site[s].can_close else 1.0, 1.0))
+    def open_bounds(m, s, y):
+        if not site[s].available:
+            return (0.0, 0.0)  # lost: it closes in the first year, closure cost and receipt apply
+        return (0.0 if site[s].can_close else 1.0, 1.0)
+
+    m.open = pyo.Var([(s, y) for s in d.SITES for y in Y], within=pyo.Binary, bounds=open_bounds)
     m.use = pyo.Var([(s, i, t, y) for (s, i, t) in d.USE for y in Y],
                     within=pyo.NonNegativeReals)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hwbopt.analyses.compare import Comparison, Run, partner_measures
@@ -40,7 +41,7 @@ def options_table(comp: Comparison, scenario: str) -> Table:
         if objective is not None and pooled is not None and pooled.solved:
             change = objective - pooled.result.objective
         met = f"{s['targets_met']}/{s['targets_total']}" if s["targets_total"] else "–"
-        t.add_row(r.label, _status(r), _num(objective, ",.2f"),
+        t.add_row(escape(r.label), _status(r), _num(objective, ",.2f"),
                   _num(change, "+,.2f") if r.option != "pooled" else "", _num(s["total_spend"]),
                   met)
     return t
@@ -56,7 +57,7 @@ def priority_table(comp: Comparison, scenario: str) -> Table:
         t.add_column(r.name, justify="right")
     for p in inst.priorities:
         vals = [r.result.summary()["outcome_by_priority"].get(p.id) for r in runs]
-        t.add_row(p.label, p.unit, *[_num(v) for v in vals])
+        t.add_row(escape(p.label), escape(p.unit), *[_num(v) for v in vals])
     return t
 
 
@@ -79,8 +80,8 @@ def partner_table(comp: Comparison, scenario: str) -> Table | None:
         t.add_column(col, justify="left" if col == "partner" else "right")
     for p in inst.partners:
         m = a[p.id]
-        row = [p.label, _num(m["contributed"]), _num(m["retained"]), _num(m["outcome_value"]),
-               _num(m["avoided_costs"])]
+        row = [escape(p.label), _num(m["contributed"]), _num(m["retained"]),
+               _num(m["outcome_value"]), _num(m["avoided_costs"])]
         if b:
             row += [_num(b[p.id]["outcome_value"]), _num(b[p.id]["avoided_costs"])]
         t.add_row(*row)
@@ -97,7 +98,7 @@ def policy_table(comp: Comparison, scenario: str) -> Table | None:
         t.add_column(col, justify="right" if col == "price" else "left")
     for r in runs:
         for k, p in enumerate(r.policies):
-            t.add_row(r.label if k == 0 else "", p.text,
+            t.add_row(escape(r.label) if k == 0 else "", escape(p.text),
                       _num(p.price, ",.2f") if p.price is not None
                       else f"– (without it: {p.status})")
     return t
@@ -122,8 +123,9 @@ def print_comparison(comp: Comparison, console: Console | None = None) -> None:
         if not console.is_terminal:
             console.width = max(console.width, 160)
     inst = comp.instance
-    console.print(f"[bold]{inst.name}[/bold] — {len(comp.runs)} runs in {comp.seconds:.1f} s "
-                  f"({comp.models_built} models built, {comp.solver_reuses} warm re-solves)")
+    console.print(f"[bold]{escape(inst.name)}[/bold] — {len(comp.runs)} runs in "
+                  f"{comp.seconds:.1f} s ({comp.models_built} models built, "
+                  f"{comp.solver_reuses} warm re-solves)")
     for s in comp.scenarios:
         console.print()
         console.print(options_table(comp, s))
@@ -137,4 +139,4 @@ def print_comparison(comp: Comparison, console: Console | None = None) -> None:
                           f"{value:,.2f}")
         for r in comp.runs:
             if r.scenario == s and r.result.message:
-                console.print(f"[yellow]{r.label}:[/yellow] {r.result.message}")
+                console.print(f"[yellow]{escape(r.label)}:[/yellow] {escape(r.result.message)}")

@@ -1,0 +1,141 @@
+"""What a stress batch says: percentiles, probabilities, binding rules, cut-response curves.
+
+Everything here reads the batch's Parquet results (``hwbopt.batch.store``) and its
+``run.json``, never the model, so a summary can be made again from a folder alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+BINS = 10  # cut-depth bins for response curves (equal numbers of scenarios)
+CUT_FIRST_LEVEL = 0.9  # an intervention is "cut" once it falls below 90% of the plan
+
+
+def _valid(results: pd.DataFrame) -> pd.DataFrame:
+    """Scenarios whose inputs were valid: solved, or shown infeasible."""
+    return results[results.status.isin(["optimal", "infeasible"])]
+
+
+def target_probability(results: pd.DataFrame, meta: dict[str, Any]) -> tuple[dict, dict]:
+    """Share of valid scenarios meeting every year's target of each priority, and each year's.
+
+    An infeasible scenario meets no target: the plan cannot be carried out in it.
+    """
+    valid = _valid(results)
+    overall: dict[str, float | None] = {}
+    by_year: dict[str, dict[str, float | None]] = {}
+    for k in meta["priorities"]:
+        cols = [c for c in valid.columns if c.startswith(f"met.{k}.")]
+        if not cols or not len(valid):
+            continue
+        met = valid[cols].fillna(False).astype(bool)
+        overall[k] = float(met.all(axis=1).mean())
+        by_year[k] = {c.rsplit(".", 1)[1]: float(met[c].mean()) for c in cols}
+    return overall, by_year
+
+
+def _bins(depth: pd.Series) -> pd.Series:
+    if depth.nunique() <= 1:
+        return pd.Series(0, index=depth.index)
+    return pd.qcut(depth.rank(method="first"), q=min(BINS, len(depth)), labels=False)
+
+
+def cut_response(results: pd.DataFrame, meta: dict[str, Any]) -> dict[str, list[dict]]:
+    """Per priority, by cut depth (equal-count bins): probability of meeting every year's
+    target, and the median outcome over the horizon."""
+    valid = _valid(results)
+    if not len(valid):
+        return {}
+    bins = _bins(valid.cut_depth)
+    out: dict[str, list[dict]] = {}
+    for k in meta["priorities"]:
+        cols = [c for c in valid.columns if c.startswith(f"met.{k}.")]
+        curve = []
+        for _b, group in valid.groupby(bins, sort=True):
+            met = group[cols].fillna(False).astype(bool).all(axis=1) if cols else None
+            outcome = pd.to_numeric(group[f"outcome.{k}"], errors="coerce")
+            curve.append({
+                "cut_depth": float(group.cut_depth.median()),
+                "cut_depth_from": float(group.cut_depth.min()),
+                "cut_depth_to": float(group.cut_depth.max()),
+                "scenarios": len(group),
+                "probability_met": None if met is None else float(met.mean()),
+                "outcome_p50": None if outcome.isna().all() else float(outcome.median()),
+            })
+        out[k] = curve
+    return out
+
+
+def cut_first(results: pd.DataFrame, meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """Interventions in the order they are cut as cuts deepen: the median cut depth bin at
+    which each falls below 90% of its activity in the plan (never: last)."""
+    solved = results[results.status == "optimal"]
+    if not len(solved):
+        return []
+    bins = _bins(solved.cut_depth)
+    depth = solved.groupby(bins, sort=True).cut_depth.median()
+    rows = []
+    for i, base in meta["base_activity"].items():
+        col = f"activity.{i}"
+        if base <= 0 or col not in solved:
+            continue
+        ratio = (pd.to_numeric(solved[col]) / base).groupby(bins, sort=True).median()
+        below = ratio[ratio < CUT_FIRST_LEVEL]
+        rows.append({
+            "intervention": i,
+            "cut_depth": float(depth[below.index[0]]) if len(below) else None,
+            "activity_at_deepest": float(ratio.iloc[-1]),
+            "activity_at_mildest": float(ratio.iloc[0]),
+        })
+    rows.sort(key=lambda r: (r["cut_depth"] is None, r["cut_depth"] or 0.0,
+                             r["activity_at_deepest"]))
+    return rows
+
+
+def binding(results: pd.DataFrame, meta: dict[str, Any], top: int | None = 25) -> list[dict]:
+    """How often each rule binds, among solved scenarios, most often first."""
+    solved = results[results.status == "optimal"]
+    if not len(solved):
+        return []
+    counts: dict[int, int] = {}
+    for rows in solved.binding:
+        for r in rows:
+            counts[int(r)] = counts.get(int(r), 0) + 1
+    names = meta["binding_names"]
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    out = [{"rule": names.get(str(r), str(r)), "share": c / len(solved)} for r, c in ranked]
+    return out[:top] if top else out
+
+
+def summarise(results: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:
+    """The measures of ``hwbopt stress --json`` (without timing and run details)."""
+    status = results.status if len(results) else pd.Series(dtype=str)
+    solved = results[status == "optimal"]
+    obj = pd.to_numeric(solved.objective, errors="coerce").dropna().to_numpy()
+    pct = {}
+    if len(obj):
+        p5, p50, p95 = np.percentile(obj, [5, 50, 95])
+        pct = {"p5": float(p5), "p50": float(p50), "p95": float(p95),
+               "mean": float(obj.mean()), "min": float(obj.min()), "max": float(obj.max())}
+    overall, by_year = target_probability(results, meta)
+    return {
+        "finished": len(results),
+        "solved": int((status == "optimal").sum()),
+        "infeasible": int((status == "infeasible").sum()),
+        "failed": int((~status.isin(["optimal", "infeasible"])).sum()),
+        "objective_percentiles": pct,
+        "target_probability": overall,
+        "target_probability_by_year": by_year,
+        "binding": binding(results, meta),
+        "cut_first": cut_first(results, meta),
+        "cut_response": cut_response(results, meta),
+        "cold_checked": int(results.cold_checked.sum()) if len(results) else 0,
+        "cold_mismatches": int(results.cold_mismatch.sum()) if len(results) else 0,
+        "resolved_cold": int(((status == "optimal") & ~results.warm.astype(bool)).sum())
+        if len(results) else 0,
+        "base_objective": meta.get("base_objective"),
+    }

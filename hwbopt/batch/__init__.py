@@ -1,0 +1,1 @@
+"""Stress batches: sample, compile once, solve warm per worker, store as Parquet."""

@@ -1,0 +1,251 @@
+"""Run a stress batch: sample, order, split into blocks, solve locally or on Dask, store, sum up.
+
+Locally with one worker everything runs in this process. With more workers, or an existing
+cluster (``scheduler``), blocks go to Dask distributed: the engine spec is scattered to every
+worker once and stays there, a worker keeps one HiGHS instance for the whole batch, and a block
+whose worker dies is run again elsewhere by Dask. Results come back to this process, which
+writes each block as it arrives, so nothing is held in memory and nothing is written twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hwbopt.analyses.stress import summarise
+from hwbopt.batch.engine import CHAIN, EngineSpec, solve_block
+from hwbopt.batch.sample import draw, neighbour_order
+from hwbopt.batch.setup import Prepared, pick_stress_set, prepare
+from hwbopt.batch.store import RUN_FILE, instance_hash, open_run, read_results, write_part
+from hwbopt.errors import UsageError
+from hwbopt.io.folder import atomic_write_text
+from hwbopt.schema import Instance
+
+DEFAULT_BLOCK = 256  # scenarios per task: whole chains, enough to keep a worker busy
+M_TRIM_THRESHOLD = -1  # mallopt parameter number in glibc
+TRIM_BYTES = 256 * 1024 * 1024
+
+
+@dataclass
+class Block:
+    name: str
+    chains: list[np.ndarray]
+    values: list[np.ndarray]
+
+    @property
+    def size(self) -> int:
+        return sum(len(c) for c in self.chains)
+
+
+def plan_blocks(values: np.ndarray, done: set[int], block_size: int) -> tuple[list[Block], int]:
+    """Chains of the neighbour order not yet done, grouped into blocks of whole chains."""
+    order = neighbour_order(values)
+    chains = [order[k:k + CHAIN] for k in range(0, len(order), CHAIN)]
+    per_block = max(1, math.ceil(block_size / CHAIN))
+    todo = [(c, ch) for c, ch in enumerate(chains) if not set(ch.tolist()) <= done]
+    blocks = []
+    for k in range(0, len(todo), per_block):
+        group = todo[k:k + per_block]
+        name = f"{group[0][0]:07d}-{group[-1][0]:07d}"
+        blocks.append(Block(name, [ch for _, ch in group], [values[ch] for _, ch in group]))
+    return blocks, len(chains)
+
+
+def relax_malloc_trim() -> bool:
+    """Undo a small ``MALLOC_TRIM_THRESHOLD_`` (Dask's nanny sets 64 kB) in this process: with
+    it glibc hands memory back after nearly every free, and each warm HiGHS solve pays to get
+    it again. Returns whether the call took effect (glibc only)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(M_TRIM_THRESHOLD, TRIM_BYTES))
+    except (OSError, AttributeError):
+        return False
+
+
+@contextlib.contextmanager
+def _dask(workers: int, scheduler: str | None, trim: bool) -> Iterator[Any]:
+    import distributed  # before dask.config.set: importing it resets the nanny environment
+    from dask import config
+
+    if scheduler is not None:
+        try:
+            client = distributed.Client(scheduler, timeout="20s")
+        except OSError as exc:
+            raise UsageError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there "
+                             f"({exc})") from None
+        try:
+            if trim:
+                client.run(relax_malloc_trim)
+            yield client
+        finally:
+            client.close()
+        return
+    environ = dict(config.get("distributed.nanny.pre-spawn-environ", {}))
+    if trim:
+        environ["MALLOC_TRIM_THRESHOLD_"] = str(TRIM_BYTES)
+    with config.set({"distributed.nanny.pre-spawn-environ": environ,
+                     "distributed.worker.daemon": False}):
+        cluster = distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+            silence_logs=logging.ERROR)
+    client = distributed.Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+def _progress(enabled: bool, total: int, done: int):
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    progress = Progress(TextColumn("scenarios"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
+                        TextColumn("left"), TimeRemainingColumn(),
+                        console=Console(stderr=True), disable=not enabled, transient=False)
+    task = progress.add_task("stress", total=total, completed=done, rate="")
+    return progress, task
+
+
+def run_stress(
+    inst: Instance,
+    *,
+    set_name: str | None = None,
+    scenarios: int | None = None,
+    seed: int | None = None,
+    out: str | Path,
+    resume: bool = False,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    block_size: int = DEFAULT_BLOCK,
+    mip: bool = False,
+    objective: str | None = None,
+    time_limit: float | None = None,
+    progress: bool = False,
+    trim: bool = True,
+    die_on: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Solve every scenario of a stress set into ``out``; returns the summary (the JSON of
+    ``hwbopt stress --json``). See the module docstring and ``models/stress.md``."""
+    start = time.perf_counter()
+    out = Path(out)
+    k, stress = pick_stress_set(inst, set_name)
+    if scenarios is not None and scenarios < 1:
+        raise UsageError("--scenarios must be at least 1")
+    if block_size < 1:
+        raise UsageError("--block-size must be at least 1")
+    if stress.table_rows and scenarios is not None and scenarios > len(stress.table_rows):
+        raise UsageError(f"stress set '{stress.id}' has a table of {len(stress.table_rows)} "
+                         f"scenarios: --scenarios {scenarios} asks for more")
+    stress = stress.model_copy(update={k2: v for k2, v in (("samples", scenarios),
+                                                              ("seed", seed)) if v is not None})
+    n = stress.size
+    meta = {
+        "hwbopt": _version(), "instance": inst.name, "instance_hash": instance_hash(inst),
+        "stress_set": stress.id, "stress": stress.model_dump(mode="json",
+                                                             exclude={"table_rows"}),
+        "scenarios": n, "seed": stress.seed, "mip": mip, "objective": objective,
+        "chain": CHAIN, "time_limit": time_limit,
+    }
+    done = open_run(out, meta, resume)  # refuses a wrong folder before any work
+    prep = prepare(inst, stress, k, seed=stress.seed, objective=objective, mip=mip,
+                   time_limit=time_limit)
+    meta.update(_meta_of(prep))
+    if not resume:
+        atomic_write_text(out / RUN_FILE, json.dumps(meta, indent=2) + "\n")
+    values = draw(stress, np.arange(n))
+    blocks, _ = plan_blocks(values, done, block_size)
+    workers = workers or os.cpu_count() or 1
+    if workers < 1:
+        raise UsageError("--workers must be at least 1")
+    spec = prep.spec
+    if die_on:
+        spec.die_on = die_on
+    bar, task = _progress(progress, n, len(done))
+    solved_now = 0
+    with bar:
+        for name, data, size in _execute(blocks, spec, workers, scheduler, trim):
+            write_part(out, name, data)
+            solved_now += size
+            elapsed = time.perf_counter() - start
+            bar.update(task, advance=size, rate=f"{solved_now / max(elapsed, 1e-9):,.0f}/s")
+    seconds = time.perf_counter() - start
+    results = read_results(out)
+    summary = {
+        "scenarios": n,
+        **summarise(results, meta),
+        "seconds": round(seconds, 6),
+        "scenarios_per_second": round(solved_now / seconds, 3) if seconds > 0 else None,
+        "solved_this_run": solved_now,
+        "out": str(out),
+        "stress_set": stress.id,
+        "seed": stress.seed,
+        "workers": 1 if (workers == 1 and scheduler is None) else workers,
+        "scheduler": scheduler,
+        "mip": mip,
+    }
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, allow_nan=False)
+                      + "\n")
+    return summary
+
+
+def _execute(blocks: list[Block], spec: EngineSpec, workers: int, scheduler: str | None,
+             trim: bool) -> Iterator[tuple[str, bytes, int]]:
+    if not blocks:
+        return
+    if workers == 1 and scheduler is None:
+        for b in blocks:
+            yield b.name, solve_block(spec, b.chains, b.values), b.size
+        return
+    from distributed import as_completed
+
+    with _dask(workers, scheduler, trim) as client:
+        shared = client.scatter(spec, broadcast=True, hash=False)
+        futures = {client.submit(solve_block, shared, b.chains, b.values, pure=False,
+                                 key=f"hwbopt-block-{b.name}-{spec.key[:8]}"): b
+                   for b in blocks}
+        for fut in as_completed(futures):
+            b = futures.pop(fut)
+            yield b.name, fut.result(), b.size
+            fut.release()
+
+
+def _meta_of(prep: Prepared) -> dict[str, Any]:
+    spec = prep.spec
+    act = prep.base.tables["activity"].groupby("intervention")["activity"].sum()
+    return {
+        "base_objective": prep.base.objective,
+        "base_activity": {i: float(act.get(i, 0.0)) for i in spec.interventions},
+        "priorities": spec.priorities,
+        "partners": spec.partners,
+        "interventions": spec.interventions,
+        "years": spec.years,
+        "inputs": [t.column for t in spec.targets],
+        "binding_names": {str(r): name for r, name in prep.row_names.items()},
+    }
+
+
+def _version() -> str:
+    from hwbopt import __version__
+
+    return __version__

@@ -1,0 +1,224 @@
+"""From an instance and a stress set to an :class:`EngineSpec`: the client's side of a batch.
+
+The base plan is built, solved and checked through the normal pipeline; a mixed-integer plan's
+integer decisions are then fixed (the fast LP path) unless ``mip`` asks for the full MIP per
+scenario. Each stress input is resolved to the fields it varies, and tried at the edges of its
+range: if any edge changes the model's structure (a need of zero drops rows, a savings rate of
+zero drops a QIPP credit), the input is rejected with a located message instead of being
+silently rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from hwbopt import highs
+from hwbopt.batch.engine import EngineSpec
+from hwbopt.batch.params import (
+    FEEDS,
+    ParametricModel,
+    StressError,
+    add_need_share,
+    apply_inputs,
+    derive,
+    marked_data,
+    resolve_inputs,
+)
+from hwbopt.batch.sample import extremes
+from hwbopt.compile import Compiled, structure_key
+from hwbopt.errors import InstanceError, Problem, UsageError
+from hwbopt.pipeline import Built, build, solve_built
+from hwbopt.results import Result
+from hwbopt.scenarios import apply_changes
+from hwbopt.schema import Change, Instance, StressSet
+
+# rules whose binding a batch reports, per scenario
+BINDING_FAMILIES = ("budget", "ring_fence", "pool_balance", "target", "growth_limit",
+                    "reduction_limit", "equity_floor", "staff_capacity", "release_limit",
+                    "site_capacity", "run_min")
+
+
+@dataclass
+class Prepared:
+    spec: EngineSpec
+    built: Built
+    base: Result  # the base plan, as the normal pipeline reports it
+    row_names: dict[int, str]  # names of the rows whose binding is reported
+    stress: StressSet
+    index: int  # the stress set's place in instance.yaml
+
+
+def pick_stress_set(inst: Instance, name: str | None) -> tuple[int, StressSet]:
+    if not inst.stress:
+        raise UsageError("the instance defines no stress sets: add one under 'stress' in "
+                         "instance.yaml (see models/stress.md)")
+    if name is None:
+        if len(inst.stress) > 1:
+            raise UsageError("the instance defines several stress sets: choose one with --set "
+                             f"({', '.join(s.id for s in inst.stress)})")
+        return 0, inst.stress[0]
+    for k, s in enumerate(inst.stress):
+        if s.id == name:
+            return k, s
+    raise UsageError(f"unknown stress set '{name}': expected one of "
+                     f"{', '.join(s.id for s in inst.stress)}")
+
+
+def pattern_key(comp: Compiled) -> str:
+    """Equal for two compiled models with the same rows, columns, sparsity and integrality."""
+    h = hashlib.blake2b(digest_size=16)
+    for arr in (np.asarray(comp.A.shape), comp.A.indptr, comp.A.indices, comp.integer):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    h.update("\n".join(comp.row_component).encode())
+    h.update("\n".join(comp.col_component).encode())
+    return h.hexdigest()
+
+
+def check_structure(inst: Instance, stress: StressSet, where: str, objective: str | None,
+                    base: Built) -> None:
+    """Every input at the edges of its range leaves the model's structure as it is."""
+    want = pattern_key(base.compiled)
+    table = np.asarray(stress.table_rows, dtype=float) if stress.table_rows else None
+    problems = []
+    for k, spec in enumerate(stress.inputs):
+        column = table[:, k] if table is not None else None
+        for value in extremes(spec, column):
+            changes = [Change(path=p, **{spec.op: value}) for p in spec.targets]
+            loc = f"{where}.inputs[{k}]"
+            try:
+                edge = apply_changes(inst, changes, loc, references=False)
+            except InstanceError as exc:
+                why = "; ".join(p.message for p in exc.problems[:2])
+                problems.append(Problem("instance.yaml", None, loc, (
+                    f"at {spec.op} {value:g} the instance breaks its own rules: {why}")))
+                break
+            if pattern_key(build(edge, objective).compiled) != want:
+                problems.append(Problem("instance.yaml", None, loc, (
+                    f"at {spec.op} {value:g} the model changes its structure (rows or columns "
+                    "appear or vanish, e.g. a need or savings rate of zero): the batch engine "
+                    "changes numbers only; narrow the range or give the instance that "
+                    "structure")))
+                break
+    if problems:
+        raise StressError(problems, source=where)
+
+
+def _basis(comp: Compiled, lower: np.ndarray, upper: np.ndarray, integer: bool):
+    """Solve the model as the engine will hold it; its basis (LP) and objective."""
+    fixed = Compiled(**{**comp.__dict__, "col_lower": lower, "col_upper": upper,
+                        "integer": comp.integer if integer else np.zeros_like(comp.integer),
+                        "_cols": {}, "_rows": {}})
+    h = highs.load(fixed, threads=1)
+    raw = highs.run(h, is_mip=integer)
+    if raw.status != highs.OPTIMAL:
+        raise UsageError(f"the base plan with its integer decisions fixed does not solve "
+                         f"({raw.status}); run hwbopt solve on the instance first")
+    if integer:
+        return None, raw.objective
+    b = h.getBasis()
+    cols = np.array([int(s) for s in b.col_status], dtype=np.int8)
+    rows = np.array([int(s) for s in b.row_status], dtype=np.int8)
+    return (cols, rows), raw.objective
+
+
+def prepare(
+    inst: Instance,
+    stress: StressSet,
+    index: int,
+    *,
+    seed: int,
+    objective: str | None = None,
+    mip: bool = False,
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+) -> Prepared:
+    where = f"stress[{index}]"
+    built = build(inst, objective)
+    base = solve_built(built, time_limit=time_limit, mip_gap=mip_gap)
+    if base.status != "optimal":
+        raise UsageError(f"the base plan is {base.status}: {base.message} — a stress batch "
+                         "starts from an optimal plan")
+    targets = resolve_inputs(inst, stress.inputs, where)
+    check_structure(inst, stress, where, objective, built)
+    touched = {feed for t in targets for name, _ in t.leaves for feed in FEEDS[name]}
+    comp, d = built.compiled, built.data
+    pm = ParametricModel(comp, d, touched)
+    _, fields = marked_data(inst)
+    base_derived = derive(apply_inputs(fields, [], np.zeros((1, 0))), pm.lay,
+                          len(d.INTERVENTIONS))
+    add_need_share(base_derived.values, pm.lay)
+    prepared = pm.prepare(base_derived.values)
+
+    x = np.asarray(base.solution)
+    lower, upper = comp.col_lower.copy(), comp.col_upper.copy()
+    is_mip = bool(comp.integer.any())
+    if is_mip and not mip:
+        plan = np.round(x[comp.integer])
+        lower[comp.integer] = upper[comp.integer] = plan
+    basis, fixed_objective = _basis(comp, lower, upper, integer=is_mip and mip)
+    if abs(fixed_objective - base.objective) > 1e-6 * max(1.0, abs(base.objective)):
+        raise UsageError("the base plan with its integer decisions fixed solves to "
+                         f"{fixed_objective:,.6g}, not the plan's {base.objective:,.6g}")
+
+    a_rows = a_cols = np.zeros(0, dtype=np.int64)
+    if "A" in prepared:
+        pos = prepared["A"].position
+        a_rows = comp.A.indices[pos].astype(np.int64)
+        a_cols = (np.searchsorted(comp.A.indptr, pos, side="right") - 1).astype(np.int64)
+
+    Y = list(d.YEARS)
+    out_cols = comp.cols("outcome")
+    outcome_cols = np.array([[out_cols[k, y] for y in Y] for k in d.PRIORITIES],
+                            dtype=np.int64)
+    target_at = [(d.PRIORITIES.index(t.priority), Y.index(t.year), j)
+                 for j, t in enumerate(inst.targets)]
+    spend = _sum_matrix(comp, d.PARTNERS, {"contribution": 0, "spend_retained": 0,
+                                           "spend_fenced": 0})
+    activity = _sum_matrix(comp, d.INTERVENTIONS, {"activity": 0})
+    binding = np.array(sorted(r for name in BINDING_FAMILIES for r in comp.rows(name).values()),
+                       dtype=np.int64)
+    base_available = float(sum(m["available"] for m in d.money.values()))
+    key = _spec_key(comp, stress, seed, mip, time_limit)
+    spec = EngineSpec(
+        key=key, n_cols=comp.n_cols, n_rows=comp.n_rows, sense=comp.sense, c=comp.c,
+        offset=comp.offset, A_indptr=comp.A.indptr, A_indices=comp.A.indices,
+        A_data=comp.A.data.astype(float), col_lower=lower, col_upper=upper,
+        row_lower=comp.row_lower, row_upper=comp.row_upper, integer=comp.integer, mip=mip,
+        basis=basis, start=x if mip else None, fields=fields, targets=targets, layout=pm.lay,
+        n_interventions=len(d.INTERVENTIONS), prepared=prepared, a_rows=a_rows,
+        a_cols=a_cols, priorities=list(d.PRIORITIES), years=Y, outcome_cols=outcome_cols,
+        target_at=target_at,
+        base_targets=np.array([t.target for t in inst.targets], dtype=float),
+        partners=list(d.PARTNERS), spend=spend, interventions=list(d.INTERVENTIONS),
+        activity=activity, binding_rows=binding, base_available=base_available, seed=seed,
+        time_limit=time_limit, mip_gap=d.mip_gap if mip_gap is None else mip_gap,
+    )
+    names = {int(r): comp.row_name(int(r)) for r in binding}
+    return Prepared(spec, built, base, names, stress, index)
+
+
+def _sum_matrix(comp: Compiled, owners, components: dict[str, int]) -> sp.csr_array:
+    """(owner, column) = 1 where a column of ``components`` has the owner at that position."""
+    at = {o: k for k, o in enumerate(owners)}
+    rows, cols = [], []
+    for name, pos in components.items():
+        for idx, j in comp.cols(name).items():
+            rows.append(at[idx[pos]])
+            cols.append(j)
+    return sp.csr_array((np.ones(len(rows)), (rows, cols)), shape=(len(owners), comp.n_cols))
+
+
+def _spec_key(comp: Compiled, stress: StressSet, seed: int, mip: bool,
+              time_limit: float | None) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    h.update(structure_key(comp).encode())
+    for arr in (comp.col_lower, comp.col_upper, comp.row_lower, comp.row_upper, comp.c):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    h.update(json.dumps([stress.model_dump(mode="json"), seed, mip, time_limit],
+                        sort_keys=True).encode())
+    return h.hexdigest()

@@ -1,0 +1,79 @@
+"""The terminal view of a stress batch's summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from hwbopt.schema import Instance
+
+
+def _pct(v: float | None) -> str:
+    return "–" if v is None else f"{v:.0%}"
+
+
+def print_stress(summary: dict[str, Any], inst: Instance, console: Console | None = None) -> None:
+    if console is None:
+        console = Console(highlight=False)
+        if not console.is_terminal:
+            console.width = max(console.width, 140)
+    names = {p.id: p.label for p in inst.priorities}
+    labels = {i.id: i.label for i in inst.interventions}
+    console.print(
+        f"[bold]{escape(inst.name)}[/bold] — stress set {summary['stress_set']}, "
+        f"seed {summary['seed']}: "
+        f"{summary['finished']:,} of {summary['scenarios']:,} scenarios "
+        f"({summary['solved']:,} solved, {summary['infeasible']:,} infeasible, "
+        f"{summary['failed']:,} failed); {summary['solved_this_run']:,} in this run, "
+        f"{summary['seconds']:.1f} s, {summary['scenarios_per_second'] or 0:,.0f} a second")
+    pct = summary["objective_percentiles"]
+    if pct:
+        base = summary.get("base_objective")
+        console.print(f"objective: p5 {pct['p5']:,.2f}   median {pct['p50']:,.2f}   "
+                      f"p95 {pct['p95']:,.2f}" + (f"   (the plan: {base:,.2f})" if base else ""))
+    t = Table(title="Probability of meeting every year's target", title_justify="left")
+    t.add_column("priority")
+    t.add_column("all years", justify="right")
+    years = sorted({y for by in summary["target_probability_by_year"].values() for y in by})
+    for y in years:
+        t.add_column(y, justify="right")
+    for k, p in summary["target_probability"].items():
+        by = summary["target_probability_by_year"].get(k, {})
+        t.add_row(escape(names.get(k, k)), _pct(p), *[_pct(by.get(y)) for y in years])
+    console.print(t)
+    if summary["binding"]:
+        b = Table(title="Rules that bind most often (share of solved scenarios)",
+                  title_justify="left")
+        b.add_column("rule", no_wrap=True)
+        b.add_column("binds", justify="right")
+        for row in summary["binding"][:12]:
+            b.add_row(escape(row["rule"]), _pct(row["share"]))
+        console.print(b)
+    if summary["cut_first"]:
+        c = Table(title="What is cut first as cuts deepen (activity against the plan)",
+                  title_justify="left")
+        for col in ("intervention", "below 90% from cut depth", "mildest cuts",
+                    "deepest cuts"):
+            c.add_column(col, justify="left" if col == "intervention" else "right")
+        for row in summary["cut_first"][:12]:
+            c.add_row(escape(labels.get(row["intervention"], row["intervention"])),
+                      f"{row['cut_depth']:.1%}" if row["cut_depth"] is not None else "never",
+                      _pct(row["activity_at_mildest"]), _pct(row["activity_at_deepest"]))
+        console.print(c)
+    curves = summary["cut_response"]
+    if curves:
+        first = next(iter(curves.values()))
+        r = Table(title="Cut response: probability of meeting every year's target, by cut "
+                        "depth", title_justify="left")
+        r.add_column("priority", no_wrap=True)
+        for point in first:
+            r.add_column(f"{point['cut_depth']:.1%}", justify="right")
+        for k, curve in curves.items():
+            r.add_row(escape(names.get(k, k)), *[_pct(p["probability_met"]) for p in curve])
+        console.print(r)
+    if summary["cold_mismatches"]:
+        console.print(f"[yellow]warning:[/yellow] {summary['cold_mismatches']} warm solves "
+                      "disagreed with a cold re-solve; the cold results are reported")

@@ -1,0 +1,391 @@
+"""`hwbopt stress`: the compile-once engine against fresh builds, reproducibility, resume, Dask.
+
+The engine changes a compiled model in place; these tests hold it to what a fresh build of each
+scenario's instance gives — array by array, and objective by objective through the normal solve
+path with its independent checker — and check that results never depend on workers, block
+sizes, interruptions or a worker dying.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import copy_instance, hwbopt_command, run_cli
+from randinst import random_instance
+
+import hwbopt
+from hwbopt import highs
+from hwbopt.batch.engine import Engine
+from hwbopt.batch.params import StressError
+from hwbopt.batch.run import run_stress
+from hwbopt.batch.sample import draw, neighbour_order
+from hwbopt.batch.setup import pattern_key, prepare
+from hwbopt.batch.store import read_results
+from hwbopt.check import check_solution
+from hwbopt.pipeline import build
+from hwbopt.results import build_tables
+from hwbopt.scenarios import apply_changes
+from hwbopt.schema import Change, StressSet
+
+TIMING = ["solve_seconds"]
+
+
+def with_stress(inst: hwbopt.Instance, spec: dict) -> hwbopt.Instance:
+    return inst.model_copy(update={"stress": (StressSet.model_validate(spec),)})
+
+
+def scenario_instance(inst: hwbopt.Instance, stress: StressSet, row: np.ndarray):
+    """A scenario's own instance, through the scenario machinery (the normal path)."""
+    changes = [Change(path=p, **{spec.op: float(v)})
+               for spec, v in zip(stress.inputs, row, strict=True) for p in spec.targets]
+    return apply_changes(inst, changes, "stress", references=False)
+
+
+EVERY_FIELD = {
+    "id": "everything", "samples": 6, "seed": 3, "inputs": [
+        {"path": "budgets[county].baseline", "op": "scale", "dist": "uniform",
+         "low": 0.9, "high": 1.1},
+        {"path": "partners[county].cut.total", "dist": "uniform", "low": 0.2, "high": 0.4},
+        {"path": "partners[ccg].savings_rate", "dist": "uniform", "low": 0.03, "high": 0.06},
+        {"path": "partners[voluntary].cut_by_year[2013]", "dist": "uniform", "low": 0.05,
+         "high": 0.2},
+        {"path": "pools[integrated_care].contributors[ccg].max_share", "dist": "uniform",
+         "low": 0.4, "high": 0.7},
+        {"path": "pools[integrated_care].contributors[districts].min_share",
+         "dist": "uniform", "low": 0.2, "high": 0.3},
+        {"path": "activity[reablement].need", "op": "scale", "dist": "uniform", "low": 0.95,
+         "high": 1.2},
+        {"path": "activity[discharge_hub,kingsbridge].need", "op": "scale", "dist": "uniform",
+         "low": 0.9, "high": 1.3},
+        {"path": "interventions[telecare].need_growth", "op": "add", "dist": "uniform",
+         "low": 0.0, "high": 0.05},
+        {"path": "interventions[*].unit_cost", "op": "scale", "dist": "uniform", "low": 0.95,
+         "high": 1.1},
+        {"path": "interventions[iapt].cost_growth", "dist": "uniform", "low": 0.0,
+         "high": 0.05},
+        {"path": "staff[*].fte", "op": "scale", "dist": "uniform", "low": 0.85, "high": 1.05},
+        {"path": "staff[county,*,2012].recruit_limit", "op": "scale", "dist": "uniform",
+         "low": 0.0, "high": 2.0},
+        {"path": "sites[sm_area_office].available", "dist": "discrete", "values": [0, 1]},
+        {"path": "targets[mental_health,2014].target", "dist": "uniform", "low": 3000,
+         "high": 3600},
+    ]}
+
+
+def engine_lp(prep, values: np.ndarray, n: int):
+    """The engine's model for scenario ``n`` of ``values``, as HiGHS holds it."""
+    from hwbopt.batch.params import add_need_share, apply_inputs, derive
+    from hwbopt.batch.params import evaluate as evaluate_maps
+
+    spec = prep.spec
+    eng = Engine(spec)
+    derived = derive(apply_inputs(spec.fields, spec.targets, values), spec.layout,
+                     spec.n_interventions)
+    add_need_share(derived.values, spec.layout)
+    assert derived.invalid[n] is None, derived.invalid[n]
+    assert eng._load(evaluate_maps(spec.prepared, derived.values), n) is None
+    return eng.h.getLp()
+
+
+@pytest.mark.parametrize("name", ["county", "tutorial"])
+def test_engine_arrays_equal_a_fresh_build_of_each_scenario(name):
+    inst = hwbopt.load(hwbopt.shipped_instance(name))
+    spec = dict(EVERY_FIELD)
+    if name == "tutorial":
+        spec = {"id": "everything", "samples": 6, "seed": 3, "inputs": [
+            {"path": "budgets[council].baseline", "op": "scale", "dist": "uniform",
+             "low": 0.9, "high": 1.1},
+            {"path": "partners[council].cut.total", "dist": "uniform", "low": 0.2, "high": 0.4},
+            {"path": "partners[nhs].savings_rate", "dist": "uniform", "low": 0.03, "high": 0.06},
+            {"path": "activity[*].need", "op": "scale", "dist": "uniform", "low": 0.95,
+             "high": 1.2},
+            {"path": "interventions[*].cost_growth", "op": "add", "dist": "uniform", "low": 0,
+             "high": 0.05},
+            {"path": "staff[*].fte", "op": "scale", "dist": "uniform", "low": 0.8, "high": 1.0},
+            {"path": "sites[old_mill].available", "dist": "discrete", "values": [0, 1]},
+            {"path": "targets[obesity].target", "dist": "uniform", "low": 200, "high": 300},
+        ]}
+    inst = with_stress(inst, spec)
+    stress = inst.stress[0]
+    # the full MIP, so the engine's arrays are the model's own (no plan fixed into them)
+    prep = prepare(inst, stress, 0, seed=stress.seed, mip=True)
+    values = draw(stress, np.arange(stress.size))
+    for n in range(stress.size):
+        lp = engine_lp(prep, values, n)
+        fresh = build(scenario_instance(inst, stress, values[n])).compiled
+        assert pattern_key(fresh) == pattern_key(prep.built.compiled)
+        for ours, theirs in ((lp.col_cost_, fresh.c), (lp.col_lower_, fresh.col_lower),
+                             (lp.col_upper_, fresh.col_upper), (lp.row_lower_, fresh.row_lower),
+                             (lp.row_upper_, fresh.row_upper),
+                             (lp.a_matrix_.value_, fresh.A.data)):
+            np.testing.assert_allclose(np.asarray(ours), theirs, rtol=1e-12, atol=1e-9)
+
+
+def test_batch_objective_equals_the_normal_path_lp(tmp_path):
+    """A pure LP: every batch objective equals hwbopt.solve of the scenario's instance, which
+    the independent checker certifies."""
+    inst = hwbopt.instance_from_dict(random_instance(11, n_partners=3, n_interventions=5,
+                                                     n_years=3, pool=True))
+    ids = [i.id for i in inst.interventions]
+    inst = with_stress(inst, {"id": "s", "samples": 40, "seed": 5, "inputs": [
+        {"path": f"budgets[{inst.partners[0].id}].baseline", "op": "scale", "dist": "uniform",
+         "low": 0.7, "high": 1.1},
+        {"path": "activity[*].need", "op": "scale", "dist": "triangular", "low": 0.8,
+         "mode": 1.0, "high": 1.3},
+        {"path": f"interventions[{ids[0]}].unit_cost", "op": "scale", "dist": "normal",
+         "mean": 1.0, "sd": 0.1, "low": 0.8, "high": 1.3},
+    ]})
+    assert not build(inst).compiled.integer.any()
+    run_stress(inst, out=tmp_path / "run", workers=1)
+    results = read_results(tmp_path / "run")
+    stress = inst.stress[0]
+    values = draw(stress, np.arange(stress.size))
+    assert len(results) == stress.size
+    for row in results.iloc[::4].itertuples():
+        scen = scenario_instance(inst, stress, values[row.scenario])
+        want = hwbopt.solve(scen)
+        assert want.status == row.status
+        if want.status == "optimal":
+            assert want.checked
+            assert row.objective == pytest.approx(want.objective, rel=1e-7)
+
+
+def test_batch_objective_equals_the_normal_path_with_the_plan_fixed(tmp_path):
+    """County (a MIP): each scenario's batch objective equals a fresh build of its instance
+    with the plan's integer decisions fixed, whose plan passes the independent checker."""
+    inst = hwbopt.load(hwbopt.shipped_instance("county"))
+    stress = inst.stress[0]
+    run_stress(inst, scenarios=48, out=tmp_path / "run", workers=1)
+    results = read_results(tmp_path / "run")
+    base = hwbopt.solve(inst)
+    values = draw(stress, np.arange(48))
+    checked = 0
+    for row in results.iloc[::3].itertuples():
+        scen = scenario_instance(inst, stress, values[row.scenario])
+        b = build(scen)
+        comp = b.compiled
+        lo, hi = comp.col_lower.copy(), comp.col_upper.copy()
+        plan = np.round(base.solution[comp.integer])
+        lo[comp.integer] = np.maximum(lo[comp.integer], plan)
+        hi[comp.integer] = np.minimum(hi[comp.integer], plan)
+        if (lo > hi).any():
+            assert row.status == "infeasible" and "ruled out" in row.reason
+            continue
+        from hwbopt.compile import with_bounds
+
+        fixed = with_bounds(comp, col_lower=lo, col_upper=hi)
+        raw = highs.solve_compiled(fixed)
+        assert raw.status == row.status, (row.scenario, raw.status, row.status)
+        if raw.status == "optimal":
+            assert row.objective == pytest.approx(raw.objective, rel=1e-7)
+            tables = build_tables(b.data, fixed, raw.x)
+            assert check_solution(scen, tables, "outcome", raw.objective) == []
+            checked += 1
+    assert checked >= 5
+
+
+def test_same_results_on_one_worker_or_two_and_any_block_size(tmp_path):
+    inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
+    run_stress(inst, set_name="cuts_and_pressures", scenarios=320, out=tmp_path / "one",
+               workers=1, block_size=32)
+    run_stress(inst, set_name="cuts_and_pressures", scenarios=320, out=tmp_path / "two",
+               workers=2, block_size=128)
+    a, b = read_results(tmp_path / "one"), read_results(tmp_path / "two")
+    assert len(a) == len(b) == 320
+    assert a.scenario.tolist() == list(range(320))
+    pd.testing.assert_frame_equal(a.drop(columns=TIMING), b.drop(columns=TIMING))
+    assert len(list((tmp_path / "one" / "scenarios").glob("*.parquet"))) == 10
+    assert len(list((tmp_path / "two" / "scenarios").glob("*.parquet"))) == 3
+
+
+def test_a_worker_that_dies_loses_nothing(tmp_path):
+    inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
+    marker = tmp_path / "died"
+    summary = run_stress(inst, set_name="cuts_and_pressures", scenarios=256,
+                         out=tmp_path / "run", workers=2, block_size=32,
+                         die_on={"scenario": 100, "marker": str(marker)})
+    assert marker.exists(), "a worker should have died"
+    results = read_results(tmp_path / "run")
+    assert sorted(results.scenario) == list(range(256))  # each exactly once
+    assert summary["finished"] == 256
+    clean = tmp_path / "clean"
+    run_stress(inst, set_name="cuts_and_pressures", scenarios=256, out=clean, workers=1)
+    pd.testing.assert_frame_equal(results.drop(columns=TIMING),
+                                  read_results(clean).drop(columns=TIMING))
+
+
+def test_a_killed_run_resumed_equals_an_uninterrupted_one(tmp_path):
+    folder = hwbopt.shipped_instance("county")
+    out = tmp_path / "killed"
+    args = ["stress", str(folder), "--scenarios", "384", "--workers", "1", "--block-size",
+            "32", "--out", str(out), "--quiet"]
+    proc = subprocess.Popen([*hwbopt_command(), *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    parts = out / "scenarios"
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(parts.glob("part-*.parquet"))) < 2:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = len(list(parts.glob("part-*.parquet")))
+    assert 2 <= done < 12, f"the kill should land mid-run ({done} of 12 blocks written)"
+    resumed = run_cli(*args, "--resume", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads(resumed.stdout)
+    assert summary["finished"] == 384 and summary["solved_this_run"] == 384 - 32 * done
+    whole = tmp_path / "whole"
+    ok = run_cli("stress", folder, "--scenarios", "384", "--workers", "1", "--block-size", "96",
+                 "--out", whole, "--quiet", "--json")
+    assert ok.returncode == 0, ok.stderr
+    pd.testing.assert_frame_equal(read_results(out).drop(columns=TIMING),
+                                  read_results(whole).drop(columns=TIMING))
+
+
+def test_infeasible_and_invalid_scenarios_are_recorded_not_fatal(tmp_path):
+    inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
+    inst = with_stress(inst, {"id": "hard", "samples": 64, "seed": 1, "inputs": [
+        {"path": "targets[mental_health].target", "dist": "uniform", "low": 100, "high": 400},
+        {"path": "partners[council].cut.total", "dist": "uniform", "low": 0.2, "high": 0.99},
+        {"path": "partners[council].savings_rate", "dist": "uniform", "low": 0.0, "high": 0.5},
+    ]})
+    summary = run_stress(inst, out=tmp_path / "run", workers=1)
+    results = read_results(tmp_path / "run")
+    assert len(results) == 64
+    assert summary["infeasible"] > 0 and summary["failed"] > 0 and summary["solved"] > 0
+    assert summary["solved"] + summary["infeasible"] + summary["failed"] == 64
+    failed = results[results.status == "failed"]
+    assert failed.reason.str.contains("cut plus savings of 100% or more").all()
+    cut = failed["input.partners_council_cut_total"]
+    rate = failed["input.partners_council_savings_rate"]
+    assert (cut + 1 - (1 - rate) ** 2 >= 1).all()
+    assert (results[results.status == "infeasible"].reason != "").all()
+    # more mental health than every service at its need can give (about 250): never met
+    beyond = results[(results["input.targets_mental_health_target"] > 300)
+                     & (results.status != "failed")]
+    assert len(beyond) and (beyond.status == "infeasible").all()
+
+
+def test_inputs_the_engine_cannot_vary_are_rejected_with_their_place(tmp_path):
+    inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
+    bad = with_stress(inst, {"id": "x", "samples": 5, "inputs": [
+        {"path": "priorities[obesity].weight", "dist": "uniform", "low": 1, "high": 2}]})
+    with pytest.raises(StressError, match="cannot be varied by the batch engine"):
+        run_stress(bad, out=tmp_path / "a", workers=1)
+    zero = with_stress(inst, {"id": "x", "samples": 5, "inputs": [
+        {"path": "partners[nhs].savings_rate", "dist": "uniform", "low": 0.0, "high": 0.1}]})
+    with pytest.raises(StressError, match="changes its structure") as err:
+        run_stress(zero, out=tmp_path / "b", workers=1)
+    assert err.value.problems[0].field == "stress[0].inputs[0]"
+
+
+def _write_stress(folder: Path, stress: list[dict]) -> None:
+    data = yaml.safe_load((folder / "instance.yaml").read_text())
+    data["stress"] = stress
+    (folder / "instance.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_cli_stress_json_contract_and_refusals(tmp_path):
+    folder = hwbopt.shipped_instance("tutorial")
+    out = tmp_path / "run"
+    proc = run_cli("stress", folder, "--set", "cuts_and_pressures", "--scenarios", "64",
+                   "--seed", "3", "--workers", "1", "--out", out, "--json")
+    assert proc.returncode == 0, proc.stderr
+    s = json.loads(proc.stdout)
+    for key in ("scenarios", "solved", "infeasible", "failed", "seconds",
+                "scenarios_per_second", "out", "objective_percentiles", "target_probability"):
+        assert key in s, key
+    assert s["scenarios"] == 64 and set(s["objective_percentiles"]) >= {"p5", "p50", "p95"}
+    assert set(s["target_probability"]) == {"older_people", "mental_health", "obesity"}
+    assert json.loads((out / "summary.json").read_text())["scenarios"] == 64
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["seed"] == 3 and meta["stress_set"] == "cuts_and_pressures"
+    assert len(meta["instance_hash"]) == 64
+    # the same folder again: refused; resumed with other inputs: refused
+    again = run_cli("stress", folder, "--set", "cuts_and_pressures", "--scenarios", "64",
+                    "--workers", "1", "--out", out)
+    assert again.returncode == 2 and "--resume" in again.stderr
+    other = run_cli("stress", folder, "--set", "cuts_and_pressures", "--scenarios", "64",
+                    "--seed", "4", "--workers", "1", "--out", out, "--resume")
+    assert other.returncode == 2 and "seed" in other.stderr
+    # several sets and none chosen; an unknown set
+    proc = run_cli("stress", folder, "--workers", "1", "--out", tmp_path / "x")
+    assert proc.returncode == 2 and "--set" in proc.stderr
+    proc = run_cli("stress", folder, "--set", "nope", "--out", tmp_path / "y")
+    assert proc.returncode == 2 and "unknown stress set 'nope'" in proc.stderr
+    text = run_cli("stress", folder, "--set", "explicit", "--workers", "1", "--out",
+                   tmp_path / "z")
+    assert text.returncode == 0, text.stderr
+    assert "Probability of meeting every year's target" in text.stdout
+
+
+def test_cli_bad_stress_sets_exit_2_with_their_place(tmp_path):
+    folder = copy_instance("tutorial", tmp_path)
+    _write_stress(folder, [{"id": "x", "samples": 5, "inputs": [
+        {"path": "partners[nobody].cut.total", "dist": "uniform", "low": 0.1, "high": 0.2}]}])
+    proc = run_cli("stress", folder, "--workers", "1", "--out", tmp_path / "o")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "stress[0].inputs[0].path" in proc.stderr and "nobody" in proc.stderr
+    _write_stress(folder, [{"id": "x", "samples": 5, "inputs": [
+        {"path": "priorities[obesity].weight", "dist": "uniform", "low": 1, "high": 2}]}])
+    proc = run_cli("stress", folder, "--workers", "1", "--out", tmp_path / "p")
+    assert proc.returncode == 2 and "cannot be varied" in proc.stderr
+    _write_stress(folder, [{"id": "x", "samples": 5, "inputs": [
+        {"path": "partners[council].cut.total", "dist": "uniform", "low": 0.3, "high": 0.2}]}])
+    proc = run_cli("validate", folder)
+    assert proc.returncode == 2 and "stress[0].inputs[0]" in proc.stderr
+    assert "low 0.3 must be below high 0.2" in proc.stderr
+    _write_stress(folder, [{"id": "x", "table": "rows.csv", "inputs": [
+        {"name": "cut", "path": "partners[council].cut.total"}]}])
+    (folder / "rows.csv").write_text("cut\n0.3\nNA\n")
+    proc = run_cli("validate", folder)
+    assert proc.returncode == 2 and "rows.csv, line 3, field 'cut'" in proc.stderr
+
+
+def test_sampling_is_per_scenario_and_ordering_is_a_permutation():
+    inst = hwbopt.load(hwbopt.shipped_instance("county"))
+    stress = inst.stress[0]
+    every = draw(stress, np.arange(200))
+    some = draw(stress, np.array([150, 3, 77]))
+    np.testing.assert_array_equal(some, every[[150, 3, 77]])
+    for k, spec in enumerate(stress.inputs):
+        if spec.dist in ("uniform", "triangular") or (spec.dist == "normal" and spec.low):
+            assert every[:, k].min() >= spec.low and every[:, k].max() <= spec.high
+    order = neighbour_order(every)
+    assert sorted(order) == list(range(200))
+    np.testing.assert_array_equal(order, neighbour_order(every))
+    # neighbours are closer than random pairs
+    scaled = (every - every.min(0)) / np.where(np.ptp(every, 0) > 0, np.ptp(every, 0), 1)
+    near = np.linalg.norm(np.diff(scaled[order], axis=0), axis=1).mean()
+    far = np.linalg.norm(np.diff(scaled, axis=0), axis=1).mean()
+    assert near < far
+
+
+def test_export_writes_named_models_that_highs_solves(tmp_path):
+    import highspy
+
+    folder = hwbopt.shipped_instance("county")
+    want = hwbopt.solve(hwbopt.load(folder)).objective
+    for suffix, row in ((".mps", "budget[county,2013]"), (".lp", "budget(county,2013)")):
+        out = tmp_path / f"model{suffix}"
+        proc = run_cli("export", folder, "--out", out)
+        assert proc.returncode == 0, proc.stderr
+        assert row in out.read_text()
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.readModel(str(out))
+        h.run()
+        assert h.getInfo().objective_function_value == pytest.approx(want, rel=1e-6)
+    again = run_cli("export", folder, "--out", tmp_path / "model.mps")
+    assert again.returncode == 2 and "--force" in again.stderr
+    bad = run_cli("export", folder, "--out", tmp_path / "model.txt")
+    assert bad.returncode == 2 and ".mps or .lp" in bad.stderr
+    assert os.path.getsize(tmp_path / "model.mps") > 0
