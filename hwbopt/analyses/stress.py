@@ -6,6 +6,7 @@ Everything here reads the batch's Parquet results (``hwbopt.batch.store``) and i
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -96,23 +97,52 @@ def cut_first(results: pd.DataFrame, meta: dict[str, Any]) -> list[dict[str, Any
     return rows
 
 
-def binding(results: pd.DataFrame, meta: dict[str, Any], top: int | None = 25) -> list[dict]:
-    """How often each rule binds, among solved scenarios, most often first."""
+def binding_counts(results: pd.DataFrame) -> tuple[dict[int, int], int]:
+    """How many solved scenarios each reported row binds in, and how many were solved."""
     solved = results[results.status == "optimal"]
-    if not len(solved):
-        return []
     counts: dict[int, int] = {}
     for rows in solved.binding:
         for r in rows:
             counts[int(r)] = counts.get(int(r), 0) + 1
+    return counts, len(solved)
+
+
+def binding(counts: dict[int, int], solved: int, meta: dict[str, Any],
+            top: int | None = 25) -> list[dict]:
+    """How often each rule binds, among solved scenarios, most often first."""
+    if not solved:
+        return []
     names = meta["binding_names"]
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    out = [{"rule": names.get(str(r), str(r)), "share": c / len(solved)} for r, c in ranked]
+    out = [{"rule": names.get(str(r), str(r)), "share": c / solved} for r, c in ranked]
     return out[:top] if top else out
 
 
-def summarise(results: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:
+def load_results(out: str | Path) -> tuple[pd.DataFrame, dict[int, int], int]:
+    """A run's results without the per-scenario binding lists (counted as they are read), so
+    memory grows with the number of scenarios only by a few numbers each."""
+    from hwbopt.batch.store import PARTS
+
+    frames, counts, solved = [], {}, 0
+    for f in sorted((Path(out) / PARTS).glob("part-*.parquet")):
+        part = pd.read_parquet(f)
+        c, n = binding_counts(part)
+        for r, k in c.items():
+            counts[r] = counts.get(r, 0) + k
+        solved += n
+        keep = [col for col in part.columns
+                if col != "binding" and not col.startswith("spend.")]
+        frames.append(part[keep])
+    if not frames:
+        return pd.DataFrame(columns=["scenario", "status", "objective", "cut_depth", "warm",
+                                     "cold_checked", "cold_mismatch"]), counts, solved
+    frame = pd.concat(frames, ignore_index=True).sort_values("scenario", kind="stable")
+    return frame.reset_index(drop=True), counts, solved
+
+
+def summarise(out: str | Path, meta: dict[str, Any]) -> dict[str, Any]:
     """The measures of ``hwbopt stress --json`` (without timing and run details)."""
+    results, counts, n_solved = load_results(out)
     status = results.status if len(results) else pd.Series(dtype=str)
     solved = results[status == "optimal"]
     obj = pd.to_numeric(solved.objective, errors="coerce").dropna().to_numpy()
@@ -130,7 +160,7 @@ def summarise(results: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:
         "objective_percentiles": pct,
         "target_probability": overall,
         "target_probability_by_year": by_year,
-        "binding": binding(results, meta),
+        "binding": binding(counts, n_solved, meta),
         "cut_first": cut_first(results, meta),
         "cut_response": cut_response(results, meta),
         "cold_checked": int(results.cold_checked.sum()) if len(results) else 0,

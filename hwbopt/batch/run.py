@@ -26,7 +26,7 @@ from hwbopt.analyses.stress import summarise
 from hwbopt.batch.engine import CHAIN, EngineSpec, solve_block
 from hwbopt.batch.sample import draw, neighbour_order
 from hwbopt.batch.setup import Prepared, pick_stress_set, prepare
-from hwbopt.batch.store import RUN_FILE, instance_hash, open_run, read_results, write_part
+from hwbopt.batch.store import RUN_FILE, instance_hash, open_run, write_part
 from hwbopt.errors import UsageError
 from hwbopt.io.folder import atomic_write_text
 from hwbopt.schema import Instance
@@ -183,19 +183,26 @@ def run_stress(
         spec.die_on = die_on
     bar, task = _progress(progress, n, len(done))
     solved_now = 0
+    timing = {"setup": time.perf_counter() - start, "cluster": 0.0}
+    batch_start = time.perf_counter()
     with bar:
-        for name, data, size in _execute(blocks, spec, workers, scheduler, trim):
+        for name, data, size in _execute(blocks, spec, workers, scheduler, trim, timing):
             write_part(out, name, data)
             solved_now += size
-            elapsed = time.perf_counter() - start
+            elapsed = time.perf_counter() - batch_start
             bar.update(task, advance=size, rate=f"{solved_now / max(elapsed, 1e-9):,.0f}/s")
-    seconds = time.perf_counter() - start
-    results = read_results(out)
+    batch = time.perf_counter() - batch_start
     summary = {
         "scenarios": n,
-        **summarise(results, meta),
+        **summarise(out, meta),
+    }
+    seconds = time.perf_counter() - start
+    summary.update({
         "seconds": round(seconds, 6),
         "scenarios_per_second": round(solved_now / seconds, 3) if seconds > 0 else None,
+        "setup_seconds": round(timing["setup"], 6),
+        "cluster_seconds": round(timing["cluster"], 6),
+        "batch_seconds": round(batch, 6),
         "solved_this_run": solved_now,
         "out": str(out),
         "stress_set": stress.id,
@@ -203,14 +210,14 @@ def run_stress(
         "workers": 1 if (workers == 1 and scheduler is None) else workers,
         "scheduler": scheduler,
         "mip": mip,
-    }
+    })
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, allow_nan=False)
                       + "\n")
     return summary
 
 
 def _execute(blocks: list[Block], spec: EngineSpec, workers: int, scheduler: str | None,
-             trim: bool) -> Iterator[tuple[str, bytes, int]]:
+             trim: bool, timing: dict[str, float]) -> Iterator[tuple[str, bytes, int]]:
     if not blocks:
         return
     if workers == 1 and scheduler is None:
@@ -219,7 +226,9 @@ def _execute(blocks: list[Block], spec: EngineSpec, workers: int, scheduler: str
         return
     from distributed import as_completed
 
+    started = time.perf_counter()
     with _dask(workers, scheduler, trim) as client:
+        timing["cluster"] = time.perf_counter() - started
         shared = client.scatter(spec, broadcast=True, hash=False)
         futures = {client.submit(solve_block, shared, b.chains, b.values, pure=False,
                                  key=f"hwbopt-block-{b.name}-{spec.key[:8]}"): b

@@ -1,0 +1,432 @@
+"""Side-by-side: `hwbopt stress` against the ways a batch of scenarios could be solved.
+
+One process run, so the ratios are fair. For each instance (the county, and a generated one of
+about 100k variables with its integer decisions taken out so the plan is an LP), the same
+sampled scenarios of the same problem — the plan's LP with its integer decisions fixed — are
+solved by:
+
+- ``naive``: apply the scenario to the instance, rebuild the Pyomo model, solve it with Pyomo's
+  HiGHS interface (appsi), cold;
+- ``persistent``: one Pyomo model whose stressed numbers are mutable Params, kept in Pyomo's
+  persistent HiGHS interface with automatic updates off (``update_params`` per scenario);
+- ``raw``: one highspy model, the scenario's changes pushed with batched calls and re-solved
+  warm in sampled order — the limit: nothing but HiGHS;
+- ``hwbopt-1`` and ``hwbopt-2``: ``hwbopt stress`` on one worker (in process) and two (Dask
+  LocalCluster), everything included: sampling, ordering, Parquet writes, the summary.
+
+It prints per-scenario times and ratios against the targets of the issue, checks that every
+method gives the same objectives, and measures the peak memory of ``hwbopt stress`` at 1k and
+50k scenarios (each in a fresh process). Run from the repository root::
+
+    python benchmarks/stress_bench.py                          # county and 100k
+    python benchmarks/stress_bench.py --sizes county --memory-scenarios 1000,5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import hwbopt
+from hwbopt import highs
+from hwbopt.batch.engine import Engine
+from hwbopt.batch.params import add_need_share, apply_inputs, derive
+from hwbopt.batch.params import evaluate as evaluate_maps
+from hwbopt.batch.run import run_stress
+from hwbopt.batch.sample import draw
+from hwbopt.batch.setup import prepare
+from hwbopt.io.folder import instance_from_dict
+from hwbopt.scenarios import apply_changes, instance_data
+from hwbopt.schema import Change, StressSet
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = {"raw": 1.25, "naive": 50.0, "persistent": 5.0, "workers": 1.7, "memory_mb": 100.0}
+
+
+def lp_friendly(inst: hwbopt.Instance) -> hwbopt.Instance:
+    """The generated instance without integer decisions: no go/no-go, no exclusive pairs or
+    dependencies, sites that cannot close, concave responses (effects sorted high to low)."""
+    data = instance_data(inst)
+    data["exclusive"], data["dependencies"] = [], []
+    for i in data["interventions"]:
+        i["min_scale"], i["setup_cost"] = 0.0, 0.0
+    for s in data["sites"]:
+        s["can_close"] = False
+    curves: dict[tuple[str, str], list[dict]] = {}
+    for r in data["responses"]:
+        curves.setdefault((r["intervention"], r["priority"]), []).append(r)
+    for rows in curves.values():
+        effects = sorted((r["effect"] for r in rows), reverse=True)
+        for r, e in zip(sorted(rows, key=lambda r: r["upto_share"]), effects, strict=True):
+            r["effect"] = e
+    return instance_from_dict(data)
+
+
+STRESS = {"id": "bench", "seed": 7, "inputs": [
+    {"path": "partners[county].cut.total", "dist": "uniform", "low": 0.22, "high": 0.40},
+    {"path": "partners[ccg].savings_rate", "dist": "triangular", "low": 0.03, "mode": 0.04,
+     "high": 0.06},
+    {"name": "demand", "path": "activity[*].need", "op": "scale", "dist": "normal", "mean": 1.0,
+     "sd": 0.04, "low": 0.92, "high": 1.15},
+    {"name": "inflation", "path": "interventions[*].cost_growth", "op": "add",
+     "dist": "uniform", "low": 0.0, "high": 0.03},
+]}
+
+
+def instance(size: str, cache: Path) -> hwbopt.Instance:
+    if size == "county":
+        inst = hwbopt.load(ROOT / "instances" / "county")
+    else:
+        folder = cache / f"generated-{size}"
+        if not (folder / "instance.yaml").exists():
+            from hwbopt.generate import parse_count, size_for_variables, write_generated
+
+            write_generated(folder, force=True, seed=0,
+                            **size_for_variables(parse_count(size)))
+        inst = lp_friendly(hwbopt.load(folder))
+    return inst.model_copy(update={"stress": (StressSet.model_validate(
+        {**STRESS, "samples": 1}),)})
+
+
+def scenario_instance(inst, stress, row):
+    changes = [Change(path=p, **{spec.op: float(v)})
+               for spec, v in zip(stress.inputs, row, strict=True) for p in spec.targets]
+    return apply_changes(inst, changes, "bench", references=False)
+
+
+# ---- the methods ----------------------------------------------------------------------------
+
+
+def run_raw(prep, values: np.ndarray) -> tuple[float, list[float]]:
+    """highspy alone: every scenario's entries computed beforehand, pushed, re-solved warm."""
+    spec = prep.spec
+    derived = derive(apply_inputs(spec.fields, spec.targets, values), spec.layout,
+                     spec.n_interventions)
+    add_need_share(derived.values, spec.layout)
+    entries = evaluate_maps(spec.prepared, derived.values)
+    eng = Engine(spec)  # loads the model; the loop below is plain highspy calls
+    h = eng.h
+    eng._restart()
+    p = spec.prepared
+    cols = eng.cols_touched
+    col_lo, col_hi = spec.col_lower.copy(), spec.col_upper.copy()
+    rows = eng.rows_touched
+    row_lo, row_hi = spec.row_lower.copy(), spec.row_upper.copy()
+    fixed = eng.fixed[cols]
+    objectives = []
+    start = time.perf_counter()
+    for n in range(len(values)):
+        if "col_lower" in p:
+            col_lo[p["col_lower"].position] = entries["col_lower"][n]
+        if "col_upper" in p:
+            col_hi[p["col_upper"].position] = entries["col_upper"][n]
+        lo = np.where(fixed, spec.col_lower[cols], col_lo[cols])
+        hi = np.where(fixed, spec.col_lower[cols], col_hi[cols])
+        h.changeColsBounds(len(cols), cols, lo, hi)
+        if "row_lower" in p:
+            row_lo[p["row_lower"].position] = entries["row_lower"][n]
+        if "row_upper" in p:
+            row_hi[p["row_upper"].position] = entries["row_upper"][n]
+        h.changeRowsBounds(len(rows), rows, row_lo[rows], row_hi[rows])
+        if "A" in p:
+            for j, v in enumerate(entries["A"][n]):
+                h.changeCoeff(int(spec.a_rows[j]), int(spec.a_cols[j]), float(v))
+        h.run()
+        objectives.append(h.getInfo().objective_function_value
+                          if h.getModelStatus() == h.getModelStatus().kOptimal else None)
+    return (time.perf_counter() - start) / len(values), objectives
+
+
+def _fix_plan(model, base) -> None:
+    """Fix the plan's integer decisions in a Pyomo model (by name, from the base plan)."""
+    comp, x = base["compiled"], base["x"]
+    for j in np.flatnonzero(comp.integer):
+        getattr(model, comp.col_component[j])[comp.col_index[j]].fix(float(round(x[j])))
+
+
+def run_naive(inst, stress, values, base) -> tuple[float, list[float]]:
+    from pyomo.contrib.appsi.solvers import Highs
+
+    from hwbopt.model import build_model, model_data
+
+    objectives = []
+    start = time.perf_counter()
+    for row in values:
+        m = build_model(model_data(scenario_instance(inst, stress, row)))
+        _fix_plan(m, base)
+        opt = Highs()
+        opt.config.stream_solver = False
+        opt.config.load_solution = False
+        res = opt.solve(m)
+        objectives.append(res.best_feasible_objective
+                          if str(res.termination_condition).endswith("optimal") else None)
+    return (time.perf_counter() - start) / len(values), objectives
+
+
+def run_persistent(prep, values) -> tuple[float, list[float], float]:
+    """A Pyomo model of the same LP with the stressed numbers as mutable Params."""
+    import pyomo.environ as pyo
+    from pyomo.contrib.appsi.solvers import Highs
+
+    spec = prep.spec
+    p = spec.prepared
+    derived = derive(apply_inputs(spec.fields, spec.targets, values), spec.layout,
+                     spec.n_interventions)
+    add_need_share(derived.values, spec.layout)
+    entries = evaluate_maps(spec.prepared, derived.values)
+    build_start = time.perf_counter()
+    m = pyo.ConcreteModel()
+    n_cols, n_rows = spec.n_cols, spec.n_rows
+    fixed = spec.integer & ~spec.mip
+
+    def params(name, positions, base):
+        index = list(range(len(positions)))
+        return pyo.Param(index, initialize=dict(zip(index, base, strict=True)), mutable=True)
+
+    col_lo = {int(j): k for k, j in enumerate(p["col_lower"].position)} \
+        if "col_lower" in p else {}
+    col_hi = {int(j): k for k, j in enumerate(p["col_upper"].position)} \
+        if "col_upper" in p else {}
+    row_lo = {int(r): k for k, r in enumerate(p["row_lower"].position)} \
+        if "row_lower" in p else {}
+    row_hi = {int(r): k for k, r in enumerate(p["row_upper"].position)} \
+        if "row_upper" in p else {}
+    a_at = {int(d): k for k, d in enumerate(p["A"].position)} if "A" in p else {}
+    for name, table in (("col_lower", col_lo), ("col_upper", col_hi), ("row_lower", row_lo),
+                        ("row_upper", row_hi), ("A", a_at)):
+        if table:
+            setattr(m, f"p_{name}", params(name, list(table), p[name].base))
+
+    def num(v):
+        return None if not np.isfinite(v) else float(v)
+
+    def bounds(m, j):
+        if fixed[j]:
+            return (spec.col_lower[j], spec.col_lower[j])
+        lo = m.p_col_lower[col_lo[j]] if j in col_lo else num(spec.col_lower[j])
+        hi = m.p_col_upper[col_hi[j]] if j in col_hi else num(spec.col_upper[j])
+        return (lo, hi)
+
+    m.x = pyo.Var(range(n_cols), bounds=bounds)
+    m.obj = pyo.Objective(expr=pyo.quicksum(float(spec.c[j]) * m.x[j] for j in range(n_cols)
+                                            if spec.c[j]) + spec.offset,
+                          sense=pyo.minimize if spec.sense == 1 else pyo.maximize)
+    csr_rows: list[list[tuple[int, int]]] = [[] for _ in range(n_rows)]
+    for col in range(n_cols):
+        for d in range(spec.A_indptr[col], spec.A_indptr[col + 1]):
+            csr_rows[spec.A_indices[d]].append((col, d))
+
+    def row(m, r):
+        body = pyo.quicksum((m.p_A[a_at[d]] if d in a_at else float(spec.A_data[d])) * m.x[c]
+                            for c, d in csr_rows[r])
+        lo = m.p_row_lower[row_lo[r]] if r in row_lo else num(spec.row_lower[r])
+        hi = m.p_row_upper[row_hi[r]] if r in row_hi else num(spec.row_upper[r])
+        if lo is None and hi is None:
+            return pyo.Constraint.Skip
+        if lo is None:
+            return body <= hi
+        if hi is None:
+            return body >= lo
+        if r not in row_lo and r not in row_hi and lo == hi:
+            return body == lo
+        return pyo.inequality(lo, body, hi)
+
+    m.rows = pyo.Constraint(range(n_rows), rule=row)
+    opt = Highs()
+    opt.config.stream_solver = False
+    opt.config.load_solution = False
+    uc = opt.update_config
+    for flag in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+                 "check_for_new_or_removed_params", "check_for_new_objective",
+                 "update_constraints", "update_vars", "update_params",
+                 "update_named_expressions", "update_objective"):
+        setattr(uc, flag, False)
+    opt.set_instance(m)
+    build_seconds = time.perf_counter() - build_start
+    objectives = []
+    start = time.perf_counter()
+    for n in range(len(values)):
+        for name, table in (("col_lower", col_lo), ("col_upper", col_hi),
+                            ("row_lower", row_lo), ("row_upper", row_hi), ("A", a_at)):
+            if table:
+                par = getattr(m, f"p_{name}")
+                vals = entries[name][n]
+                for k in range(len(vals)):
+                    par[k].set_value(float(vals[k]))
+        opt.update_params()
+        res = opt.solve(m)
+        objectives.append(res.best_feasible_objective
+                          if str(res.termination_condition).endswith("optimal") else None)
+    return (time.perf_counter() - start) / len(values), objectives, build_seconds
+
+
+def run_hwbopt(inst, n, workers, out: Path) -> dict[str, Any]:
+    shutil.rmtree(out, ignore_errors=True)
+    return run_stress(inst, scenarios=n, out=out, workers=workers)
+
+
+def agree(a: list, b: list, k: int) -> bool:
+    for x, y in zip(a[:k], b[:k], strict=False):
+        if (x is None) != (y is None):
+            return False
+        if x is not None and abs(x - y) > 1e-6 * max(1.0, abs(x)):
+            return False
+    return True
+
+
+# ---- memory ---------------------------------------------------------------------------------
+
+
+MEMORY_SCRIPT = """
+import json, resource, sys, time
+import hwbopt
+sys.path.insert(0, {bench!r})
+from stress_bench import instance
+from hwbopt.batch.run import run_stress
+from pathlib import Path
+inst = instance("county", Path({cache!r}))
+rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+t = time.perf_counter()
+s = run_stress(inst, scenarios={n}, out={out!r}, workers=1)
+print(json.dumps({{"scenarios": {n}, "rss_start_mb": rss0,
+                  "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "seconds": time.perf_counter() - t, "batch_seconds": s["batch_seconds"]}}))
+"""
+
+
+def memory(counts: list[int], cache: Path) -> list[dict[str, Any]]:
+    rows = []
+    for n in counts:
+        out = Path(tempfile.mkdtemp(prefix="hwbopt-mem-"))
+        shutil.rmtree(out)
+        code = MEMORY_SCRIPT.format(bench=str(Path(__file__).parent), cache=str(cache), n=n,
+                                    out=str(out))
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True)
+        rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        shutil.rmtree(out, ignore_errors=True)
+        print(f"  memory at {n:,} scenarios: peak {rows[-1]['rss_peak_mb']:,.0f} MB "
+              f"({rows[-1]['seconds']:.0f} s)", flush=True)
+    return rows
+
+
+# ---- main -----------------------------------------------------------------------------------
+
+
+def bench_size(size: str, cache: Path, counts: dict[str, int]) -> dict[str, Any]:
+    print(f"\n== {size} ==", flush=True)
+    inst = instance(size, cache)
+    stress = inst.stress[0]
+    n = counts["hwbopt"]
+    t = time.perf_counter()
+    prep = prepare(inst, stress, 0, seed=stress.seed)
+    setup = time.perf_counter() - t
+    comp = prep.built.compiled
+    print(f"  {comp.n_cols:,} columns ({int(comp.integer.sum())} integer, fixed), "
+          f"{comp.n_rows:,} rows; base plan and maps in {setup:.1f} s", flush=True)
+    values = draw(stress.model_copy(update={"samples": n}), np.arange(n))
+    base = {"compiled": comp, "x": prep.base.solution}
+    res: dict[str, Any] = {"size": size, "columns": comp.n_cols, "rows": comp.n_rows,
+                           "setup_seconds": setup}
+    raw_t, raw_obj = run_raw(prep, values[:counts["raw"]])
+    res["raw"] = {"scenarios": counts["raw"], "per_scenario_s": raw_t}
+    print(f"  raw highspy:        {raw_t * 1e3:9.2f} ms/scenario", flush=True)
+    tmp = cache / f"run-{size}"
+    h1 = run_hwbopt(inst, n, 1, tmp / "w1")
+    res["hwbopt-1"] = {"scenarios": n, "per_scenario_s": h1["batch_seconds"] / n,
+                       "setup_s": h1["setup_seconds"], "total_s": h1["seconds"]}
+    print(f"  hwbopt, 1 worker:   {h1['batch_seconds'] / n * 1e3:9.2f} ms/scenario "
+          f"(+{h1['setup_seconds']:.1f} s set-up)", flush=True)
+    h2 = run_hwbopt(inst, n, 2, tmp / "w2")
+    res["hwbopt-2"] = {"scenarios": n, "per_scenario_s": h2["batch_seconds"] / n,
+                       "cluster_s": h2["cluster_seconds"], "total_s": h2["seconds"]}
+    print(f"  hwbopt, 2 workers:  {h2['batch_seconds'] / n * 1e3:9.2f} ms/scenario "
+          f"(cluster start {h2['cluster_seconds']:.1f} s included)", flush=True)
+    pers_t, pers_obj, pers_build = run_persistent(prep, values[:counts["persistent"]])
+    res["persistent"] = {"scenarios": counts["persistent"], "per_scenario_s": pers_t,
+                         "build_s": pers_build}
+    print(f"  Pyomo persistent:   {pers_t * 1e3:9.2f} ms/scenario (+{pers_build:.1f} s build)",
+          flush=True)
+    naive_t, naive_obj = run_naive(inst, stress, values[:counts["naive"]], base)
+    res["naive"] = {"scenarios": counts["naive"], "per_scenario_s": naive_t}
+    print(f"  naive Pyomo:        {naive_t * 1e3:9.2f} ms/scenario", flush=True)
+
+    import pandas as pd
+
+    ours = pd.read_parquet(tmp / "w1" / "scenarios").sort_values("scenario")
+    ours_obj = [None if pd.isna(v) else float(v) for v in ours.objective]
+    k = min(counts["naive"], counts["persistent"], counts["raw"])
+    res["objectives_agree"] = {
+        "raw": agree(ours_obj, raw_obj, counts["raw"]),
+        "persistent": agree(ours_obj, pers_obj, counts["persistent"]),
+        "naive": agree(ours_obj, naive_obj, counts["naive"]),
+        "first_k": k,
+    }
+    ours_t = res["hwbopt-1"]["per_scenario_s"]
+    res["ratios"] = {
+        "hwbopt_vs_raw": ours_t / raw_t,
+        "naive_vs_hwbopt": naive_t / ours_t,
+        "persistent_vs_hwbopt": pers_t / ours_t,
+        "speedup_1_to_2_workers": h1["batch_seconds"] / h2["batch_seconds"],
+    }
+    r = res["ratios"]
+    print(f"  hwbopt / raw = {r['hwbopt_vs_raw']:.2f} (target <= {TARGETS['raw']}); "
+          f"naive / hwbopt = {r['naive_vs_hwbopt']:.0f}x (>= {TARGETS['naive']:.0f}x); "
+          f"persistent / hwbopt = {r['persistent_vs_hwbopt']:.1f}x "
+          f"(>= {TARGETS['persistent']:.0f}x); 1 -> 2 workers {r['speedup_1_to_2_workers']:.2f}x "
+          f"(>= {TARGETS['workers']}x); objectives agree: {res['objectives_agree']}",
+          flush=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="county,100k")
+    ap.add_argument("--memory-scenarios", default="1000,50000")
+    ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--counts", default=None,
+                    help="scenarios per method for every size, e.g. hwbopt=256,raw=256,"
+                         "persistent=30,naive=5 (a quick look)")
+    ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "hwbopt-bench"))
+    args = ap.parse_args()
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    counts = {"county": {"hwbopt": 4000, "raw": 4000, "persistent": 300, "naive": 40},
+              "100k": {"hwbopt": 64, "raw": 64, "persistent": 8, "naive": 3}}
+    results = {"benchmark": "hwbopt stress side by side",
+               "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+               "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
+                           "python": platform.python_version(),
+                           "highs": highs.highs_version(), "hwbopt": hwbopt.__version__},
+               "targets": TARGETS, "sizes": []}
+    override = dict(kv.split("=") for kv in args.counts.split(",")) if args.counts else {}
+    for size in args.sizes.split(","):
+        chosen = {**counts.get(size, counts["100k"]), **{k: int(v) for k, v in override.items()}}
+        results["sizes"].append(bench_size(size, cache, chosen))
+    if not args.no_memory:
+        print("\n== memory (county, one worker, a fresh process each) ==", flush=True)
+        mem = memory([int(x) for x in args.memory_scenarios.split(",")], cache)
+        results["memory"] = mem
+        growth = mem[-1]["rss_peak_mb"] - mem[0]["rss_peak_mb"]
+        results["memory_growth_mb"] = growth
+        print(f"  growth {growth:,.0f} MB (target < {TARGETS['memory_mb']:.0f} MB)")
+    out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / "stress.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwrote {out}")
+
+
+if __name__ == "__main__":
+    main()
