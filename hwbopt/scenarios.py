@@ -298,4 +298,11 @@ def override_problems(inst: Instance) -> list[Problem]:
             apply_changes(inst, changes, where)
         except InstanceError as exc:
             out.extend(exc.problems)
+    from hwbopt.batch.params import resolve_inputs  # what a stress batch can vary
+
+    for k, stress in enumerate(inst.stress):
+        try:
+            resolve_inputs(inst, stress.inputs, f"stress[{k}]")
+        except InstanceError as exc:
+            out.extend(exc.problems)
     return out

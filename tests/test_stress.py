@@ -193,6 +193,27 @@ def test_batch_objective_equals_the_normal_path_with_the_plan_fixed(tmp_path):
     assert checked >= 5
 
 
+def test_mip_mode_equals_the_normal_path(tmp_path):
+    """--mip: each scenario's whole MIP, proven optimal (gap 0), equals hwbopt.solve of its
+    instance (also gap 0, and checked)."""
+    inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
+    inst = inst.model_copy(update={"settings": inst.settings.model_copy(
+        update={"mip_gap": 0.0})})
+    inst = with_stress(inst, {"id": "s", "samples": 24, "seed": 2, "inputs": [
+        {"path": "partners[council].cut.total", "dist": "uniform", "low": 0.1, "high": 0.4},
+        {"path": "interventions[befriending].unit_cost", "op": "scale", "dist": "uniform",
+         "low": 0.2, "high": 1.0},
+    ]})
+    run_stress(inst, out=tmp_path / "run", workers=1, mip=True)
+    results = read_results(tmp_path / "run")
+    stress = inst.stress[0]
+    values = draw(stress, np.arange(24))
+    for row in results.iloc[::3].itertuples():
+        want = hwbopt.solve(scenario_instance(inst, stress, values[row.scenario]), mip_gap=0)
+        assert want.status == row.status == "optimal" and want.checked
+        assert row.objective == pytest.approx(want.objective, rel=1e-7)
+
+
 def test_same_results_on_one_worker_or_two_and_any_block_size(tmp_path):
     inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
     run_stress(inst, set_name="cuts_and_pressures", scenarios=320, out=tmp_path / "one",
@@ -205,6 +226,25 @@ def test_same_results_on_one_worker_or_two_and_any_block_size(tmp_path):
     pd.testing.assert_frame_equal(a.drop(columns=TIMING), b.drop(columns=TIMING))
     assert len(list((tmp_path / "one" / "scenarios").glob("*.parquet"))) == 10
     assert len(list((tmp_path / "two" / "scenarios").glob("*.parquet"))) == 3
+
+
+def test_an_existing_dask_cluster_by_address(tmp_path):
+    import distributed
+
+    inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        summary = run_stress(inst, set_name="cuts_and_pressures", scenarios=96,
+                             out=tmp_path / "remote", scheduler=cluster.scheduler_address)
+    assert summary["finished"] == 96 and summary["scheduler"] == cluster.scheduler_address
+    run_stress(inst, set_name="cuts_and_pressures", scenarios=96, out=tmp_path / "local",
+               workers=1)
+    pd.testing.assert_frame_equal(read_results(tmp_path / "remote").drop(columns=TIMING),
+                                  read_results(tmp_path / "local").drop(columns=TIMING))
+    proc = run_cli("stress", hwbopt.shipped_instance("tutorial"), "--set",
+                   "cuts_and_pressures", "--scheduler", "tcp://127.0.0.1:9", "--out",
+                   tmp_path / "nowhere")
+    assert proc.returncode == 2 and "cannot reach a Dask scheduler" in proc.stderr
 
 
 def test_a_worker_that_dies_loses_nothing(tmp_path):

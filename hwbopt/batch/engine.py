@@ -150,6 +150,7 @@ class Engine:
         self.a_values = spec.A_data[spec.prepared["A"].position].copy() \
             if "A" in spec.prepared else np.zeros(0)
         self.fixed = spec.integer & ~spec.mip  # integer columns held at the plan's values
+        self.incumbent: np.ndarray | None = spec.start
         self.cols_touched = np.union1d(
             spec.prepared["col_lower"].position if "col_lower" in spec.prepared else [],
             spec.prepared["col_upper"].position if "col_upper" in spec.prepared else [],
@@ -166,11 +167,7 @@ class Engine:
         alone."""
         spec = self.spec
         if spec.mip:
-            if spec.start is not None:
-                sol = highspy.HighsSolution()
-                sol.col_value = spec.start
-                sol.value_valid = True
-                self.h.setSolution(sol)
+            self.incumbent = spec.start
             return
         basis = highspy.HighsBasis()
         basis.col_status = [highspy.HighsBasisStatus(int(s)) for s in spec.basis[0]]
@@ -268,6 +265,13 @@ class Engine:
     def _solve(self, scenario: int) -> dict[str, Any]:
         spec, h = self.spec, self.h
         start = time.perf_counter()
+        if spec.mip and self.incumbent is not None:
+            # the previous scenario's plan (the base plan at a chain's start) as a start;
+            # HiGHS uses it only if it is feasible here
+            sol = highspy.HighsSolution()
+            sol.col_value = self.incumbent
+            sol.value_valid = True
+            h.setSolution(sol)
         h.run()
         status = _status(h)
         warm = True
@@ -279,6 +283,8 @@ class Engine:
             warm = False
         objective = float(h.getInfo().objective_function_value) \
             if status == highs.OPTIMAL else None
+        if spec.mip and status == highs.OPTIMAL:
+            self.incumbent = np.asarray(h.getSolution().col_value)
         cold_checked = False
         mismatch = None
         if warm and status == highs.OPTIMAL and _sampled(scenario, spec.seed, spec.cold_rate):

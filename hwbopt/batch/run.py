@@ -81,7 +81,7 @@ def _dask(workers: int, scheduler: str | None, trim: bool) -> Iterator[Any]:
 
     if scheduler is not None:
         try:
-            client = distributed.Client(scheduler, timeout="20s")
+            client = distributed.Client(scheduler, timeout="10s")
         except OSError as exc:
             raise UsageError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there "
                              f"({exc})") from None

@@ -440,7 +440,7 @@ def _build(
         return inst, []
     found = [_relocate(p, lines) for p in reference_problems(inst)]
     errors = [p for p in found if p.severity == "error"]
-    if not errors and (inst.scenarios or inst.options):
+    if not errors and (inst.scenarios or inst.options or inst.stress):
         from hwbopt.scenarios import override_problems  # it builds instances with this reader
 
         errors = override_problems(inst)
