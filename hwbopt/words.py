@@ -29,7 +29,6 @@ from typing import Any
 from hwbopt.model.data import ALL, ModelData
 from hwbopt.schema import Instance, year_label
 
-
 # ---------------------------------------------------------------------------------------------
 # numbers
 # ---------------------------------------------------------------------------------------------
@@ -42,7 +41,7 @@ def num(value: float, significant: int = 6) -> str:
         return "unlimited" if value is not None and value > 0 else "–"
     if value == 0:
         return "0"
-    digits = max(0, significant - 1 - int(math.floor(math.log10(abs(value)))))
+    digits = max(0, significant - 1 - math.floor(math.log10(abs(value))))
     text = f"{round(value, digits):,.{digits}f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
