@@ -159,7 +159,8 @@ def solve(path: Path, as_json: bool, out: Path | None, objective: str | None,
 @click.option("--objective", type=click.Choice(["outcome", "cost"]), default=None,
               help="Override the instance's objective.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Seconds HiGHS may take for the solve, and for each diagnostic solve.")
+              help="Seconds HiGHS may take for the solve, for each diagnostic solve, and "
+                   "for the search for what would fund the unfunded interventions (default 60).")
 @click.option("--mip-gap", type=click.FloatRange(min=0, max=1, max_open=True), default=None,
               help="Relative gap within which a mixed-integer plan counts as optimal.")
 def explain(path: Path, as_json: bool, show_all: bool, objective: str | None,

@@ -22,6 +22,7 @@ irreducible conflicting set of them.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -583,70 +584,112 @@ def _changed(comp: Compiled, i: str, kind: str, share: float) -> Compiled:
     return scaled(comp, i, effect_factor=1.0 + share)
 
 
-def _resolve_threshold(d: ModelData, comp: Compiled, i: str, kind: str,
-                       time_limit: float | None) -> float | None:
-    """The threshold found by re-solving ``comp``: bisection on the cut in [0, 1], or on the
-    rise after doubling up to 1024 (102,400%); None if nothing in range brings ``i`` in."""
-    def test(share: float) -> bool | None:
-        return enters(d, _changed(comp, i, kind, share), i, time_limit)
+UNFUNDED_SECONDS = 60.0  # for every unfunded intervention together, on top of the plan
 
+
+class _Clock:
+    """The time left for the re-solves of the unfunded analysis."""
+
+    def __init__(self, seconds: float) -> None:
+        self.end = time.perf_counter() + seconds
+
+    def left(self) -> float:
+        return self.end - time.perf_counter()
+
+
+def _test(d: ModelData, comp: Compiled, i: str, kind: str, clock: _Clock):
+    def test(share: float) -> bool | None:
+        if clock.left() <= 0:
+            return None
+        return enters(d, _changed(comp, i, kind, share), i, clock.left())
+    return test
+
+
+def _resolve_threshold(d: ModelData, comp: Compiled, i: str, kind: str,
+                       clock: _Clock) -> tuple[float | None, bool]:
+    """The threshold found by re-solving ``comp``: bisection on the cut in [0, 1], or on the
+    rise after doubling up to 1024 (102,400%). Returns (threshold or None when nothing in
+    range brings ``i`` in, whether every solve was settled in time)."""
+    test = _test(d, comp, i, kind, clock)
     if kind == "cut":
-        return _bisect(test, 0.0, 1.0) if test(1.0) else None
+        answer = test(1.0)
+        if not answer:
+            return None, answer is not None
+        found = _bisect(test, 0.0, 1.0)
+        return found, found is not None
     lo, hi = 0.0, 1.0
     while hi <= 1024.0:
         answer = test(hi)
         if answer is None:
-            return None
+            return None, False
         if answer:
-            return _bisect(test, lo, hi)
+            found = _bisect(test, lo, hi)
+            return found, found is not None
         lo, hi = hi, 2.0 * hi
-    return None
+    return None, True
 
 
 def _confirmed(d: ModelData, comp: Compiled, i: str, kind: str, share: float,
-               below: bool, time_limit: float | None) -> bool:
+               below: bool, clock: _Clock) -> bool:
     """``i`` enters just past ``share`` (and, with ``below``, stays out just short of it)."""
+    test = _test(d, comp, i, kind, clock)
     past = share * (1 + ENTRY_MARGIN) + 1e-9
-    if kind == "cut":
-        past = min(past, 1.0)
-    if not enters(d, _changed(comp, i, kind, past), i, time_limit):
+    if not test(min(past, 1.0) if kind == "cut" else past):
         return False
     short = share * (1 - ENTRY_MARGIN) - 1e-9
-    return not below or short <= 0 or enters(d, _changed(comp, i, kind, short), i,
-                                             time_limit) is False
+    return not below or short <= 0 or test(short) is False
+
+
+def local_model(d: ModelData, full: Compiled, x: np.ndarray, i: str) -> Compiled:
+    """The model in which ``i`` may enter: every integer decision held at its plan value but
+    those ``i`` depends on — its own go/no-go (and response pieces), the sites that could host
+    it, and whole posts in the roles it needs."""
+    free = np.zeros(full.n_cols, dtype=bool)
+    sites = {s for (s, ii, _t) in d.USE if ii == i}
+    roles = {r for (ii, r) in d.STAFFED if ii == i}
+    for name in ("run", "start", "piece_full"):
+        free[[j for idx, j in full.cols(name).items() if idx[0] == i]] = True
+    free[[j for (s, _y), j in full.cols("open").items() if s in sites]] = True
+    for name in ("recruit", "release"):
+        free[[j for (_e, r, _y), j in full.cols(name).items() if r in roles]] = True
+    fixed = full.integer & ~free
+    lo, hi = full.col_lower.copy(), full.col_upper.copy()
+    lo[fixed] = hi[fixed] = np.round(x[fixed])
+    return replace(full, col_lower=lo, col_upper=hi, integer=full.integer & free)
 
 
 def _settle(d: ModelData, full: Compiled, plan: PlanLP, i: str,
-            time_limit: float | None) -> tuple[float | None, float | None, str]:
+            clock: _Clock) -> tuple[float | None, float | None, str]:
     """The cut in unit cost and the rise in effect that bring ``i`` into the plan.
 
-    A linear model: from reduced costs, confirmed by a re-solve just past each threshold
-    (below it the plan stays optimal, by LP theory). A mixed-integer model: the reduced costs
-    of the plan LP (integer decisions fixed) give candidates, confirmed on the mixed-integer
-    model on both sides; a go/no-go intervention, or a candidate that fails, is settled by
-    bisection over re-solves of the mixed-integer model.
+    Everything is asked of :func:`local_model`: the plan with its integer decisions held, but
+    those ``i`` depends on. Without such decisions it is the plan LP, and the thresholds come
+    from reduced costs (:func:`_thresholds`), confirmed by a re-solve just past each (below
+    it the plan stays optimal, by LP theory). With them, a go/no-go intervention is settled by
+    bisection over re-solves; a continuous one's reduced-cost thresholds are confirmed on
+    both sides, and settled by bisection if they fail. ``method`` is ``reduced_cost``,
+    ``re-solve``, or ``unsettled`` when the time allowed ran out.
     """
-    is_mip = bool(full.integer.any())
-    if is_mip and i in d.CHOICES:
-        return (_resolve_threshold(d, full, i, "cut", time_limit),
-                _resolve_threshold(d, full, i, "rise", time_limit), "re-solve")
-    priced = _thresholds(d, plan, i)
-    if priced is None:
-        return (_resolve_threshold(d, full, i, "cut", time_limit),
-                _resolve_threshold(d, full, i, "rise", time_limit), "re-solve")
-    cut, rise = priced
-    found = {"cut": cut if cut < 1.0 else math.inf, "rise": rise}
-    method = "reduced_cost"
-    for kind, share in found.items():
-        if math.isfinite(share) and _confirmed(d, full, i, kind, share, is_mip, time_limit):
+    local = local_model(d, full, plan.x, i)
+    is_mip = bool(local.integer.any())
+    found: dict[str, float | None] = {"cut": None, "rise": None}
+    priced = None if is_mip and i in d.CHOICES else _thresholds(d, plan, i)
+    method = "reduced_cost" if priced is not None else "re-solve"
+    settled = True
+    for k, kind in enumerate(("cut", "rise")):
+        share = None if priced is None else priced[k]
+        if share is not None and kind == "cut" and share >= 1.0:
+            share = math.inf  # it would have to be paid to run
+        if share is not None and math.isfinite(share) and _confirmed(
+                d, local, i, kind, share, is_mip, clock):
+            found[kind] = share
             continue
-        if not is_mip and not math.isfinite(share):
+        if share is not None and not is_mip and not math.isfinite(share):
             continue  # LP theory: no cut (or rise) alone makes its reduced cost favourable
-        settled = _resolve_threshold(d, full, i, kind, time_limit)
-        found[kind] = math.inf if settled is None else settled
+        found[kind], ok = _resolve_threshold(d, local, i, kind, clock)
+        settled = settled and ok
         method = "re-solve"
-    return (found["cut"] if math.isfinite(found["cut"]) else None,
-            found["rise"] if math.isfinite(found["rise"]) else None, method)
+    return found["cut"], found["rise"], method if settled else "unsettled"
 
 
 def _improvement(d: ModelData, i: str, cut: float | None, rise: float | None,
@@ -673,7 +716,11 @@ def _improvement(d: ModelData, i: str, cut: float | None, rise: float | None,
                            f"{words.num(e['effect'])} {e['unit']} for "
                            f"{lab.priority[e['priority']]}" for e in effects)
         parts.append(f"if it achieved {words.percent(rise)} more per {per} ({detail})")
-    if parts:
+    if method == "unsettled":
+        text = (f"what would bring {lab.intervention[i]} into the plan could not be settled "
+                "within the time allowed" + (": it would enter " + " or ".join(parts)
+                                             if parts else ""))
+    elif parts:
         text = f"{lab.intervention[i]} would enter the plan " + " or ".join(parts)
     else:
         text = (f"{lab.intervention[i]} would not enter the plan through a lower unit cost or a "
@@ -694,10 +741,11 @@ def unfunded(d: ModelData, comp_full: Compiled, plan: PlanLP,
     """Interventions with no activity anywhere in any year, and what would bring them in."""
     out = []
     lab = words.labels(d.instance)
+    clock = _Clock(UNFUNDED_SECONDS if time_limit is None else time_limit)
     for i in d.INTERVENTIONS:
         if not d.localities_of(i) or _total_activity(plan.comp, plan.x, i) > _entry_tol(d, i):
             continue
-        cut, rise, method = _settle(d, comp_full, plan, i, time_limit)
+        cut, rise, method = _settle(d, comp_full, plan, i, clock)
         out.append(Unfunded(i, lab.intervention[i],
                             f"{lab.intervention[i]} is not funded in any year",
                             _improvement(d, i, cut, rise, method)))
