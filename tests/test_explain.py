@@ -111,6 +111,14 @@ def test_marginal_values_agree_with_finite_differences_county(county_ex):
     assert {"budget", "ring_fence", "pool_balance", "target"} <= kinds
 
 
+def test_marginal_values_agree_with_finite_differences_cost_objective():
+    """Under ``cost`` the objective is minimised: a value is £k of total cost per unit."""
+    ex = explain(hwbopt.load(hwbopt.shipped_instance("tutorial")), objective="cost")
+    assert ex.objective_kind == "cost" and ex.plan.sense == 1
+    assert check_marginal_values(ex) >= 0.9 * len(ex.marginal_values) > 0
+    assert any("of total cost" in m.text for m in ex.marginal_values)
+
+
 def test_binding_marginal_values_agree_with_finite_differences(tutorial_ex, lp_ex):
     """Rules and bounds at their limit: the value holds for the changes the range allows."""
     for ex in (tutorial_ex, lp_ex):

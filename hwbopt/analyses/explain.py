@@ -10,9 +10,10 @@ See ``models/explain.md``. For a plan:
   plan value (``integers_fixed``): duals of a mixed-integer model do not exist;
 - the **binding rules** are those at their limit in the plan, in words;
 - an **unfunded** intervention (no activity anywhere in any year) gets the cut in unit cost, or
-  the rise in effect, that would bring it into the plan: from reduced costs, confirmed by a
-  re-solve just past the threshold (a go/no-go intervention, whose entry is not a marginal
-  change, is settled by bisection over re-solves of the mixed-integer model).
+  the rise in effect, that would bring it into the plan, asked of the plan with its integer
+  decisions held except those the intervention depends on (:func:`local_model`): from reduced
+  costs, confirmed by re-solves; a go/no-go intervention, whose entry is not a marginal change,
+  by bisection over re-solves.
 
 For an infeasible instance, :mod:`hwbopt.analyses.elastic` gives the smallest relaxation of the
 soft-able rules that makes a plan possible or, when hard rules contradict each other, an
@@ -724,8 +725,8 @@ def _improvement(d: ModelData, i: str, cut: float | None, rise: float | None,
         text = f"{lab.intervention[i]} would enter the plan " + " or ".join(parts)
     else:
         text = (f"{lab.intervention[i]} would not enter the plan through a lower unit cost or a "
-                "greater effect alone: other rules (need, change limits, staff or space) keep "
-                "it out")
+                "greater effect alone: other rules keep it out (need, change limits, staff, "
+                "space, or the plan's other go/no-go and site decisions)")
     ok_cut = cut is not None and cut < 1.0
     return Improvement(
         method=method, unit_cost=u,
