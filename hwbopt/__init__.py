@@ -6,6 +6,7 @@ The pipeline, each step a plain function::
     result = hwbopt.solve(inst)                     # build, solve with HiGHS, check
     result.allocation, result.outcomes, result.budgets   # tidy pandas tables
     result.summary()                                # the JSON of `hwbopt solve --json`
+    hwbopt.explain(inst).summary()                  # the JSON of `hwbopt explain --json`
 
 Names are imported on first use, so ``hwbopt validate`` does not pay for the solver stack.
 """
@@ -36,6 +37,8 @@ _EXPORTS = {
     "Comparison": "hwbopt.analyses.compare",
     "apply_changes": "hwbopt.scenarios",
     "scenario_instance": "hwbopt.scenarios",
+    "explain": "hwbopt.analyses.explain",
+    "Explanation": "hwbopt.analyses.explain",
 }
 _ALIASES = {"load": ("hwbopt.io.folder", "load_instance")}
 

@@ -289,6 +289,44 @@ def export(path: Path, out: Path, objective: str | None, force: bool) -> None:
 
 
 @cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object for scripts.")
+@click.option("--all", "show_all", is_flag=True,
+              help="List every marginal value (zero ones too) and every binding rule.")
+@click.option("--objective", type=click.Choice(["outcome", "cost"]), default=None,
+              help="Override the instance's objective.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds HiGHS may take for the solve, for each diagnostic solve, and "
+                   "for the search for what would fund the unfunded interventions (default 60).")
+@click.option("--mip-gap", type=click.FloatRange(min=0, max=1, max_open=True), default=None,
+              help="Relative gap within which a mixed-integer plan counts as optimal.")
+def explain(path: Path, as_json: bool, show_all: bool, objective: str | None,
+            time_limit: float | None, mip_gap: float | None) -> None:
+    """Explain the plan for PATH: marginal values, binding rules, unfunded interventions; or,
+    for an infeasible instance, the smallest relaxation or the conflicting rules (exit 3)."""
+    inst, warnings = _read(str(path))
+    from hwbopt.analyses.explain import explain_built
+    from hwbopt.pipeline import build as build_model
+
+    ex = explain_built(build_model(inst, objective), all_values=show_all,
+                       time_limit=time_limit, mip_gap=mip_gap,
+                       warnings=[str(w) for w in warnings])
+    if as_json:
+        click.echo(json.dumps(ex.summary(), indent=2, allow_nan=False))
+    else:
+        from hwbopt.report.explain import print_explanation
+
+        print_explanation(ex, show_all)
+    code = STATUS_EXIT[ex.status]
+    if ex.status == "time_limit" and ex.objective is not None:
+        code = EXIT_OK
+        click.echo(f"warning: {ex.message}", err=True)
+    elif code and not as_json and ex.infeasibility is None:
+        click.echo(f"error: {ex.status}: {ex.message}", err=True)
+    sys.exit(code)
+
+
+@cli.command()
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--example", default="tutorial", show_default=True,
               help="Which shipped instance to copy (tutorial or county).")

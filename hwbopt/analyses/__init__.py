@@ -1,1 +1,4 @@
-"""Analyses over solved plans: compare options, explain a plan, stress batches."""
+"""Analyses built on the pipeline: compare options, explain a plan, sum up stress batches.
+
+Each takes an instance (or a batch's results) and returns plain data and tables.
+"""

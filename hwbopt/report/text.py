@@ -8,6 +8,7 @@ from rich.table import Table
 
 from hwbopt.results import Result
 from hwbopt.schema import Instance, year_label
+from hwbopt.words import labels
 
 
 def _money(v: float) -> str:
@@ -20,7 +21,7 @@ def _num(v: float) -> str:
 
 def allocation_table(result: Result, inst: Instance) -> Table:
     unit = inst.money_label
-    names = {i.id: i.label for i in inst.interventions}
+    names = labels(inst).intervention
     alloc = result.tables["allocation"]
     by_year = alloc.pivot_table(index="intervention", columns="year", values="money",
                                 aggfunc="sum", fill_value=0.0)
@@ -71,7 +72,7 @@ def outcome_table(result: Result, inst: Instance) -> Table:
 
 def budget_table(result: Result, inst: Instance) -> Table:
     unit = inst.money_label
-    names = {p.id: p.label for p in inst.partners}
+    names = labels(inst).partner
     t = Table(title=f"Partners' money ({unit})", title_justify="left")
     t.add_column("partner", no_wrap=True)
     budgets = result.tables["budgets"]
@@ -98,8 +99,7 @@ def budget_table(result: Result, inst: Instance) -> Table:
 
 def staff_table(result: Result, inst: Instance) -> Table:
     """FTE in post and deployed per employer and role, each year; integrated teams marked."""
-    names = {p.id: p.label for p in inst.partners}
-    roles = {r.id: r.name or r.id for r in inst.roles}
+    names, roles = labels(inst).partner, labels(inst).role
     staff = result.tables["staff"]
     dep = result.tables["deployment"]
     t = Table(title="Staff (FTE in post / deployed; + recruited, − released)",
@@ -126,7 +126,7 @@ def staff_table(result: Result, inst: Instance) -> Table:
 
 
 def site_table(result: Result, inst: Instance) -> Table:
-    names = {p.id: p.label for p in inst.partners}
+    names = labels(inst).partner
     sites = result.tables["sites"]
     t = Table(title=f"Sites (running cost {inst.money_label} a year)", title_justify="left")
     for col in ("site", "owner", "locality", "running cost"):
@@ -134,7 +134,7 @@ def site_table(result: Result, inst: Instance) -> Table:
     for y in result.years:
         t.add_column(year_label(y))
     t.add_column("users (last year open)")
-    labels = {s.id: s.label for s in inst.sites}
+    site_names = labels(inst).site
     for s_id, rows in sites.groupby("site", sort=False):
         first = rows.iloc[0]
         states = ["closes" if r.closed else ("open" if r.open else "closed")
@@ -142,13 +142,13 @@ def site_table(result: Result, inst: Instance) -> Table:
         open_rows = rows[rows.open.astype(bool)]
         users = str(open_rows.iloc[-1].users) if len(open_rows) else ""
         cost = next(x.running_cost for x in inst.sites if x.id == s_id)
-        t.add_row(labels[s_id], names.get(first.owner, first.owner), str(first.locality),
+        t.add_row(site_names[s_id], names.get(first.owner, first.owner), str(first.locality),
                   _money(cost), *states, users.replace(";", ", ") or "–")
     return t
 
 
 def choice_table(result: Result, inst: Instance) -> Table:
-    names = {i.id: i.label for i in inst.interventions}
+    names = labels(inst).intervention
     t = Table(title="Go/no-go decisions", title_justify="left")
     t.add_column("intervention")
     for y in result.years:

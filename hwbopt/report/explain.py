@@ -1,0 +1,135 @@
+"""The terminal view of an explanation: marginal values, binding rules, unfunded interventions,
+or why no plan exists."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from hwbopt.analyses.explain import Binding, Explanation
+from hwbopt.words import num, percent
+
+BINDING_SHOWN = 40  # without --all, the binding rules with the largest marginal values
+
+
+def _end(value: float | None, unit: str, money_label: str) -> str:
+    if value is None:
+        return "no limit"
+    return f"{money_label} {num(value)}" if unit == money_label else f"{num(value)} {unit}"
+
+
+def marginal_table(ex: Explanation) -> Table:
+    t = Table(title=f"Marginal values ({ex.objective_unit} per unit of the limit)",
+              title_justify="left")
+    t.add_column("what one more unit is worth")
+    t.add_column("value", justify="right")
+    t.add_column("holds from", justify="right")
+    t.add_column("to", justify="right")
+    for m in ex.marginal_values:
+        value = num(m.value, 4) if m.holds_for_increase else f"≤ {num(m.value, 4)}" \
+            if ex.objective_kind == "outcome" else f"≥ {num(m.value, 4)}"
+        t.add_row(m.what, value,
+                  _end(m.valid_from, m.unit, ex.money_label),
+                  _end(m.valid_to, m.unit, ex.money_label))
+    return t
+
+
+def _holds(b: Binding) -> bool:
+    """The marginal value holds for some move of the limit (not only at this point)."""
+    return (b.change_from is None or b.change_from < 0) or (b.change_to is None
+                                                            or b.change_to > 0)
+
+
+def binding_table(ex: Explanation, show_all: bool) -> Table:
+    rows = sorted(ex.binding, key=lambda b: -abs(b.marginal_value) if _holds(b) else 0.0)
+    shown = rows if show_all else rows[:BINDING_SHOWN]
+    more = len(rows) - len(shown)
+    title = f"Rules at their limit ({len(rows)}"
+    title += f"; the {len(shown)} with the largest marginal values, --all for every one)" \
+        if more else ")"
+    t = Table(title=title, title_justify="left")
+    t.add_column("rule")
+    t.add_column("marginal value", justify="right")
+    for b in shown:
+        t.add_row(b.text, num(b.marginal_value, 4) if _holds(b) else "–")
+    return t
+
+
+def unfunded_table(ex: Explanation) -> Table:
+    t = Table(title="Interventions left unfunded, and what would bring each into the plan",
+              title_justify="left")
+    t.add_column("intervention")
+    t.add_column("unit cost needed", justify="right")
+    t.add_column("or more effective by", justify="right")
+    t.add_column("found by")
+    for u in ex.unfunded:
+        r = u.required_improvement
+        cost = (f"{ex.money_label} {num(r.unit_cost_needed, 4)} "
+                f"({percent(r.cheaper_by_percent / 100)} cheaper)"
+                if r.unit_cost_needed is not None else "no price alone")
+        effect = (percent(r.more_effective_by_percent / 100)
+                  if r.more_effective_by_percent is not None else "no rise alone")
+        t.add_row(u.name, cost, effect,
+                  r.method.replace("_", " "))
+    return t
+
+
+def infeasibility_tables(ex: Explanation) -> list[Table]:
+    inf = ex.infeasibility
+    if inf is None:
+        return []
+    out = []
+    if inf.relaxations:
+        t = Table(title="The smallest relaxation that makes a plan possible"
+                  + ("" if inf.minimal else " (best found, not proven smallest)"),
+                  title_justify="left")
+        t.add_column("rule that must give")
+        t.add_column("by", justify="right")
+        t.add_column("share of the rule", justify="right")
+        for r in inf.relaxations:
+            t.add_row(r.text, _end(r.amount, r.unit, ex.money_label), percent(r.share))
+        out.append(t)
+    if inf.conflict:
+        t = Table(title="Hard rules that cannot all hold"
+                  + (" (irreducible: drop any one and the rest can)" if inf.irreducible
+                     else " (not proven irreducible within the time allowed)"),
+                  title_justify="left")
+        t.add_column("rule")
+        t.add_column("kind")
+        for m in inf.conflict:
+            t.add_row(m.text, m.kind)
+        out.append(t)
+    return out
+
+
+def print_explanation(ex: Explanation, show_all: bool = False,
+                      console: Console | None = None) -> None:
+    if console is None:
+        console = Console(highlight=False)
+        if not console.is_terminal:
+            console.width = max(console.width, 160)
+    console.print(f"[bold]{ex.instance_name}[/bold] — {ex.status}")
+    for w in ex.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}")
+    if ex.infeasibility is not None:
+        console.print(ex.infeasibility.text)
+        for t in infeasibility_tables(ex):
+            console.print(t)
+        return
+    if ex.objective is None:
+        return  # the CLI prints the reason on stderr
+    kind = "weighted outcome" if ex.objective_kind == "outcome" else "total cost"
+    console.print(f"objective ({kind}): {ex.objective:,.2f}")
+    if ex.integers_fixed:
+        console.print(f"note: {ex.integers_note}")
+    console.print()
+    if ex.marginal_values:
+        console.print(marginal_table(ex))
+    else:
+        console.print("No rule a board sets has a marginal value: none of them holds the "
+                      "plan back.")
+    console.print(binding_table(ex, show_all))
+    if ex.unfunded:
+        console.print(unfunded_table(ex))
+        for u in ex.unfunded:
+            console.print(f"  {u.required_improvement.text}")

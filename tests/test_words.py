@@ -1,0 +1,96 @@
+"""The naming layer: every row and column of a model reads as a sentence, never as an index."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from test_model_names import every_feature
+
+import hwbopt
+from hwbopt import words
+from hwbopt.model.names import COMPONENTS
+from hwbopt.pipeline import build
+
+RAW = re.compile(r"\w\[[^\]]*\]|\(\s*'|\bNone\b|\bnan\b")  # budget[x,2013], ('a', 2013), ...
+
+
+def no_raw_index(text: str, comp, position: int, kind: str) -> None:
+    name = comp.row_name(position) if kind == "row" else comp.col_name(position)
+    assert text and text.strip() == text, name
+    assert not RAW.search(text), f"{name}: {text}"
+    assert name not in text, f"{name}: {text}"
+    assert " in all" not in text, f"{name}: the implicit locality 'all' leaked: {text}"
+    index = comp.row_index[position] if kind == "row" else comp.col_index[position]
+    for y in (v for v in (index if isinstance(index, tuple) else (index,))
+              if isinstance(v, int) and v >= 1900):
+        assert not re.search(rf"\b{y}\b(?!/)", text), f"{name}: bare year in: {text}"
+
+
+@pytest.fixture(scope="module", params=["county", "every_feature", "tutorial"])
+def built(request):
+    inst = every_feature() if request.param == "every_feature" else hwbopt.load(
+        hwbopt.shipped_instance(request.param))
+    return build(inst)
+
+
+def test_every_constraint_component_has_words():
+    cons = {c.name for c in COMPONENTS.values() if c.kind == "con"}
+    assert cons == set(words.CONSTRAINTS), cons ^ set(words.CONSTRAINTS)
+
+
+def test_every_row_gets_a_sentence(built):
+    d, comp = built.data, built.compiled
+    for r in range(comp.n_rows):
+        component, index = comp.row_component[r], comp.row_index[r]
+        rule = words.rule(d, component, index)
+        binding = words.sentence(d, component, index, words.State())
+        for text in (rule, binding):
+            no_raw_index(text, comp, r, "row")
+        assert binding.startswith(rule.split(" in 20")[0].split(",")[0])
+        assert words.unit(d, component, index)
+
+
+def test_every_column_gets_words(built):
+    d, comp = built.data, built.compiled
+    for j in range(comp.n_cols):
+        no_raw_index(words.quantity(d, comp.col_component[j], comp.col_index[j]), comp, j,
+                     "col")
+
+
+def test_bound_rules_read_as_rules(built):
+    d, comp = built.data, built.compiled
+    for component, side in words.BOUND_RULES:
+        for idx, j in comp.cols(component).items():
+            for binding in (False, True):
+                no_raw_index(words.bound_rule(d, component, idx, side, binding), comp, j, "col")
+
+
+def test_the_county_reads_as_the_board_would_say_it():
+    b = build(hwbopt.load(hwbopt.shipped_instance("county")))
+    d = b.data
+    # baseline £k 15,940 less the third year's cut of 21% (28% over four years)
+    assert words.sentence(d, "budget", ("county", 2013), words.State()) == (
+        "Westshire County Council budget, 2013/14 (£k 12,592.6 of general money): fully spent")
+    assert words.sentence(d, "growth_limit", ("reablement", "kingsbridge", 2012),
+                          words.State()) == (
+        "Home care reablement in Kingsbridge (county town) may grow at most 15% a year: "
+        "at its limit in 2012/13")
+    assert words.relaxation(d, "target", ("mental_health", 2013), 312) .startswith(
+        "Mental health target, 2013/14 must fall by 312 people")
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (312.0, "312"), (311.99999999, "312"), (1234.5, "1,234.5"), (0.0625, "0.0625"),
+    (-0.0, "0"), (1e-12, "0.000000000001"), (2_500_000.0, "2,500,000"), (float("inf"),
+                                                                         "unlimited")])
+def test_numbers(value, text):
+    assert words.num(value) == text
+
+
+@pytest.mark.parametrize(("unit", "text"), [
+    ("episode", "episodes"), ("user-year", "user-years"), ("person", "people"),
+    ("people", "people"), ("FTE", "FTE"), ("desks", "desks"), ("family-year", "family-years"),
+    ("person setting a quit date", "person setting a quit date"), ("therapy", "therapies")])
+def test_plurals(unit, text):
+    assert words.plural(unit) == text
