@@ -216,7 +216,7 @@ def _field_hint(row: dict[str, Any], keys: tuple[str, ...]) -> str:
 
 def _apply_one(data: dict[str, Any], change: Change) -> None:
     leaves = _leaves(data, parse_path(change.path), change.path)
-    op = next(k for k in ("value", "scale", "add") if k in change.model_fields_set)
+    op = change.op
     for container, key in leaves:
         if op == "value":
             container[key] = copy.deepcopy(_plain(change.value))

@@ -227,11 +227,17 @@ class Change(Frozen):
 
     @model_validator(mode="after")
     def _one_operation(self) -> Change:
-        given = [k for k in ("value", "scale", "add") if k in self.model_fields_set]
-        if len(given) != 1:
+        # a dumped change carries all three keys, the unused ones null: count what is set
+        given = [k for k in ("value", "scale", "add") if getattr(self, k) is not None]
+        if len(given) > 1 or (not given and "value" not in self.model_fields_set):
             raise ValueError("give exactly one of 'value', 'scale' or 'add' "
                              f"(got {', '.join(given) or 'none'})")
         return self
+
+    @property
+    def op(self) -> str:
+        """``scale``, ``add`` or ``value`` (which may set a field to null)."""
+        return "scale" if self.scale is not None else "add" if self.add is not None else "value"
 
 
 class Scenario(Frozen):

@@ -166,3 +166,11 @@ def test_bad_scenarios_and_options_exit_2_with_their_place(tmp_path):
     assert "scenarios[0].changes[0].path: no partners entry with id 'councl'" in err
     assert "scenarios[1].changes: after these changes" in err and "cut.total" in err
     assert "options[0].changes: after these changes" in err and "unit_cost" in err
+
+
+def test_an_instance_with_overrides_survives_a_dump_and_reload(tutorial):
+    """Every key of a dumped change is present (unused ones null): it must read back."""
+    again = hwbopt.Instance.model_validate(tutorial.model_dump())
+    assert again == tutorial and again.scenarios and again.options and again.stress
+    nulled = Change(path="settings.equity_floor", value=None)
+    assert Change.model_validate(nulled.model_dump()).op == "value"

@@ -515,7 +515,7 @@ def write_folder(inst: Instance, path: str | os.PathLike[str]) -> Path:
         # a change that sets a field to null keeps its 'value: null'
         for entry, obj in zip(data.get(kind, ()), getattr(inst, kind), strict=True):
             for change, c in zip(entry.get("changes", ()), obj.changes, strict=True):
-                if "value" in c.model_fields_set and c.value is None:
+                if c.op == "value" and c.value is None:
                     change["value"] = None
     atomic_write_text(folder / YAML_FILE, yaml.safe_dump(data, sort_keys=False,
                                                           allow_unicode=True))
