@@ -39,7 +39,7 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 def chromium_path() -> str | None:
     given = os.environ.get("HWBOPT_CHROMIUM")
     if given:
-        return given
+        return shutil.which(given)
     for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
         found = shutil.which(name)
         if found:

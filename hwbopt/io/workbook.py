@@ -542,6 +542,7 @@ class _Reader:
         self.sheets: dict[str, _Sheet] = {}
         self.origins: dict[tuple[Any, ...], _Origin] = {}
         self.bad_cells: set[tuple[str, int, str]] = set()
+        self.instance_rows: dict[int, str] = {}  # row of the instance sheet -> its field
 
     # -- problems ------------------------------------------------------------------------
 
@@ -550,6 +551,8 @@ class _Reader:
         letter = self.sheets[sheet].letters.get(column) if sheet in self.sheets and column \
             else None
         cell = f"{letter}{row}" if letter and row is not None else None
+        if sheet == INSTANCE_SHEET and column == "value" and row in self.instance_rows:
+            column = self.instance_rows[row]  # name the field, not the sheet's 'value' column
         if row == MEANING_ROW and sheet != INSTANCE_SHEET:
             what += (" (row 2 holds each field's meaning in the template: keep it as written "
                      "or delete the row)")
@@ -704,7 +707,8 @@ class _Reader:
                              f"field '{name}' given twice (first in row {seen[name]})")
                 continue
             seen[name] = r
-            ok, value = self._value(ws.title, ws.cell(r, 2), wf.cell(r, 2), col, "value")
+            self.instance_rows[r] = name
+            ok, value = self._value(ws.title, ws.cell(r, 2), wf.cell(r, 2), col, name)
             self.origins[col.path] = _Origin(ws.title, r, "value")
             self.origins.setdefault(col.path[:1], _Origin(ws.title, r, "value"))
             if not ok:

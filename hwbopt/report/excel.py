@@ -50,7 +50,7 @@ class _Writer:
 
     def put(self, ws: Any, row: int, col: int, value: Any, fmt: Any = None) -> None:
         if value is None or (isinstance(value, float) and math.isnan(value)) \
-                or value is pd.NA:
+                or value is pd.NA or value == "":
             ws.write_blank(row, col, None, fmt)
         elif isinstance(value, bool | np.bool_):
             ws.write_boolean(row, col, bool(value), fmt)
