@@ -602,6 +602,8 @@ class _Reader:
         return True, value
 
     def read_sheet(self, ws: Any, wf: Any, columns: list[Column]) -> _Sheet:
+        from openpyxl.utils import get_column_letter
+
         sheet = _Sheet(ws.title)
         self.sheets[ws.title] = sheet
         self._merged(ws)
@@ -632,10 +634,13 @@ class _Reader:
                 self.cell_problem(ws.title, coord, HEADER_ROW, h,
                                   f"column '{h}' given twice")
                 sheet.broken = True
+        free = get_column_letter(len(headers) + 1)  # where a missing column could go
         for c in columns:
             if c.required and c.header not in sheet.letters:
-                self.problem(ws.title, HEADER_ROW, None,
-                             f"missing column '{c.header}': required ({c.description})")
+                self.problems.append(SheetProblem.at(
+                    ws.title, HEADER_ROW, c.header, f"{free}{HEADER_ROW}",
+                    f"missing column '{c.header}': required ({c.description}); add it in "
+                    "row 1"))
                 sheet.broken = True
         if sheet.broken:
             return sheet
@@ -655,7 +660,8 @@ class _Reader:
                         f"among {', '.join(known)}"))
                     continue
                 raw[h] = v
-            blank = all(ws.cell(r, j).value is None for j in range(1, max_col + 1))
+            blank = all(v is None or (isinstance(v, str) and not v.strip())
+                        for v in (ws.cell(r, j).value for j in range(1, max_col + 1)))
             if not blank:
                 sheet.rows.append((r, raw))
         return sheet
