@@ -2,11 +2,12 @@
 
 The pipeline, each step a plain function::
 
-    inst = hwbopt.load("instances/tutorial")       # validated, frozen Instance
+    inst = hwbopt.load("instances/tutorial")       # validated, frozen Instance (or a .xlsx)
     result = hwbopt.solve(inst)                     # build, solve with HiGHS, check
     result.allocation, result.outcomes, result.budgets   # tidy pandas tables
     result.summary()                                # the JSON of `hwbopt solve --json`
     hwbopt.explain(inst).summary()                  # the JSON of `hwbopt explain --json`
+    hwbopt.write_report(result, "board-paper/")     # report.html and report.xlsx
 
 Names are imported on first use, so ``hwbopt validate`` does not pay for the solver stack.
 """
@@ -26,9 +27,14 @@ _EXPORTS = {
     "UsageError": "hwbopt.errors",
     "Instance": "hwbopt.schema",
     "instance_from_dict": "hwbopt.io.folder",
-    "load_instance": "hwbopt.io.folder",
+    "load_instance": "hwbopt.io.instance",
+    "read_instance": "hwbopt.io.instance",
+    "write_instance": "hwbopt.io.instance",
     "read_folder": "hwbopt.io.folder",
     "write_folder": "hwbopt.io.folder",
+    "read_workbook": "hwbopt.io.workbook",
+    "write_workbook": "hwbopt.io.workbook",
+    "write_report": "hwbopt.report",
     "shipped_instance": "hwbopt.shipped",
     "check_solution": "hwbopt.check",
     "Result": "hwbopt.results",
@@ -40,7 +46,7 @@ _EXPORTS = {
     "explain": "hwbopt.analyses.explain",
     "Explanation": "hwbopt.analyses.explain",
 }
-_ALIASES = {"load": ("hwbopt.io.folder", "load_instance")}
+_ALIASES = {"load": ("hwbopt.io.instance", "load_instance")}
 
 __all__ = sorted([*_EXPORTS, *_ALIASES, "__version__"])
 

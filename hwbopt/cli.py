@@ -81,15 +81,16 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 
 
 def _read(path: str):
-    from hwbopt.io.folder import read_folder
+    from hwbopt.io.instance import read_instance
 
-    return read_folder(path)
+    return read_instance(path)
 
 
 @cli.command()
 @click.argument("path", type=click.Path(path_type=Path))
 def validate(path: Path) -> None:
-    """Check the instance at PATH and list every problem with its file, line and field."""
+    """Check the instance at PATH (a folder, or a workbook ending in .xlsx) and list every
+    problem with its file, line and field (sheet and cell for a workbook)."""
     inst, warnings = _read(str(path))
     counts = [
         _plural(len(inst.partners), "partner"), _plural(len(inst.pools), "pool"),
@@ -110,6 +111,9 @@ def validate(path: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object for scripts.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Write the result tables as CSV plus summary.json into this folder.")
+@click.option("--report", "report_dir", type=click.Path(path_type=Path), default=None,
+              help="Write report.html and report.xlsx (charts and tables for a board paper) "
+                   "into this folder.")
 @click.option("--objective", type=click.Choice(["outcome", "cost"]), default=None,
               help="Override the instance's objective.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
@@ -117,24 +121,37 @@ def validate(path: Path) -> None:
 @click.option("--mip-gap", type=click.FloatRange(min=0, max=1, max_open=True), default=None,
               help="Relative gap within which a mixed-integer plan counts as optimal "
                    "(default: the instance's settings.mip_gap, 1e-4).")
-def solve(path: Path, as_json: bool, out: Path | None, objective: str | None,
-          time_limit: float | None, mip_gap: float | None) -> None:
-    """Solve the instance at PATH and print the plan, outcomes and budgets."""
+def solve(path: Path, as_json: bool, out: Path | None, report_dir: Path | None,
+          objective: str | None, time_limit: float | None, mip_gap: float | None) -> None:
+    """Solve the instance at PATH (a folder, or a workbook ending in .xlsx) and print the
+    plan, outcomes and budgets."""
     if out is not None:
         from hwbopt.io.results import check_out_dir
 
         check_out_dir(out)
+    if report_dir is not None:
+        from hwbopt.report import check_report_dir
+
+        check_report_dir(report_dir)
     inst, warnings = _read(str(path))  # before the solver stack loads: bad input fails fast
+    from hwbopt.provenance import instance_provenance
+
+    source = instance_provenance(path)  # the files as read, before the solve
     from hwbopt.pipeline import build as build_model
     from hwbopt.pipeline import solve_built
 
     result = solve_built(build_model(inst, objective), time_limit=time_limit, mip_gap=mip_gap,
                          warnings=[str(w) for w in warnings])
+    result.provenance.update(source)
     summary = result.summary()
     if out is not None:
         from hwbopt.io.results import write_result
 
         write_result(result, out)
+    if report_dir is not None:
+        from hwbopt.report import write_report
+
+        write_report(result, report_dir)
     if as_json:
         click.echo(json.dumps(summary, indent=2, allow_nan=False))
     else:
@@ -143,6 +160,8 @@ def solve(path: Path, as_json: bool, out: Path | None, objective: str | None,
         print_result(result, inst)
         if out is not None:
             click.echo(f"\nwrote results to {out}")
+        if report_dir is not None:
+            click.echo(f"wrote {report_dir / 'report.html'} and {report_dir / 'report.xlsx'}")
     code = STATUS_EXIT[result.status]
     if result.status == "time_limit" and result.objective is not None:
         # a plan was found but not proven optimal: usable, so exit 0, but say so
@@ -330,11 +349,29 @@ def explain(path: Path, as_json: bool, show_all: bool, objective: str | None,
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--example", default="tutorial", show_default=True,
               help="Which shipped instance to copy (tutorial or county).")
-def init(directory: Path, example: str) -> None:
+@click.option("--excel", is_flag=True,
+              help="Write one workbook instead of a folder: DIRECTORY/instance.xlsx, or "
+                   "DIRECTORY itself if it ends in .xlsx.")
+def init(directory: Path, example: str, excel: bool) -> None:
     """Copy a shipped instance into DIRECTORY as the starting point for a new board."""
     from hwbopt.shipped import shipped_instance
 
     source = shipped_instance(example)
+    if excel:
+        from hwbopt.io.folder import load_instance
+        from hwbopt.io.instance import is_workbook, write_instance
+
+        target = directory if is_workbook(directory) else directory / "instance.xlsx"
+        if not is_workbook(directory) and directory.exists() and not directory.is_dir():
+            raise UsageError(f"{directory} exists and is not a folder")
+        if target.exists():
+            raise UsageError(f"{target} already exists: nothing was overwritten; choose a new "
+                             "path")
+        write_instance(load_instance(source), target)
+        click.echo(f"created {target} from the {example} instance: every sheet has its field "
+                   f"names in row 1 and their meaning in row 2; next:\n"
+                   f"  hwbopt validate {target}\n  hwbopt solve {target}")
+        return
     files = sorted(p for p in source.iterdir() if p.is_file())
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"{directory} exists and is not a folder")
@@ -347,6 +384,41 @@ def init(directory: Path, example: str) -> None:
         shutil.copy2(f, directory / f.name)
     click.echo(f"created {directory} from the {example} instance ({len(files)} files); next:\n"
                f"  hwbopt validate {directory}\n  hwbopt solve {directory}")
+
+
+@cli.command()
+@click.argument("src", type=click.Path(path_type=Path))
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace files already at DEST.")
+def convert(src: Path, dest: Path, force: bool) -> None:
+    """Turn the instance SRC into DEST: a folder into a workbook (DEST ends in .xlsx) or a
+    workbook into a folder. The instance is validated first; nothing is overwritten unless
+    --force."""
+    from hwbopt.io.instance import existing_outputs, write_instance
+
+    clashes = existing_outputs(dest)
+    if clashes and not force:
+        raise UsageError(f"{', '.join(map(str, clashes[:5]))} already exist"
+                         f"{'s' if len(clashes) == 1 else ''}: nothing was overwritten; "
+                         "choose a new path or pass --force")
+    inst, warnings = _read(str(src))
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
+    written = write_instance(inst, dest, force=force)
+    click.echo(f"wrote {written}: {inst.name}")
+
+
+@cli.command()
+@click.argument("result_dir", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Folder for report.html and report.xlsx (default: RESULT_DIR).")
+def report(result_dir: Path, out: Path | None) -> None:
+    """Write report.html and report.xlsx from RESULT_DIR, the folder `hwbopt solve --out`
+    wrote."""
+    from hwbopt.report import write_report
+
+    html_path, xlsx_path = write_report(result_dir, out or result_dir)
+    click.echo(f"wrote {html_path} and {xlsx_path}")
 
 
 @cli.command()

@@ -31,6 +31,34 @@ class Problem:
         return f"{self.location()}: {self.message}"
 
 
+@dataclass(frozen=True)
+class SheetProblem(Problem):
+    """A problem in a workbook. ``file`` is the sheet, ``row`` the sheet's row, ``field`` the
+    column header; ``cell`` is the address (``C5``), and the message begins with it
+    (``budgets!C5: …``), so the message alone still says where to look.
+    """
+
+    cell: str | None = None
+
+    def location(self) -> str:
+        if self.cell:
+            where = f"{self.file}!{self.cell}"
+        else:
+            where = f"{self.file}, row {self.row}" if self.row is not None else \
+                f"sheet {self.file}"
+        return f"{where} ({self.field})" if self.field else where
+
+    @classmethod
+    def at(cls, sheet: str, row: int | None, field: str | None, cell: str | None, what: str,
+           severity: str = "error") -> SheetProblem:
+        """A problem whose message starts with its location: ``budgets!C5: expected …``."""
+        where = cls(sheet, row, field, "", severity, cell).location()
+        return cls(sheet, row, field, f"{where}: {what}", severity, cell)
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class HwbError(Exception):
     """Base class of every error hwbopt raises on purpose."""
 

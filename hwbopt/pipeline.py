@@ -22,6 +22,7 @@ from hwbopt.errors import UsageError
 from hwbopt.model import build_model, model_data
 from hwbopt.model.data import ModelData
 from hwbopt.model.names import FAMILIES, Family
+from hwbopt.provenance import instance_labels, run_provenance
 from hwbopt.results import Result, build_tables, empty_tables
 from hwbopt.schema import Instance
 
@@ -147,6 +148,9 @@ def result_from(
         mip_gap=raw.mip_gap,
         bound=raw.bound,
         gap_tolerance=gap if raw.is_mip else None,
+        provenance=run_provenance(highs.highs_version(), options={
+            "objective": d.objective, "mip_gap": gap, "time_limit": time_limit}),
+        labels=instance_labels(inst),
     )
     if raw.status == highs.INFEASIBLE:
         result.message = (diagnose_infeasible(comp) if diagnose

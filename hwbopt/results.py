@@ -12,6 +12,14 @@ Tables (money in the instance's money unit):
 - ``pools``: pool, partner, year, contributed, spent (attributed).
 - ``avoided_costs``: from (who paid for the activity), to (who saves), intervention, year, amount.
 - ``activity``: intervention, locality, year, current, activity, need, unit_cost, money.
+- ``contributions``: intervention, priority, year, outcome (what the intervention adds to the
+  priority's outcome that year, over every locality), weighted (outcome times the priority's
+  weight). The outcome of a priority is its baseline plus these.
+- ``benefits``: partner, year, contributed (to pools), avoided_costs (costs the plan's
+  activity avoids for the partner, whoever paid for it), remit_funded_by_others (money other
+  partners put into interventions in the partner's remit, pooled money counted as its
+  contributors'), benefit (the sum of the last two: what lands in the partner's remit without
+  coming from its own budget). Benefits of different partners overlap where remits do.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import pandas as pd
 from hwbopt.compile import Compiled
 from hwbopt.model.data import ModelData
 from hwbopt.resources import FLOW_COLUMNS, RESOURCE_COLUMNS, extra_costs, resource_tables
+from hwbopt.schema import Instance
 
 TINY = 1e-12  # relative to the largest money flow of the plan
 
@@ -41,6 +50,9 @@ TABLE_COLUMNS: dict[str, list[str]] = {
     "activity": ["intervention", "locality", "year", "current", "activity", "need", "unit_cost",
                  "money", "staff_cost", "setup_cost"],
     **RESOURCE_COLUMNS,
+    "contributions": ["intervention", "priority", "year", "outcome", "weighted"],
+    "benefits": ["partner", "year", "contributed", "avoided_costs", "remit_funded_by_others",
+                 "benefit"],
 }
 
 
@@ -176,12 +188,19 @@ def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.Da
                                   a * d.unit_cost[i, y] + staff + setup, staff, setup))
     activity = pd.DataFrame(activity_rows, columns=TABLE_COLUMNS["activity"])
 
+    contribution_rows = []
+    for (i, k) in d.segments:
+        for y in Y:
+            gain = sum(response_value(d, i, k, act[i, loc, y], d.need[i, loc, y])
+                       for loc in d.localities_of(i))
+            contribution_rows.append((i, k, y, gain, d.weight[k] * gain))
+    contributions = pd.DataFrame(contribution_rows, columns=TABLE_COLUMNS["contributions"])
+    gains = contributions.groupby(["priority", "year"])["outcome"].sum()
+
     outcome_rows = []
     for k in d.PRIORITIES:
         for y in Y:
-            achieved = d.baseline[k] + sum(
-                response_value(d, i, k, act[i, loc, y], d.need[i, loc, y])
-                for (i, kk) in d.segments if kk == k for loc in d.localities_of(i))
+            achieved = d.baseline[k] + float(gains.get((k, y), 0.0))
             target = d.target.get((k, y))
             short = max(target - achieved, 0.0) if target is not None else 0.0
             outcome_rows.append((k, y, achieved, np.nan if target is None else target,
@@ -251,8 +270,33 @@ def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.Da
         "avoided_costs": avoided,
         "activity": activity,
         **resources,
+        "contributions": contributions,
+        "benefits": benefit_table(d.instance, allocation, budgets, pools),
     }
     return {name: _clean(t) for name, t in tables.items()}
+
+
+def benefit_table(inst: Instance, allocation: pd.DataFrame, budgets: pd.DataFrame,
+                  pools: pd.DataFrame) -> pd.DataFrame:
+    """What each partner puts into pools against what lands in its remit from others.
+
+    ``benefit`` = avoided costs the partner receives + money other partners spend on
+    interventions in its remit (pooled money counted as its contributors', as in
+    ``allocation``). See the module docstring.
+    """
+    remit = {p.id: set(p.remit) for p in inst.partners}
+    rows = []
+    for p in inst.partners:
+        in_remit = allocation[allocation.intervention.isin(remit[p.id])
+                              & (allocation.partner != p.id)]
+        by_year = in_remit.groupby("year")["money"].sum()
+        paid = pools[pools.partner == p.id].groupby("year")["contributed"].sum()
+        mine = budgets[budgets.partner == p.id].set_index("year")["avoided_costs"]
+        for y in inst.years:
+            avoided = float(mine.get(y, 0.0))
+            funded = float(by_year.get(y, 0.0))
+            rows.append((p.id, y, float(paid.get(y, 0.0)), avoided, funded, avoided + funded))
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS["benefits"])
 
 
 def _finite(value: float | None) -> float | None:
@@ -297,6 +341,8 @@ class Result:
     bound: float | None = None  # best proven bound on the objective
     gap_tolerance: float | None = None  # the gap asked for (mixed-integer models only)
     solution: np.ndarray | None = field(default=None, repr=False)  # compiled columns' values
+    provenance: dict[str, Any] = field(default_factory=dict)  # see hwbopt.provenance
+    labels: dict[str, Any] = field(default_factory=dict)  # names and units of the ids
 
     @property
     def optimal(self) -> bool:
@@ -372,4 +418,7 @@ class Result:
             "money_unit": self.money_unit,
             "solver": self.solver,
             "warnings": list(self.warnings),
+            "kind": "solve",
+            "provenance": dict(self.provenance),
+            "labels": self.labels,
         }

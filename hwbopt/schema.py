@@ -57,6 +57,19 @@ CutShare = Annotated[float, Plain, Field(ge=0.0, lt=1.0)]
 NonNegative = Annotated[float, Plain, Field(ge=0.0)]
 Growth = Annotated[float, Plain, Field(gt=-1.0, le=10.0)]
 
+def doc(default: Any, description: str, *, unit: str | None = None, example: Any = None,
+        ref: str | None = None) -> Any:
+    """A field with its meaning, shared by the docs, the workbook template and messages.
+
+    ``unit`` may hold ``{money}`` for the instance's money unit (e.g. '£k'); ``ref`` names the
+    list whose ids the field takes (``partners``, ``interventions``, …); ``example`` is a
+    value shown in the workbook template.
+    """
+    extra = {k: v for k, v in (("unit", unit), ("example", example), ("ref", ref))
+             if v is not None}
+    return Field(default, description=description, json_schema_extra=extra or None)
+
+
 PartnerKind = Literal[
     "nhs", "council", "public_health", "police", "fire", "voluntary", "housing", "other"
 ]
@@ -80,8 +93,8 @@ class Frozen(BaseModel):
 
 
 class Horizon(Frozen):
-    first_year: Year
-    last_year: Year
+    first_year: Year = doc(..., "first financial year of the plan", unit="year", example=2013)
+    last_year: Year = doc(..., "last financial year of the plan", unit="year", example=2014)
 
     @model_validator(mode="after")
     def _ordered(self) -> Horizon:
@@ -97,39 +110,60 @@ class Horizon(Frozen):
 
 
 class Settings(Frozen):
-    objective: Literal["outcome", "cost"] = "outcome"
-    discount_rate: Annotated[float, Plain, Field(ge=0.0, lt=1.0)] = 0.0
-    equity_floor: Share | None = None
-    whole_posts: bool = False  # recruit and release whole FTE posts (integers)
-    site_charging: Literal["by_use", "owner"] = "by_use"  # who pays a shared site's running cost
-    mip_gap: Annotated[float, Plain, Field(ge=0.0, lt=1.0)] = 1e-4
+    objective: Literal["outcome", "cost"] = doc(
+        "outcome", "what the plan optimises: outcome (weighted outcome less shortfall "
+        "penalties) or cost (the least money that meets every target)", example="outcome")
+    discount_rate: Annotated[float, Plain, Field(ge=0.0, lt=1.0)] = doc(
+        0.0, "yearly discount rate applied to later years", unit="share a year", example=0.0)
+    equity_floor: Share | None = doc(
+        None, "no locality's coverage of a service below this share of the area's (blank: "
+        "no floor)", unit="share", example=0.7)
+    whole_posts: bool = doc(False, "recruit and release whole FTE posts only",
+                            unit="true/false", example=False)
+    site_charging: Literal["by_use", "owner"] = doc(
+        "by_use", "who pays a shared site's running cost: by_use (each user by its share of "
+        "the space used) or owner", example="by_use")
+    mip_gap: Annotated[float, Plain, Field(ge=0.0, lt=1.0)] = doc(
+        1e-4, "relative gap within which a mixed-integer plan counts as optimal",
+        unit="share", example=0.0001)
 
 
 class CutSpec(Frozen):
     """A cut of ``total`` (a share of the baseline) reached evenly over ``over_years`` years."""
 
-    total: CutShare
-    over_years: Annotated[int, Plain, Field(ge=1, le=50)]
+    total: CutShare = doc(..., "cut reached at the end, as a share of the baseline budget",
+                          unit="share", example=0.28)
+    over_years: Annotated[int, Plain, Field(ge=1, le=50)] = doc(
+        ..., "years over which the cut is reached in equal steps", unit="years", example=4)
 
 
 class RingFence(Frozen):
     """A share of a partner's available money that may fund only the named interventions."""
 
-    id: Id
-    name: Label | None = None
-    share: Share
-    interventions: Annotated[tuple[Id, ...], Field(min_length=1)]
+    id: Id = doc(..., "id of the ring-fenced line", example="ph_grant")
+    name: Label | None = doc(None, "name of the line", example="Public health grant")
+    share: Share = doc(..., "share of the partner's available money that may fund only the "
+                       "line's interventions", unit="share", example=0.6)
+    interventions: Annotated[tuple[Id, ...], Field(min_length=1)] = doc(
+        ..., "an intervention the line may fund", ref="interventions",
+        example="drug_treatment")
 
 
 class Partner(Frozen):
-    id: Id
-    name: Label | None = None
-    kind: PartnerKind
-    savings_rate: Annotated[float, Plain, Field(ge=0.0, lt=1.0)] = 0.0
-    cut: CutSpec | None = None
-    cut_by_year: dict[Year, CutShare] | None = None
-    remit: tuple[Id, ...] = ()
-    ring_fenced: tuple[RingFence, ...] = ()
+    id: Id = doc(..., "id of the partner", example="nhs")
+    name: Label | None = doc(None, "name of the partner", example="Riverside CCG")
+    kind: PartnerKind = doc(..., "kind of organisation", example="nhs")
+    savings_rate: Annotated[float, Plain, Field(ge=0.0, lt=1.0)] = doc(
+        0.0, "savings required each year (QIPP), compounding, as a share of the baseline",
+        unit="share a year", example=0.04)
+    cut: CutSpec | None = doc(None, "a cut reached evenly over some years (or give "
+                              "cut_by_year, not both)")
+    cut_by_year: dict[Year, CutShare] | None = doc(
+        None, "the cut in each year of the horizon, as a share of the baseline budget",
+        unit="share", example=0.07)
+    remit: tuple[Id, ...] = doc((), "an intervention the partner's own money may fund",
+                                ref="interventions", example="talking_therapies")
+    ring_fenced: tuple[RingFence, ...] = doc((), "ring-fenced lines of the partner's money")
 
     @model_validator(mode="after")
     def _one_cut(self) -> Partner:
@@ -143,9 +177,12 @@ class Partner(Frozen):
 
 
 class Contributor(Frozen):
-    partner: Id
-    min_share: Share = 0.0
-    max_share: Share = 1.0
+    partner: Id = doc(..., "a partner that contributes to the pool", ref="partners",
+                      example="nhs")
+    min_share: Share = doc(0.0, "least share of its available money the partner puts in",
+                           unit="share", example=0.0)
+    max_share: Share = doc(1.0, "largest share of its available money the partner may put in",
+                           unit="share", example=0.3)
 
     @model_validator(mode="after")
     def _ordered(self) -> Contributor:
@@ -157,10 +194,12 @@ class Contributor(Frozen):
 
 
 class Pool(Frozen):
-    id: Id
-    name: Label | None = None
-    interventions: Annotated[tuple[Id, ...], Field(min_length=1)]
-    contributors: Annotated[tuple[Contributor, ...], Field(min_length=1)]
+    id: Id = doc(..., "id of the pooled fund", example="bcf")
+    name: Label | None = doc(None, "name of the pooled fund", example="Better Care Fund pool")
+    interventions: Annotated[tuple[Id, ...], Field(min_length=1)] = doc(
+        ..., "an intervention the pool may fund", ref="interventions", example="reablement")
+    contributors: Annotated[tuple[Contributor, ...], Field(min_length=1)] = doc(
+        ..., "the partners that contribute and their shares")
 
     @property
     def label(self) -> str:
@@ -168,14 +207,18 @@ class Pool(Frozen):
 
 
 class Priority(Frozen):
-    id: Id
-    name: Label | None = None
-    measure: Label
-    unit: Label
-    weight: NonNegative = 1.0
-    baseline: Real = 0.0
-    target_type: Literal["hard", "soft"]
-    shortfall_penalty: NonNegative = 0.0
+    id: Id = doc(..., "id of the joint priority", example="mental_health")
+    name: Label | None = doc(None, "name of the priority", example="Mental health")
+    measure: Label = doc(..., "the outcome measure", example="people moving to recovery")
+    unit: Label = doc(..., "unit of the outcome measure", example="people")
+    weight: NonNegative = doc(1.0, "objective points per unit of outcome", example=8)
+    baseline: Real = doc(0.0, "outcome without any of the interventions",
+                         unit="the priority's unit", example=0)
+    target_type: Literal["hard", "soft"] = doc(
+        ..., "hard (must be met) or soft (a shortfall is allowed, reported and penalised)",
+        example="soft")
+    shortfall_penalty: NonNegative = doc(
+        0.0, "objective points lost per unit of shortfall of a soft target", example=5)
 
     @property
     def label(self) -> str:
@@ -185,30 +228,34 @@ class Priority(Frozen):
 class Role(Frozen):
     """A staff role: nurse, social worker, occupational therapist, GP sessions, …"""
 
-    id: Id
-    name: Label | None = None
+    id: Id = doc(..., "id of the staff role", example="reablement_worker")
+    name: Label | None = doc(None, "name of the role", example="Reablement support worker")
 
 
 class SpaceType(Frozen):
     """A kind of space in buildings: clinic rooms, beds, desks, community space, …"""
 
-    id: Id
-    name: Label | None = None
-    unit: Label
+    id: Id = doc(..., "id of the kind of space", example="desk")
+    name: Label | None = doc(None, "name of the kind of space", example="Office desks")
+    unit: Label = doc(..., "unit in which the space is counted", example="desks")
 
 
 class Exclusive(Frozen):
     """Mutually exclusive alternatives: at most one of them runs in any year."""
 
-    id: Id
-    interventions: Annotated[tuple[Id, ...], Field(min_length=2)]
+    id: Id = doc(..., "id of the group of alternatives", example="day_or_home")
+    interventions: Annotated[tuple[Id, ...], Field(min_length=2)] = doc(
+        ..., "an intervention of the group (at most one of them runs in a year)",
+        ref="interventions", example="day_centre")
 
 
 class Dependency(Frozen):
     """``intervention`` may run in a year only if ``requires`` runs that year."""
 
-    intervention: Id
-    requires: Id
+    intervention: Id = doc(..., "an intervention that may run only if another runs",
+                           ref="interventions", example="discharge_hub")
+    requires: Id = doc(..., "the intervention it requires that year", ref="interventions",
+                       example="reablement")
 
 
 class Change(Frozen):
@@ -448,10 +495,12 @@ class StressSet(Frozen):
 
 
 class Locality(Frozen):
-    id: Id
-    name: Label | None = None
-    population: NonNegative | None = None
-    need_index: NonNegative | None = None
+    id: Id = doc(..., "id of the locality", example="kingsbridge")
+    name: Label | None = doc(None, "name of the locality", example="Kingsbridge")
+    population: NonNegative | None = doc(None, "people living there", unit="people",
+                                         example=205000)
+    need_index: NonNegative | None = doc(None, "relative need (1 is the area's average)",
+                                         example=1.15)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -460,18 +509,30 @@ class Locality(Frozen):
 
 
 class InterventionRow(Frozen):
-    id: Id
-    name: Label | None = None
-    unit: Label
-    unit_cost: Annotated[float, Plain, Field(gt=0.0)]
-    cost_growth: Growth = 0.0
-    need_growth: Growth = 0.0
-    max_growth: NonNegative | None = None
-    max_growth_of_need: Share = 0.0
-    max_reduction: Share | None = None
-    lead: Id | None = None
-    min_scale: NonNegative = 0.0
-    setup_cost: NonNegative = 0.0
+    id: Id = doc(..., "id of the intervention (a service or programme)", example="reablement")
+    name: Label | None = doc(None, "name of the intervention", example="Home reablement")
+    unit: Label = doc(..., "unit of activity", example="episode")
+    unit_cost: Annotated[float, Plain, Field(gt=0.0)] = doc(
+        ..., "cost of one unit of activity in the first year", unit="{money} a unit",
+        example=0.8)
+    cost_growth: Growth = doc(0.0, "yearly growth of the unit cost", unit="share a year",
+                              example=0.02)
+    need_growth: Growth = doc(0.0, "yearly growth of need", unit="share a year", example=0.03)
+    max_growth: NonNegative | None = doc(
+        None, "largest increase of activity in a year, as a share of last year's (blank: no "
+        "limit)", unit="share", example=0.15)
+    max_growth_of_need: Share = doc(
+        0.0, "growth allowed on top of max_growth, as a share of need (lets a new service "
+        "start)", unit="share", example=0)
+    max_reduction: Share | None = doc(
+        None, "largest reduction of activity in a year, as a share of last year's (blank: no "
+        "limit)", unit="share", example=0.1)
+    lead: Id | None = doc(None, "lead partner, whose staff serve it and whose sites host it",
+                          ref="partners", example="council")
+    min_scale: NonNegative = doc(0.0, "least activity if it runs at all (a go/no-go "
+                                 "decision)", unit="units of activity", example=0)
+    setup_cost: NonNegative = doc(0.0, "one-off cost of starting it", unit="{money}",
+                                  example=0)
 
     @property
     def label(self) -> str:
@@ -479,67 +540,92 @@ class InterventionRow(Frozen):
 
 
 class ActivityRow(Frozen):
-    intervention: Id
-    locality: Id | None = None
-    current: NonNegative
-    need: NonNegative
+    intervention: Id = doc(..., "the intervention", ref="interventions", example="reablement")
+    locality: Id | None = doc(None, "the locality (blank if the instance has none)",
+                              ref="localities", example="kingsbridge")
+    current: NonNegative = doc(..., "activity in the year before the horizon",
+                               unit="units of activity", example=250)
+    need: NonNegative = doc(..., "the most activity the area can use in the first year",
+                            unit="units of activity", example=300)
 
 
 class ResponseRow(Frozen):
-    intervention: Id
-    priority: Id
-    upto_share: Annotated[float, Plain, Field(gt=0.0, le=1.0)]
-    effect: Real
+    intervention: Id = doc(..., "the intervention", ref="interventions", example="reablement")
+    priority: Id = doc(..., "the priority it moves", ref="priorities", example="older_people")
+    upto_share: Annotated[float, Plain, Field(gt=0.0, le=1.0)] = doc(
+        ..., "this piece of the response runs up to this share of need (the last piece ends "
+        "at 1)", unit="share", example=1)
+    effect: Real = doc(..., "outcome per unit of activity on this piece",
+                       unit="priority's unit a unit of activity", example=0.5)
 
 
 class BudgetRow(Frozen):
-    partner: Id
-    year: Year
-    baseline: NonNegative
+    partner: Id = doc(..., "the partner", ref="partners", example="nhs")
+    year: Year = doc(..., "financial year", unit="year", example=2013)
+    baseline: NonNegative = doc(..., "in-scope budget before cuts and savings",
+                                unit="{money}", example=1000)
 
 
 class TargetRow(Frozen):
-    priority: Id
-    year: Year
-    target: Real
+    priority: Id = doc(..., "the priority", ref="priorities", example="mental_health")
+    year: Year = doc(..., "financial year", unit="year", example=2013)
+    target: Real = doc(..., "outcome to reach that year", unit="the priority's unit",
+                       example=150)
 
 
 class AvoidedCostRow(Frozen):
-    intervention: Id
-    partner: Id
-    saving_per_unit: NonNegative
+    intervention: Id = doc(..., "the intervention", ref="interventions", example="reablement")
+    partner: Id = doc(..., "the partner whose costs it avoids", ref="partners", example="nhs")
+    saving_per_unit: NonNegative = doc(
+        ..., "cost the partner avoids per unit of activity, whoever pays for it",
+        unit="{money} a unit", example=1)
 
 
 class StaffRow(Frozen):
-    employer: Id
-    role: Id
-    year: Year
-    fte: NonNegative
-    cost_per_fte: NonNegative
-    recruit_limit: NonNegative = 0.0
-    recruit_cost: NonNegative = 0.0
-    max_release: Share = 0.0
-    release_cost: NonNegative = 0.0
-    integrated: bool = False
+    employer: Id = doc(..., "the employing partner", ref="partners", example="council")
+    role: Id = doc(..., "the staff role", ref="roles", example="reablement_worker")
+    year: Year = doc(..., "financial year", unit="year", example=2013)
+    fte: NonNegative = doc(..., "staff in post before the plan's changes", unit="FTE",
+                           example=12)
+    cost_per_fte: NonNegative = doc(..., "yearly cost of one FTE with on-costs",
+                                    unit="{money} a year", example=30)
+    recruit_limit: NonNegative = doc(0.0, "most staff that may be recruited that year",
+                                     unit="FTE", example=2)
+    recruit_cost: NonNegative = doc(0.0, "one-off cost per FTE recruited",
+                                    unit="{money} an FTE", example=3)
+    max_release: Share = doc(0.0, "largest share of last year's staff that may be released "
+                             "that year", unit="share", example=0.1)
+    release_cost: NonNegative = doc(0.0, "one-off cost per FTE released",
+                                    unit="{money} an FTE", example=5)
+    integrated: bool = doc(False, "may serve other partners' services in integrated teams",
+                           unit="true/false", example=False)
 
 
 class InterventionStaffRow(Frozen):
-    intervention: Id
-    role: Id
-    fte_per_unit: Annotated[float, Plain, Field(gt=0.0)]
+    intervention: Id = doc(..., "the intervention", ref="interventions", example="reablement")
+    role: Id = doc(..., "a staff role it needs", ref="roles", example="reablement_worker")
+    fte_per_unit: Annotated[float, Plain, Field(gt=0.0)] = doc(
+        ..., "staff needed per unit of activity", unit="FTE a unit", example=0.04)
 
 
 class SiteRow(Frozen):
-    id: Id
-    name: Label | None = None
-    owner: Id
-    locality: Id | None = None
-    running_cost: NonNegative
-    closure_cost: NonNegative = 0.0
-    disposal_receipt: NonNegative = 0.0
-    shareable: bool = False
-    can_close: bool = True
-    available: bool = True  # false: lost before the horizon starts, so closed from its first year
+    id: Id = doc(..., "id of the site (building)", example="hub")
+    name: Label | None = doc(None, "name of the site", example="Riverside Hub")
+    owner: Id = doc(..., "the partner that owns it", ref="partners", example="council")
+    locality: Id | None = doc(None, "the locality it is in (blank if the instance has none)",
+                              ref="localities", example="kingsbridge")
+    running_cost: NonNegative = doc(..., "running cost while open", unit="{money} a year",
+                                    example=60)
+    closure_cost: NonNegative = doc(0.0, "one-off cost of closing it", unit="{money}",
+                                    example=30)
+    disposal_receipt: NonNegative = doc(0.0, "money received when it is closed and sold",
+                                        unit="{money}", example=100)
+    shareable: bool = doc(False, "other partners may co-locate", unit="true/false",
+                          example=False)
+    can_close: bool = doc(True, "may be closed", unit="true/false", example=True)
+    available: bool = doc(True, "the site can be used at all (false: lost before the horizon "
+                          "starts, so it closes in the first year)", unit="true/false",
+                          example=True)
 
     @property
     def label(self) -> str:
@@ -547,15 +633,18 @@ class SiteRow(Frozen):
 
 
 class SiteCapacityRow(Frozen):
-    site: Id
-    space_type: Id
-    capacity: Annotated[float, Plain, Field(gt=0.0)]
+    site: Id = doc(..., "the site", ref="sites", example="hub")
+    space_type: Id = doc(..., "a kind of space", ref="space_types", example="desk")
+    capacity: Annotated[float, Plain, Field(gt=0.0)] = doc(
+        ..., "space available", unit="the space type's unit", example=20)
 
 
 class InterventionSpaceRow(Frozen):
-    intervention: Id
-    space_type: Id
-    per_unit: Annotated[float, Plain, Field(gt=0.0)]
+    intervention: Id = doc(..., "the intervention", ref="interventions", example="reablement")
+    space_type: Id = doc(..., "a kind of space it needs", ref="space_types", example="desk")
+    per_unit: Annotated[float, Plain, Field(gt=0.0)] = doc(
+        ..., "space needed per unit of activity", unit="the space type's unit a unit",
+        example=0.04)
 
 
 @dataclass(frozen=True)
@@ -585,36 +674,47 @@ TABLES: dict[str, Table] = {
 class Instance(Frozen):
     """A whole instance: the YAML part and every table. Build one with :func:`hwbopt.load`."""
 
-    name: Label
-    description: str = ""
-    currency: Annotated[str, StringConstraints(pattern=CURRENCY_PATTERN)]
-    money_unit: Literal["units", "thousands", "millions"]
-    horizon: Horizon
-    settings: Settings = Settings()
-    partners: Annotated[tuple[Partner, ...], Field(min_length=1)]
-    pools: tuple[Pool, ...] = ()
-    priorities: Annotated[tuple[Priority, ...], Field(min_length=1)]
-    localities: tuple[Locality, ...] = ()
-    roles: tuple[Role, ...] = ()
-    space_types: tuple[SpaceType, ...] = ()
-    exclusive: tuple[Exclusive, ...] = ()
-    dependencies: tuple[Dependency, ...] = ()
-    scenarios: tuple[Scenario, ...] = ()
-    options: tuple[Option, ...] = ()
-    stress: tuple[StressSet, ...] = ()
-    sources: tuple[str, ...] = ()
+    name: Label = doc(..., "name of the board or instance", example="Riverside tutorial")
+    description: str = doc("", "what the instance is, in a paragraph", example="")
+    currency: Annotated[str, StringConstraints(pattern=CURRENCY_PATTERN)] = doc(
+        ..., "three-letter currency code", example="GBP")
+    money_unit: Literal["units", "thousands", "millions"] = doc(
+        ..., "unit of every money figure", example="thousands")
+    horizon: Horizon = doc(..., "the financial years planned")
+    settings: Settings = doc(Settings(), "how the plan is optimised")
+    partners: Annotated[tuple[Partner, ...], Field(min_length=1)] = doc(..., "the partners")
+    pools: tuple[Pool, ...] = doc((), "pooled funds")
+    priorities: Annotated[tuple[Priority, ...], Field(min_length=1)] = doc(
+        ..., "the joint priorities")
+    localities: tuple[Locality, ...] = doc((), "localities (districts or neighbourhoods)")
+    roles: tuple[Role, ...] = doc((), "staff roles")
+    space_types: tuple[SpaceType, ...] = doc((), "kinds of space in buildings")
+    exclusive: tuple[Exclusive, ...] = doc((), "groups of mutually exclusive interventions")
+    dependencies: tuple[Dependency, ...] = doc((), "interventions that require another")
+    scenarios: tuple[Scenario, ...] = doc((), "named partial overrides of the inputs")
+    options: tuple[Option, ...] = doc((), "policy variants to compare: overrides and policies")
+    stress: tuple[StressSet, ...] = doc((), "distributions over inputs for stress batches")
+    sources: tuple[str, ...] = doc((), "where a magnitude comes from (one source a row)",
+                                   example="PSSRU Unit Costs of Health and Social Care 2012")
 
-    interventions: Annotated[tuple[InterventionRow, ...], Field(min_length=1)]
-    activity: Annotated[tuple[ActivityRow, ...], Field(min_length=1)]
-    responses: Annotated[tuple[ResponseRow, ...], Field(min_length=1)]
-    budgets: Annotated[tuple[BudgetRow, ...], Field(min_length=1)]
-    targets: tuple[TargetRow, ...] = ()
-    avoided_costs: tuple[AvoidedCostRow, ...] = ()
-    staff: tuple[StaffRow, ...] = ()
-    intervention_staff: tuple[InterventionStaffRow, ...] = ()
-    sites: tuple[SiteRow, ...] = ()
-    site_capacity: tuple[SiteCapacityRow, ...] = ()
-    intervention_space: tuple[InterventionSpaceRow, ...] = ()
+    interventions: Annotated[tuple[InterventionRow, ...], Field(min_length=1)] = doc(
+        ..., "services and programmes: cost, change limits, lead, go/no-go")
+    activity: Annotated[tuple[ActivityRow, ...], Field(min_length=1)] = doc(
+        ..., "current activity and need of each intervention (per locality)")
+    responses: Annotated[tuple[ResponseRow, ...], Field(min_length=1)] = doc(
+        ..., "pieces of each intervention's effect on each priority")
+    budgets: Annotated[tuple[BudgetRow, ...], Field(min_length=1)] = doc(
+        ..., "each partner's baseline budget per year")
+    targets: tuple[TargetRow, ...] = doc((), "each priority's target per year")
+    avoided_costs: tuple[AvoidedCostRow, ...] = doc(
+        (), "costs an intervention avoids for a partner")
+    staff: tuple[StaffRow, ...] = doc((), "staff by employer, role and year")
+    intervention_staff: tuple[InterventionStaffRow, ...] = doc(
+        (), "staff each intervention needs per unit of activity")
+    sites: tuple[SiteRow, ...] = doc((), "buildings: owner, locality, costs and receipts")
+    site_capacity: tuple[SiteCapacityRow, ...] = doc((), "space each site offers")
+    intervention_space: tuple[InterventionSpaceRow, ...] = doc(
+        (), "space each intervention needs per unit of activity")
 
     @property
     def years(self) -> tuple[int, ...]:

@@ -59,3 +59,58 @@ def tutorial_dir() -> Path:
 @pytest.fixture
 def tutorial(tutorial_dir: Path) -> hwbopt.Instance:
     return hwbopt.load(tutorial_dir)
+
+
+@pytest.fixture(scope="session")
+def county_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """The county solved as a user types it, with its result folder and both reports:
+    ``solve --out OUT --report REP``, then ``report OUT --out REP2``."""
+    work = tmp_path_factory.mktemp("county_report")
+    solved = run_cli("solve", shipped_instance("county"), "--out", work / "out",
+                     "--report", work / "rep")
+    again = run_cli("report", work / "out", "--out", work / "rep2")
+    return {"work": work, "out": work / "out", "rep": work / "rep", "rep2": work / "rep2",
+            "solve": solved, "report": again}
+
+
+# labels a board might type that must reach a report as plain text: markup, script, formulas
+ODD_LABELS = {
+    "partner_nhs": "<script>window.__xss = 1</script> CCG",
+    "partner_council": "=HYPERLINK(\"http://x\",\"council\")",
+    "priority_older": "<img src=x onerror=\"window.__xss = 2\"> older people",
+    "unit_older": "+people",
+    "priority_mental": "-mental & health $x^2$",
+    "intervention_reablement": "@SUM(A1) reablement",
+    "name": "Board <b>bold</b> & co",
+}
+
+
+def odd_label_instance() -> hwbopt.Instance:
+    """The tutorial with names and units that look like markup, scripts or formulas."""
+    inst = hwbopt.load(shipped_instance("tutorial"))
+    partners = [p.model_copy(update={"name": ODD_LABELS[f"partner_{p.id}"]})
+                for p in inst.partners]
+    priorities = list(inst.priorities)
+    for n, k in enumerate(priorities):
+        if k.id == "older_people":
+            priorities[n] = k.model_copy(update={"name": ODD_LABELS["priority_older"],
+                                                 "unit": ODD_LABELS["unit_older"]})
+        if k.id == "mental_health":
+            priorities[n] = k.model_copy(update={"name": ODD_LABELS["priority_mental"]})
+    interventions = [i.model_copy(update={"name": ODD_LABELS["intervention_reablement"]})
+                     if i.id == "reablement" else i for i in inst.interventions]
+    return inst.model_copy(update={"name": ODD_LABELS["name"], "partners": tuple(partners),
+                                   "priorities": tuple(priorities),
+                                   "interventions": tuple(interventions)})
+
+
+@pytest.fixture(scope="session")
+def odd_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report folder of :func:`odd_label_instance`, solved in process."""
+    from hwbopt.report import write_report
+
+    result = hwbopt.solve(odd_label_instance())
+    assert result.status == "optimal"
+    folder = tmp_path_factory.mktemp("odd_report")
+    write_report(result, folder)
+    return folder

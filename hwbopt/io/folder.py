@@ -213,7 +213,9 @@ def _read_table(
         problems.append(Problem(name, 1, h, "column given twice"))
     missing = [f for f, info in fields.items() if info.is_required() and f not in header]
     for f in missing:
-        problems.append(Problem(name, 1, f, "missing column: this field is required"))
+        meaning = fields[f].description
+        problems.append(Problem(name, 1, f, "missing column: this field is required"
+                                + (f" ({meaning})" if meaning else "")))
     if problems:
         return None, [], problems
 

@@ -1,4 +1,4 @@
-"""Write a result as files: one CSV per table plus ``summary.json``.
+"""Write a result as files, one CSV per table plus ``summary.json``, and read them back.
 
 Each file is written atomically (hidden temporary file, then rename), so an interrupted write
 never leaves a half-written table where a complete one was.
@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from hwbopt.errors import UsageError
@@ -65,3 +66,65 @@ def write_comparison(comp: Comparison, out: str | Path) -> Path:
     atomic_write_text(folder / "summary.json",
                       json.dumps(comp.summary(), indent=2, allow_nan=False) + "\n")
     return folder
+
+
+def _typed(table: pd.DataFrame) -> pd.DataFrame:
+    """Columns of a table read as text, typed by :mod:`hwbopt.report.columns`."""
+    from hwbopt.report.columns import BOOL, INTEGER, TEXT
+
+    out = {}
+    for col in table.columns:
+        values = table[col].astype(object)
+        if col in TEXT:
+            out[col] = values.map(lambda v: "" if v is None else str(v)).astype(object)
+        elif col in BOOL:
+            out[col] = values.map(lambda v: str(v).strip().lower() in ("true", "1", "yes"))
+        elif col in INTEGER:
+            out[col] = pd.to_numeric(values.replace("", np.nan)).astype("Int64") \
+                if values.replace("", np.nan).isna().any() else \
+                pd.to_numeric(values).astype(np.int64)
+        else:
+            numbers = pd.to_numeric(values.replace("", np.nan), errors="coerce")
+            text = values.map(lambda v: v not in ("", None) and not pd.isna(v))
+            # an unknown column is text unless every filled cell is a number
+            out[col] = values.astype(object) if (numbers.isna() & text).any() \
+                else numbers.astype(float)
+    return pd.DataFrame(out, columns=list(table.columns))
+
+
+def typed_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Tables held in memory, typed exactly as :func:`read_result` types them from CSV."""
+    return {name: _typed(t.astype(object).where(t.notna(), "").astype(str)
+                         if len(t.columns) else t)
+            for name, t in tables.items()}
+
+
+def read_result(folder: str | Path) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+    """``summary.json`` and every table of a result folder (``hwbopt solve --out``).
+
+    Cells are read as text and typed by column (:mod:`hwbopt.report.columns`), so ids stay
+    text whatever they look like (``NA``, ``2013``).
+    """
+    path = Path(folder)
+    if not path.is_dir():
+        raise UsageError(f"{path}: no such folder: expected the folder `hwbopt solve --out` "
+                         "wrote (CSV tables and summary.json)")
+    summary_file = path / "summary.json"
+    if not summary_file.is_file():
+        raise UsageError(f"{path} holds no summary.json: expected the folder `hwbopt solve "
+                         "--out` wrote")
+    try:
+        summary = json.loads(summary_file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{summary_file}: not valid JSON ({exc})") from None
+    if not isinstance(summary, dict):
+        raise UsageError(f"{summary_file}: expected a JSON object")
+    tables: dict[str, pd.DataFrame] = {}
+    for csv_file in sorted(path.glob("*.csv")):
+        try:
+            raw = pd.read_csv(csv_file, dtype=str, keep_default_na=False, na_filter=False,
+                              encoding="utf-8")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{csv_file}: not a readable CSV table ({exc})") from None
+        tables[csv_file.stem] = _typed(raw)
+    return summary, tables

@@ -1,1 +1,71 @@
-"""Human-readable views of results."""
+"""Human-readable views of results: the terminal text, and reports for board papers.
+
+``write_report(source, out)`` writes ``report.html`` (one self-contained page) and
+``report.xlsx`` (native Excel charts, one sheet per result table) into the folder ``out``.
+``source`` is a result folder (what ``hwbopt solve --out`` writes) or a
+:class:`hwbopt.results.Result` in memory; both are typed the same way, so they give the same
+report. Sections come from :mod:`hwbopt.report.sections`, keyed by the result's kind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hwbopt.errors import UsageError
+
+if TYPE_CHECKING:
+    from hwbopt.report.spec import ReportData
+    from hwbopt.results import Result
+
+HTML_FILE, EXCEL_FILE = "report.html", "report.xlsx"
+
+
+def report_data(source: str | os.PathLike[str] | Result) -> ReportData:
+    """A result folder or a Result, as the report reads it."""
+    from hwbopt.io.results import read_result, typed_tables
+    from hwbopt.report.spec import ReportData
+
+    if isinstance(source, str | os.PathLike):
+        summary, tables = read_result(source)
+    else:
+        summary, tables = source.summary(), typed_tables(source.tables)
+    return ReportData(kind=str(summary.get("kind") or "solve"), summary=summary, tables=tables)
+
+
+def check_report_dir(out: str | os.PathLike[str]) -> Path:
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--report {folder} exists and is not a folder")
+    return folder
+
+
+def _atomic(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_report(source: str | os.PathLike[str] | Result,
+                 out: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """Write ``report.html`` and ``report.xlsx`` into the folder ``out``; returns their paths."""
+    from hwbopt.report.excel import render_excel
+    from hwbopt.report.html import provenance_rows, render_html
+    from hwbopt.report.sections import build_sections
+
+    data = report_data(source)
+    sections = build_sections(data)
+    folder = check_report_dir(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    html_path, xlsx_path = folder / HTML_FILE, folder / EXCEL_FILE
+    page = render_html(data, sections)
+    _atomic(html_path, lambda p: p.write_text(page, encoding="utf-8"))
+    _atomic(xlsx_path, lambda p: render_excel(data, sections, p, provenance_rows(data)))
+    return html_path, xlsx_path

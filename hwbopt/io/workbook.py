@@ -1,0 +1,1040 @@
+"""Read and write an instance as one Excel workbook (``.xlsx``), for finance teams.
+
+The layout mirrors the folder form, one sheet per list:
+
+- ``instance``: the single values of ``instance.yaml`` as rows of ``field``, ``value`` and
+  ``meaning``, nested ones with dotted names (``horizon.first_year``, ``settings.objective``);
+- one sheet per list of ``instance.yaml`` (``partners``, ``pools``, ``priorities``, …), one row
+  per item; a nested single object becomes dotted columns (``cut.total``, ``cut.over_years``);
+- a *child sheet* per list inside an item, one row per element, keyed by the ids of the items
+  that hold it: ``partner_remit`` (partner, intervention), ``ring_fenced`` (partner, id, name,
+  share), ``ring_fenced_interventions`` (partner, line, intervention), ``pool_contributors``
+  (pool, partner, min_share, max_share), … (:data:`LIST_SHEETS`);
+- one sheet per table, named as the table (``interventions``, ``budgets``, …), with the
+  table's columns.
+
+Every list and table sheet has its field names in row 1 and, in row 2, each field's meaning,
+unit and an example (taken from the schema's field descriptions); data starts in row 3. Row 2
+is skipped when it holds those meanings, so a user may delete it. Other sheets (``read_me``,
+or a user's notes) are ignored, with a warning for a name that looks like a typo.
+
+Reading uses openpyxl with cached values only: a formula without a cached value, an error value
+(``#DIV/0!``), a date where a number is expected and merged cells are rejected with the cell
+address; a cell holding the text ``NA`` is that text, never a missing value. The assembled data
+goes through the same pydantic models and :func:`hwbopt.validate.reference_problems` as a
+folder, and every problem is located by sheet and cell (:class:`hwbopt.errors.SheetProblem`).
+
+Adding a list to the schema (``scenarios``, ``options``, …) is one :class:`ListSheet` line per
+sheet; ``tests/test_workbook.py`` fails until every field of the schema has a sheet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tempfile
+import types
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from hwbopt.errors import InstanceError, Problem, SheetProblem, UsageError
+from hwbopt.io.folder import _error_message
+from hwbopt.schema import TABLES, YAML_FIELDS, Instance
+from hwbopt.validate import reference_problems
+
+README_SHEET = "read_me"
+INSTANCE_SHEET = "instance"
+HEADER_ROW, MEANING_ROW, FIRST_ROW = 1, 2, 3
+VALIDATION_ROWS = 2000  # data validation reaches this many rows below the data
+FORMULA_START = ("=", "+", "-", "@")  # text starting so would be read as a formula by Excel
+
+
+@dataclass(frozen=True)
+class ListSheet:
+    """A sheet holding one list of the instance.
+
+    ``path`` walks from :class:`Instance` through list fields: ``("partners",)`` is the list of
+    partners, ``("partners", "remit")`` each partner's remit. ``keys`` name the columns that
+    hold the ids of the enclosing items, outermost first (one per step of ``path`` but the
+    last). A list of plain values puts each value in column ``value``; a mapping puts each key
+    in column ``key`` and its value in ``value``; a list of objects has one column per field.
+    """
+
+    name: str
+    path: tuple[str, ...]
+    keys: tuple[str, ...] = ()
+    value: str | None = None
+    key: str | None = None
+
+
+LIST_SHEETS: tuple[ListSheet, ...] = (
+    ListSheet("partners", ("partners",)),
+    ListSheet("partner_remit", ("partners", "remit"), ("partner",), value="intervention"),
+    ListSheet("partner_cuts", ("partners", "cut_by_year"), ("partner",), key="year",
+              value="cut"),
+    ListSheet("ring_fenced", ("partners", "ring_fenced"), ("partner",)),
+    ListSheet("ring_fenced_interventions", ("partners", "ring_fenced", "interventions"),
+              ("partner", "line"), value="intervention"),
+    ListSheet("pools", ("pools",)),
+    ListSheet("pool_interventions", ("pools", "interventions"), ("pool",),
+              value="intervention"),
+    ListSheet("pool_contributors", ("pools", "contributors"), ("pool",)),
+    ListSheet("priorities", ("priorities",)),
+    ListSheet("localities", ("localities",)),
+    ListSheet("roles", ("roles",)),
+    ListSheet("space_types", ("space_types",)),
+    ListSheet("exclusive", ("exclusive",)),
+    ListSheet("exclusive_interventions", ("exclusive", "interventions"), ("group",),
+              value="intervention"),
+    ListSheet("dependencies", ("dependencies",)),
+    ListSheet("sources", ("sources",), value="source"),
+)
+
+REQUIRED_SHEETS = (INSTANCE_SHEET, "partners", "priorities",
+                   *(t for t, spec in TABLES.items() if spec.required))
+
+
+# --------------------------------------------------------------------------------------------
+# What the schema says about a field
+# --------------------------------------------------------------------------------------------
+
+
+def _strip(annotation: Any) -> Any:
+    """The type inside ``Annotated[...]`` and ``X | None``."""
+    while True:
+        if get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+        elif get_origin(annotation) in (Union, types.UnionType):
+            inner = [a for a in get_args(annotation) if a is not type(None)]
+            if len(inner) != 1:
+                return annotation
+            annotation = inner[0]
+        else:
+            return annotation
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _collection(annotation: Any) -> tuple[str, Any] | None:
+    """('list', item type) for tuple[X, ...], ('mapping', (key, value)) for dicts, else None."""
+    bare = _strip(annotation)
+    origin = get_origin(bare)
+    if origin is tuple:
+        return "list", get_args(bare)[0]
+    if origin is dict:
+        return "mapping", get_args(bare)
+    return None
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a sheet: its header and what the schema says about it."""
+
+    header: str
+    path: tuple[str, ...]  # within an item: ("cut", "total")
+    annotation: Any
+    required: bool
+    description: str
+    unit: str | None = None
+    example: Any = None
+    ref: str | None = None  # the list whose ids it takes
+
+    @property
+    def kind(self) -> str:
+        """'number', 'integer', 'bool', 'choice' or 'text'."""
+        bare = _strip(self.annotation)
+        if bare is bool:
+            return "bool"
+        if bare is int:
+            return "integer"
+        if bare is float:
+            return "number"
+        if get_origin(bare) is Literal:
+            return "choice"
+        return "text"
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        bare = _strip(self.annotation)
+        return tuple(get_args(bare)) if get_origin(bare) is Literal else ()
+
+    def meaning(self, money: str = "money unit") -> str:
+        """Row 2 of the sheet: meaning, [unit], e.g. example."""
+        text = self.description
+        if self.ref and "(" not in text:
+            text += f" (an id from sheet {self.ref})"
+        if self.choices:
+            text += ": one of " + ", ".join(self.choices)
+        if self.unit:
+            text += f" [{self.unit.replace('{money}', money)}]"
+        if not self.required:
+            text += "; optional"
+        if self.example is not None and self.example != "":
+            shown = str(self.example).lower() if isinstance(self.example, bool) else \
+                self.example
+            text += f"; e.g. {shown}"
+        return text
+
+
+def _extra(info: Any) -> dict[str, Any]:
+    extra = info.json_schema_extra
+    return extra if isinstance(extra, dict) else {}
+
+
+def _leaf_columns(model: type[BaseModel], prefix: tuple[str, ...] = (),
+                  required: bool = True) -> list[Column]:
+    """Columns for the plain fields of ``model``; a nested model's fields become dotted."""
+    out = []
+    for name, info in model.model_fields.items():
+        ann = info.annotation
+        if _collection(ann) is not None:
+            continue  # held by a child sheet
+        bare = _strip(ann)
+        if _is_model(bare):
+            out += _leaf_columns(bare, (*prefix, name), required and info.is_required())
+            continue
+        extra = _extra(info)
+        out.append(Column(".".join((*prefix, name)), (*prefix, name), ann,
+                          required and info.is_required(), info.description or name,
+                          extra.get("unit"), extra.get("example"), extra.get("ref")))
+    return out
+
+
+def _walk(spec: ListSheet) -> list[tuple[type[BaseModel], str]]:
+    """(model, field) for each step of the sheet's path, from :class:`Instance` down."""
+    steps = []
+    model: Any = Instance
+    for name in spec.path:
+        steps.append((model, name))
+        kind = _collection(model.model_fields[name].annotation)
+        if kind is None:
+            raise TypeError(f"{spec.name}: {model.__name__}.{name} is not a list")
+        model = kind[1] if kind[0] == "list" else None
+    return steps
+
+
+def _item_kind(spec: ListSheet) -> tuple[str, Any]:
+    model, name = _walk(spec)[-1]
+    kind, inner = _collection(model.model_fields[name].annotation)  # type: ignore[misc]
+    if kind == "mapping":
+        return "mapping", inner
+    return ("objects", inner) if _is_model(_strip(inner)) else ("values", inner)
+
+
+def _parent_sheet(spec: ListSheet) -> ListSheet | None:
+    for other in LIST_SHEETS:
+        if other.path == spec.path[:-1]:
+            return other
+    return None
+
+
+def sheet_columns(spec: ListSheet) -> list[Column]:
+    """Every column of a list sheet, key columns first."""
+    steps = _walk(spec)
+    cols = []
+    for (model, name), key in zip(steps[:-1], spec.keys, strict=True):
+        item = _strip(_collection(model.model_fields[name].annotation)[1])  # type: ignore[index]
+        id_info = item.model_fields["id"]
+        cols.append(Column(key, (), id_info.annotation, True,
+                           f"the {key} it belongs to (an id from sheet "
+                           f"{_sheet_of(spec.path[:len(cols) + 1])})",
+                           example=_extra(id_info).get("example"),
+                           ref=_sheet_of(spec.path[:len(cols) + 1])))
+    model, name = steps[-1]
+    info = model.model_fields[name]
+    extra = _extra(info)
+    kind, inner = _item_kind(spec)
+    if kind == "objects":
+        cols += _leaf_columns(_strip(inner))
+    elif kind == "values":
+        cols.append(Column(spec.value or name, (), inner, True, info.description or name,
+                           extra.get("unit"), extra.get("example"), extra.get("ref")))
+    else:
+        key_ann, value_ann = inner
+        cols.append(Column(spec.key or "key", (), key_ann, True, "financial year"
+                           if _strip(key_ann) is int else "key", "year", 2013))
+        cols.append(Column(spec.value or "value", (), value_ann, True,
+                           info.description or name, extra.get("unit"), extra.get("example")))
+    return cols
+
+
+def _sheet_of(path: tuple[str, ...]) -> str:
+    for spec in LIST_SHEETS:
+        if spec.path == path:
+            return spec.name
+    return path[-1]
+
+
+def table_columns(table: str) -> list[Column]:
+    return _leaf_columns(TABLES[table].row_model)
+
+
+def instance_columns() -> list[Column]:
+    """The single values of the YAML part, as rows of the ``instance`` sheet."""
+    return [c for c in _leaf_columns(Instance) if c.path[0] in YAML_FIELDS]
+
+
+def covered_fields() -> set[tuple[str, ...]]:
+    """Every schema path some sheet holds (for the test that no field is left out)."""
+    out = {c.path for c in instance_columns()}
+    out |= {(t,) for t in TABLES}
+    for spec in LIST_SHEETS:
+        out.add(spec.path)
+        if _item_kind(spec)[0] == "objects":
+            out |= {(*spec.path, *c.path) for c in sheet_columns(spec) if c.path}
+    return out
+
+
+def _ref_targets() -> dict[str, tuple[str, str]]:
+    """For each list named by ``ref``: (sheet, id column) holding its ids."""
+    out = {spec.name: (spec.name, "id") for spec in LIST_SHEETS if not spec.keys
+           and _item_kind(spec)[0] == "objects"
+           and "id" in _strip(_item_kind(spec)[1]).model_fields}
+    for table in TABLES:
+        if "id" in TABLES[table].row_model.model_fields:
+            out[table] = (table, "id")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+
+
+def _put(cell: Any, value: Any) -> None:
+    """Write a value so that it reads back exactly and text is never taken for a formula."""
+    if value is None:
+        return
+    if isinstance(value, str):
+        cell.value = value
+        cell.data_type = "s"  # openpyxl would store '=…' as a formula
+        if value.startswith(FORMULA_START):
+            cell.quotePrefix = True  # Excel's leading apostrophe: shown and kept as text
+        return
+    cell.value = value
+    if isinstance(value, float) and float(f"{value:.16g}") != value:
+        # openpyxl writes numbers with 16 significant digits; a few doubles need 17
+        cell._value = repr(value)
+
+
+def _widths(ws: Any, headers: list[str]) -> None:
+    from openpyxl.utils import get_column_letter
+
+    for j, h in enumerate(headers, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = max(12, min(40, len(h) + 4))
+
+
+def _header(ws: Any, cols: list[Column], money: str) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    bold, grey = Font(bold=True), Font(italic=True, color="555555")
+    fill = PatternFill("solid", fgColor="F2F2F2")
+    for j, col in enumerate(cols, start=1):
+        head = ws.cell(HEADER_ROW, j)
+        _put(head, col.header)
+        head.font = bold
+        meaning = ws.cell(MEANING_ROW, j)
+        _put(meaning, col.meaning(money))
+        meaning.font = grey
+        meaning.fill = fill
+        meaning.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[MEANING_ROW].height = 60
+    ws.freeze_panes = ws.cell(FIRST_ROW, 1)
+    _widths(ws, [c.header for c in cols])
+
+
+def _validations(ws: Any, cols: list[Column], last_row: int,
+                 targets: dict[str, tuple[str, str]], id_rows: dict[str, int]) -> None:
+    """Drop-down lists for ids and enumerations, stopping wrong entries where Excel can."""
+    from openpyxl.utils import get_column_letter, quote_sheetname
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    end = last_row + VALIDATION_ROWS
+    for j, col in enumerate(cols, start=1):
+        letter = get_column_letter(j)
+        if col.ref in targets:
+            sheet, id_col = targets[col.ref]
+            src_col = get_column_letter(id_rows[sheet + "." + id_col])
+            src_end = id_rows[sheet] + VALIDATION_ROWS
+            dv = DataValidation(
+                type="list", allow_blank=True, showErrorMessage=True, errorStyle="warning",
+                formula1=f"{quote_sheetname(sheet)}!${src_col}${FIRST_ROW}:${src_col}${src_end}",
+                errorTitle="unknown id", error=f"expected an id from sheet {sheet}")
+        elif col.kind in ("choice", "bool"):
+            options = col.choices if col.kind == "choice" else ("TRUE", "FALSE")
+            dv = DataValidation(type="list", formula1='"' + ",".join(options) + '"',
+                                allow_blank=True, showErrorMessage=True, errorStyle="stop",
+                                errorTitle="not allowed",
+                                error="expected one of " + ", ".join(options))
+        else:
+            continue
+        ws.add_data_validation(dv)
+        dv.add(f"{letter}{FIRST_ROW}:{letter}{end}")
+
+
+def _dig(obj: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        obj = None if obj is None else getattr(obj, part)
+    return obj
+
+
+def _list_rows(inst: Instance, spec: ListSheet) -> list[list[Any]]:
+    """The sheet's rows: key values then the element's columns."""
+    cols = sheet_columns(spec)
+    kind, _ = _item_kind(spec)
+    own = cols[len(spec.keys):]
+
+    def walk(obj: Any, depth: int, keys: list[Any]) -> Iterator[list[Any]]:
+        items = getattr(obj, spec.path[depth])
+        if depth < len(spec.path) - 1:
+            for item in items:
+                yield from walk(item, depth + 1, [*keys, item.id])
+            return
+        if items is None:
+            return
+        if kind == "mapping":
+            for k, v in items.items():
+                yield [*keys, k, v]
+        elif kind == "values":
+            for v in items:
+                yield [*keys, v]
+        else:
+            for item in items:
+                yield [*keys, *(_dig(item, c.path) for c in own)]
+
+    return list(walk(inst, 0, []))
+
+
+def _read_me(ws: Any, inst: Instance) -> None:
+    lines = [
+        f"hwbopt instance workbook: {inst.name}",
+        "",
+        "Each sheet is one list of the instance. Row 1 holds the field names (do not change "
+        "them); row 2 what each field means, its unit and an example (you may delete it); "
+        "data starts in row 3, one item a row.",
+        "The 'instance' sheet holds the single values (name, units, horizon, settings).",
+        "Lists inside an item have their own sheet, keyed by the item's id: a partner's remit "
+        "is in partner_remit (partner, intervention), its ring-fenced lines in ring_fenced, "
+        "a pool's contributors in pool_contributors, and so on.",
+        f"Money is in {inst.money_label} ({inst.money_unit} of {inst.currency}) throughout.",
+        "Type values, or formulas Excel has calculated: a formula without a calculated value, "
+        "an error such as #DIV/0!, a date where a number belongs and merged cells are refused, "
+        "each with its cell. A blank cell is a missing value; the text NA is not.",
+        "Check it: hwbopt validate FILE.xlsx; solve it: hwbopt solve FILE.xlsx; turn it into "
+        "a folder: hwbopt convert FILE.xlsx FOLDER.",
+    ]
+    for i, line in enumerate(lines, start=1):
+        _put(ws.cell(i, 1), line)
+    ws.column_dimensions["A"].width = 120
+
+
+def write_workbook(inst: Instance, path: str | os.PathLike[str]) -> Path:
+    """Write ``inst`` as a workbook that :func:`read_workbook` reads back equal."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils.exceptions import IllegalCharacterError
+
+    target = Path(path)
+    if target.suffix.lower() != ".xlsx":
+        raise UsageError(f"{target}: an instance workbook must end in .xlsx")
+    money = inst.money_label
+    wb = Workbook()
+    _read_me(wb.active, inst)
+    wb.active.title = README_SHEET
+
+    ws = wb.create_sheet(INSTANCE_SHEET)
+    for j, h in enumerate(("field", "value", "meaning"), start=1):
+        _put(ws.cell(1, j), h)
+        ws.cell(1, j).font = Font(bold=True)
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    for i, col in enumerate(instance_columns(), start=2):
+        _put(ws.cell(i, 1), col.header)
+        value = _dig(inst, col.path)
+        _put(ws.cell(i, 2), value)
+        ws.cell(i, 2).alignment = Alignment(wrap_text=False)
+        _put(ws.cell(i, 3), col.meaning(money))
+        ws.cell(i, 3).font = Font(italic=True, color="555555")
+        if col.kind in ("choice", "bool"):
+            options = col.choices if col.kind == "choice" else ("TRUE", "FALSE")
+            dv = DataValidation(type="list", formula1='"' + ",".join(options) + '"',
+                                allow_blank=True, showErrorMessage=True, errorStyle="stop")
+            ws.add_data_validation(dv)
+            dv.add(f"B{i}")
+    ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["B"].width = 40
+    ws.column_dimensions["C"].width = 100
+    ws.freeze_panes = "A2"
+
+    sheets: list[tuple[str, list[Column], list[list[Any]]]] = []
+    for spec in LIST_SHEETS:
+        sheets.append((spec.name, sheet_columns(spec), _list_rows(inst, spec)))
+    for table in TABLES:
+        cols = table_columns(table)
+        rows = [[_dig(r, c.path) for c in cols] for r in getattr(inst, table)]
+        sheets.append((table, cols, rows))
+
+    targets = _ref_targets()
+    id_rows: dict[str, int] = {}
+    for name, cols, rows in sheets:
+        id_rows[name] = FIRST_ROW + len(rows)
+        for j, c in enumerate(cols, start=1):
+            id_rows[f"{name}.{c.header}"] = j
+    try:
+        for name, cols, rows in sheets:
+            ws = wb.create_sheet(name)
+            _header(ws, cols, money)
+            for i, row in enumerate(rows, start=FIRST_ROW):
+                for j, value in enumerate(row, start=1):
+                    _put(ws.cell(i, j), value)
+            _validations(ws, cols, FIRST_ROW + len(rows), targets, id_rows)
+    except IllegalCharacterError as exc:
+        raise UsageError(f"cannot write {target}: a text holds a control character Excel "
+                         f"does not allow ({exc})") from None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".xlsx", dir=target.parent)
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Sheet:
+    """One sheet's data: the column of each header and each data row's cells by header."""
+
+    name: str
+    letters: dict[str, str] = field(default_factory=dict)
+    rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    broken: bool = False  # its header is unusable: its rows are not read
+
+
+@dataclass(frozen=True)
+class _Origin:
+    sheet: str
+    row: int | None
+    column: str | None = None  # the column a problem with no field of its own points at
+
+
+class _Reader:
+    """Reads one workbook, collecting every problem with its sheet and cell."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.problems: list[Problem] = []
+        self.sheets: dict[str, _Sheet] = {}
+        self.origins: dict[tuple[Any, ...], _Origin] = {}
+        self.bad_cells: set[tuple[str, int, str]] = set()
+        self.instance_rows: dict[int, str] = {}  # row of the instance sheet -> its field
+
+    # -- problems ------------------------------------------------------------------------
+
+    def problem(self, sheet: str, row: int | None, column: str | None, what: str,
+                severity: str = "error") -> None:
+        letter = self.sheets[sheet].letters.get(column) if sheet in self.sheets and column \
+            else None
+        cell = f"{letter}{row}" if letter and row is not None else None
+        if sheet == INSTANCE_SHEET and column == "value" and row in self.instance_rows:
+            column = self.instance_rows[row]  # name the field, not the sheet's 'value' column
+        if row == MEANING_ROW and sheet != INSTANCE_SHEET:
+            what += (" (row 2 holds each field's meaning in the template: keep it as written "
+                     "or delete the row)")
+        self.problems.append(SheetProblem.at(sheet, row, column, cell, what, severity))
+
+    def cell_problem(self, sheet: str, coordinate: str, row: int, column: str | None,
+                     what: str) -> None:
+        self.problems.append(SheetProblem.at(sheet, row, column, coordinate, what))
+        if column:
+            self.bad_cells.add((sheet, row, column))
+
+    # -- cells ---------------------------------------------------------------------------
+
+    def _value(self, sheet: str, cell: Any, formula_cell: Any, col: Column | None,
+               header: str | None) -> tuple[bool, Any]:
+        """(ok, value) of one cell: None for blank; text stripped."""
+        value = cell.value
+        expect = _expectation(col)
+        if cell.data_type == "e" or (isinstance(value, str) and value in _ERRORS
+                                     and formula_cell.data_type == "f"):
+            self.cell_problem(sheet, cell.coordinate, cell.row, header,
+                              f"the cell holds the error {value}: expected {expect}")
+            return False, None
+        if value is None and formula_cell is not None and formula_cell.data_type == "f":
+            self.cell_problem(sheet, cell.coordinate, cell.row, header, (
+                f"the formula {formula_cell.value} has no calculated value saved: open and "
+                "save the workbook in Excel or LibreOffice so its values are calculated, or "
+                "type the value"))
+            return False, None
+        if isinstance(value, dt.datetime | dt.date | dt.time | dt.timedelta):
+            self.cell_problem(sheet, cell.coordinate, cell.row, header, (
+                f"the cell holds a date or time ({value}): expected {expect}; format the "
+                "cell as a number or as text"))
+            return False, None
+        if isinstance(value, str):
+            value = value.strip()
+            if col is not None and col.kind in ("number", "integer") and "_" in value:
+                # Python would read '8_00' as 800; a spreadsheet user meant something else
+                self.cell_problem(sheet, cell.coordinate, cell.row, header,
+                                  f"expected a plain number such as 800 or 0.25, got {value!r}")
+                return False, None
+            return True, (value or None)
+        if col is not None and col.kind in ("text", "choice") and \
+                isinstance(value, int | float) and not isinstance(value, bool):
+            # an id or a name typed as a number (e.g. 2013): pydantic wants text
+            value = str(int(value)) if float(value).is_integer() else repr(value)
+        return True, value
+
+    def read_sheet(self, ws: Any, wf: Any, columns: list[Column]) -> _Sheet:
+        from openpyxl.utils import get_column_letter
+
+        sheet = _Sheet(ws.title)
+        self.sheets[ws.title] = sheet
+        self._merged(ws)
+        known = {c.header: c for c in columns}
+        headers: list[str | None] = []
+        max_col = ws.max_column
+        for j in range(1, max_col + 1):
+            cell = ws.cell(HEADER_ROW, j)
+            ok, h = self._value(ws.title, cell, wf.cell(HEADER_ROW, j), None, None)
+            if ok and h is not None and not isinstance(h, str):
+                self.cell_problem(ws.title, cell.coordinate, HEADER_ROW, None, (
+                    f"expected a field name, got {h!r}: row 1 names the columns, among "
+                    + ", ".join(known)))
+                sheet.broken = True
+                h = None
+            headers.append(h if ok else None)
+            if h is not None:
+                sheet.letters.setdefault(h, cell.column_letter)
+        for j, h in enumerate(headers, start=1):
+            if h is None:
+                continue
+            coord = ws.cell(HEADER_ROW, j).coordinate
+            if h not in known:
+                self.cell_problem(ws.title, coord, HEADER_ROW, None, (
+                    f"unknown column '{h}': expected columns among {', '.join(known)}"))
+                sheet.broken = True
+            elif headers.count(h) > 1 and headers.index(h) != j - 1:
+                self.cell_problem(ws.title, coord, HEADER_ROW, h,
+                                  f"column '{h}' given twice")
+                sheet.broken = True
+        free = get_column_letter(len(headers) + 1)  # where a missing column could go
+        for c in columns:
+            if c.required and c.header not in sheet.letters:
+                self.problems.append(SheetProblem.at(
+                    ws.title, HEADER_ROW, c.header, f"{free}{HEADER_ROW}",
+                    f"missing column '{c.header}': required ({c.description}); add it in "
+                    "row 1"))
+                sheet.broken = True
+        if sheet.broken:
+            return sheet
+
+        first = FIRST_ROW if self._is_meaning_row(ws, headers, known) else MEANING_ROW
+        for r in range(first, ws.max_row + 1):
+            raw: dict[str, Any] = {}
+            for j, h in enumerate(headers, start=1):
+                cell = ws.cell(r, j)
+                ok, v = self._value(ws.title, cell, wf.cell(r, j), known.get(h) if h else None,
+                                    h)
+                if not ok or v is None:
+                    continue
+                if h is None:
+                    self.cell_problem(ws.title, cell.coordinate, r, None, (
+                        f"a value in a column without a name in row 1: expected columns "
+                        f"among {', '.join(known)}"))
+                    continue
+                raw[h] = v
+            blank = all(v is None or (isinstance(v, str) and not v.strip())
+                        for v in (ws.cell(r, j).value for j in range(1, max_col + 1)))
+            if not blank:
+                sheet.rows.append((r, raw))
+        return sheet
+
+    def _is_meaning_row(self, ws: Any, headers: list[str | None],
+                        known: dict[str, Column]) -> bool:
+        texts = [(h, ws.cell(MEANING_ROW, j).value) for j, h in enumerate(headers, start=1)]
+        filled = [(h, v) for h, v in texts if v is not None]
+        return bool(filled) and all(
+            h in known and isinstance(v, str)
+            and v.strip().startswith(known[h].description) for h, v in filled)
+
+    def _merged(self, ws: Any) -> None:
+        for rng in ws.merged_cells.ranges:
+            self.problems.append(SheetProblem.at(ws.title, rng.min_row, None, rng.coord, (
+                f"cells {rng.coord} are merged: expected one value in each cell; unmerge "
+                "them")))
+            self.sheets[ws.title].broken = True
+
+    # -- assembling ----------------------------------------------------------------------
+
+    def read_instance_sheet(self, ws: Any, wf: Any) -> dict[str, Any]:
+        cols = {c.header: c for c in instance_columns()}
+        sheet = _Sheet(ws.title, letters={"field": "A", "value": "B", "meaning": "C"})
+        self.sheets[ws.title] = sheet
+        self._merged(ws)
+        if sheet.broken:
+            return {}
+        head = [ws.cell(1, j).value for j in (1, 2)]
+        if [str(h).strip() if h is not None else None for h in head] != ["field", "value"]:
+            self.problem(ws.title, 1, None, (
+                "expected the headers 'field' and 'value' in A1 and B1 (and optionally "
+                "'meaning' in C1), then one field a row"))
+            return {}
+        data: dict[str, Any] = {}
+        seen: dict[str, int] = {}
+        for r in range(2, ws.max_row + 1):
+            ok, name = self._value(ws.title, ws.cell(r, 1), wf.cell(r, 1), None, "field")
+            if not ok or name is None:
+                continue
+            name = str(name)
+            col = cols.get(name)
+            if col is None:
+                self.problem(ws.title, r, "field", (
+                    f"unknown field '{name}': expected one of {', '.join(cols)}"))
+                continue
+            if name in seen:
+                self.problem(ws.title, r, "field",
+                             f"field '{name}' given twice (first in row {seen[name]})")
+                continue
+            seen[name] = r
+            self.instance_rows[r] = name
+            ok, value = self._value(ws.title, ws.cell(r, 2), wf.cell(r, 2), col, name)
+            self.origins[col.path] = _Origin(ws.title, r, "value")
+            self.origins.setdefault(col.path[:1], _Origin(ws.title, r, "value"))
+            if not ok:
+                self.bad_cells.add((ws.title, r, "value"))
+                continue
+            if value is not None:
+                _set(data, col.path, value)
+        return data
+
+    def assemble_lists(self, data: dict[str, Any], present: dict[str, _Sheet]) -> None:
+        """Build each list of the YAML part from its sheet and attach child rows."""
+        # items by their path of ids, to attach children: ("partners", "nhs") -> item dict
+        items: dict[tuple[str, ...], tuple[dict[str, Any], tuple[Any, ...]]] = {}
+        for spec in LIST_SHEETS:
+            sheet = present.get(spec.name)
+            parent = _parent_sheet(spec)
+            kind, _ = _item_kind(spec)
+            cols = sheet_columns(spec)
+            own = cols[len(spec.keys):]
+            if sheet is None or sheet.broken:
+                continue
+            if parent is not None and (parent.name not in present
+                                       or present[parent.name].broken):
+                if sheet.rows:
+                    self.problem(spec.name, None, None, (
+                        f"rows for {parent.name} items, but sheet {parent.name} is missing or "
+                        "unreadable"))
+                continue
+            counts: dict[tuple[Any, ...], int] = defaultdict(int)
+            for r, raw in sheet.rows:
+                key = tuple(raw.get(k) for k in spec.keys)
+                if spec.keys:
+                    missing = [k for k, v in zip(spec.keys, key, strict=True) if v is None]
+                    if missing:
+                        for k in missing:
+                            if (spec.name, r, k) not in self.bad_cells:
+                                self.problem(spec.name, r, k, "missing: a value is required")
+                        continue
+                    found = items.get((*spec.path[:-1], *map(str, key)))
+                    if found is None:
+                        self._unknown_parent(spec, r, key, items)
+                        continue
+                    holder, holder_loc = found
+                else:
+                    holder, holder_loc = data, ()
+                loc = (*holder_loc, spec.path[-1])
+                if kind == "mapping":
+                    k, v = raw.get(spec.key), raw.get(spec.value)
+                    mapping = holder.setdefault(spec.path[-1], {})
+                    if k is None:
+                        if (spec.name, r, spec.key) not in self.bad_cells:
+                            self.problem(spec.name, r, spec.key, "missing: a value is required")
+                        continue
+                    if str(k) in map(str, mapping):
+                        self.problem(spec.name, r, spec.key, f"{spec.key} {k} given twice "
+                                     f"for {spec.keys[-1]} '{key[-1]}'")
+                        continue
+                    mapping[k] = v
+                    self.origins.setdefault(loc, _Origin(spec.name, r, spec.value))
+                    self.origins[(*loc, str(k))] = _Origin(spec.name, r, spec.value)
+                    self.origins[(*loc, str(k), "[key]")] = _Origin(spec.name, r, spec.key)
+                    continue
+                n = counts[loc]
+                counts[loc] += 1
+                element: Any
+                if kind == "values":
+                    element = raw.get(spec.value)
+                    self.origins[(*loc, n)] = _Origin(spec.name, r, spec.value)
+                else:
+                    element = {}
+                    for c in own:
+                        if c.header in raw:
+                            _set(element, c.path, raw[c.header])
+                    self.origins[(*loc, n)] = _Origin(spec.name, r)
+                    if "id" in element:
+                        items.setdefault((*spec.path, *map(str, key), str(element["id"])),
+                                         (element, (*loc, n)))
+                self.origins.setdefault(loc, _Origin(spec.name, r, spec.value))
+                holder.setdefault(spec.path[-1], []).append(element)
+
+    def _unknown_parent(self, spec: ListSheet, r: int, key: tuple[Any, ...],
+                        items: dict[tuple[str, ...], Any]) -> None:
+        prefix = (*spec.path[:-1], *map(str, key[:-1]))
+        known = sorted(k[-1] for k in items
+                       if len(k) == len(prefix) + 1 and k[:len(prefix)] == prefix)
+        shown = ", ".join(known[:12]) + (", …" if len(known) > 12 else "")
+        self.problem(spec.name, r, spec.keys[-1], (
+            f"unknown {spec.keys[-1]} '{key[-1]}': expected an id from sheet "
+            f"{_sheet_of(spec.path[:-1])}" + (f" ({shown})" if shown else "")))
+
+    def assemble_tables(self, data: dict[str, Any], present: dict[str, _Sheet]) -> None:
+        for table in TABLES:
+            sheet = present.get(table)
+            if sheet is None or sheet.broken:
+                continue
+            cols = table_columns(table)
+            rows = []
+            for n, (r, raw) in enumerate(sheet.rows):
+                row: dict[str, Any] = {}
+                for c in cols:
+                    if c.header in raw:
+                        _set(row, c.path, raw[c.header])
+                rows.append(row)
+                self.origins[(table, n)] = _Origin(table, r)
+            data[table] = rows
+
+    # -- locating problems found on the assembled instance -------------------------------
+
+    def locate(self, loc: tuple[Any, ...], what: str, severity: str = "error") -> None:
+        loc = tuple(str(p) if not isinstance(p, int) else p for p in loc)
+        for n in range(len(loc), 0, -1):
+            origin = self.origins.get(loc[:n])
+            if origin is not None:
+                break
+        else:
+            origin, n = None, 0
+        rest = loc[n:]
+        if origin is None:
+            sheet = _sheet_for_loc(loc)
+            self.problem(sheet, None, None,
+                         f"{_path_text(loc)}: {what}" if loc else what, severity)
+            return
+        column = origin.column
+        child = _child_sheet(loc[:n], rest)
+        if child is not None:
+            self.problem(origin.sheet, origin.row, None,
+                         f"{what}: give its rows in sheet {child}", severity)
+            return
+        if rest:
+            header = ".".join(str(p) for p in rest if not isinstance(p, int))
+            column = header if header in self.sheets[origin.sheet].letters or column is None \
+                else column
+            if header and header not in self.sheets[origin.sheet].letters:
+                what = f"{header}: {what}"
+        if origin.row is not None and column is not None and \
+                (origin.sheet, origin.row, column) in self.bad_cells:
+            return  # already reported as a bad cell
+        self.problem(origin.sheet, origin.row, column, what, severity)
+
+
+_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA",
+           "#SPILL!", "#CALC!"}
+
+
+def _expectation(col: Column | None) -> str:
+    if col is None:
+        return "a value"
+    kind = col.kind
+    if kind == "number":
+        return "a number"
+    if kind == "integer":
+        return "a whole number"
+    if kind == "bool":
+        return "TRUE or FALSE"
+    if kind == "choice":
+        return "one of " + ", ".join(col.choices)
+    return "text"
+
+
+def _set(target: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for part in path[:-1]:
+        target = target.setdefault(part, {})
+    target[path[-1]] = value
+
+
+def _path_text(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _sheet_for_loc(loc: tuple[Any, ...]) -> str:
+    if not loc:
+        return INSTANCE_SHEET
+    if loc[0] in TABLES:
+        return str(loc[0])
+    names = [p for p in loc if isinstance(p, str)]
+    for n in range(len(names), 0, -1):
+        for spec in LIST_SHEETS:
+            if spec.path == tuple(names[:n]):
+                return spec.name
+    return INSTANCE_SHEET
+
+
+def _child_sheet(found: tuple[Any, ...], rest: tuple[Any, ...]) -> str | None:
+    """The child sheet a problem points into when that sheet has no rows for the item."""
+    if not rest or not isinstance(rest[0], str):
+        return None
+    names = tuple(p for p in (*found, rest[0]) if isinstance(p, str))
+    for spec in LIST_SHEETS:
+        if spec.path == names and len(spec.path) > 1:
+            return spec.name
+    return None
+
+
+_YAML_PATH = re.compile(r"([A-Za-z_]\w*)|\[(\d+)\]|\.(\d+)")
+
+
+def _parse_path(text: str) -> tuple[Any, ...]:
+    """'partners[2].remit[3]' -> ('partners', 2, 'remit', 3); '…cut_by_year.2013' keeps '2013'."""
+    out: list[Any] = []
+    for name, index, key in _YAML_PATH.findall(text):
+        out.append(name or (int(index) if index else key))
+    return tuple(out)
+
+
+def _reword(message: str) -> str:
+    """Messages of the shared checks name files of the folder form: name sheets instead."""
+    for table in TABLES:
+        message = message.replace(TABLES[table].file, f"sheet {table}")
+    return message.replace("instance.yaml ", "").replace("instance.yaml", "the workbook")
+
+
+def read_workbook(path: str | os.PathLike[str]) -> tuple[Instance, list[Problem]]:
+    """Read and fully validate an instance workbook. Returns the instance and its warnings.
+
+    Raises :class:`InstanceError` listing every problem, each with its sheet and cell.
+    """
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    target = Path(path)
+    source = str(target)
+    if not target.exists():
+        raise InstanceError(Problem(source, None, None,
+                                    "no such file: expected an instance workbook (.xlsx)"))
+    if not target.is_file():
+        raise InstanceError(Problem(source, None, None,
+                                    "not a file: expected an instance workbook (.xlsx)"))
+    try:
+        values = load_workbook(target, data_only=True)
+        formulas = load_workbook(target, data_only=False)
+    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise InstanceError(Problem(target.name, None, None, (
+            f"not a readable Excel workbook (.xlsx): {type(exc).__name__}: {exc}"))) from None
+
+    reader = _Reader(target)
+    present: dict[str, _Sheet] = {}
+    expected = {INSTANCE_SHEET, README_SHEET, *(s.name for s in LIST_SHEETS), *TABLES}
+    for name in values.sheetnames:
+        if name not in expected:
+            close = [e for e in expected if _similar(name, e)]
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            reader.problems.append(SheetProblem.at(
+                name, None, None, None,
+                f"not part of the format, ignored{hint}", severity="warning"))
+    for name in REQUIRED_SHEETS:
+        if name not in values.sheetnames:
+            reader.problems.append(SheetProblem.at(name, None, None, None, (
+                f"missing sheet '{name}': a workbook needs the sheets "
+                + ", ".join(REQUIRED_SHEETS))))
+
+    data: dict[str, Any] = {}
+    if INSTANCE_SHEET in values.sheetnames:
+        data = reader.read_instance_sheet(values[INSTANCE_SHEET], formulas[INSTANCE_SHEET])
+    for spec in LIST_SHEETS:
+        if spec.name in values.sheetnames:
+            present[spec.name] = reader.read_sheet(values[spec.name], formulas[spec.name],
+                                                   sheet_columns(spec))
+    for table in TABLES:
+        if table in values.sheetnames:
+            present[table] = reader.read_sheet(values[table], formulas[table],
+                                               table_columns(table))
+    reader.assemble_lists(data, present)
+    reader.assemble_tables(data, present)
+
+    # a missing or unreadable sheet is reported once, not again as each field it would hold
+    skip: set[str] = set()
+    for table in TABLES:
+        if table not in present or present[table].broken:
+            skip.add(table)
+    for spec in LIST_SHEETS:
+        unread = spec.name not in present or present[spec.name].broken
+        if unread and (spec.name in present or spec.name in REQUIRED_SHEETS):
+            skip.add(spec.path[0])
+    if INSTANCE_SHEET not in values.sheetnames or reader.sheets[INSTANCE_SHEET].broken:
+        skip.update(c.path[0] for c in instance_columns())
+    try:
+        inst = Instance.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            if loc and loc[0] in skip:
+                continue
+            what = ("the table has no rows: at least one expected"
+                    if len(loc) == 1 and loc[0] in TABLES and err["type"] == "too_short"
+                    else _error_message(err))
+            reader.locate(loc, what)
+        inst = None
+    errors = [p for p in reader.problems if p.severity == "error"]
+    if inst is None and not errors:
+        errors = [Problem(target.name, None, None, "the workbook does not make an instance")]
+    if errors or inst is None:
+        raise InstanceError(errors, source=source)
+
+    for p in reference_problems(inst):
+        what = _reword(p.message)
+        table = next((t for t, spec in TABLES.items() if spec.file == p.file), None)
+        if table is not None and p.row is None:
+            reader.problem(table, None, p.field, what, p.severity)
+            continue
+        if table is not None:
+            loc: tuple[Any, ...] = (table, p.row - 2, *(p.field.split(".") if p.field else ()))
+        else:
+            loc = _parse_path(p.field or "")
+        reader.locate(loc, what, p.severity)
+    errors = [p for p in reader.problems if p.severity == "error"]
+    if errors:
+        raise InstanceError(errors, source=source)
+    return inst, [p for p in reader.problems if p.severity != "error"]
+
+
+def _similar(a: str, b: str) -> bool:
+    a, b = a.strip().lower(), b.lower()
+    return a != b and (a.rstrip("s") == b.rstrip("s") or a.replace(" ", "_") == b)
+
+
+def load_workbook_instance(path: str | os.PathLike[str]) -> Instance:
+    return read_workbook(path)[0]
+

@@ -1,0 +1,111 @@
+"""A report as plain data: sections of charts and tables, rendered to HTML and to Excel alike.
+
+A section builder (see :mod:`hwbopt.report.sections`) turns a result into :class:`Section`
+objects; :mod:`hwbopt.report.html` and :mod:`hwbopt.report.excel` render the same objects, so
+a chart is defined once and appears as a plotly chart in the page and as a native chart in the
+workbook. Every string here is user text or plain prose, never markup: renderers escape it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+
+from hwbopt.schema import year_label
+
+
+@dataclass
+class Series:
+    """One series of a bar chart: a value per category.
+
+    Series with the same ``stack`` are stacked on each other; a chart with several stacks
+    shows them side by side per category. ``marked`` flags points to draw as exceptions (a
+    missed target) and ``labels`` is text shown on the bars.
+    """
+
+    name: str
+    values: list[float | None]
+    stack: str = ""
+    marked: list[bool] | None = None
+    labels: list[str] | None = None
+
+
+@dataclass
+class Chart:
+    key: str  # short and unique within the report; names the chart's data in the workbook
+    title: str
+    categories: list[str]
+    series: list[Series]
+    y_title: str
+    x_title: str = ""
+    mode: Literal["stack", "group"] = "stack"
+    line: float | None = None  # a reference line across the chart (e.g. 100% of target)
+    line_label: str = ""
+    note: str = ""
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    frame: pd.DataFrame  # headers carry units; cells are numbers, booleans or user text
+    note: str = ""
+    digits: dict[str, int] = field(default_factory=dict)  # decimals shown per column
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    intro: str = ""
+    blocks: list[Chart | Table] = field(default_factory=list)
+
+
+@dataclass
+class ReportData:
+    """A result as a report sees it: its kind, summary.json and tables (typed as read back)."""
+
+    kind: str
+    summary: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
+
+    @property
+    def labels(self) -> dict[str, Any]:
+        return self.summary.get("labels") or {}
+
+    @property
+    def money(self) -> str:
+        if self.labels.get("money"):
+            return str(self.labels["money"])
+        symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(self.summary.get("currency", ""),
+                                                          "")
+        suffix = {"thousands": "k", "millions": "m"}.get(self.summary.get("money_unit", ""),
+                                                         "")
+        return f"{symbol}{suffix}" or "money"
+
+    @property
+    def title(self) -> str:
+        return str(self.labels.get("name") or self.summary.get("instance") or "hwbopt result")
+
+    @property
+    def years(self) -> list[int]:
+        return [int(y) for y in self.summary.get("years", [])]
+
+    def name(self, kind: str, ident: Any) -> str:
+        """The readable name of an id: ``name("partners", "ccg")`` -> 'Westshire CCG'."""
+        entry = self.labels.get(kind, {}).get(str(ident))
+        if isinstance(entry, dict):
+            return str(entry.get("name") or ident)
+        return str(entry) if entry else str(ident)
+
+    def unit(self, kind: str, ident: Any) -> str:
+        entry = self.labels.get(kind, {}).get(str(ident))
+        return str(entry.get("unit", "")) if isinstance(entry, dict) else ""
+
+    def table(self, name: str) -> pd.DataFrame:
+        return self.tables.get(name, pd.DataFrame())
+
+    def year(self, y: Any) -> str:
+        return year_label(int(y))

@@ -1,0 +1,94 @@
+"""The HTML report in a real browser: headless Chromium over the DevTools protocol.
+
+The county's report must draw every chart, log no console error or uncaught exception, ask
+for nothing but its own file, and give a screenshot that is not blank; a label holding a
+``<script>`` tag must show as text and run nothing. Pages built to fail (a script error, a
+network fetch, a blank page) prove each check can fail.
+
+Chromium is Debian's ``chromium`` package. Without it these tests skip with the reason, unless
+``HWBOPT_REQUIRE_CHROMIUM=1`` (``.ci/run`` sets it), when they fail instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from chromium import chromium_path, chromium_required, png_pixels, render
+from conftest import ODD_LABELS
+
+
+@pytest.fixture(scope="session", autouse=True)
+def chromium() -> str:
+    path = chromium_path()
+    if path is None:
+        if chromium_required():
+            pytest.fail("HWBOPT_REQUIRE_CHROMIUM is set but Chromium is not installed "
+                        "(apt-get install -y chromium)")
+        pytest.skip("Chromium is not installed (apt-get install -y chromium); the browser "
+                    "tests of the HTML report need it")
+    return path
+
+
+def local(url: str) -> bool:
+    return url.startswith(("file:", "data:", "blob:", "about:"))
+
+
+def blank(png: bytes) -> bool:
+    """A screenshot with (almost) one colour and (almost) nothing but white is blank."""
+    px = png_pixels(png)[:, :, :3].reshape(-1, 3)
+    colours = len(np.unique(px, axis=0))
+    inked = float(np.mean(px.min(axis=1) < 235))
+    return colours < 16 or inked < 0.02
+
+
+def test_county_report_renders_with_no_error(county_report: dict) -> None:
+    assert county_report["solve"].returncode == 0, county_report["solve"].stderr
+    page = render(county_report["rep"] / "report.html", expressions={
+        "charts": "document.querySelectorAll('.plotly-graph-div').length",
+        "drawn": "document.querySelectorAll('.plotly-graph-div svg.main-svg').length > 0 && "
+                 "Array.from(document.querySelectorAll('.plotly-graph-div')).every("
+                 "d => d.querySelectorAll('.bars .point').length > 0)",
+    })
+    assert page.errors == [], page.errors
+    assert [u for u in page.requests if not local(u)] == []
+    assert page.values["charts"] == 6 and page.values["drawn"] is True
+    assert not blank(page.png)
+    for heading in ("Allocation", "Outcomes", "Who pays and who benefits", "Provenance"):
+        assert heading in page.text
+    assert "Westshire County Council" in page.text
+
+
+def test_a_label_with_a_script_tag_shows_as_text(odd_report: Path) -> None:
+    page = render(odd_report / "report.html", expressions={
+        "xss": "typeof window.__xss",
+        "legend": "document.querySelector('#chart-spend_by_partner .legend').textContent",
+        "images": "document.images.length",
+    })
+    assert page.errors == [], page.errors
+    assert page.dialogs == []
+    assert page.values["xss"] == "undefined"  # neither the script nor the onerror ran
+    assert page.values["images"] == 0
+    assert ODD_LABELS["partner_nhs"] in page.text  # in the tables, as typed
+    assert ODD_LABELS["priority_older"] in page.text
+    assert ODD_LABELS["name"] in page.text
+    assert ODD_LABELS["partner_nhs"] in page.values["legend"]  # and in the chart's legend
+
+
+def test_the_checks_catch_errors_requests_and_blank_pages(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.html"
+    broken.write_text(
+        "<!DOCTYPE html><html><body><h1>broken</h1>"
+        "<script src=\"http://127.0.0.1:9/never.js\"></script>"
+        "<script>console.error('deliberate console error');</script>"
+        "<script>undefinedFunction();</script></body></html>", encoding="utf-8")
+    page = render(broken)
+    assert any("deliberate console error" in e for e in page.errors), page.errors
+    assert any("undefinedFunction" in e for e in page.errors), page.errors
+    assert "http://127.0.0.1:9/never.js" in page.requests
+
+    empty = tmp_path / "empty.html"
+    empty.write_text("<!DOCTYPE html><html><body></body></html>", encoding="utf-8")
+    page = render(empty)
+    assert page.errors == [] and blank(page.png)
