@@ -105,7 +105,7 @@ def stress_figures(data: ReportData) -> list[tuple[str, Any]]:
     return [
         ("kind of result", data.kind),
         ("stress set", _set_name(data)),
-        ("seed", s.get("seed")),
+        ("seed of the draws", s.get("seed")),
         ("scenarios", s.get("scenarios")), ("finished", s.get("finished")),
         ("solved", s.get("solved")), ("infeasible", s.get("infeasible")),
         ("failed", s.get("failed")),
