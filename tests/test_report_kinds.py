@@ -404,3 +404,20 @@ def test_labels_are_text_in_every_kind(odd_kind_reports: dict[str, Path], kind: 
                     assert c.data_type == "s" and c.quotePrefix, (ws.title, c.coordinate)
                     formula_like.add(c.value)
     assert any(v.startswith(("=", "@", "-", "+")) for v in formula_like), kind
+
+
+def test_report_and_out_folders_that_are_files_are_refused_first(tmp_path: Path) -> None:
+    taken = tmp_path / "file"
+    taken.write_text("not a folder", encoding="utf-8")
+    tutorial = hwbopt.shipped_instance("tutorial")
+    jobs = [("compare", tutorial, "--report", taken),
+            ("stress", tutorial, "--report", taken, "--out", tmp_path / "run"),
+            ("explain", tutorial, "--report", taken),
+            ("explain", tutorial, "--out", taken)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        procs = list(pool.map(lambda args: run_cli(*args), jobs))
+    for args, proc in zip(jobs, procs, strict=True):
+        assert proc.returncode == 2, (args, shown(proc))
+        assert "is not a folder" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "run").exists()  # refused before any work
+    assert taken.read_text(encoding="utf-8") == "not a folder"

@@ -119,9 +119,11 @@ def compare_figures(data: ReportData) -> list[tuple[str, Any]]:
 def overview(data: ReportData) -> Section:
     runs = _runs(data)
     rows = [(label, value) for label, value in compare_figures(data) if label != "kind of result"]
-    notes = [f"{lab}: {msg}" for lab, msg, status in zip(
-        runs.label, runs.message, runs.status, strict=True)
-        if isinstance(msg, str) and msg and status != "optimal"] if len(runs) else []
+    several = len(_scenarios(data)) > 1
+    notes = [f"{lab}" + (f", scenario {_scenario_name(data, sc)}" if several else "")
+             + f": {msg}" for sc, lab, msg, status in zip(
+                 runs.scenario, runs.label, runs.message, runs.status, strict=True)
+             if isinstance(msg, str) and msg and status != "optimal"] if len(runs) else []
     intro = ("Each option solved under each scenario; the value of pooling is the pooled "
              "plan's objective less the siloed plan's.")
     return Section("overview", "Overview", "\n".join([intro, *notes]),
@@ -154,7 +156,9 @@ def options_side_by_side(data: ReportData) -> Section | None:
                 marks.append(False)
                 texts.append("" if value is not None or row is None else str(row.status))
         name = _scenario_name(data, s)
-        series.append(Series(name, values, marked=marks, labels=texts))
+        # labels only over a single series: side by side they would overlap
+        series.append(Series(name, values, marked=marks,
+                             labels=texts if len(scenarios) == 1 else None))
         targets.append(Series(name, [_value(_row(data, s, n), "targets_met") for n in names]))
     pooled = _row(data, scenarios[0], "pooled") if len(scenarios) == 1 else None
     reference = _value(pooled, "objective")
