@@ -775,7 +775,12 @@ class _Reader:
     def _joined(self, sheet: str, cell: Any, header: str | None, col: Column,
                 value: Any) -> tuple[bool, Any]:
         """A list held in one cell: items separated by ';' (a single number may be a number)."""
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
+        if isinstance(value, bool):
+            self.cell_problem(sheet, cell.coordinate, cell.row, header, (
+                f"expected {'numbers' if col.kind in ('number', 'integer') else 'text'} "
+                f"separated by '{LIST_SEPARATOR}', got {str(value).upper()}"))
+            return False, None
+        if not isinstance(value, str | int | float):
             return True, value  # the schema names what is wrong
         parts = [value] if not isinstance(value, str) else \
             [p.strip() for p in value.split(LIST_SEPARATOR) if p.strip()]

@@ -315,6 +315,9 @@ def value_of_pooling(data: ReportData) -> Section | None:
             [Series("value of pooling", list(by_scenario.values()))],
             y_title=_objective_title(data)))
     out = data.table("outcomes")
+    by_priority = {k: v for k, v in (s.get("value_of_pooling_by_priority") or {}).items() if v}
+    if by_priority:
+        blocks.append(_pooling_by_priority_chart(data, by_priority, out))
     rows = []
     for scenario, diffs in (s.get("value_of_pooling_by_priority") or {}).items():
         for p, diff in diffs.items():
@@ -363,6 +366,36 @@ def value_of_pooling(data: ReportData) -> Section | None:
     return Section("value_of_pooling", "Value of pooling", (
         "What pooling is worth: the pooled plan's objective less the siloed plan's, and each "
         "priority's outcome with and without the pool."), blocks)
+
+
+def _pooling_by_priority_chart(data: ReportData, by_priority: dict[str, dict[str, float]],
+                               out: pd.DataFrame) -> Chart:
+    """Pooled less siloed outcome of each priority, as a % of the siloed outcome."""
+    ids = _order(list(dict.fromkeys(p for diffs in by_priority.values() for p in diffs)),
+                 list(data.labels.get("priorities", {})))
+    single = len(by_priority) == 1
+    series = []
+    for scenario, diffs in by_priority.items():
+        mine = out[(out.scenario == scenario) & (out.option == "siloed")]
+        siloed = mine.groupby("priority")["achieved"].sum()
+        values = [100.0 * diffs[p] / float(siloed[p]) if p in diffs and p in siloed.index
+                  and float(siloed[p]) > 0 else None for p in ids]
+        labels = [f"{'+' if diffs[p] >= 0 else ''}{_number(diffs[p])} "
+                  f"{data.unit('priorities', p)}".strip() if p in diffs else "" for p in ids]
+        series.append(Series(_scenario_name(data, scenario), values,
+                             labels=labels if single else None))
+    return Chart("pooling_by_priority", "Value of pooling by priority (pooled less siloed "
+                 "outcome over the horizon)", [data.name("priorities", p) for p in ids], series,
+                 y_title="% of the siloed outcome", mode="group",
+                 note="Each priority's gain from pooling as a share of its siloed outcome"
+                      + ("; each bar is labelled with the gain in the priority's own unit."
+                         if single else "."))
+
+
+def _number(v: float) -> str:
+    from hwbopt.words import num
+
+    return num(float(v), 4)
 
 
 @section("compare", order=50)
