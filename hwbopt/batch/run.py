@@ -251,6 +251,7 @@ def _meta_of(prep: Prepared) -> dict[str, Any]:
         "years": spec.years,
         "inputs": [t.column for t in spec.targets],
         "binding_names": {str(r): name for r, name in prep.row_names.items()},
+        "binding_texts": {str(r): text for r, text in prep.row_texts.items()},
     }
 
 
