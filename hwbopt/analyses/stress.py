@@ -112,10 +112,10 @@ def binding(counts: dict[int, int], solved: int, meta: dict[str, Any],
     """How often each rule binds, among solved scenarios, most often first."""
     if not solved:
         return []
-    names, texts = meta["binding_names"], meta.get("binding_text") or {}
+    names, texts = meta["binding_names"], meta.get("binding_texts", {})
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    out = [{"rule": names.get(str(r), str(r)), "share": c / solved,
-            "text": texts.get(str(r), names.get(str(r), str(r)))} for r, c in ranked]
+    out = [{"rule": names.get(str(r), str(r)), "text": texts.get(str(r), ""),
+            "share": c / solved} for r, c in ranked]
     return out[:top] if top else out
 
 

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 
-from hwbopt import words
 from hwbopt.analyses.stress import summarise
 from hwbopt.batch.engine import CHAIN, EngineSpec, solve_block
 from hwbopt.batch.sample import draw, neighbour_order
@@ -270,10 +269,7 @@ def _meta_of(prep: Prepared) -> dict[str, Any]:
         "years": spec.years,
         "inputs": [t.column for t in spec.targets],
         "binding_names": {str(r): name for r, name in prep.row_names.items()},
-        # the same rows in words, for summaries and reports
-        "binding_text": {str(r): words.rule(prep.built.data, prep.built.compiled.row_component[r],
-                                            prep.built.compiled.row_index[r])
-                         for r in prep.row_names},
+        "binding_texts": {str(r): text for r, text in prep.row_texts.items()},
     }
 
 

@@ -49,6 +49,7 @@ class Prepared:
     built: Built
     base: Result  # the base plan, as the normal pipeline reports it
     row_names: dict[int, str]  # names of the rows whose binding is reported
+    row_texts: dict[int, str]  # the same rules in words
     stress: StressSet
     index: int  # the stress set's place in instance.yaml
 
@@ -198,8 +199,12 @@ def prepare(
         activity=activity, binding_rows=binding, base_available=base_available, seed=seed,
         time_limit=time_limit, mip_gap=d.mip_gap if mip_gap is None else mip_gap,
     )
+    from hwbopt.words import rule
+
     names = {int(r): comp.row_name(int(r)) for r in binding}
-    return Prepared(spec, built, base, names, stress, index)
+    texts = {int(r): rule(d, comp.row_component[int(r)], comp.row_index[int(r)])
+             for r in binding}
+    return Prepared(spec, built, base, names, texts, stress, index)
 
 
 def _sum_matrix(comp: Compiled, owners, components: dict[str, int]) -> sp.csr_array:

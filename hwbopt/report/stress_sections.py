@@ -247,12 +247,14 @@ def binding(data: ReportData) -> Section | None:
     if rules.empty:
         return None
     top = rules.head(BINDING_CHARTED)
-    chart = Chart("binding", "The rules that bind most often", [str(t) for t in top.text],
+    chart = Chart("binding", "The rules that bind most often",
+                  [str(t or r) for t, r in zip(top.text, top.rule, strict=True)],
                   [Series("binds in", [_pct(v) for v in top.share])],
                   y_title="% of solved scenarios", horizontal=True,
                   note=f"The {len(top)} rules most often at their limit"
                        + (f"; the table lists {len(rules)}." if len(rules) > len(top) else "."))
-    frame = pd.DataFrame([[r.text, r.rule, _pct(r.share)] for r in rules.itertuples(index=False)],
+    frame = pd.DataFrame([[r.text or r.rule, r.rule, _pct(r.share)]
+                          for r in rules.itertuples(index=False)],
                          columns=["rule", "in the model", "binds in (% of solved scenarios)"])
     return Section("binding", "Rules that bind", (
         "How often each rule holds the plan back across the scenarios."),

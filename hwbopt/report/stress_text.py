@@ -50,7 +50,7 @@ def print_stress(summary: dict[str, Any], inst: Instance, console: Console | Non
         b.add_column("rule", no_wrap=True)
         b.add_column("binds", justify="right")
         for row in summary["binding"][:12]:
-            b.add_row(escape(row["rule"]), _pct(row["share"]))
+            b.add_row(escape(row.get("text") or row["rule"]), _pct(row["share"]))
         console.print(b)
     if summary["cut_first"]:
         c = Table(title="What is cut first as cuts deepen (activity against the plan)",
