@@ -86,6 +86,30 @@ def _read(path: str):
     return read_instance(path)
 
 
+def _check_dirs(out: Path | None, report_dir: Path | None) -> None:
+    """Refuse unusable --out and --report folders before any work is done."""
+    if out is not None:
+        from hwbopt.io.results import check_out_dir
+
+        check_out_dir(out)
+    if report_dir is not None:
+        from hwbopt.report import check_report_dir
+
+        check_report_dir(report_dir)
+
+
+def _write_report(source: Any, report_dir: Path | None) -> None:
+    if report_dir is not None:
+        from hwbopt.report import write_report
+
+        write_report(source, report_dir)
+
+
+def _said_report(report_dir: Path | None) -> None:
+    if report_dir is not None:
+        click.echo(f"wrote {report_dir / 'report.html'} and {report_dir / 'report.xlsx'}")
+
+
 @cli.command()
 @click.argument("path", type=click.Path(path_type=Path))
 def validate(path: Path) -> None:
@@ -125,14 +149,7 @@ def solve(path: Path, as_json: bool, out: Path | None, report_dir: Path | None,
           objective: str | None, time_limit: float | None, mip_gap: float | None) -> None:
     """Solve the instance at PATH (a folder, or a workbook ending in .xlsx) and print the
     plan, outcomes and budgets."""
-    if out is not None:
-        from hwbopt.io.results import check_out_dir
-
-        check_out_dir(out)
-    if report_dir is not None:
-        from hwbopt.report import check_report_dir
-
-        check_report_dir(report_dir)
+    _check_dirs(out, report_dir)
     inst, warnings = _read(str(path))  # before the solver stack loads: bad input fails fast
     from hwbopt.provenance import instance_provenance
 
@@ -186,6 +203,9 @@ def solve(path: Path, as_json: bool, out: Path | None, report_dir: Path | None,
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object for scripts.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Write the comparison tables as CSV, summary.json, and each run's tables.")
+@click.option("--report", "report_dir", type=click.Path(path_type=Path), default=None,
+              help="Write report.html and report.xlsx (charts and tables for a board paper) "
+                   "into this folder.")
 @click.option("--objective", type=click.Choice(["outcome", "cost"]), default=None,
               help="Override the instance's objective.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
@@ -193,14 +213,14 @@ def solve(path: Path, as_json: bool, out: Path | None, report_dir: Path | None,
 @click.option("--mip-gap", type=click.FloatRange(min=0, max=1, max_open=True), default=None,
               help="Relative gap within which a mixed-integer plan counts as optimal.")
 def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
-            pool_share: str | None, as_json: bool, out: Path | None, objective: str | None,
-            time_limit: float | None, mip_gap: float | None) -> None:
+            pool_share: str | None, as_json: bool, out: Path | None, report_dir: Path | None,
+            objective: str | None, time_limit: float | None, mip_gap: float | None) -> None:
     """Solve the options of the instance at PATH side by side, under one or more scenarios."""
-    if out is not None:
-        from hwbopt.io.results import check_out_dir
-
-        check_out_dir(out)
+    _check_dirs(out, report_dir)
     inst, warnings = _read(str(path))
+    from hwbopt.provenance import instance_provenance
+
+    source = instance_provenance(path)
     from hwbopt.analyses.compare import compare as run_compare
     from hwbopt.analyses.compare import parse_pool_shares
 
@@ -208,10 +228,12 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
     comparison = run_compare(inst, options=list(options) or None,
                              scenarios=list(scenarios) or None, pool_shares=shares,
                              objective=objective, time_limit=time_limit, mip_gap=mip_gap)
+    comparison.provenance.update(source)
     if out is not None:
         from hwbopt.io.results import write_comparison
 
         write_comparison(comparison, out)
+    _write_report(comparison, report_dir)
     if as_json:
         click.echo(json.dumps(comparison.summary(), indent=2, allow_nan=False))
     else:
@@ -220,6 +242,7 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
         print_comparison(comparison)
         if out is not None:
             click.echo(f"\nwrote results to {out}")
+        _said_report(report_dir)
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
     failed = [r for r in comparison.runs if r.result.status == "error"]
@@ -241,6 +264,9 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
               help="Folder for the Parquet results, run.json and summary.json "
                    "(default: runs/SET-seedSEED).")
 @click.option("--resume", is_flag=True, help="Finish an interrupted run in --out.")
+@click.option("--report", "report_dir", type=click.Path(path_type=Path), default=None,
+              help="Write report.html and report.xlsx (charts and tables for a board paper) "
+                   "into this folder.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Local worker processes (default: all cores).")
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
@@ -257,11 +283,15 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object for scripts.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | None,
-           out: Path | None, resume: bool, workers: int | None, scheduler: str | None,
-           block_size: int | None, mip: bool, objective: str | None, time_limit: float | None,
-           as_json: bool, quiet: bool) -> None:
+           out: Path | None, resume: bool, report_dir: Path | None, workers: int | None,
+           scheduler: str | None, block_size: int | None, mip: bool, objective: str | None,
+           time_limit: float | None, as_json: bool, quiet: bool) -> None:
     """Solve every scenario of a stress set of the instance at PATH, and sum them up."""
+    _check_dirs(None, report_dir)
     inst, warnings = _read(str(path))
+    from hwbopt.provenance import instance_provenance
+
+    source = instance_provenance(path)
     from hwbopt.batch.run import DEFAULT_BLOCK, run_stress
     from hwbopt.batch.setup import pick_stress_set
 
@@ -271,7 +301,9 @@ def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | 
     summary = run_stress(inst, set_name=set_name, scenarios=scenarios, seed=seed, out=out,
                          resume=resume, workers=workers, scheduler=scheduler,
                          block_size=block_size or DEFAULT_BLOCK, mip=mip, objective=objective,
-                         time_limit=time_limit, progress=not quiet and sys.stderr.isatty())
+                         time_limit=time_limit, progress=not quiet and sys.stderr.isatty(),
+                         source=source)
+    _write_report(out, report_dir)  # from the run's folder: the Parquet results are there
     if as_json:
         click.echo(json.dumps(summary, indent=2, allow_nan=False))
     else:
@@ -279,6 +311,7 @@ def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | 
 
         print_stress(summary, inst)
         click.echo(f"\nresults in {out} (Parquet: {out}/scenarios, summary.json)")
+        _said_report(report_dir)
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
 
@@ -312,6 +345,11 @@ def export(path: Path, out: Path, objective: str | None, force: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object for scripts.")
 @click.option("--all", "show_all", is_flag=True,
               help="List every marginal value (zero ones too) and every binding rule.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Write summary.json and the explanation's tables as CSV into this folder.")
+@click.option("--report", "report_dir", type=click.Path(path_type=Path), default=None,
+              help="Write report.html and report.xlsx (charts and tables for a board paper) "
+                   "into this folder.")
 @click.option("--objective", type=click.Choice(["outcome", "cost"]), default=None,
               help="Override the instance's objective.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
@@ -319,23 +357,36 @@ def export(path: Path, out: Path, objective: str | None, force: bool) -> None:
                    "for the search for what would fund the unfunded interventions (default 60).")
 @click.option("--mip-gap", type=click.FloatRange(min=0, max=1, max_open=True), default=None,
               help="Relative gap within which a mixed-integer plan counts as optimal.")
-def explain(path: Path, as_json: bool, show_all: bool, objective: str | None,
-            time_limit: float | None, mip_gap: float | None) -> None:
+def explain(path: Path, as_json: bool, show_all: bool, out: Path | None,
+            report_dir: Path | None, objective: str | None, time_limit: float | None,
+            mip_gap: float | None) -> None:
     """Explain the plan for PATH: marginal values, binding rules, unfunded interventions; or,
     for an infeasible instance, the smallest relaxation or the conflicting rules (exit 3)."""
+    _check_dirs(out, report_dir)
     inst, warnings = _read(str(path))
     from hwbopt.analyses.explain import explain_built
     from hwbopt.pipeline import build as build_model
+    from hwbopt.provenance import instance_provenance
 
+    source = instance_provenance(path)
     ex = explain_built(build_model(inst, objective), all_values=show_all,
                        time_limit=time_limit, mip_gap=mip_gap,
                        warnings=[str(w) for w in warnings])
+    ex.provenance.update(source)
+    if out is not None:
+        from hwbopt.io.results import write_explanation
+
+        write_explanation(ex, out)
+    _write_report(ex, report_dir)
     if as_json:
         click.echo(json.dumps(ex.summary(), indent=2, allow_nan=False))
     else:
         from hwbopt.report.explain import print_explanation
 
         print_explanation(ex, show_all)
+        if out is not None:
+            click.echo(f"\nwrote results to {out}")
+        _said_report(report_dir)
     code = STATUS_EXIT[ex.status]
     if ex.status == "time_limit" and ex.objective is not None:
         code = EXIT_OK
@@ -414,7 +465,7 @@ def convert(src: Path, dest: Path, force: bool) -> None:
               help="Folder for report.html and report.xlsx (default: RESULT_DIR).")
 def report(result_dir: Path, out: Path | None) -> None:
     """Write report.html and report.xlsx from RESULT_DIR, the folder `hwbopt solve --out`
-    wrote."""
+    (or compare, stress or explain --out) wrote."""
     from hwbopt.report import write_report
 
     html_path, xlsx_path = write_report(result_dir, out or result_dir)

@@ -70,4 +70,7 @@ def instance_labels(inst: Instance) -> dict[str, Any]:
         "space_types": {t.id: {"name": t.name or t.id, "unit": t.unit}
                         for t in inst.space_types},
         "sites": {s.id: s.label for s in inst.sites},
+        "scenarios": {s.id: s.label for s in inst.scenarios},
+        "options": {o.id: o.label for o in inst.options},
+        "stress": {s.id: s.label for s in inst.stress},
     }

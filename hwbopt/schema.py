@@ -267,10 +267,13 @@ class Change(Frozen):
     """
 
     path: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                           pattern=LABEL_PATTERN)]
-    value: Any = None
-    scale: Real | None = None
-    add: Real | None = None
+                                           pattern=LABEL_PATTERN)] = doc(
+        ..., "the input to change, by path", example="partners[council].cut.total")
+    value: Any = doc(None, "the new value (give one of value, scale or add): a number, text, "
+                     "true/false, or a mapping or list such as {total: 0.35, over_years: 4}; "
+                     "blank with no scale or add sets the field to blank", example=0.35)
+    scale: Real | None = doc(None, "multiply the input by this", example=1.1)
+    add: Real | None = doc(None, "add this to the input", example=0.02)
 
     @model_validator(mode="after")
     def _one_operation(self) -> Change:
@@ -290,10 +293,11 @@ class Change(Frozen):
 class Scenario(Frozen):
     """A named partial override of the inputs: a deeper cut, a QIPP shortfall, demand growth."""
 
-    id: Id
-    name: Label | None = None
-    description: str = ""
-    changes: tuple[Change, ...] = ()
+    id: Id = doc(..., "id of the scenario", example="council_cuts_35")
+    name: Label | None = doc(None, "name of the scenario",
+                             example="Council cuts of 35% over four years")
+    description: str = doc("", "what the scenario assumes, in a sentence or two", example="")
+    changes: tuple[Change, ...] = doc((), "the inputs the scenario changes")
 
     @property
     def label(self) -> str:
@@ -303,53 +307,64 @@ class Scenario(Frozen):
 class Protect(Frozen):
     """Keep an intervention's activity at or above its current level every year."""
 
-    rule: Literal["protect"]
-    intervention: Id
+    rule: Literal["protect"] = doc(..., "the kind of rule", example="protect")
+    intervention: Id = doc(..., "the intervention the rule is about", ref="interventions",
+                           example="reablement")
 
 
 class ForbidChange(Frozen):
     """Keep an intervention's activity at its current level every year."""
 
-    rule: Literal["forbid_change"]
-    intervention: Id
+    rule: Literal["forbid_change"] = doc(..., "the kind of rule", example="forbid_change")
+    intervention: Id = doc(..., "the intervention the rule is about", ref="interventions",
+                           example="reablement")
 
 
 class CapChange(Frozen):
     """Let an intervention's activity change by at most ``max_change`` a year, either way."""
 
-    rule: Literal["cap_change"]
-    intervention: Id
-    max_change: Share
+    rule: Literal["cap_change"] = doc(..., "the kind of rule", example="cap_change")
+    intervention: Id = doc(..., "the intervention the rule is about", ref="interventions",
+                           example="reablement")
+    max_change: Share = doc(..., "largest change of activity in a year, either way, as a share "
+                            "of last year's", unit="share", example=0.1)
 
 
 class KeepOpen(Frozen):
     """Keep a site open for the whole horizon."""
 
-    rule: Literal["keep_open"]
-    site: Id
+    rule: Literal["keep_open"] = doc(..., "the kind of rule", example="keep_open")
+    site: Id = doc(..., "the site kept open for the whole horizon", ref="sites",
+                   example="hub")
 
 
 class NoClosures(Frozen):
     """Close no site."""
 
-    rule: Literal["no_closures"]
+    rule: Literal["no_closures"] = doc(..., "the kind of rule", example="no_closures")
 
 
 class FixContribution(Frozen):
     """Fix a partner's contribution to a pool at ``share`` of its available money each year."""
 
-    rule: Literal["fix_contribution"]
-    partner: Id
-    pool: Id
-    share: Share
+    rule: Literal["fix_contribution"] = doc(..., "the kind of rule",
+                                            example="fix_contribution")
+    partner: Id = doc(..., "the partner whose contribution is fixed", ref="partners",
+                      example="nhs")
+    pool: Id = doc(..., "the pool it contributes to", ref="pools", example="bcf")
+    share: Share = doc(..., "share of its available money the partner puts into the pool "
+                       "each year", unit="share", example=0.3)
 
 
 class MinPriorityShare(Frozen):
     """Spend at least ``share`` of each year's service spending on services for a priority."""
 
-    rule: Literal["min_priority_share"]
-    priority: Id
-    share: Share
+    rule: Literal["min_priority_share"] = doc(..., "the kind of rule",
+                                              example="min_priority_share")
+    priority: Id = doc(..., "the priority whose services get a least share of spending",
+                       ref="priorities", example="mental_health")
+    share: Share = doc(..., "least share of each year's service spending on the priority's "
+                       "services", unit="share", example=0.3)
 
 
 Policy = Annotated[
@@ -364,11 +379,12 @@ POLICY_RULES = ("protect", "forbid_change", "cap_change", "keep_open", "no_closu
 class Option(Frozen):
     """A policy variant to compare: overrides of the inputs plus policy constraints."""
 
-    id: Id
-    name: Label | None = None
-    description: str = ""
-    changes: tuple[Change, ...] = ()
-    policies: tuple[Policy, ...] = ()
+    id: Id = doc(..., "id of the option", example="protect_reablement")
+    name: Label | None = doc(None, "name of the option",
+                             example="Protect reablement at today's level")
+    description: str = doc("", "what the option is, in a sentence or two", example="")
+    changes: tuple[Change, ...] = doc((), "the inputs the option changes")
+    policies: tuple[Policy, ...] = doc((), "the policy rules the option adds")
 
     @property
     def label(self) -> str:
@@ -384,19 +400,29 @@ class StressInput(Frozen):
     takes its values from the table's column of this input's ``name`` instead.
     """
 
-    name: Id | None = None
-    path: Annotated[str, StringConstraints(min_length=1, pattern=LABEL_PATTERN)] | None = None
+    name: Id | None = doc(None, "name of the input in results and tables (needed with "
+                          "paths)", example="demand")
+    path: Annotated[str, StringConstraints(min_length=1, pattern=LABEL_PATTERN)] | None = doc(
+        None, "the input drawn, by path (or give paths)", example="activity[*].need")
     paths: tuple[Annotated[str, StringConstraints(min_length=1, pattern=LABEL_PATTERN)],
-                 ...] = ()
-    op: Literal["value", "scale", "add"] = "value"
-    dist: Literal["uniform", "triangular", "normal", "discrete"] | None = None
-    low: Real | None = None
-    high: Real | None = None
-    mode: Real | None = None
-    mean: Real | None = None
-    sd: Annotated[float, Plain, Field(gt=0.0)] | None = None
-    values: tuple[Real, ...] = ()
-    weights: tuple[NonNegative, ...] = ()
+                 ...] = doc((), "several inputs that share one draw, by path",
+                            example="partners[council].cut.total")
+    op: Literal["value", "scale", "add"] = doc(
+        "value", "how the draw applies: value (set), scale (multiply) or add", example="scale")
+    dist: Literal["uniform", "triangular", "normal", "discrete"] | None = doc(
+        None, "the distribution drawn from (blank when the set has a table)",
+        example="uniform")
+    low: Real | None = doc(None, "lowest value (uniform, triangular; cuts a normal)",
+                           example=0.9)
+    high: Real | None = doc(None, "highest value (uniform, triangular; cuts a normal)",
+                            example=1.15)
+    mode: Real | None = doc(None, "most likely value (triangular)", example=1.0)
+    mean: Real | None = doc(None, "mean (normal)", example=1.0)
+    sd: Annotated[float, Plain, Field(gt=0.0)] | None = doc(
+        None, "standard deviation (normal)", example=0.05)
+    values: tuple[Real, ...] = doc((), "the values a discrete input takes", example=0.9)
+    weights: tuple[NonNegative, ...] = doc(
+        (), "relative weight of each value of a discrete input (blank: equal)", example=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> StressInput:
@@ -450,14 +476,21 @@ class StressSet(Frozen):
     per input ``name``; the reader puts its rows into ``table_rows``.
     """
 
-    id: Id
-    name: Label | None = None
-    description: str = ""
-    samples: Annotated[int, Plain, Field(ge=1, le=100_000_000)] | None = None
-    seed: Annotated[int, Plain, Field(ge=0)] = 0
-    inputs: Annotated[tuple[StressInput, ...], Field(min_length=1)]
-    table: Annotated[str, StringConstraints(pattern=r"^[^/\\]+\.csv$")] | None = None
-    table_rows: tuple[tuple[Real, ...], ...] = ()
+    id: Id = doc(..., "id of the stress set", example="cuts_and_pressures")
+    name: Label | None = doc(None, "name of the stress set",
+                             example="Deeper cuts and demand growth")
+    description: str = doc("", "what the set samples, in a sentence or two", example="")
+    samples: Annotated[int, Plain, Field(ge=1, le=100_000_000)] | None = doc(
+        None, "how many scenarios to draw (blank with a table: all its rows)",
+        unit="scenarios", example=1000)
+    seed: Annotated[int, Plain, Field(ge=0)] = doc(0, "seed of the draws", example=7)
+    inputs: Annotated[tuple[StressInput, ...], Field(min_length=1)] = doc(
+        ..., "the inputs drawn")
+    table: Annotated[str, StringConstraints(pattern=r"^[^/\\]+\.csv$")] | None = doc(
+        None, "file of explicit scenarios in the folder form (one column per input name)",
+        example="stress_explicit.csv")
+    table_rows: tuple[tuple[Real, ...], ...] = doc(
+        (), "explicit scenarios: one value per input, a row per scenario")
 
     @model_validator(mode="after")
     def _consistent(self) -> StressSet:

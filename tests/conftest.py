@@ -85,6 +85,13 @@ ODD_LABELS = {
 }
 
 
+# and for the other kinds of result: an option's and a stress set's name
+ODD_KIND_LABELS = {
+    "option": "<script>window.__xss = 3</script> protect reablement",
+    "stress": "=cuts <iframe src=x></iframe> & pressures",
+}
+
+
 def odd_label_instance() -> hwbopt.Instance:
     """The tutorial with names and units that look like markup, scripts or formulas."""
     inst = hwbopt.load(shipped_instance("tutorial"))
@@ -114,3 +121,24 @@ def odd_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("odd_report")
     write_report(result, folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def odd_kind_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Report folders of a comparison, a stress batch and an explanation of
+    :func:`odd_label_instance`, with an option and a stress set oddly named too."""
+    from hwbopt.batch.run import run_stress
+    from hwbopt.report import write_report
+
+    inst = odd_label_instance()
+    options = list(inst.options)
+    options[0] = options[0].model_copy(update={"name": ODD_KIND_LABELS["option"]})
+    sets = list(inst.stress)
+    sets[0] = sets[0].model_copy(update={"name": ODD_KIND_LABELS["stress"]})
+    inst = inst.model_copy(update={"options": tuple(options), "stress": tuple(sets)})
+    work = tmp_path_factory.mktemp("odd_kinds")
+    write_report(hwbopt.compare(inst), work / "compare")
+    run_stress(inst, set_name=sets[0].id, scenarios=32, out=work / "stress_run", workers=1)
+    write_report(work / "stress_run", work / "stress")
+    write_report(hwbopt.explain(inst), work / "explain")
+    return {kind: work / kind for kind in ("compare", "stress", "explain")}

@@ -2,8 +2,9 @@
 
 The county's report must draw every chart, log no console error or uncaught exception, ask
 for nothing but its own file, and give a screenshot that is not blank; a label holding a
-``<script>`` tag must show as text and run nothing. Pages built to fail (a script error, a
-network fetch, a blank page) prove each check can fail.
+``<script>`` tag must show as text and run nothing. The reports of a comparison, a stress batch
+and an explanation, made from an instance whose labels hold markup, must pass the same checks.
+Pages built to fail (a script error, a network fetch, a blank page) prove each check can fail.
 
 Chromium is Debian's ``chromium`` package. Without it these tests skip with the reason, unless
 ``HWBOPT_REQUIRE_CHROMIUM=1`` (``.ci/run`` sets it), when they fail instead.
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from chromium import chromium_path, chromium_required, png_pixels, render
-from conftest import ODD_LABELS
+from conftest import ODD_KIND_LABELS, ODD_LABELS
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -74,6 +75,30 @@ def test_a_label_with_a_script_tag_shows_as_text(odd_report: Path) -> None:
     assert ODD_LABELS["priority_older"] in page.text
     assert ODD_LABELS["name"] in page.text
     assert ODD_LABELS["partner_nhs"] in page.values["legend"]  # and in the chart's legend
+
+
+@pytest.mark.parametrize("kind", ["compare", "stress", "explain"])
+def test_every_kind_of_report_renders_with_labels_as_text(odd_kind_reports: dict[str, Path],
+                                                          kind: str) -> None:
+    page = render(odd_kind_reports[kind] / "report.html", expressions={
+        "xss": "typeof window.__xss",
+        "charts": "document.querySelectorAll('.plotly-graph-div').length",
+        "drawn": "Array.from(document.querySelectorAll('.plotly-graph-div')).every("
+                 "d => d.querySelectorAll('svg.main-svg').length > 0 && "
+                 "d.querySelectorAll('.point').length > 0)",
+        "frames": "document.querySelectorAll('iframe, img').length",
+    })
+    assert page.errors == [], page.errors
+    assert page.dialogs == []
+    assert [u for u in page.requests if not local(u)] == []
+    assert page.values["xss"] == "undefined" and page.values["frames"] == 0
+    assert page.values["charts"] >= 2 and page.values["drawn"] is True
+    assert not blank(page.png)
+    assert ODD_LABELS["name"] in page.text and "Provenance" in page.text
+    assert ODD_LABELS["partner_nhs"] in page.text
+    own = {"compare": ODD_KIND_LABELS["option"], "stress": ODD_KIND_LABELS["stress"],
+           "explain": "Marginal values"}[kind]
+    assert own in page.text
 
 
 def test_the_checks_catch_errors_requests_and_blank_pages(tmp_path: Path) -> None:

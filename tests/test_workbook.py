@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from conftest import run_cli
 from openpyxl import load_workbook
@@ -37,7 +38,7 @@ from hwbopt.io.workbook import (
     table_columns,
     write_workbook,
 )
-from hwbopt.schema import TABLES, Instance
+from hwbopt.schema import POLICY_RULES, TABLES, Instance
 
 Proc = subprocess.CompletedProcess[str]
 
@@ -107,16 +108,118 @@ def test_generated_instance_round_trips(tmp_path: Path) -> None:
     assert from_book == inst and from_folder == inst
 
 
+def with_overrides(data: dict[str, Any], seed: int) -> dict[str, Any]:
+    """``data`` (a random instance) with random scenarios, options with every policy rule, and
+    stress sets with every distribution, shared draws and a table of explicit scenarios."""
+    rng = np.random.default_rng([seed, 99])
+    p0, p1 = data["partners"][0]["id"], data["partners"][1]["id"]
+    ints = [i["id"] for i in data["interventions"]]
+    pool = data["pools"][0]
+    years = range(data["horizon"]["first_year"], data["horizon"]["last_year"] + 1)
+
+    def u(a: float, b: float) -> float:
+        return float(rng.uniform(a, b))
+
+    data["scenarios"] = [
+        {"id": "deeper", "name": "Deeper cuts", "description": "Cuts deepen.\nQIPP slips.",
+         "changes": [
+             {"path": f"partners[{p0}].cut_by_year", "value": None},
+             {"path": f"partners[{p0}].cut", "value": {"total": u(0.1, 0.3), "over_years": 3}},
+             {"path": f"partners[{p1}].savings_rate", "value": u(0.0, 0.05)},
+             {"path": "activity[*].need", "scale": u(0.9, 1.1)},
+             {"path": "interventions[*].cost_growth", "add": u(0.0, 0.03)}]},
+        {"id": "renamed", "changes": [
+            {"path": f"partners[{p1}].remit", "value": ints[:3]},
+            {"path": f"priorities[{data['priorities'][0]['id']}].name", "value": "=1+1 odd"},
+            {"path": "sites[s0].shareable", "value": False},
+            {"path": f"partners[{p1}].name", "value": "2013"}]},
+    ]
+    contributor = pool["contributors"][0]
+    data["options"] = [
+        {"id": "every_rule", "name": "Every rule", "policies": [
+            {"rule": "protect", "intervention": ints[0]},
+            {"rule": "forbid_change", "intervention": ints[1]},
+            {"rule": "cap_change", "intervention": ints[2], "max_change": u(0.05, 0.3)},
+            {"rule": "keep_open", "site": "s0"},
+            {"rule": "no_closures"},
+            {"rule": "fix_contribution", "partner": contributor["partner"], "pool": pool["id"],
+             "share": u(0.0, contributor["max_share"])},
+            {"rule": "min_priority_share", "priority": data["priorities"][1]["id"],
+             "share": u(0.0, 0.2)}]},
+        {"id": "changed", "description": "A change and no policy",
+         "changes": [{"path": f"budgets[{p0}].baseline", "scale": u(1.0, 1.2)}]},
+    ]
+    data["stress"] = [
+        {"id": "drawn", "samples": int(rng.integers(10, 500)), "seed": int(rng.integers(0, 99)),
+         "inputs": [
+             {"path": f"partners[{p1}].savings_rate", "dist": "uniform", "low": u(0.0, 0.01),
+              "high": u(0.02, 0.05)},
+             {"name": "qipp", "path": f"partners[{p0}].savings_rate", "dist": "triangular",
+              "low": 0.01, "mode": u(0.02, 0.03), "high": u(0.04, 0.06)},
+             {"name": "demand", "path": "activity[*].need", "op": "scale", "dist": "normal",
+              "mean": 1.0, "sd": u(0.01, 0.1)},
+             {"name": "capped", "path": "interventions[*].unit_cost", "op": "scale",
+              "dist": "normal", "mean": 1.0, "sd": 0.05, "low": u(0.8, 0.9), "high": 1.2},
+             {"name": "shared", "paths": [f"budgets[{p0}].baseline", f"budgets[{p1}].baseline"],
+              "op": "scale", "dist": "discrete", "values": [u(0.8, 0.9), 1.0, u(1.0, 1.1)],
+              "weights": [u(0.1, 1), u(1, 2), 0.5]},
+             {"name": "flat", "path": "interventions[*].cost_growth", "op": "add",
+              "dist": "discrete", "values": [0.0, u(0.0, 0.05)]}]},
+        {"id": "listed", "name": "Written down", "table": "listed.csv",
+         "inputs": [{"name": "qipp", "path": f"partners[{p1}].savings_rate"},
+                    {"path": f"targets[*,{years[0]}].target", "op": "scale"}],
+         "table_rows": [[u(0.0, 0.05), u(0.8, 1.2)] for _ in range(4)]},
+    ]
+    return data
+
+
 @pytest.mark.parametrize("seed", [1, 7])
 def test_random_instance_with_every_feature_round_trips_exactly(seed: int,
                                                                 tmp_path: Path) -> None:
     # continuous draws: many numbers need all 17 significant digits to read back equal
-    inst = hwbopt.instance_from_dict(random_instance(
+    inst = hwbopt.instance_from_dict(with_overrides(random_instance(
         seed, exclusive_pair=True, dependency=True, n_go_no_go=1, n_sites=2, staff=True,
-        n_localities=2))
+        n_localities=2, pool=True), seed))
     assert inst.exclusive and inst.dependencies and inst.sites and inst.staff
+    assert {p.rule for o in inst.options for p in o.policies} == set(POLICY_RULES)
+    assert {i.dist for s in inst.stress for i in s.inputs} == {
+        "uniform", "triangular", "normal", "discrete", None}
     from_book, from_folder = round_trip(inst, tmp_path)
     assert from_book == inst and from_folder == inst
+    # a mapping, a list and a null are kept as such, text that looks like a number as text
+    changes = {c.path: c for s in from_book.scenarios for c in s.changes}
+    p0, p1 = inst.partners[0].id, inst.partners[1].id
+    assert changes[f"partners[{p0}].cut_by_year"].op == "value"
+    assert changes[f"partners[{p0}].cut_by_year"].value is None
+    assert isinstance(changes[f"partners[{p0}].cut"].value, dict)
+    assert isinstance(changes[f"partners[{p1}].remit"].value, list)
+    assert changes[f"partners[{p1}].name"].value == "2013"
+    assert changes["sites[s0].shareable"].value is False
+
+
+def test_override_sheets_hold_numbers_as_numbers(tmp_path: Path) -> None:
+    inst = hwbopt.instance_from_dict(with_overrides(random_instance(
+        3, n_sites=2, pool=True), 3))
+    wb = load_workbook(write_workbook(inst, tmp_path / "o.xlsx"))
+    rows = {n: [list(r) for r in wb[n].iter_rows(min_row=3, values_only=True)]
+            for n in ("scenario_changes", "option_policies", "stress_inputs", "stress_table")}
+    by_path = {r[1]: r for r in rows["scenario_changes"]}
+    p0 = inst.partners[0].id
+    cut = by_path[f"partners[{p0}].cut"][2]
+    assert isinstance(cut, str) and cut.startswith("{total: ") and cut.endswith(
+        ", over_years: 3}")
+    assert isinstance(by_path["activity[*].need"][3], float)
+    # the second scenario's changes start in row 3 + 5: a list, then formula-like text
+    changes = wb["scenario_changes"]
+    assert changes["C8"].value == "[i0, i1, i2]"
+    assert changes["C9"].value == "=1+1 odd"
+    assert changes["C9"].data_type == "s" and changes["C9"].quotePrefix
+    cap = next(r for r in rows["option_policies"] if r[1] == "cap_change")
+    assert isinstance(cap[3], float) and cap[4:] == [None] * 5
+    shared = next(r for r in rows["stress_inputs"] if r[1] == "shared")
+    assert shared[3].count("; ") == 1 and shared[11].count("; ") == 2
+    assert [len(r) for r in rows["stress_table"]] == [4] * 8
+    assert all(isinstance(r[1], int) and isinstance(r[3], float) for r in rows["stress_table"])
 
 
 def test_text_that_looks_like_a_formula_or_missing_stays_text(tmp_path: Path) -> None:
@@ -368,6 +471,28 @@ BROKEN = [
            ("missing sheet 'responses'",)),
     Broken("contributor-shares", cells("pool_contributors", C3=0.9), "pool_contributors",
            ("min_share 0.9 is above max_share",)),
+    # scenarios, options and stress sets (tutorial: option_policies row 3 protects
+    # reablement; scenario_changes row 3 sets the council's cut; stress_inputs row 3 is a
+    # uniform draw; stress_table rows 3-8 are three scenarios of two inputs)
+    Broken("unknown-policy-rule", cells("option_policies", B3="protect_all"),
+           "option_policies!B3", ("unknown rule 'protect_all'", "'no_closures'")),
+    Broken("field-the-rule-does-not-use", cells("option_policies", E3="hub"),
+           "option_policies!E3", ("not used by rule 'protect'",)),
+    Broken("change-with-two-operations", cells("scenario_changes", D3=1.1),
+           "scenario_changes!C3", ("exactly one of 'value', 'scale' or 'add'",
+                                   "got value, scale")),
+    Broken("change-of-an-unknown-partner", cells("scenario_changes",
+                                                 B3="partners[county].cut.total"),
+           "scenario_changes!B3", ("no partners entry with id 'county'",)),
+    Broken("value-not-a-mapping", cells("scenario_changes", C3="{total: 0.35"),
+           "scenario_changes!C3", ("not a valid mapping or list", "{total: 0.35, over_years")),
+    Broken("unknown-distribution", cells("stress_inputs", F3="gaussian"), "stress_inputs!F3",
+           ("'triangular'", "'gaussian'")),
+    Broken("uniform-without-high", cells("stress_inputs", H3=None), "stress_inputs!F3",
+           ("a uniform input needs high",)),
+    Broken("explicit-scenario-unknown-input", cells("stress_table", C5="cut"),
+           "stress_table!C5", ("unknown input 'cut' of stress set 'explicit'",
+                               "council_cut, qipp")),
 ]
 
 

@@ -90,6 +90,8 @@ class Comparison:
     models_built: int
     solver_loads: int
     solver_reuses: int
+    provenance: dict[str, Any] = field(default_factory=dict)  # see hwbopt.provenance
+    labels: dict[str, Any] = field(default_factory=dict)  # names and units of the ids
 
     def run(self, option: str, scenario: str = BASE) -> Run | None:
         return next((r for r in self.runs if r.name == option and r.scenario == scenario), None)
@@ -133,7 +135,41 @@ class Comparison:
                 t.insert(0, "option", r.name)
                 t.insert(0, "scenario", r.scenario)
                 frames.append(t)
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if not frames:
+            return pd.DataFrame(columns=["scenario", "option", "priority", "year", "achieved",
+                                         "target", "shortfall", "met", "hard"])
+        return pd.concat(frames, ignore_index=True)
+
+    @property
+    def benefits(self) -> pd.DataFrame:
+        """Each run's ``benefits`` table (see :func:`hwbopt.results.benefit_table`) summed over
+        the horizon: one row per (scenario, option, partner)."""
+        cols = ["contributed", "avoided_costs", "remit_funded_by_others", "benefit"]
+        rows = []
+        for r in self.runs:
+            ben = r.result.tables.get("benefits")
+            if not r.solved or ben is None or ben.empty:
+                continue
+            total = ben.groupby("partner", sort=False)[cols].sum()
+            for p, m in total.iterrows():
+                rows.append({"scenario": r.scenario, "option": r.name, "partner": p,
+                             **{c: float(m[c]) for c in cols}})
+        return pd.DataFrame(rows, columns=["scenario", "option", "partner", *cols])
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The comparison's tables, as ``--out`` writes them (one CSV file each)."""
+        curve = [{"scenario": s, **point} for s in self.scenarios
+                 for point in self.pooling_curve(s)]
+        return {
+            "options": self.table,
+            "partners": self.partners,
+            "outcomes": self.outcomes,
+            "policies": self.policy_prices,
+            "pooling_curve": pd.DataFrame(curve, columns=["scenario", "share", "status",
+                                                          "objective"]),
+            "benefits": self.benefits,
+        }
 
     @property
     def policy_prices(self) -> pd.DataFrame:
@@ -170,6 +206,10 @@ class Comparison:
             "models_built": self.models_built,
             "solver_loads": self.solver_loads,
             "solver_reuses": self.solver_reuses,
+            "years": list(inst.years),
+            "kind": "compare",
+            "provenance": dict(self.provenance),
+            "labels": self.labels,
         }
 
 
@@ -640,5 +680,11 @@ def compare(
             else:
                 k, option = user[o]
                 runs.append(_run_option(runner, s, b, option, k))
+    from hwbopt.provenance import instance_labels, run_provenance
+
+    provenance = run_provenance(highs.highs_version(), options={
+        "objective": objective or instance.settings.objective, "mip_gap": mip_gap,
+        "time_limit": time_limit, "options": chosen, "scenarios": names,
+        "pool_shares": list(pool_shares or [])})
     return Comparison(instance, runs, names, time.perf_counter() - start, runner.builds,
-                      session.loads, session.reuses)
+                      session.loads, session.reuses, provenance, instance_labels(instance))

@@ -29,6 +29,7 @@ from typing import Any
 
 import highspy
 import numpy as np
+import pandas as pd
 
 from hwbopt import highs, words
 from hwbopt.analyses import elastic
@@ -36,6 +37,7 @@ from hwbopt.compile import Compiled
 from hwbopt.errors import UsageError
 from hwbopt.model.data import ModelData
 from hwbopt.pipeline import Built, build
+from hwbopt.provenance import instance_labels, run_provenance
 from hwbopt.schema import Instance
 
 # rules whose marginal value a board asks about, and the level their limit stands at
@@ -96,7 +98,7 @@ class MarginalValue:
         return {"constraint": self.constraint, "text": self.text, "value": self.value,
                 "valid_from": self.valid_from, "valid_to": self.valid_to,
                 "level": self.level, "unit": self.unit,
-                "holds_for_increase": self.holds_for_increase}
+                "holds_for_increase": self.holds_for_increase, "what": self.what}
 
     @property
     def holds_for_increase(self) -> bool:
@@ -180,6 +182,8 @@ class Explanation:
     warnings: list[str] = field(default_factory=list)
     all_values: bool = False
     plan: Compiled | None = field(default=None, repr=False)  # the LP the duals belong to
+    provenance: dict[str, Any] = field(default_factory=dict)  # see hwbopt.provenance
+    labels: dict[str, Any] = field(default_factory=dict)  # names and units of the ids
 
     @property
     def feasible(self) -> bool:
@@ -216,7 +220,46 @@ class Explanation:
             "currency": self.currency,
             "money_unit": self.money_unit,
             "warnings": list(self.warnings),
+            "kind": "explain",
+            "provenance": dict(self.provenance),
+            "labels": self.labels,
         }
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Tidy tables of the explanation, as ``hwbopt explain --out`` writes them: marginal
+        values, binding rules, unfunded interventions and the effect each would need; for an
+        infeasible instance, the relaxations and the conflicting rules (:data:`DIAGNOSIS_TABLES`).
+        """
+        out = {
+            "marginal_values": pd.DataFrame(
+                [m.summary() for m in self.marginal_values], columns=MARGINAL_COLUMNS),
+            "binding": pd.DataFrame([b.summary() for b in self.binding],
+                                    columns=BINDING_COLUMNS),
+            "unfunded": pd.DataFrame(
+                [{"intervention": u.intervention, "name": u.name,
+                  **{k: v for k, v in u.required_improvement.summary().items()
+                     if k != "effects"}} for u in self.unfunded], columns=UNFUNDED_COLUMNS),
+            "unfunded_effects": pd.DataFrame(
+                [{"intervention": u.intervention, **e} for u in self.unfunded
+                 for e in u.required_improvement.effects], columns=EFFECT_COLUMNS),
+        }
+        if self.infeasibility is not None:
+            inf = self.infeasibility.summary()
+            out["relaxations"] = pd.DataFrame(inf["relaxations"], columns=RELAXATION_COLUMNS)
+            out["conflict"] = pd.DataFrame(inf["conflict"], columns=CONFLICT_COLUMNS)
+        return out
+
+
+MARGINAL_COLUMNS = ["constraint", "what", "text", "value", "valid_from", "valid_to", "level",
+                    "unit", "holds_for_increase"]
+BINDING_COLUMNS = ["constraint", "kind", "text", "marginal_value", "change_from", "change_to"]
+UNFUNDED_COLUMNS = ["intervention", "name", "method", "unit_cost", "unit_cost_needed",
+                    "cheaper_by", "cheaper_by_percent", "more_effective_by_percent", "text"]
+EFFECT_COLUMNS = ["intervention", "priority", "effect", "effect_needed", "unit"]
+RELAXATION_COLUMNS = ["rule", "text", "amount", "unit", "share"]
+CONFLICT_COLUMNS = ["rule", "text", "kind"]
+DIAGNOSIS_TABLES = ("relaxations", "conflict")  # written only for an infeasible instance
 
 
 # ---------------------------------------------------------------------------------------------
@@ -803,7 +846,11 @@ def explain_built(b: Built, *, all_values: bool = False, time_limit: float | Non
         status=raw.status, message="", instance_name=inst.name, objective_kind=d.objective,
         objective=None, currency=inst.currency, money_unit=inst.money_unit,
         money_label=inst.money_label, years=d.YEARS, warnings=list(warnings or []),
-        all_values=all_values)
+        all_values=all_values,
+        provenance=run_provenance(highs.highs_version(), options={
+            "objective": d.objective, "mip_gap": gap, "time_limit": time_limit,
+            "all": all_values}),
+        labels=instance_labels(inst))
     if raw.status == highs.INFEASIBLE:
         out.infeasibility = diagnose(d, comp, time_limit)
         out.message = out.infeasibility.text

@@ -28,7 +28,9 @@ from hwbopt.batch.sample import draw, neighbour_order
 from hwbopt.batch.setup import Prepared, pick_stress_set, prepare
 from hwbopt.batch.store import RUN_FILE, instance_hash, open_run, write_part
 from hwbopt.errors import UsageError
+from hwbopt.highs import highs_version
 from hwbopt.io.folder import atomic_write_text
+from hwbopt.provenance import instance_labels, run_provenance
 from hwbopt.schema import Instance
 
 DEFAULT_BLOCK = 256  # scenarios per task: whole chains, enough to keep a worker busy
@@ -144,9 +146,14 @@ def run_stress(
     progress: bool = False,
     trim: bool = True,
     die_on: dict[str, Any] | None = None,
+    source: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Solve every scenario of a stress set into ``out``; returns the summary (the JSON of
-    ``hwbopt stress --json``). See the module docstring and ``models/stress.md``."""
+    ``hwbopt stress --json``). See the module docstring and ``models/stress.md``.
+
+    ``source`` is the instance's files in provenance form
+    (:func:`hwbopt.provenance.instance_provenance`), added to the summary's ``provenance``.
+    """
     start = time.perf_counter()
     out = Path(out)
     k, stress = pick_stress_set(inst, set_name)
@@ -210,6 +217,17 @@ def run_stress(
         "workers": 1 if (workers == 1 and scheduler is None) else workers,
         "scheduler": scheduler,
         "mip": mip,
+        "instance": inst.name,
+        "objective_kind": prep.base.objective_kind,
+        "years": list(inst.years),
+        "currency": inst.currency,
+        "money_unit": inst.money_unit,
+        "kind": "stress",
+        "provenance": {**run_provenance(highs_version(), seed=stress.seed, options={
+            "stress_set": stress.id, "scenarios": n, "objective": prep.base.objective_kind,
+            "mip": mip, "time_limit": time_limit, "block_size": block_size}),
+                       **(source or {})},
+        "labels": instance_labels(inst),
     })
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, allow_nan=False)
                       + "\n")

@@ -18,6 +18,7 @@ from hwbopt.io.folder import atomic_write_text
 
 if TYPE_CHECKING:
     from hwbopt.analyses.compare import Comparison
+    from hwbopt.analyses.explain import Explanation
     from hwbopt.results import Result
 
 
@@ -50,21 +51,32 @@ def write_comparison(comp: Comparison, out: str | Path) -> Path:
     (``runs/SCENARIO/OPTION/``, as ``hwbopt solve --out`` writes it)."""
     folder = check_out_dir(out)
     folder.mkdir(parents=True, exist_ok=True)
-    curve = [{"scenario": s, **point} for s in comp.scenarios for point in comp.pooling_curve(s)]
-    tables = {
-        "options": comp.table,
-        "partners": comp.partners,
-        "outcomes": comp.outcomes,
-        "policies": comp.policy_prices,
-        "pooling_curve": pd.DataFrame(curve, columns=["scenario", "share", "status",
-                                                      "objective"]),
-    }
     for run in comp.runs:
         write_result(run.result, folder / "runs" / run.scenario / run.name)
-    for name, table in tables.items():
+    for name, table in comp.tables.items():
         atomic_write_text(folder / f"{name}.csv", table.to_csv(index=False))
     atomic_write_text(folder / "summary.json",
                       json.dumps(comp.summary(), indent=2, allow_nan=False) + "\n")
+    return folder
+
+
+def write_explanation(ex: Explanation, out: str | Path) -> Path:
+    """``summary.json`` (the JSON of ``hwbopt explain --json``) and the explanation's tables
+    (:attr:`hwbopt.analyses.explain.Explanation.tables`). The tables of an infeasible
+    instance's diagnosis are written only for one, and removed otherwise, so a folder never
+    mixes two runs."""
+    from hwbopt.analyses.explain import DIAGNOSIS_TABLES
+
+    folder = check_out_dir(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    tables = ex.tables
+    for name in DIAGNOSIS_TABLES:
+        if name not in tables:
+            (folder / f"{name}.csv").unlink(missing_ok=True)
+    for name, table in tables.items():
+        atomic_write_text(folder / f"{name}.csv", table.to_csv(index=False))
+    atomic_write_text(folder / "summary.json",
+                      json.dumps(ex.summary(), indent=2, allow_nan=False) + "\n")
     return folder
 
 
@@ -108,11 +120,11 @@ def read_result(folder: str | Path) -> tuple[dict[str, Any], dict[str, pd.DataFr
     path = Path(folder)
     if not path.is_dir():
         raise UsageError(f"{path}: no such folder: expected the folder `hwbopt solve --out` "
-                         "wrote (CSV tables and summary.json)")
+                         "(or compare, stress or explain) wrote (summary.json and tables)")
     summary_file = path / "summary.json"
     if not summary_file.is_file():
         raise UsageError(f"{path} holds no summary.json: expected the folder `hwbopt solve "
-                         "--out` wrote")
+                         "--out` (or compare, stress or explain) wrote")
     try:
         summary = json.loads(summary_file.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

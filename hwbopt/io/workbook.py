@@ -24,8 +24,21 @@ address; a cell holding the text ``NA`` is that text, never a missing value. The
 goes through the same pydantic models and :func:`hwbopt.validate.reference_problems` as a
 folder, and every problem is located by sheet and cell (:class:`hwbopt.errors.SheetProblem`).
 
-Adding a list to the schema (``scenarios``, ``options``, …) is one :class:`ListSheet` line per
-sheet; ``tests/test_workbook.py`` fails until every field of the schema has a sheet.
+Scenarios, options and stress sets follow the same pattern, with three additions:
+
+- a change's ``value`` may be any value: a number or TRUE/FALSE cell stays one, text stays text,
+  and text beginning with ``{`` or ``[`` is a mapping or list in YAML flow form
+  (``{total: 0.35, over_years: 4}``), read with ``yaml.safe_load``; a change with value, scale
+  and add all blank sets its field to blank (null);
+- ``option_policies`` holds a tagged union: a ``rule`` column, then every field any rule uses,
+  blank where the row's rule does not use it (a filled one is an error naming the rule);
+- a stress input's ``paths``, ``values`` and ``weights`` are lists held in one cell each,
+  separated by ``;`` (numbers written in their shortest exact form), and the explicit scenarios
+  of a set with a ``table`` are in :data:`STRESS_TABLE` in long form (stress, scenario, input,
+  value), so every value is a number cell; the folder form keeps them in the table's CSV file.
+
+Adding a list to the schema is one :class:`ListSheet` line per sheet;
+``tests/test_workbook.py`` fails until every field of the schema has a sheet.
 """
 
 from __future__ import annotations
@@ -41,11 +54,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from hwbopt.errors import InstanceError, Problem, SheetProblem, UsageError
 from hwbopt.io.folder import _error_message
-from hwbopt.schema import TABLES, YAML_FIELDS, Instance
+from hwbopt.schema import (
+    POLICY_RULES,
+    TABLES,
+    YAML_FIELDS,
+    Change,
+    Instance,
+    Real,
+    StressInput,
+)
 from hwbopt.validate import reference_problems
 
 README_SHEET = "read_me"
@@ -71,6 +92,8 @@ class ListSheet:
     keys: tuple[str, ...] = ()
     value: str | None = None
     key: str | None = None
+    joined: tuple[str, ...] = ()  # list fields of an item held in one cell, '; '-separated
+    point: str | None = None  # the column a problem with a whole row (or item) points at
 
 
 LIST_SHEETS: tuple[ListSheet, ...] = (
@@ -93,8 +116,21 @@ LIST_SHEETS: tuple[ListSheet, ...] = (
     ListSheet("exclusive_interventions", ("exclusive", "interventions"), ("group",),
               value="intervention"),
     ListSheet("dependencies", ("dependencies",)),
+    ListSheet("scenarios", ("scenarios",), point="id"),
+    ListSheet("scenario_changes", ("scenarios", "changes"), ("scenario",), point="value"),
+    ListSheet("options", ("options",), point="id"),
+    ListSheet("option_changes", ("options", "changes"), ("option",), point="value"),
+    ListSheet("option_policies", ("options", "policies"), ("option",), point="rule"),
+    ListSheet("stress", ("stress",), point="id"),
+    ListSheet("stress_inputs", ("stress", "inputs"), ("stress",),
+              joined=("paths", "values", "weights"), point="dist"),
     ListSheet("sources", ("sources",), value="source"),
 )
+# explicit scenarios of the stress sets (``StressSet.table_rows``), in long form: one row per
+# scenario and input, so every value is a number cell whatever inputs each set has
+STRESS_TABLE = "stress_table"
+KEY_WORDS = {"stress": "stress set"}  # a key column's header, in words
+LIST_SEPARATOR = ";"  # between the items of a list held in one cell (written '; ')
 
 REQUIRED_SHEETS = (INSTANCE_SHEET, "partners", "priorities",
                    *(t for t, spec in TABLES.items() if spec.required))
@@ -146,11 +182,15 @@ class Column:
     unit: str | None = None
     example: Any = None
     ref: str | None = None  # the list whose ids it takes
+    joined: bool = False  # a list in one cell; ``annotation`` is then its items' type
 
     @property
     def kind(self) -> str:
-        """'number', 'integer', 'bool', 'choice' or 'text'."""
+        """'number', 'integer', 'bool', 'choice', 'any' (a change's value) or 'text'; of the
+        items for a list held in one cell."""
         bare = _strip(self.annotation)
+        if bare is Any:
+            return "any"
         if bare is bool:
             return "bool"
         if bare is int:
@@ -173,6 +213,8 @@ class Column:
             text += f" (an id from sheet {self.ref})"
         if self.choices:
             text += ": one of " + ", ".join(self.choices)
+        if self.joined:
+            text += "; several separated by ';'"
         if self.unit:
             text += f" [{self.unit.replace('{money}', money)}]"
         if not self.required:
@@ -190,12 +232,19 @@ def _extra(info: Any) -> dict[str, Any]:
 
 
 def _leaf_columns(model: type[BaseModel], prefix: tuple[str, ...] = (),
-                  required: bool = True) -> list[Column]:
-    """Columns for the plain fields of ``model``; a nested model's fields become dotted."""
+                  required: bool = True, joined: tuple[str, ...] = ()) -> list[Column]:
+    """Columns for the plain fields of ``model``; a nested model's fields become dotted; a
+    list field named in ``joined`` is one column holding the whole list."""
     out = []
     for name, info in model.model_fields.items():
         ann = info.annotation
-        if _collection(ann) is not None:
+        listed = _collection(ann)
+        if listed is not None:
+            if name in joined and listed[0] == "list":
+                extra = _extra(info)
+                out.append(Column(".".join((*prefix, name)), (*prefix, name), listed[1], False,
+                                  info.description or name, extra.get("unit"),
+                                  extra.get("example"), extra.get("ref"), joined=True))
             continue  # held by a child sheet
         bare = _strip(ann)
         if _is_model(bare):
@@ -222,11 +271,51 @@ def _walk(spec: ListSheet) -> list[tuple[type[BaseModel], str]]:
 
 
 def _item_kind(spec: ListSheet) -> tuple[str, Any]:
+    """'mapping', 'objects', 'union' (of models, told apart by a tag field) or 'values'."""
     model, name = _walk(spec)[-1]
     kind, inner = _collection(model.model_fields[name].annotation)  # type: ignore[misc]
     if kind == "mapping":
         return "mapping", inner
-    return ("objects", inner) if _is_model(_strip(inner)) else ("values", inner)
+    bare = _strip(inner)
+    if _is_model(bare):
+        return "objects", inner
+    if get_origin(bare) in (Union, types.UnionType) and all(map(_is_model, get_args(bare))):
+        return "union", get_args(bare)
+    return "values", inner
+
+
+def union_tag(members: tuple[type[BaseModel], ...]) -> str:
+    """The field that tells the members of a tagged union apart (``rule`` for policies)."""
+    for name in members[0].model_fields:
+        if all(name in m.model_fields and get_origin(m.model_fields[name].annotation) is Literal
+               for m in members):
+            return name
+    raise TypeError("not a tagged union")
+
+
+def _union_columns(members: tuple[type[BaseModel], ...]) -> list[Column]:
+    """The tag, then every field any member uses (blank where a member does not)."""
+    tag = union_tag(members)
+    tags = tuple(get_args(m.model_fields[tag].annotation)[0] for m in members)
+    uses: dict[str, list[tuple[str, Any]]] = {}
+    for t, m in zip(tags, members, strict=True):
+        for name, info in m.model_fields.items():
+            if name != tag:
+                uses.setdefault(name, []).append((t, info))
+    first = members[0].model_fields[tag]
+    cols = [Column(tag, (tag,), Literal[tags], True, first.description or tag,
+                   example=tags[0])]
+    for name, found in uses.items():
+        texts = list(dict.fromkeys(info.description or name for _, info in found))
+        if len(texts) == 1:
+            text = f"{texts[0]}; used by {', '.join(t for t, _ in found)}"
+        else:
+            text = "; ".join(f"{t}: {info.description or name}" for t, info in found)
+        info = found[0][1]
+        extra = _extra(info)
+        cols.append(Column(name, (name,), info.annotation, False, text, extra.get("unit"),
+                           extra.get("example"), extra.get("ref")))
+    return cols
 
 
 def _parent_sheet(spec: ListSheet) -> ListSheet | None:
@@ -244,7 +333,7 @@ def sheet_columns(spec: ListSheet) -> list[Column]:
         item = _strip(_collection(model.model_fields[name].annotation)[1])  # type: ignore[index]
         id_info = item.model_fields["id"]
         cols.append(Column(key, (), id_info.annotation, True,
-                           f"the {key} it belongs to (an id from sheet "
+                           f"the {KEY_WORDS.get(key, key)} it belongs to (an id from sheet "
                            f"{_sheet_of(spec.path[:len(cols) + 1])})",
                            example=_extra(id_info).get("example"),
                            ref=_sheet_of(spec.path[:len(cols) + 1])))
@@ -253,7 +342,9 @@ def sheet_columns(spec: ListSheet) -> list[Column]:
     extra = _extra(info)
     kind, inner = _item_kind(spec)
     if kind == "objects":
-        cols += _leaf_columns(_strip(inner))
+        cols += _leaf_columns(_strip(inner), joined=spec.joined)
+    elif kind == "union":
+        cols += _union_columns(inner)
     elif kind == "values":
         cols.append(Column(spec.value or name, (), inner, True, info.description or name,
                            extra.get("unit"), extra.get("example"), extra.get("ref")))
@@ -277,6 +368,19 @@ def table_columns(table: str) -> list[Column]:
     return _leaf_columns(TABLES[table].row_model)
 
 
+def stress_table_columns() -> list[Column]:
+    """The columns of :data:`STRESS_TABLE`."""
+    return [
+        Column("stress", (), str, True, "the stress set the scenario belongs to (an id from "
+               "sheet stress)", example="explicit", ref="stress"),
+        Column("scenario", (), int, True, "number of the explicit scenario within its set, "
+               "from 1", example=1),
+        Column("input", (), str, True, "an input of the set, by its name (an input without "
+               "a name: its path made into an id, as in results)", example="council_cut"),
+        Column("value", (), float, True, "the input's value in this scenario", example=0.28),
+    ]
+
+
 def instance_columns() -> list[Column]:
     """The single values of the YAML part, as rows of the ``instance`` sheet."""
     return [c for c in _leaf_columns(Instance) if c.path[0] in YAML_FIELDS]
@@ -290,6 +394,7 @@ def covered_fields() -> set[tuple[str, ...]]:
         out.add(spec.path)
         if _item_kind(spec)[0] == "objects":
             out |= {(*spec.path, *c.path) for c in sheet_columns(spec) if c.path}
+    out.add(("stress", "table_rows"))  # sheet stress_table
     return out
 
 
@@ -382,8 +487,41 @@ def _validations(ws: Any, cols: list[Column], last_row: int,
 
 def _dig(obj: Any, path: tuple[str, ...]) -> Any:
     for part in path:
-        obj = None if obj is None else getattr(obj, part)
+        obj = None if obj is None else getattr(obj, part, None)  # None: a union member's gap
     return obj
+
+
+def _number_text(v: Any) -> str:
+    """A number as short text that reads back exactly (repr is the shortest exact form)."""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return repr(v) if isinstance(v, float) else str(v)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def flow_yaml(value: Any) -> str:
+    """A mapping or list as one line of YAML flow text: {total: 0.35, over_years: 4}."""
+    import yaml
+
+    return yaml.safe_dump(_plain(value), default_flow_style=True, sort_keys=False,
+                          allow_unicode=True, width=1 << 30).strip()
+
+
+def _cell_value(col: Column, value: Any) -> Any:
+    """What a cell holds for ``value``: a list held in one cell is joined, a mapping or list
+    given as a change's value is YAML flow text, anything else is itself."""
+    if col.joined:
+        return f"{LIST_SEPARATOR} ".join(_number_text(v) for v in value) if value else None
+    if isinstance(value, dict | list | tuple):
+        return flow_yaml(value)
+    return value
 
 
 def _list_rows(inst: Instance, spec: ListSheet) -> list[list[Any]]:
@@ -408,9 +546,15 @@ def _list_rows(inst: Instance, spec: ListSheet) -> list[list[Any]]:
                 yield [*keys, v]
         else:
             for item in items:
-                yield [*keys, *(_dig(item, c.path) for c in own)]
+                yield [*keys, *(_cell_value(c, _dig(item, c.path)) for c in own)]
 
     return list(walk(inst, 0, []))
+
+
+def _stress_table_rows(inst: Instance) -> list[list[Any]]:
+    return [[s.id, n, i.column, v] for s in inst.stress
+            for n, row in enumerate(s.table_rows, start=1)
+            for i, v in zip(s.inputs, row, strict=True)]
 
 
 def _read_me(ws: Any, inst: Instance) -> None:
@@ -424,6 +568,14 @@ def _read_me(ws: Any, inst: Instance) -> None:
         "Lists inside an item have their own sheet, keyed by the item's id: a partner's remit "
         "is in partner_remit (partner, intervention), its ring-fenced lines in ring_fenced, "
         "a pool's contributors in pool_contributors, and so on.",
+        "Scenarios and options: scenarios and options name them; scenario_changes and "
+        "option_changes hold their changes (path, then one of value, scale or add; a mapping "
+        "or list as a value is written as YAML flow text, such as {total: 0.35, over_years: 4}); "
+        "option_policies holds one rule a row, with only the fields its rule uses filled in.",
+        "Stress sets: stress names them; stress_inputs holds one input a row (several paths, "
+        "or a discrete input's values and weights, separated by ';'); stress_table holds the "
+        "explicit scenarios of a set that takes them from a table, one row per scenario and "
+        "input.",
         f"Money is in {inst.money_label} ({inst.money_unit} of {inst.currency}) throughout.",
         "Type values, or formulas Excel has calculated: a formula without a calculated value, "
         "an error such as #DIV/0!, a date where a number belongs and merged cells are refused, "
@@ -477,6 +629,8 @@ def write_workbook(inst: Instance, path: str | os.PathLike[str]) -> Path:
     sheets: list[tuple[str, list[Column], list[list[Any]]]] = []
     for spec in LIST_SHEETS:
         sheets.append((spec.name, sheet_columns(spec), _list_rows(inst, spec)))
+        if spec.name == "stress_inputs":
+            sheets.append((STRESS_TABLE, stress_table_columns(), _stress_table_rows(inst)))
     for table in TABLES:
         cols = table_columns(table)
         rows = [[_dig(r, c.path) for c in cols] for r in getattr(inst, table)]
@@ -587,8 +741,12 @@ class _Reader:
                 f"the cell holds a date or time ({value}): expected {expect}; format the "
                 "cell as a number or as text"))
             return False, None
+        if col is not None and col.joined:
+            return self._joined(sheet, cell, header, col, value)
         if isinstance(value, str):
             value = value.strip()
+            if col is not None and col.kind == "any" and value[:1] in ("{", "["):
+                return self._flow(sheet, cell, header, value)
             if col is not None and col.kind in ("number", "integer") and "_" in value:
                 # Python would read '8_00' as 800; a spreadsheet user meant something else
                 self.cell_problem(sheet, cell.coordinate, cell.row, header,
@@ -600,6 +758,49 @@ class _Reader:
             # an id or a name typed as a number (e.g. 2013): pydantic wants text
             value = str(int(value)) if float(value).is_integer() else repr(value)
         return True, value
+
+    def _flow(self, sheet: str, cell: Any, header: str | None, text: str) -> tuple[bool, Any]:
+        """A mapping or list written as YAML flow text (read with the safe loader only)."""
+        import yaml
+
+        try:
+            return True, yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            why = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            self.cell_problem(sheet, cell.coordinate, cell.row, header, (
+                f"not a valid mapping or list ({why}): expected YAML flow text such as "
+                f"{{total: 0.35, over_years: 4}} or [a, b], got {text!r}"))
+            return False, None
+
+    def _joined(self, sheet: str, cell: Any, header: str | None, col: Column,
+                value: Any) -> tuple[bool, Any]:
+        """A list held in one cell: items separated by ';' (a single number may be a number)."""
+        if isinstance(value, bool):
+            self.cell_problem(sheet, cell.coordinate, cell.row, header, (
+                f"expected {'numbers' if col.kind in ('number', 'integer') else 'text'} "
+                f"separated by '{LIST_SEPARATOR}', got {str(value).upper()}"))
+            return False, None
+        if not isinstance(value, str | int | float):
+            return True, value  # the schema names what is wrong
+        parts = [value] if not isinstance(value, str) else \
+            [p.strip() for p in value.split(LIST_SEPARATOR) if p.strip()]
+        if col.kind not in ("number", "integer"):
+            return True, [str(p) for p in parts] or None
+        out = []
+        for n, part in enumerate(parts, start=1):
+            try:
+                if isinstance(part, str) and "_" in part:
+                    raise ValueError
+                number = float(part)
+                if number != number or number in (float("inf"), float("-inf")):
+                    raise ValueError
+            except ValueError:
+                self.cell_problem(sheet, cell.coordinate, cell.row, header, (
+                    f"item {n}, {part!r}, is not a number: expected numbers separated by "
+                    f"'{LIST_SEPARATOR}', such as 0.9; 1; 1.1"))
+                return False, None
+            out.append(part if not isinstance(part, str) else number)
+        return True, out or None
 
     def read_sheet(self, ws: Any, wf: Any, columns: list[Column]) -> _Sheet:
         from openpyxl.utils import get_column_letter
@@ -788,12 +989,97 @@ class _Reader:
                     for c in own:
                         if c.header in raw:
                             _set(element, c.path, raw[c.header])
-                    self.origins[(*loc, n)] = _Origin(spec.name, r)
+                    if kind == "objects" and _strip(_item_kind(spec)[1]) is Change and \
+                            not {"value", "scale", "add"} & element.keys():
+                        element["value"] = None  # a blank value, no scale or add: set to blank
+                    self.origins[(*loc, n)] = _Origin(spec.name, r, spec.point)
                     if "id" in element:
                         items.setdefault((*spec.path, *map(str, key), str(element["id"])),
                                          (element, (*loc, n)))
-                self.origins.setdefault(loc, _Origin(spec.name, r, spec.value))
+                self.origins.setdefault(loc, _Origin(spec.name, r, spec.value or spec.point))
                 holder.setdefault(spec.path[-1], []).append(element)
+
+    def assemble_stress_table(self, data: dict[str, Any], sheet: _Sheet | None) -> None:
+        """Each stress set's explicit scenarios from :data:`STRESS_TABLE` into its
+        ``table_rows``, in scenario order, one value per input in the set's input order."""
+        from pydantic import TypeAdapter
+
+        sets = {str(s.get("id")): (k, s) for k, s in enumerate(data.get("stress") or [])
+                if isinstance(s, dict)}
+        checks = {"scenario": TypeAdapter(Annotated[int, Field(ge=1)]),
+                  "value": TypeAdapter(Real)}
+        found: dict[str, dict[int, dict[str, float]]] = defaultdict(dict)
+        rows_of: dict[tuple[str, int], int] = {}
+        first: dict[str, int] = {}
+        reported: set[tuple[str, Any]] = set()  # scenarios with a bad row: not incomplete too
+        for r, raw in (sheet.rows if sheet is not None and not sheet.broken else []):
+            cols = [c.header for c in stress_table_columns()]
+            bad = [c for c in cols if (STRESS_TABLE, r, c) in self.bad_cells]
+            for c in cols:
+                if raw.get(c) is None and c not in bad:
+                    self.problem(STRESS_TABLE, r, c, "missing: a value is required")
+                    bad.append(c)
+            got: dict[str, Any] = {}
+            for c, adapter in checks.items():
+                if c in bad:
+                    continue
+                try:
+                    got[c] = adapter.validate_python(raw[c])
+                except ValidationError as exc:
+                    self.problem(STRESS_TABLE, r, c, _error_message(exc.errors()[0]))
+                    bad.append(c)
+            sid, name, n = str(raw.get("stress")), str(raw.get("input")), got.get("scenario")
+            if bad:
+                reported.add((sid, n))
+                continue
+            if sid not in sets:
+                self.problem(STRESS_TABLE, r, "stress", (
+                    f"unknown stress set '{sid}': expected an id from sheet stress"
+                    + (f" ({', '.join(sets)})" if sets else "")))
+                continue
+            names = _input_names(sets[sid][1])
+            if names is None:
+                continue  # the set's inputs are invalid: reported on their own sheet
+            if name not in names:
+                self.problem(STRESS_TABLE, r, "input", (
+                    f"unknown input '{name}' of stress set '{sid}': expected one of "
+                    + ", ".join(names)))
+                reported.add((sid, n))
+                continue
+            scenario = found[sid].setdefault(n, {})
+            if name in scenario:
+                self.problem(STRESS_TABLE, r, "input", (
+                    f"scenario {n} of stress set '{sid}' gives input '{name}' twice (first in "
+                    f"row {rows_of[sid, n]})"))
+                continue
+            scenario[name] = got["value"]
+            rows_of.setdefault((sid, n), r)
+            first.setdefault(sid, r)
+        for sid, (k, spec) in sets.items():
+            if sid not in found:
+                if spec.get("table") is not None:
+                    origin = self.origins.get(("stress", k))
+                    self.problem("stress", origin.row if origin else None, "table", (
+                        f"stress set '{sid}' takes its scenarios from table "
+                        f"{spec['table']}: give them in sheet {STRESS_TABLE} (stress, "
+                        "scenario, input, value)"))
+                continue
+            names = _input_names(spec) or []
+            rows = []
+            for n in sorted(found[sid]):
+                lacking = [c for c in names if c not in found[sid][n]]
+                if lacking and (sid, n) in reported:
+                    continue
+                if lacking:
+                    self.problem(STRESS_TABLE, rows_of[sid, n], "scenario", (
+                        f"scenario {n} of stress set '{sid}' has no value for input"
+                        f"{'s' if len(lacking) > 1 else ''} {', '.join(lacking)}: give one "
+                        "row per input"))
+                    continue
+                rows.append([found[sid][n][c] for c in names])
+            spec["table_rows"] = rows
+            self.origins[("stress", k, "table_rows")] = _Origin(STRESS_TABLE, first[sid],
+                                                                "value")
 
     def _unknown_parent(self, spec: ListSheet, r: int, key: tuple[Any, ...],
                         items: dict[tuple[str, ...], Any]) -> None:
@@ -802,8 +1088,8 @@ class _Reader:
                        if len(k) == len(prefix) + 1 and k[:len(prefix)] == prefix)
         shown = ", ".join(known[:12]) + (", …" if len(known) > 12 else "")
         self.problem(spec.name, r, spec.keys[-1], (
-            f"unknown {spec.keys[-1]} '{key[-1]}': expected an id from sheet "
-            f"{_sheet_of(spec.path[:-1])}" + (f" ({shown})" if shown else "")))
+            f"unknown {KEY_WORDS.get(spec.keys[-1], spec.keys[-1])} '{key[-1]}': expected an "
+            f"id from sheet {_sheet_of(spec.path[:-1])}" + (f" ({shown})" if shown else "")))
 
     def assemble_tables(self, data: dict[str, Any], present: dict[str, _Sheet]) -> None:
         for table in TABLES:
@@ -857,6 +1143,34 @@ class _Reader:
 
 _ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA",
            "#SPILL!", "#CALC!"}
+
+
+def _input_names(spec: dict[str, Any]) -> list[str] | None:
+    """The names of a stress set's inputs as results and tables use them (None if invalid)."""
+    try:
+        return [StressInput.model_validate(i).column for i in spec.get("inputs") or []]
+    except (ValidationError, TypeError, AttributeError):
+        return None
+
+
+def _untag(loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], str | None]:
+    """A location without the tag pydantic adds inside a tagged union, and that tag:
+    (options, 0, policies, 1, protect, intervention) -> (options, 0, policies, 1, intervention).
+    """
+    for n in range(len(loc) - 2):
+        if loc[n] == "policies" and isinstance(loc[n + 1], int) and loc[n + 2] in POLICY_RULES:
+            return (*loc[:n + 2], *loc[n + 3:]), str(loc[n + 2])
+    return loc, None
+
+
+def _schema_message(err: dict[str, Any], tag: str | None) -> str:
+    if err["type"] == "extra_forbidden" and tag:
+        return f"not used by rule '{tag}': leave the cell blank"
+    if err["type"] == "missing" and tag:
+        return f"missing: rule '{tag}' needs a value here"
+    if err["type"] == "union_tag_not_found":
+        return "missing: a rule is required (one of " + ", ".join(POLICY_RULES) + ")"
+    return _error_message(err)
 
 
 def _expectation(col: Column | None) -> str:
@@ -926,7 +1240,8 @@ def _reword(message: str) -> str:
     """Messages of the shared checks name files of the folder form: name sheets instead."""
     for table in TABLES:
         message = message.replace(TABLES[table].file, f"sheet {table}")
-    return message.replace("instance.yaml ", "").replace("instance.yaml", "the workbook")
+    return message.replace("instance.yaml, ", "").replace("instance.yaml ", "").replace(
+        "instance.yaml", "the workbook")
 
 
 def read_workbook(path: str | os.PathLike[str]) -> tuple[Instance, list[Problem]]:
@@ -956,7 +1271,8 @@ def read_workbook(path: str | os.PathLike[str]) -> tuple[Instance, list[Problem]
 
     reader = _Reader(target)
     present: dict[str, _Sheet] = {}
-    expected = {INSTANCE_SHEET, README_SHEET, *(s.name for s in LIST_SHEETS), *TABLES}
+    expected = {INSTANCE_SHEET, README_SHEET, STRESS_TABLE, *(s.name for s in LIST_SHEETS),
+                *TABLES}
     for name in values.sheetnames:
         if name not in expected:
             close = [e for e in expected if _similar(name, e)]
@@ -982,6 +1298,11 @@ def read_workbook(path: str | os.PathLike[str]) -> tuple[Instance, list[Problem]
             present[table] = reader.read_sheet(values[table], formulas[table],
                                                table_columns(table))
     reader.assemble_lists(data, present)
+    if STRESS_TABLE in values.sheetnames:
+        present[STRESS_TABLE] = reader.read_sheet(values[STRESS_TABLE], formulas[STRESS_TABLE],
+                                                  stress_table_columns())
+    if "stress" in present and not present["stress"].broken:
+        reader.assemble_stress_table(data, present.get(STRESS_TABLE))
     reader.assemble_tables(data, present)
 
     # a missing or unreadable sheet is reported once, not again as each field it would hold
@@ -999,12 +1320,14 @@ def read_workbook(path: str | os.PathLike[str]) -> tuple[Instance, list[Problem]
         inst = Instance.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
-            loc = tuple(err["loc"])
+            loc, tag = _untag(tuple(err["loc"]))
             if loc and loc[0] in skip:
                 continue
+            if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+                loc = (*loc, "rule")  # point at the rule's cell
             what = ("the table has no rows: at least one expected"
                     if len(loc) == 1 and loc[0] in TABLES and err["type"] == "too_short"
-                    else _error_message(err))
+                    else _schema_message(err, tag))
             reader.locate(loc, what)
         inst = None
     errors = [p for p in reader.problems if p.severity == "error"]
@@ -1025,6 +1348,12 @@ def read_workbook(path: str | os.PathLike[str]) -> tuple[Instance, list[Problem]
             loc = _parse_path(p.field or "")
         reader.locate(loc, what, p.severity)
     errors = [p for p in reader.problems if p.severity == "error"]
+    if not errors and (inst.scenarios or inst.options or inst.stress):
+        from hwbopt.scenarios import override_problems  # each change applied, as a folder's
+
+        for p in override_problems(inst):
+            reader.locate(_parse_path(p.field or ""), _reword(p.message), p.severity)
+        errors = [p for p in reader.problems if p.severity == "error"]
     if errors:
         raise InstanceError(errors, source=source)
     return inst, [p for p in reader.problems if p.severity != "error"]

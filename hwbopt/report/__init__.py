@@ -2,9 +2,12 @@
 
 ``write_report(source, out)`` writes ``report.html`` (one self-contained page) and
 ``report.xlsx`` (native Excel charts, one sheet per result table) into the folder ``out``.
-``source`` is a result folder (what ``hwbopt solve --out`` writes) or a
-:class:`hwbopt.results.Result` in memory; both are typed the same way, so they give the same
-report. Sections come from :mod:`hwbopt.report.sections`, keyed by the result's kind.
+``source`` is a result folder (what ``hwbopt solve|compare|stress|explain --out`` writes) or,
+in memory, a :class:`hwbopt.results.Result`, :class:`hwbopt.analyses.compare.Comparison` or
+:class:`hwbopt.analyses.explain.Explanation` (anything with ``summary()`` and ``tables``); both
+are typed the same way, so they give the same report. A stress run is reported from its folder,
+where its Parquet results are. Sections come from :mod:`hwbopt.report.sections`, keyed by the
+result's kind.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hwbopt.errors import UsageError
 
@@ -23,16 +26,20 @@ if TYPE_CHECKING:
 HTML_FILE, EXCEL_FILE = "report.html", "report.xlsx"
 
 
-def report_data(source: str | os.PathLike[str] | Result) -> ReportData:
-    """A result folder or a Result, as the report reads it."""
+def report_data(source: str | os.PathLike[str] | Result | Any) -> ReportData:
+    """A result folder, or a result in memory, as the report reads it."""
     from hwbopt.io.results import read_result, typed_tables
+    from hwbopt.report.sections import extra_tables
     from hwbopt.report.spec import ReportData
 
     if isinstance(source, str | os.PathLike):
         summary, tables = read_result(source)
+        kind = str(summary.get("kind") or "solve")
+        tables.update(extra_tables(kind, Path(source), summary))
     else:
         summary, tables = source.summary(), typed_tables(source.tables)
-    return ReportData(kind=str(summary.get("kind") or "solve"), summary=summary, tables=tables)
+        kind = str(summary.get("kind") or "solve")
+    return ReportData(kind=kind, summary=summary, tables=tables)
 
 
 def check_report_dir(out: str | os.PathLike[str]) -> Path:
@@ -53,7 +60,7 @@ def _atomic(path: Path, write) -> None:
         raise
 
 
-def write_report(source: str | os.PathLike[str] | Result,
+def write_report(source: str | os.PathLike[str] | Result | Any,
                  out: str | os.PathLike[str]) -> tuple[Path, Path]:
     """Write ``report.html`` and ``report.xlsx`` into the folder ``out``; returns their paths."""
     from hwbopt.report.excel import render_excel

@@ -12,8 +12,12 @@ from __future__ import annotations
 TEXT = frozenset({
     "partner", "fund", "source", "intervention", "locality", "priority", "pool", "from", "to",
     "employer", "role", "site", "owner", "users", "space_type", "payer", "payee", "kind", "lead",
+    # comparisons and explanations
+    "scenario", "option", "label", "status", "message", "rule", "text", "status_without",
+    "constraint", "what", "unit", "name", "method",
 })
-BOOL = frozenset({"met", "hard", "open", "closed", "runs", "starts", "integrated"})
+BOOL = frozenset({"met", "hard", "open", "closed", "runs", "starts", "integrated",
+                  "holds_for_increase"})
 INTEGER = frozenset({"year"})
 
 MONEY = "money"
@@ -48,6 +52,25 @@ UNITS: dict[str, dict[str, str]] = {
     "contributions": {"outcome": OUTCOME, "weighted": POINTS},
     "benefits": {"contributed": MONEY, "avoided_costs": MONEY,
                  "remit_funded_by_others": MONEY, "benefit": MONEY},
+    # a comparison's tables (outcomes and benefits as above)
+    "options": {"total_spend": MONEY},
+    "partners": {"contributed": MONEY, "retained": MONEY, "spent": MONEY,
+                 "outcome_value": POINTS, "avoided_costs": MONEY},
+    # an explanation's tables
+    "unfunded": {"unit_cost": f"{MONEY} a unit", "unit_cost_needed": f"{MONEY} a unit",
+                 "cheaper_by": f"{MONEY} a unit", "cheaper_by_percent": "%",
+                 "more_effective_by_percent": "%"},
+    "relaxations": {"share": "share of the rule"},
+    # a stress run's tables
+    "target_probability": {"probability": "share of scenarios"},
+    "target_probability_by_year": {"probability": "share of scenarios"},
+    "cut_response": {"cut_depth": "share of money", "cut_depth_from": "share of money",
+                     "cut_depth_to": "share of money", "probability_met": "share of scenarios",
+                     "outcome_p50": OUTCOME},
+    "cut_first": {"cut_depth": "share of money", "activity_at_mildest": "share of the plan",
+                  "activity_at_deepest": "share of the plan"},
+    "binding": {},
+    "objective_distribution": {"share": "share of scenarios"},
 }
 
 # tables whose rows are in different units: the column naming what sets the unit of a row
@@ -58,6 +81,7 @@ ROW_UNIT: dict[str, tuple[str, str]] = {
     "contributions": ("priority", "priorities"),
     "space": ("space_type", "space_types"),
     "site_use": ("space_type", "space_types"),
+    "cut_response": ("priority", "priorities"),
 }
 
 

@@ -23,13 +23,21 @@ import numpy as np
 import pandas as pd
 
 from hwbopt.report import columns
+from hwbopt.report.sections import key_figures
 from hwbopt.report.spec import Chart, ReportData, Section
 
 FORMULA_START = ("=", "+", "-", "@")
 SUMMARY_SHEET, CHART_SHEET = "summary", "charts"
-TABLE_ORDER = ("allocation", "outcomes", "budgets", "pools", "benefits", "avoided_costs",
-               "activity", "contributions", "staff", "deployment", "recharges", "sites",
-               "space", "site_use", "choices")
+TABLE_ORDER = {  # the result tables' sheets in reading order, by kind of result
+    "solve": ("allocation", "outcomes", "budgets", "pools", "benefits", "avoided_costs",
+              "activity", "contributions", "staff", "deployment", "recharges", "sites",
+              "space", "site_use", "choices"),
+    "compare": ("options", "outcomes", "partners", "benefits", "policies", "pooling_curve"),
+    "stress": ("objective_distribution", "target_probability", "target_probability_by_year",
+               "cut_response", "cut_first", "binding"),
+    "explain": ("marginal_values", "binding", "unfunded", "unfunded_effects", "relaxations",
+                "conflict"),
+}
 MISSED = "#C0392B"
 CHART_ROWS = 22  # rows a chart takes on the charts sheet
 
@@ -69,19 +77,7 @@ def _summary(w: _Writer, data: ReportData, sections: list[Section], provenance: 
     ws.set_column(0, 0, 42)
     ws.set_column(1, 1, 90)
     w.put(ws, 0, 0, data.title, w.title)
-    s = data.summary
-    m = data.money
-    figures: list[tuple[str, Any]] = [
-        ("kind of result", data.kind), ("status", s.get("status")),
-        ("message", s.get("message") or None),
-        (f"objective ({s.get('objective_kind', '')})", s.get("objective")),
-        (f"spend on services ({m})", s.get("total_spend")),
-        (f"everything partners pay out ({m})", s.get("total_cost")),
-        ("targets met", s.get("targets_met")), ("targets with a value", s.get("targets_total")),
-        ("MIP gap of the reported plan", s.get("mip_gap")),
-        ("solve time (s)", s.get("solve_seconds")),
-        ("checked independently", s.get("checked")),
-    ]
+    figures = key_figures(data)
     row = 2
     for label, value in figures:
         w.put(ws, row, 0, label, w.bold)
@@ -141,14 +137,18 @@ def _chart_block(w: _Writer, ws: Any, chart: Chart, top: int) -> int:
         for r in range(len(cats)):
             w.put(ws, first + r, line_col, chart.line)
 
-    stacked = chart.mode == "stack"
-    xl = w.wb.add_chart({"type": "column", **({"subtype": "stacked"} if stacked else {})})
+    stacked = chart.mode == "stack" and chart.kind == "bar"
+    bars = "bar" if chart.horizontal else "column"
+    xl = w.wb.add_chart({"type": "line"} if chart.kind == "line" else
+                        {"type": bars, **({"subtype": "stacked"} if stacked else {})})
     for j, s in enumerate(chart.series):
         series: dict[str, Any] = {
             "name": [CHART_SHEET, top + 1, 1 + j],
             "categories": [CHART_SHEET, first, 0, last, 0],
             "values": [CHART_SHEET, first, 1 + j, last, 1 + j],
         }
+        if chart.kind == "line":
+            series["marker"] = {"type": "circle", "size": 6}
         if s.marked and any(s.marked):
             series["points"] = [{"fill": {"color": MISSED}, "border": {"color": MISSED}}
                                 if m else None for m in s.marked]
@@ -169,9 +169,14 @@ def _chart_block(w: _Writer, ws: Any, chart: Chart, top: int) -> int:
                          "marker": {"type": "none"}})
         xl.combine(line)
     xl.set_title({"name": chart.title, "name_font": {"size": 12}})
-    xl.set_y_axis({"name": chart.y_title, "major_gridlines": {"visible": True}})
-    if chart.x_title:
-        xl.set_x_axis({"name": chart.x_title})
+    if chart.horizontal and chart.kind == "bar":
+        # a bar chart's category axis is its y axis: first category on top, as in the page
+        xl.set_x_axis({"name": chart.y_title, "major_gridlines": {"visible": True}})
+        xl.set_y_axis({"reverse": True, **({"name": chart.x_title} if chart.x_title else {})})
+    else:
+        xl.set_y_axis({"name": chart.y_title, "major_gridlines": {"visible": True}})
+        if chart.x_title:
+            xl.set_x_axis({"name": chart.x_title})
     xl.set_legend({"position": "bottom"})
     xl.set_size({"width": 760, "height": 400})
     ws.insert_chart(top, line_col + 2, xl)
@@ -228,8 +233,9 @@ def render_excel(data: ReportData, sections: list[Section], path: Path,
         top = 0
         for chart in charts:
             top = _chart_block(w, ws, chart, top)
-    names = [t for t in TABLE_ORDER if t in data.tables] + \
-        sorted(t for t in data.tables if t not in TABLE_ORDER)
+    order = TABLE_ORDER.get(data.kind, ())
+    names = [t for t in order if t in data.tables] + \
+        sorted(t for t in data.tables if t not in order)
     for name in names:
         sheet = name[:31] if name not in (SUMMARY_SHEET, CHART_SHEET) else f"{name}_table"
         _table_sheet(w, data, name, data.tables[name], sheet)

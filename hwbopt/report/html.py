@@ -12,6 +12,8 @@ import html
 import math
 from typing import Any
 
+import numpy as np
+
 from hwbopt.report.spec import Chart, ReportData, Section, Table
 
 PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6", "#a5a5a5",
@@ -64,8 +66,12 @@ def _cell(value: Any, digits: int) -> tuple[str, bool]:
         return "", False
     if isinstance(value, bool):
         return ("yes" if value else "no"), False
-    if isinstance(value, int | float):
-        return f"{value:,.{digits}f}", True
+    if isinstance(value, int | np.integer):
+        return f"{value:,}", True
+    if isinstance(value, float | np.floating):
+        text = f"{value:,.{digits}f}"
+        # a value that rounds to zero shows as 0, never -0
+        return (text[1:] if text.startswith("-") and not text.strip("-0.,") else text), True
     return esc(value), False
 
 
@@ -96,12 +102,20 @@ def figure(chart: Chart) -> Any:
     stacks = list(dict.fromkeys(s.stack for s in chart.series))
     several = len(stacks) > 1
     base: dict[str, list[float]] = {k: [0.0] * len(chart.categories) for k in stacks}
-    x = [wrap_label(c) for c in chart.categories]
+    flat = chart.horizontal and chart.kind == "bar"
+    x = [wrap_label(c, 56 if flat else 18) for c in chart.categories]
     for n, s in enumerate(chart.series):
         color = PALETTE[n % len(PALETTE)]
         values = [None if v is None else float(v) for v in s.values]
+        if chart.kind == "line":
+            fig.add_trace(go.Scatter(name=plotly_text(s.name), x=x, y=values,
+                                     mode="lines+markers", line={"color": color, "width": 2},
+                                     marker={"color": color, "size": 7}))
+            continue
         kw: dict[str, Any] = {"name": plotly_text(s.name), "x": x, "y": values,
                               "marker": {"color": color}}
+        if flat:
+            kw.update(x=values, y=x, orientation="h")
         if several:
             kw["offsetgroup"] = plotly_text(s.stack)
             kw["base"] = list(base[s.stack])
@@ -118,21 +132,35 @@ def figure(chart: Chart) -> Any:
             kw["textposition"] = "outside"
             kw["textangle"] = 0
             kw["constraintext"] = "none"
-            kw["textfont"] = {"size": 11, "color": MISSED}
+            kw["textfont"] = {"size": 11, "color": [MISSED if m else "#333333" for m in (
+                s.marked or [False] * len(s.labels))]}
             kw["cliponaxis"] = False
         fig.add_trace(go.Bar(**kw))
     barmode = "group" if chart.mode == "group" or several else "relative"
+    value_title, category_title = plotly_text(chart.y_title), plotly_text(chart.x_title)
+    lines = sum(max(1, c.count("<br>") + 1) for c in x)
     fig.update_layout(
         title={"text": plotly_text(chart.title), "y": 0.97}, barmode=barmode,
         template="plotly_white",
-        yaxis_title=plotly_text(chart.y_title), xaxis_title=plotly_text(chart.x_title),
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
-        margin={"l": 60, "r": 20, "t": 90, "b": 40}, xaxis={"automargin": True, "tickangle": 0},
-        height=480, font={"family": "Segoe UI, Helvetica, Arial, sans-serif"})
+        margin={"l": 60, "r": 20, "t": 90, "b": 40},
+        height=max(480, 160 + 24 * lines * max(1, len(chart.series))) if flat else 480,
+        font={"family": "Segoe UI, Helvetica, Arial, sans-serif"})
+    if flat:
+        fig.update_layout(xaxis_title=value_title, yaxis_title=category_title,
+                          yaxis={"automargin": True, "autorange": "reversed"},
+                          xaxis={"automargin": True})
+    else:
+        fig.update_layout(yaxis_title=value_title, xaxis_title=category_title,
+                          xaxis={"automargin": True, "tickangle": 0})
     if chart.line is not None:
-        fig.add_hline(y=chart.line, line_dash="dash", line_color="#444",
-                      annotation_text=plotly_text(chart.line_label),
-                      annotation_position="top right")
+        place = {"line_dash": "dash", "line_color": "#444",
+                 "annotation_text": plotly_text(chart.line_label),
+                 "annotation_position": "top right"}
+        if flat:
+            fig.add_vline(x=chart.line, **place)
+        else:
+            fig.add_hline(y=chart.line, **place)
     return fig
 
 
@@ -163,10 +191,12 @@ def provenance_rows(data: ReportData) -> list[tuple[str, str]]:
     def show(v: Any) -> str:
         if v is None or v == "" or v == []:
             return "not recorded"
+        if isinstance(v, bool):
+            return "yes" if v else "no"
         if isinstance(v, list):
             return ", ".join(map(str, v))
         if isinstance(v, dict):
-            return "; ".join(f"{k} {'none' if x is None else x}" for k, x in v.items())
+            return "; ".join(f"{k} {'none' if x in (None, []) else show(x)}" for k, x in v.items())
         return str(v)
 
     solver = p.get("solver") or data.summary.get("solver")
@@ -180,7 +210,7 @@ def provenance_rows(data: ReportData) -> list[tuple[str, str]]:
         ("hwbopt version", show(p.get("hwbopt_version"))),
         ("solver", show(solver)),
         ("seed", show(p.get("seed")) if p.get("seed") is not None
-         else "none (a solve draws no random numbers)"),
+         else "none (no random numbers are drawn)"),
         ("solver options", show(p.get("options"))),
         ("date (UTC)", show(p.get("date"))),
         ("result kind", data.kind),
@@ -190,8 +220,10 @@ def provenance_rows(data: ReportData) -> list[tuple[str, str]]:
 def render_html(data: ReportData, sections: list[Section]) -> str:
     import plotly.offline
 
-    status = str(data.summary.get("status", ""))
-    bad = "" if status == "optimal" else " bad"
+    from hwbopt.report.sections import status_line
+
+    status, ok = status_line(data)
+    bad = "" if ok else " bad"
     nav = "".join(f"<li><a href=\"#{esc(s.key)}\">{esc(s.title)}</a></li>" for s in sections)
     prov = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in provenance_rows(data))
     body = "".join(section_html(s) for s in sections)

@@ -12,6 +12,11 @@ one decorated function each::
 
 and imports its module in :data:`SECTION_MODULES`. The report of a result holds the sections
 registered for its kind, in ``order``; the page frame (title, status, provenance) is common.
+
+A kind may also register, with :func:`figures`, the key figures of the workbook's summary
+sheet (label and value, numbers as numbers), with :func:`headline` the status line under the
+page's title (the summary's ``status`` by default), and with :func:`loader` extra tables read
+from its result folder (a stress run's Parquet results).
 """
 
 from __future__ import annotations
@@ -19,14 +24,20 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from hwbopt.errors import UsageError
 from hwbopt.report.spec import ReportData, Section
 
 SectionBuilder = Callable[[ReportData], "Section | None"]
+Figures = Callable[[ReportData], list[tuple[str, Any]]]
+Headline = Callable[[ReportData], tuple[str, bool]]
+Loader = Callable[[Path, dict[str, Any]], dict[str, Any]]
 
 # modules whose import registers sections (one per kind of result)
-SECTION_MODULES = ("hwbopt.report.solve",)
+SECTION_MODULES = ("hwbopt.report.solve", "hwbopt.report.compare_sections",
+                   "hwbopt.report.stress_sections", "hwbopt.report.explain_sections")
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,9 @@ class _Entry:
 
 
 SECTIONS: dict[str, list[_Entry]] = {}
+FIGURES: dict[str, Figures] = {}
+HEADLINES: dict[str, Headline] = {}
+LOADERS: dict[str, Loader] = {}
 
 
 def section(kind: str, order: int = 50) -> Callable[[SectionBuilder], SectionBuilder]:
@@ -46,6 +60,58 @@ def section(kind: str, order: int = 50) -> Callable[[SectionBuilder], SectionBui
         return build
 
     return register
+
+
+def figures(kind: str) -> Callable[[Figures], Figures]:
+    """Register the key figures of the workbook's summary sheet for results of ``kind``."""
+
+    def register(build: Figures) -> Figures:
+        FIGURES[kind] = build
+        return build
+
+    return register
+
+
+def headline(kind: str) -> Callable[[Headline], Headline]:
+    """Register the status line (text, whether all is well) for results of ``kind``."""
+
+    def register(build: Headline) -> Headline:
+        HEADLINES[kind] = build
+        return build
+
+    return register
+
+
+def loader(kind: str) -> Callable[[Loader], Loader]:
+    """Register a reader of extra tables from a result folder of ``kind``."""
+
+    def register(read: Loader) -> Loader:
+        LOADERS[kind] = read
+        return read
+
+    return register
+
+
+def key_figures(data: ReportData) -> list[tuple[str, Any]]:
+    _load()
+    build = FIGURES.get(data.kind)
+    return build(data) if build else [("kind of result", data.kind),
+                                      ("status", data.summary.get("status"))]
+
+
+def status_line(data: ReportData) -> tuple[str, bool]:
+    _load()
+    build = HEADLINES.get(data.kind)
+    if build:
+        return build(data)
+    status = str(data.summary.get("status", ""))
+    return status, status == "optimal"
+
+
+def extra_tables(kind: str, folder: Path, summary: dict[str, Any]) -> dict[str, Any]:
+    _load()
+    read = LOADERS.get(kind)
+    return read(folder, summary) if read else {}
 
 
 def _load() -> None:

@@ -14,7 +14,7 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from hwbopt.report.sections import section
+from hwbopt.report.sections import figures, section
 from hwbopt.report.spec import Chart, ReportData, Section, Series, Table
 
 NO_PRIORITY = "no priority"
@@ -80,6 +80,22 @@ def _fmt(v: float) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+
+
+@figures("solve")
+def solve_figures(data: ReportData) -> list[tuple[str, object]]:
+    s, m = data.summary, data.money
+    return [
+        ("kind of result", data.kind), ("status", s.get("status")),
+        ("message", s.get("message") or None),
+        (f"objective ({s.get('objective_kind', '')})", s.get("objective")),
+        (f"spend on services ({m})", s.get("total_spend")),
+        (f"everything partners pay out ({m})", s.get("total_cost")),
+        ("targets met", s.get("targets_met")), ("targets with a value", s.get("targets_total")),
+        ("MIP gap of the reported plan", s.get("mip_gap")),
+        ("solve time (s)", s.get("solve_seconds")),
+        ("checked independently", s.get("checked")),
+    ]
 
 
 @section("solve", order=10)

@@ -18,7 +18,7 @@ from hwbopt.schema import year_label
 
 @dataclass
 class Series:
-    """One series of a bar chart: a value per category.
+    """One series of a chart: a value per category (a bar, or a point of a line).
 
     Series with the same ``stack`` are stacked on each other; a chart with several stacks
     shows them side by side per category. ``marked`` flags points to draw as exceptions (a
@@ -41,6 +41,8 @@ class Chart:
     y_title: str
     x_title: str = ""
     mode: Literal["stack", "group"] = "stack"
+    kind: Literal["bar", "line"] = "bar"  # a line chart joins each series' points in order
+    horizontal: bool = False  # bars across, categories down: for long category names
     line: float | None = None  # a reference line across the chart (e.g. 100% of target)
     line_label: str = ""
     note: str = ""
@@ -53,6 +55,26 @@ class Table:
     frame: pd.DataFrame  # headers carry units; cells are numbers, booleans or user text
     note: str = ""
     digits: dict[str, int] = field(default_factory=dict)  # decimals shown per column
+
+
+def show(value: Any) -> str:
+    """A key figure as text: numbers with separators, yes/no, blank for nothing."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) >= 1 or value == 0 else f"{value:.4g}"
+    return str(value)
+
+
+def figure_table(rows: list[tuple[str, Any]], key: str = "key_figures",
+                 title: str = "Key figures") -> Table:
+    """Key figures as a two-column table of text, for the page's overview."""
+    return Table(key, title, pd.DataFrame([(label, show(v)) for label, v in rows],
+                                          columns=["figure", "value"]))
 
 
 @dataclass
