@@ -113,8 +113,9 @@ class Comparison:
     def table(self) -> pd.DataFrame:
         """One row per (scenario, option): the main measures, tidy."""
         rows = [_run_record(r, self) for r in self.runs]
-        cols = ["scenario", "option", "label", "status", "objective", "change_vs_pooled",
-                "total_spend", "targets_met", "targets_total", "pool_share", "message"]
+        cols = ["scenario", "name", "option", "label", "status", "objective",
+                "change_vs_pooled", "total_spend", "targets_met", "targets_total", "pool_share",
+                "message"]
         return pd.DataFrame([{c: rec[c] for c in cols} for rec in rows], columns=cols)
 
     @property
