@@ -66,10 +66,13 @@ def runs(work: Path) -> dict[str, Proc]:
     clash = work / "clash"
     clash.mkdir()
     (clash / "instance.yaml").write_text("# my own board, do not touch\n", encoding="utf-8")
+    # a file of its own: the jobs run at once, so none may point into another's folder
+    a_file = work / "notes.txt"
+    a_file.write_text("not a folder\n", encoding="utf-8")
     jobs: dict[str, tuple] = {
         "generate": ("generate", *SMALL, work / "small"),
         "clash": ("generate", *SMALL, clash),
-        "file": ("generate", *SMALL, work / "small" / "instance.yaml"),
+        "file": ("generate", *SMALL, a_file),
     }
     for key, (args, _) in BAD.items():
         jobs[key] = ("generate", *args, work / key)
