@@ -413,12 +413,34 @@ def bench_size(size: str, workload: str, cache: Path, counts: dict[str, int]) ->
     return res
 
 
+def scaling(size: str, workload: str, cache: Path, n: int) -> dict[str, Any]:
+    """One worker against two on a batch long enough to spread (each a fresh run)."""
+    inst = instance(size, cache, workload)
+    tmp = cache / f"scaling-{size}-{workload}"
+    one = run_hwbopt(inst, n, 1, tmp / "w1")
+    two = run_hwbopt(inst, n, 2, tmp / "w2")
+    res = {"size": size, "workload": workload, "scenarios": n,
+           "one_worker_batch_s": one["batch_seconds"], "two_workers_batch_s": two["batch_seconds"],
+           "cluster_s": two["cluster_seconds"],
+           "speedup": one["batch_seconds"] / two["batch_seconds"],
+           "speedup_after_cluster_start": one["batch_seconds"]
+           / (two["batch_seconds"] - two["cluster_seconds"])}
+    print(f"  {size}, {workload}, {n:,} scenarios: 1 worker {one['batch_seconds']:.1f} s, "
+          f"2 workers {two['batch_seconds']:.1f} s (cluster start {two['cluster_seconds']:.1f} s"
+          f"): {res['speedup']:.2f}x ({res['speedup_after_cluster_start']:.2f}x after the "
+          f"cluster is up)", flush=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return res
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="county,100k")
     ap.add_argument("--workloads", default="money,full")
     ap.add_argument("--memory-scenarios", default="1000,50000")
     ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument("--scaling", default=None, metavar="SIZE:WORKLOAD:N,...",
+                    help="only one worker against two, e.g. county:full:20000,100k:money:64")
     ap.add_argument("--out", default=None)
     ap.add_argument("--counts", default=None,
                     help="scenarios per method for every size, e.g. hwbopt=256,raw=256,"
@@ -436,6 +458,14 @@ def main() -> None:
                            "python": platform.python_version(),
                            "highs": highs.highs_version(), "hwbopt": hwbopt.__version__},
                "targets": TARGETS, "sizes": []}
+    if args.scaling:
+        print("== one worker against two ==", flush=True)
+        results["scaling"] = [scaling(size, workload, cache, int(n)) for size, workload, n in
+                              (item.split(":") for item in args.scaling.split(","))]
+        out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / "scaling.json"
+        out.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"\nwrote {out}")
+        return
     override = dict(kv.split("=") for kv in args.counts.split(",")) if args.counts else {}
     for size in args.sizes.split(","):
         chosen = {**counts.get(size, counts["100k"]), **{k: int(v) for k, v in override.items()}}

@@ -272,7 +272,8 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
               help="Run the batch on an existing Dask cluster instead.")
 @click.option("--block-size", type=click.IntRange(min=1), default=None,
-              help="Scenarios per task (whole chains of 32; default 256).")
+              help="Scenarios per task (whole chains of 32; default: about four tasks a "
+                   "worker, at most 256).")
 @click.option("--mip", is_flag=True,
               help="Re-solve the full mixed-integer model per scenario, instead of the "
                    "plan's integer decisions fixed.")
@@ -292,7 +293,7 @@ def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | 
     from hwbopt.provenance import instance_provenance
 
     source = instance_provenance(path)
-    from hwbopt.batch.run import DEFAULT_BLOCK, run_stress
+    from hwbopt.batch.run import run_stress
     from hwbopt.batch.setup import pick_stress_set
 
     _, chosen = pick_stress_set(inst, set_name)
@@ -300,7 +301,7 @@ def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | 
         out = Path("runs") / f"{chosen.id}-seed{chosen.seed if seed is None else seed}"
     summary = run_stress(inst, set_name=set_name, scenarios=scenarios, seed=seed, out=out,
                          resume=resume, workers=workers, scheduler=scheduler,
-                         block_size=block_size or DEFAULT_BLOCK, mip=mip, objective=objective,
+                         block_size=block_size, mip=mip, objective=objective,
                          time_limit=time_limit, progress=not quiet and sys.stderr.isatty(),
                          source=source)
     _write_report(out, report_dir)  # from the run's folder: the Parquet results are there

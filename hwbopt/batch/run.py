@@ -63,6 +63,13 @@ def plan_blocks(values: np.ndarray, done: set[int], block_size: int) -> tuple[li
     return blocks, len(chains)
 
 
+def auto_block(n: int, workers: int) -> int:
+    """Scenarios per task: whole chains, at most ``DEFAULT_BLOCK``, and small enough that every
+    worker gets about four tasks (so a small batch still spreads over the workers)."""
+    per_worker = math.ceil(max(n, 1) / (4 * max(workers, 1)))
+    return max(CHAIN, min(DEFAULT_BLOCK, math.ceil(per_worker / CHAIN) * CHAIN))
+
+
 def relax_malloc_trim() -> bool:
     """Undo a small ``MALLOC_TRIM_THRESHOLD_`` (Dask's nanny sets 64 kB) in this process: with
     it glibc hands memory back after nearly every free, and each warm HiGHS solve pays to get
@@ -139,7 +146,7 @@ def run_stress(
     resume: bool = False,
     workers: int | None = None,
     scheduler: str | None = None,
-    block_size: int = DEFAULT_BLOCK,
+    block_size: int | None = None,
     mip: bool = False,
     objective: str | None = None,
     time_limit: float | None = None,
@@ -159,7 +166,7 @@ def run_stress(
     k, stress = pick_stress_set(inst, set_name)
     if scenarios is not None and scenarios < 1:
         raise UsageError("--scenarios must be at least 1")
-    if block_size < 1:
+    if block_size is not None and block_size < 1:
         raise UsageError("--block-size must be at least 1")
     if stress.table_rows and scenarios is not None and scenarios > len(stress.table_rows):
         raise UsageError(f"stress set '{stress.id}' has a table of {len(stress.table_rows)} "
@@ -181,10 +188,13 @@ def run_stress(
     if not resume:
         atomic_write_text(out / RUN_FILE, json.dumps(meta, indent=2) + "\n")
     values = draw(stress, np.arange(n))
-    blocks, _ = plan_blocks(values, done, block_size)
     workers = workers or os.cpu_count() or 1
     if workers < 1:
         raise UsageError("--workers must be at least 1")
+    if block_size is None:
+        block_size = auto_block(n - len(done), 1 if scheduler is None and workers == 1 else
+                                workers)
+    blocks, _ = plan_blocks(values, done, block_size)
     spec = prep.spec
     if die_on:
         spec.die_on = die_on
