@@ -429,3 +429,19 @@ def test_export_writes_named_models_that_highs_solves(tmp_path):
     bad = run_cli("export", folder, "--out", tmp_path / "model.txt")
     assert bad.returncode == 2 and ".mps or .lp" in bad.stderr
     assert os.path.getsize(tmp_path / "model.mps") > 0
+
+
+def test_blocks_are_whole_chains_and_spread_a_small_batch():
+    from hwbopt.batch.engine import CHAIN
+    from hwbopt.batch.run import DEFAULT_BLOCK, auto_block, plan_blocks
+
+    assert auto_block(48, 2) == CHAIN  # two chains: one for each worker
+    assert auto_block(10_000, 2) == DEFAULT_BLOCK
+    assert auto_block(1_000, 2) % CHAIN == 0 and 1_000 / auto_block(1_000, 2) >= 7
+    values = np.random.default_rng(0).random((300, 3))
+    blocks, chains = plan_blocks(values, set(), 64)
+    assert chains == 10 and [b.size for b in blocks] == [64, 64, 64, 64, 44]
+    done = set(np.concatenate(blocks[0].chains).tolist())
+    again, _ = plan_blocks(values, done, 96)  # resumed with another block size
+    assert sum(b.size for b in again) == 300 - len(done)
+    assert not done & set(np.concatenate([c for b in again for c in b.chains]).tolist())
