@@ -114,6 +114,17 @@ def test_instance_hash_covers_the_instance_files_only(tmp_path: Path) -> None:
     assert instance_sha256(folder)[0] != before
 
 
+def test_instance_hash_covers_the_stress_tables_the_yaml_names(tmp_path: Path) -> None:
+    folder = copy_instance("tutorial", tmp_path)
+    before, files = instance_sha256(folder)
+    assert "stress_explicit.csv" in files
+    table = folder / "stress_explicit.csv"
+    table.write_text(table.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert instance_sha256(folder)[0] != before
+    (folder / "unnamed.csv").write_text("a\n1\n", encoding="utf-8")  # named by nothing
+    assert "unnamed.csv" not in instance_sha256(folder)[1]
+
+
 # ---------------------------------------------------------------------------------------------
 # The two ways to a report give the same report
 # ---------------------------------------------------------------------------------------------

@@ -45,8 +45,24 @@ def instance_files(path: str | os.PathLike[str]) -> list[Path]:
         return [p]
     if p.is_file() and p.name == "instance.yaml":
         p = p.parent
-    names = ["instance.yaml", *(spec.file for spec in TABLES.values())]
-    return sorted((p / n for n in names if (p / n).is_file()), key=lambda f: f.name)
+    names = ["instance.yaml", *(spec.file for spec in TABLES.values()), *_stress_tables(p)]
+    return sorted({p / n for n in names if (p / n).is_file()}, key=lambda f: f.name)
+
+
+def _stress_tables(folder: Path) -> list[str]:
+    """The scenario tables the stress sets of ``folder/instance.yaml`` name: they are inputs
+    too, so a changed table must change the instance's hash."""
+    import yaml
+
+    try:
+        data = yaml.safe_load((folder / "instance.yaml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []  # the reader reports it
+    sets = data.get("stress") if isinstance(data, dict) else None
+    if not isinstance(sets, list):
+        return []
+    names = [s.get("table") for s in sets if isinstance(s, dict)]
+    return [n for n in names if isinstance(n, str) and Path(n).name == n]
 
 
 def existing_outputs(dest: str | os.PathLike[str]) -> list[Path]:
