@@ -431,3 +431,42 @@ def test_a_new_kind_of_result_adds_its_section_with_one_function(tmp_path: Path)
         del SECTIONS["demo"]
     with pytest.raises(UsageError, match="no report for results of kind 'demo'"):
         write_report(folder, tmp_path / "again")
+
+
+def test_terminal_tables_print_names_that_look_like_markup_as_written() -> None:
+    from rich.console import Console
+
+    from hwbopt.report.text import print_result
+
+    inst = hwbopt.load(hwbopt.shipped_instance("county"))
+    odd = "[bold]Kingsbridge[/] [east]"
+    inst = inst.model_copy(update={
+        "name": "County [draft]",
+        "partners": tuple(p.model_copy(update={"name": f"{p.label} [/x]"})
+                          for p in inst.partners),
+        "localities": tuple(loc.model_copy(update={"name": odd}) if loc.id == "kingsbridge"
+                            else loc for loc in inst.localities),
+    })
+    result = hwbopt.solve(inst)
+    console = Console(record=True, width=400, highlight=False)
+    print_result(result, inst, console)
+    text = console.export_text()
+    assert "County [draft]" in text
+    assert sum(f"{p.label}" in text for p in inst.partners) == len(inst.partners)
+    assert odd in text and "kingsbridge " not in text  # the site table names localities
+
+
+def test_explanation_prints_names_that_look_like_markup_as_written() -> None:
+    from rich.console import Console
+
+    from hwbopt.report.explain import print_explanation
+
+    inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
+    inst = inst.model_copy(update={
+        "name": "Riverside [draft] [/x]",
+        "partners": tuple(p.model_copy(update={"name": f"[/] {p.label}"})
+                          for p in inst.partners)})
+    console = Console(record=True, width=400, highlight=False)
+    print_explanation(hwbopt.explain(inst), console=console)
+    text = console.export_text()
+    assert "Riverside [draft] [/x]" in text and "[/] " in text

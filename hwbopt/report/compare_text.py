@@ -67,7 +67,7 @@ def partner_table(comp: Comparison, scenario: str) -> Table | None:
     if pooled is None or not pooled.solved:
         return None
     inst = comp.instance
-    unit = inst.money_label
+    unit = escape(inst.money_label)
     a = partner_measures(pooled)
     b = partner_measures(siloed) if siloed is not None and siloed.solved else {}
     t = Table(title=f"Who pays and who benefits ({unit}; outcome value in objective points)",

@@ -4,6 +4,7 @@ or why no plan exists."""
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hwbopt.analyses.explain import Binding, Explanation
@@ -19,7 +20,7 @@ def _end(value: float | None, unit: str, money_label: str) -> str:
 
 
 def marginal_table(ex: Explanation) -> Table:
-    t = Table(title=f"Marginal values ({ex.objective_unit} per unit of the limit)",
+    t = Table(title=f"Marginal values ({escape(ex.objective_unit)} per unit of the limit)",
               title_justify="left")
     t.add_column("what one more unit is worth")
     t.add_column("value", justify="right")
@@ -28,9 +29,9 @@ def marginal_table(ex: Explanation) -> Table:
     for m in ex.marginal_values:
         value = num(m.value, 4) if m.holds_for_increase else f"≤ {num(m.value, 4)}" \
             if ex.objective_kind == "outcome" else f"≥ {num(m.value, 4)}"
-        t.add_row(m.what, value,
-                  _end(m.valid_from, m.unit, ex.money_label),
-                  _end(m.valid_to, m.unit, ex.money_label))
+        t.add_row(escape(m.what), value,
+                  escape(_end(m.valid_from, m.unit, ex.money_label)),
+                  escape(_end(m.valid_to, m.unit, ex.money_label)))
     return t
 
 
@@ -51,7 +52,7 @@ def binding_table(ex: Explanation, show_all: bool) -> Table:
     t.add_column("rule")
     t.add_column("marginal value", justify="right")
     for b in shown:
-        t.add_row(b.text, num(b.marginal_value, 4) if _holds(b) else "–")
+        t.add_row(escape(b.text), num(b.marginal_value, 4) if _holds(b) else "–")
     return t
 
 
@@ -64,12 +65,12 @@ def unfunded_table(ex: Explanation) -> Table:
     t.add_column("found by")
     for u in ex.unfunded:
         r = u.required_improvement
-        cost = (f"{ex.money_label} {num(r.unit_cost_needed, 4)} "
+        cost = (f"{escape(ex.money_label)} {num(r.unit_cost_needed, 4)} "
                 f"({percent(r.cheaper_by_percent / 100)} cheaper)"
                 if r.unit_cost_needed is not None else "no price alone")
         effect = (percent(r.more_effective_by_percent / 100)
                   if r.more_effective_by_percent is not None else "no rise alone")
-        t.add_row(u.name, cost, effect,
+        t.add_row(escape(u.name), cost, effect,
                   r.method.replace("_", " "))
     return t
 
@@ -87,7 +88,8 @@ def infeasibility_tables(ex: Explanation) -> list[Table]:
         t.add_column("by", justify="right")
         t.add_column("share of the rule", justify="right")
         for r in inf.relaxations:
-            t.add_row(r.text, _end(r.amount, r.unit, ex.money_label), percent(r.share))
+            t.add_row(escape(r.text), escape(_end(r.amount, r.unit, ex.money_label)),
+                      percent(r.share))
         out.append(t)
     if inf.conflict:
         t = Table(title="Hard rules that cannot all hold"
@@ -97,7 +99,7 @@ def infeasibility_tables(ex: Explanation) -> list[Table]:
         t.add_column("rule")
         t.add_column("kind")
         for m in inf.conflict:
-            t.add_row(m.text, m.kind)
+            t.add_row(escape(m.text), m.kind)
         out.append(t)
     return out
 
@@ -108,11 +110,11 @@ def print_explanation(ex: Explanation, show_all: bool = False,
         console = Console(highlight=False)
         if not console.is_terminal:
             console.width = max(console.width, 160)
-    console.print(f"[bold]{ex.instance_name}[/bold] — {ex.status}")
+    console.print(f"[bold]{escape(ex.instance_name)}[/bold] — {ex.status}")
     for w in ex.warnings:
-        console.print(f"[yellow]warning:[/yellow] {w}")
+        console.print(f"[yellow]warning:[/yellow] {escape(w)}")
     if ex.infeasibility is not None:
-        console.print(ex.infeasibility.text)
+        console.print(escape(ex.infeasibility.text))
         for t in infeasibility_tables(ex):
             console.print(t)
         return
@@ -121,7 +123,7 @@ def print_explanation(ex: Explanation, show_all: bool = False,
     kind = "weighted outcome" if ex.objective_kind == "outcome" else "total cost"
     console.print(f"objective ({kind}): {ex.objective:,.2f}")
     if ex.integers_fixed:
-        console.print(f"note: {ex.integers_note}")
+        console.print(f"note: {escape(ex.integers_note)}")
     console.print()
     if ex.marginal_values:
         console.print(marginal_table(ex))
@@ -132,4 +134,4 @@ def print_explanation(ex: Explanation, show_all: bool = False,
     if ex.unfunded:
         console.print(unfunded_table(ex))
         for u in ex.unfunded:
-            console.print(f"  {u.required_improvement.text}")
+            console.print(f"  {escape(u.required_improvement.text)}")

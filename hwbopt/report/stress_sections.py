@@ -257,5 +257,6 @@ def binding(data: ReportData) -> Section | None:
                           for r in rules.itertuples(index=False)],
                          columns=["rule", "in the model", "binds in (% of solved scenarios)"])
     return Section("binding", "Rules that bind", (
-        "How often each rule holds the plan back across the scenarios."),
+        "How often each rule holds the plan back across the scenarios. Amounts in brackets "
+        "are the base instance's: each scenario's own are moved by its inputs."),
         [chart, Table("binding", "Rules that bind most often", frame)])

@@ -52,6 +52,7 @@ def print_stress(summary: dict[str, Any], inst: Instance, console: Console | Non
         for row in summary["binding"][:12]:
             b.add_row(escape(row.get("text") or row["rule"]), _pct(row["share"]))
         console.print(b)
+        console.print("  amounts in brackets are the base instance's; each scenario has its own")
     if summary["cut_first"]:
         c = Table(title="What is cut first as cuts deepen (activity against the plan)",
                   title_justify="left")

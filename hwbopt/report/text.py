@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hwbopt.results import Result
@@ -26,7 +27,7 @@ def allocation_table(result: Result, inst: Instance) -> Table:
     by_year = alloc.pivot_table(index="intervention", columns="year", values="money",
                                 aggfunc="sum", fill_value=0.0)
     pooled = alloc[alloc.fund == "pooled"].groupby("intervention")["money"].sum()
-    t = Table(title=f"Allocation ({unit})", title_justify="left")
+    t = Table(title=f"Allocation ({escape(unit)})", title_justify="left")
     t.add_column("intervention")
     for y in result.years:
         t.add_column(year_label(y), justify="right")
@@ -35,7 +36,7 @@ def allocation_table(result: Result, inst: Instance) -> Table:
     for i in inst.interventions:
         row = by_year.loc[i.id] if i.id in by_year.index else pd.Series(dtype=float)
         vals = [float(row.get(y, 0.0)) for y in result.years]
-        t.add_row(names[i.id], *[_money(v) if v else "–" for v in vals],
+        t.add_row(escape(names[i.id]), *[_money(v) if v else "–" for v in vals],
                   _money(sum(vals)) if sum(vals) else "–",
                   _money(float(pooled.get(i.id, 0.0))) if i.id in pooled.index else "–")
     totals = [float(by_year[y].sum()) if y in by_year.columns else 0.0 for y in result.years]
@@ -63,7 +64,8 @@ def outcome_table(result: Result, inst: Instance) -> Table:
             state = "[green]met[/green]"
         else:
             state = "[red]missed[/red]" + (" (soft)" if not r.hard else "")
-        t.add_row(p.label if first else "", p.unit if first else "", year_label(int(r.year)),
+        t.add_row(escape(p.label) if first else "", escape(p.unit) if first else "",
+                  year_label(int(r.year)),
                   _num(r.achieved),
                   _num(r.target) if has_target else "–",
                   _num(r.shortfall) if has_target and r.shortfall > 0 else "–", state)
@@ -73,7 +75,7 @@ def outcome_table(result: Result, inst: Instance) -> Table:
 def budget_table(result: Result, inst: Instance) -> Table:
     unit = inst.money_label
     names = labels(inst).partner
-    t = Table(title=f"Partners' money ({unit})", title_justify="left")
+    t = Table(title=f"Partners' money ({escape(unit)})", title_justify="left")
     t.add_column("partner", no_wrap=True)
     budgets = result.tables["budgets"]
     resources = bool(len(result.tables["staff"]) or len(result.tables["sites"]))
@@ -91,7 +93,8 @@ def budget_table(result: Result, inst: Instance) -> Table:
         if resources:
             extra = [_money(r.pay_bill + r.recruitment - r.staff_income),
                      _money(r.site_costs - r.receipts)]
-        t.add_row(names[r.partner] if first else "", year_label(int(r.year)), _money(r.baseline),
+        t.add_row(escape(names[r.partner]) if first else "", year_label(int(r.year)),
+                  _money(r.baseline),
                   _money(r.available), _money(r.qipp_credit), _money(r.pooled),
                   _money(r.retained), *extra, _money(r.spent), _money(r.unspent))
     return t
@@ -99,7 +102,8 @@ def budget_table(result: Result, inst: Instance) -> Table:
 
 def staff_table(result: Result, inst: Instance) -> Table:
     """FTE in post and deployed per employer and role, each year; integrated teams marked."""
-    names, roles = labels(inst).partner, labels(inst).role
+    lab = labels(inst)
+    names, roles = lab.partner, lab.role
     staff = result.tables["staff"]
     dep = result.tables["deployment"]
     t = Table(title="Staff (FTE in post / deployed; + recruited, − released)",
@@ -120,30 +124,33 @@ def staff_table(result: Result, inst: Instance) -> Table:
             cells.append(f"{r.in_post:,.1f} / {r.deployed:,.1f}{change}")
         shared = dep[(dep.employer == e) & (dep.role == role) & dep.integrated.astype(bool)]
         away = shared.groupby("intervention")["fte"].mean()
-        text = ", ".join(f"{i} ({v:,.1f})" for i, v in away.items()) or "–"
-        t.add_row(names.get(e, e), roles.get(role, role), *cells, text)
+        text = ", ".join(f"{lab.intervention.get(i, i)} ({v:,.1f})" for i, v in away.items())
+        t.add_row(escape(names.get(e, e)), escape(roles.get(role, role)), *cells,
+                  escape(text) or "–")
     return t
 
 
 def site_table(result: Result, inst: Instance) -> Table:
-    names = labels(inst).partner
+    lab = labels(inst)
     sites = result.tables["sites"]
-    t = Table(title=f"Sites (running cost {inst.money_label} a year)", title_justify="left")
+    t = Table(title=f"Sites (running cost {escape(inst.money_label)} a year)",
+              title_justify="left")
     for col in ("site", "owner", "locality", "running cost"):
         t.add_column(col, justify="right" if col == "running cost" else "left")
     for y in result.years:
         t.add_column(year_label(y))
     t.add_column("users (last year open)")
-    site_names = labels(inst).site
     for s_id, rows in sites.groupby("site", sort=False):
         first = rows.iloc[0]
         states = ["closes" if r.closed else ("open" if r.open else "closed")
                   for r in rows.itertuples(index=False)]
         open_rows = rows[rows.open.astype(bool)]
         users = str(open_rows.iloc[-1].users) if len(open_rows) else ""
+        users = ", ".join(lab.intervention.get(u, u) for u in users.split(";") if u)
         cost = next(x.running_cost for x in inst.sites if x.id == s_id)
-        t.add_row(site_names[s_id], names.get(first.owner, first.owner), str(first.locality),
-                  _money(cost), *states, users.replace(";", ", ") or "–")
+        t.add_row(escape(lab.site[s_id]), escape(lab.partner.get(first.owner, first.owner)),
+                  escape(lab.locality.get(first.locality, str(first.locality))),
+                  _money(cost), *states, escape(users) or "–")
     return t
 
 
@@ -154,7 +161,7 @@ def choice_table(result: Result, inst: Instance) -> Table:
     for y in result.years:
         t.add_column(year_label(y))
     for i, rows in result.tables["choices"].groupby("intervention", sort=False):
-        t.add_row(names[i], *[("starts" if r.starts else "runs") if r.runs else "–"
+        t.add_row(escape(names[i]), *[("starts" if r.starts else "runs") if r.runs else "–"
                               for r in rows.itertuples(index=False)])
     return t
 
@@ -165,23 +172,23 @@ def print_result(result: Result, inst: Instance, console: Console | None = None)
         if not console.is_terminal:
             console.width = max(console.width, 160)
     checked = " (checked against the instance)" if result.checked else ""
-    console.print(f"[bold]{inst.name}[/bold] — {result.status}{checked}")
+    console.print(f"[bold]{escape(inst.name)}[/bold] — {result.status}{checked}")
     for w in result.warnings:
-        console.print(f"[yellow]warning:[/yellow] {w}")
+        console.print(f"[yellow]warning:[/yellow] {escape(w)}")
     if result.objective is None:
         return  # the CLI prints the reason on stderr
     kind = "weighted outcome" if result.objective_kind == "outcome" else "total spend"
     spend = float(result.tables["allocation"]["money"].sum())
     integer = f", {result.n_integer} integer" if result.n_integer else ""
     console.print(
-        f"objective ({kind}): {result.objective:,.2f}   total spend: {inst.money_label} "
+        f"objective ({kind}): {result.objective:,.2f}   total spend: {escape(inst.money_label)} "
         f"{spend:,.1f}   solved in {result.solve_seconds:.2f} s "
         f"({result.n_variables} variables{integer}, {result.n_constraints} constraints)")
     if result.n_integer and result.bound is not None:
         console.print(f"bound {result.bound:,.2f}, gap {result.mip_gap:.4%} "
                       f"(optimal within {result.gap_tolerance:g})")
     if result.status == "time_limit":
-        console.print(f"[yellow]{result.message}[/yellow]")
+        console.print(f"[yellow]{escape(result.message)}[/yellow]")
     console.print()
     console.print(allocation_table(result, inst))
     console.print(outcome_table(result, inst))
