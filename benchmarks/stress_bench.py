@@ -286,9 +286,13 @@ def run_persistent(prep, values) -> tuple[float, list[float], float]:
     return (time.perf_counter() - start) / len(values), objectives, build_seconds
 
 
+COLD_CHECK = {"share": 0.01}  # hwbopt's default; --cold-check changes it for every hwbopt run
+
+
 def run_hwbopt(inst, n, workers, out: Path, trim: bool = True) -> dict[str, Any]:
     shutil.rmtree(out, ignore_errors=True)
-    return run_stress(inst, scenarios=n, out=out, workers=workers, trim=trim)
+    return run_stress(inst, scenarios=n, out=out, workers=workers, trim=trim,
+                      cold_check=COLD_CHECK["share"])
 
 
 def agree(a: list, b: list, k: int) -> bool:
@@ -451,12 +455,15 @@ def main() -> None:
     ap.add_argument("--scaling", default=None, metavar="SIZE:WORKLOAD:N,...",
                     help="only one worker against two, e.g. county:full:20000,100k:money:64")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--cold-check", type=float, default=0.01,
+                    help="share of scenarios hwbopt re-solves cold as a check (its default)")
     ap.add_argument("--counts", default=None,
                     help="scenarios per method for every size, e.g. hwbopt=256,raw=256,"
                          "persistent=30,naive=5 (a quick look)")
     ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "hwbopt-bench"))
     args = ap.parse_args()
     cache = Path(args.cache)
+    COLD_CHECK["share"] = args.cold_check
     cache.mkdir(parents=True, exist_ok=True)
     counts = {"county": {"hwbopt": 4000, "raw": 4000, "persistent": 300, "naive": 40,
                          "trim": 1},
@@ -466,7 +473,7 @@ def main() -> None:
                "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
                            "python": platform.python_version(),
                            "highs": highs.highs_version(), "hwbopt": hwbopt.__version__},
-               "targets": TARGETS, "sizes": []}
+               "targets": TARGETS, "cold_check": args.cold_check, "sizes": []}
     if args.sizes == "none" and not args.no_memory:
         mem = memory([int(x) for x in args.memory_scenarios.split(",")], cache)
         results["memory"] = mem

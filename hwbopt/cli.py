@@ -281,12 +281,16 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
               help="Override the instance's objective.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Seconds HiGHS may take for each scenario (and for the plan).")
+@click.option("--cold-check", type=click.FloatRange(min=0, max=1), default=0.01,
+              show_default=True,
+              help="Share of scenarios re-solved from scratch as a check on the warm starts. "
+                   "Each check costs a cold solve: lower it for large models.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object for scripts.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | None,
            out: Path | None, resume: bool, report_dir: Path | None, workers: int | None,
            scheduler: str | None, block_size: int | None, mip: bool, objective: str | None,
-           time_limit: float | None, as_json: bool, quiet: bool) -> None:
+           time_limit: float | None, cold_check: float, as_json: bool, quiet: bool) -> None:
     """Solve every scenario of a stress set of the instance at PATH, and sum them up."""
     _check_dirs(None, report_dir)
     inst, warnings = _read(str(path))
@@ -302,7 +306,8 @@ def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | 
     summary = run_stress(inst, set_name=set_name, scenarios=scenarios, seed=seed, out=out,
                          resume=resume, workers=workers, scheduler=scheduler,
                          block_size=block_size, mip=mip, objective=objective,
-                         time_limit=time_limit, progress=not quiet and sys.stderr.isatty(),
+                         time_limit=time_limit, cold_check=cold_check,
+                         progress=not quiet and sys.stderr.isatty(),
                          source=source)
     _write_report(out, report_dir)  # from the run's folder: the Parquet results are there
     if as_json:

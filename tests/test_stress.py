@@ -31,6 +31,7 @@ from hwbopt.batch.sample import draw, neighbour_order
 from hwbopt.batch.setup import pattern_key, prepare
 from hwbopt.batch.store import read_results
 from hwbopt.check import check_solution
+from hwbopt.errors import UsageError
 from hwbopt.pipeline import build
 from hwbopt.results import build_tables
 from hwbopt.scenarios import apply_changes
@@ -214,6 +215,38 @@ def test_mip_mode_equals_the_normal_path(tmp_path):
         assert row.objective == pytest.approx(want.objective, rel=1e-7)
 
 
+def test_the_cold_check_share_is_the_users_and_every_check_agrees(tmp_path):
+    inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
+    counts = {}
+    for rate in (0.0, 1.0):
+        s = run_stress(inst, set_name="cuts_and_pressures", scenarios=64, seed=5,
+                       out=tmp_path / str(rate), workers=1, cold_check=rate)
+        r = read_results(tmp_path / str(rate))
+        counts[rate] = int(r.cold_checked.sum())
+        assert s["cold_checked"] == counts[rate] and s["cold_mismatches"] == 0
+        assert json.loads((tmp_path / str(rate) / "run.json").read_text())["cold_check"] == rate
+    warm_optimal = int(((r.status == "optimal") & r.warm.astype(bool)).sum())
+    assert counts == {0.0: 0, 1.0: warm_optimal} and warm_optimal > 0
+    with pytest.raises(UsageError, match="--cold-check"):
+        run_stress(inst, set_name="cuts_and_pressures", scenarios=8, out=tmp_path / "bad",
+                   cold_check=1.5)
+
+
+def test_a_run_from_before_cold_check_was_recorded_still_resumes(tmp_path):
+    inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
+    out = tmp_path / "old"
+    run_stress(inst, set_name="cuts_and_pressures", scenarios=64, out=out, workers=1,
+               block_size=32)
+    meta = json.loads((out / "run.json").read_text())
+    del meta["cold_check"]  # as written by hwbopt before the option existed
+    (out / "run.json").write_text(json.dumps(meta))
+    parts = sorted((out / "scenarios").glob("*.parquet"))
+    parts[-1].unlink()
+    s = run_stress(inst, set_name="cuts_and_pressures", scenarios=64, out=out, workers=1,
+                   block_size=32, resume=True)
+    assert s["solved_this_run"] == 32 and s["finished"] == 64
+
+
 def test_same_results_on_one_worker_or_two_and_any_block_size(tmp_path):
     inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
     run_stress(inst, set_name="cuts_and_pressures", scenarios=320, out=tmp_path / "one",
@@ -356,6 +389,13 @@ def test_cli_stress_json_contract_and_refusals(tmp_path):
     other = run_cli("stress", folder, "--set", "cuts_and_pressures", "--scenarios", "64",
                     "--seed", "4", "--workers", "1", "--out", out, "--resume")
     assert other.returncode == 2 and "seed" in other.stderr
+    other = run_cli("stress", folder, "--set", "cuts_and_pressures", "--scenarios", "64",
+                    "--seed", "3", "--workers", "1", "--out", out, "--resume",
+                    "--cold-check", "0.5")
+    assert other.returncode == 2 and "cold_check" in other.stderr
+    bad = run_cli("stress", folder, "--set", "cuts_and_pressures", "--cold-check", "2",
+                  "--out", tmp_path / "w")
+    assert bad.returncode == 2 and "--cold-check" in bad.stderr
     # several sets and none chosen; an unknown set
     proc = run_cli("stress", folder, "--workers", "1", "--out", tmp_path / "x")
     assert proc.returncode == 2 and "--set" in proc.stderr

@@ -94,6 +94,8 @@ def engine_for(spec: EngineSpec) -> Engine:
     if eng is None:
         _ENGINES.clear()  # one batch at a time per process
         eng = _ENGINES[spec.key] = Engine(spec)
+    # same model; this run's settings that the key leaves out (the cold-check share)
+    eng.spec = spec
     return eng
 
 

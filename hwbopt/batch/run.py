@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from hwbopt.analyses.stress import summarise
-from hwbopt.batch.engine import CHAIN, EngineSpec, solve_block
+from hwbopt.batch.engine import CHAIN, COLD_CHECK_RATE, EngineSpec, solve_block
 from hwbopt.batch.sample import draw, neighbour_order
 from hwbopt.batch.setup import Prepared, pick_stress_set, prepare
 from hwbopt.batch.store import RUN_FILE, instance_hash, open_run, write_part
@@ -150,6 +150,7 @@ def run_stress(
     mip: bool = False,
     objective: str | None = None,
     time_limit: float | None = None,
+    cold_check: float = COLD_CHECK_RATE,
     progress: bool = False,
     trim: bool = True,
     die_on: dict[str, Any] | None = None,
@@ -168,6 +169,8 @@ def run_stress(
         raise UsageError("--scenarios must be at least 1")
     if block_size is not None and block_size < 1:
         raise UsageError("--block-size must be at least 1")
+    if not 0.0 <= cold_check <= 1.0:
+        raise UsageError(f"--cold-check must be a share from 0 to 1, not {cold_check}")
     if stress.table_rows and scenarios is not None and scenarios > len(stress.table_rows):
         raise UsageError(f"stress set '{stress.id}' has a table of {len(stress.table_rows)} "
                          f"scenarios: --scenarios {scenarios} asks for more")
@@ -179,7 +182,7 @@ def run_stress(
         "stress_set": stress.id, "stress": stress.model_dump(mode="json",
                                                              exclude={"table_rows"}),
         "scenarios": n, "seed": stress.seed, "mip": mip, "objective": objective,
-        "chain": CHAIN, "time_limit": time_limit,
+        "chain": CHAIN, "time_limit": time_limit, "cold_check": cold_check,
     }
     done = open_run(out, meta, resume)  # refuses a wrong folder before any work
     prep = prepare(inst, stress, k, seed=stress.seed, objective=objective, mip=mip,
@@ -196,6 +199,7 @@ def run_stress(
                                 workers)
     blocks, _ = plan_blocks(values, done, block_size)
     spec = prep.spec
+    spec.cold_rate = cold_check
     if die_on:
         spec.die_on = die_on
     bar, task = _progress(progress, n, len(done))
@@ -235,7 +239,8 @@ def run_stress(
         "kind": "stress",
         "provenance": {**run_provenance(highs_version(), seed=stress.seed, options={
             "stress_set": stress.id, "scenarios": n, "objective": prep.base.objective_kind,
-            "mip": mip, "time_limit": time_limit, "block_size": block_size}),
+            "mip": mip, "time_limit": time_limit, "block_size": block_size,
+            "cold_check": cold_check}),
                        **(source or {})},
         "labels": instance_labels(inst),
     })

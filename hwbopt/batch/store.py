@@ -25,7 +25,9 @@ RUN_FILE = "run.json"
 PARTS = "scenarios"
 # what must match for --resume to finish the same run
 IDENTITY = ("instance_hash", "stress_set", "stress", "scenarios", "seed", "mip", "objective",
-            "chain", "time_limit")
+            "chain", "time_limit", "cold_check")
+# what a run written before a key joined IDENTITY had, so it can still be resumed
+IDENTITY_DEFAULTS = {"cold_check": 0.01}
 
 
 def instance_hash(inst: Instance) -> str:
@@ -49,7 +51,7 @@ def open_run(out: Path, meta: dict[str, Any], resume: bool) -> set[int]:
     parts = out / PARTS
     if resume:
         old = json.loads(run_file.read_text(encoding="utf-8"))
-        differ = [k for k in IDENTITY if old.get(k) != meta.get(k)]
+        differ = [k for k in IDENTITY if old.get(k, IDENTITY_DEFAULTS.get(k)) != meta.get(k)]
         if differ:
             raise UsageError(f"--resume: {out} holds a different run (it differs in "
                              f"{', '.join(differ)}); use the same instance and options, or "
