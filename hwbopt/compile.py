@@ -37,6 +37,11 @@ class Compiled:
     col_index: list[Any]
     row_component: list[str]
     row_index: list[Any]
+    # The part of the objective no decision moves (``offset`` and what the model's data fixes,
+    # such as priority baselines carried by outcome variables). HiGHS is given the objective
+    # less this constant, so the MIP gap it enforces and reports is relative to the part the
+    # plan controls; the constant is added back to every objective and bound read from it.
+    constant: float = 0.0
     _cols: dict[str, dict[Any, int]] = field(default_factory=dict, repr=False)
     _rows: dict[str, dict[Any, int]] = field(default_factory=dict, repr=False)
 

@@ -21,8 +21,10 @@ OPTIMAL = "optimal"
 INFEASIBLE = "infeasible"
 UNBOUNDED = "unbounded"
 TIME_LIMIT = "time_limit"
+STOPPED = "stopped"  # another limit or an interrupt: reported like a time limit, with why
 ERROR = "error"
-STATUSES = (OPTIMAL, INFEASIBLE, UNBOUNDED, TIME_LIMIT, ERROR)
+STATUSES = (OPTIMAL, INFEASIBLE, UNBOUNDED, TIME_LIMIT, STOPPED, ERROR)
+EARLY = (TIME_LIMIT, STOPPED)  # stopped before a proof: the best plan found, if any, is kept
 
 _banner_shown = False
 
@@ -69,12 +71,15 @@ def highs_version() -> str:
            f"{highspy.HIGHS_VERSION_PATCH}" if hasattr(highspy, "HIGHS_VERSION_MAJOR") else "?"
 
 
-def to_highs_lp(comp: Compiled) -> highspy.HighsLp:
+def to_highs_lp(comp: Compiled, *, whole_objective: bool = False) -> highspy.HighsLp:
+    """The compiled model as HiGHS takes it. Its objective leaves out ``comp.constant`` (the
+    part no decision moves), so HiGHS's relative MIP gap measures what the plan controls;
+    ``whole_objective`` keeps it (a model file a person reads)."""
     lp = highspy.HighsLp()
     lp.num_col_ = comp.n_cols
     lp.num_row_ = comp.n_rows
     lp.col_cost_ = comp.c
-    lp.offset_ = comp.offset
+    lp.offset_ = comp.offset if whole_objective else comp.offset - comp.constant
     lp.sense_ = highspy.ObjSense.kMinimize if comp.sense == 1 else highspy.ObjSense.kMaximize
     inf = highspy.kHighsInf
     lp.col_lower_ = np.where(np.isinf(comp.col_lower), -inf, comp.col_lower)
@@ -124,7 +129,27 @@ def _status(h: highspy.Highs) -> str:
         return "unbounded_or_infeasible"
     if s == S.kTimeLimit:
         return TIME_LIMIT
+    if s in (S.kIterationLimit, S.kSolutionLimit, S.kInterrupt, S.kObjectiveBound,
+             S.kObjectiveTarget, S.kMemoryLimit):
+        return STOPPED
     return ERROR
+
+
+def stop_reason(detail: str, time_limit: float | None) -> str:
+    """Why HiGHS stopped before a proof, in words ("time limit of 1 s reached")."""
+    if detail.lower().startswith("time limit"):
+        return f"time limit of {time_limit or 0:g} s reached"
+    return f"HiGHS stopped early ({detail})"
+
+
+def no_plan_message(detail: str, time_limit: float | None) -> str:
+    if detail.lower().startswith("time limit"):
+        return f"no solution found within the time limit of {time_limit or 0:g} s"
+    return f"no solution found: {stop_reason(detail, time_limit)}"
+
+
+EMPTY_MESSAGE = ("the model is empty: nothing is left to decide (no intervention is offered "
+                 "anywhere with a need above zero, and no pool, staff or site)")
 
 
 def run(
@@ -133,11 +158,12 @@ def run(
     mip_gap: float | None = None,
     is_mip: bool = False,
 ) -> RawSolution:
-    """Run an already-loaded HiGHS instance and read back status and solution.
+    """Run an already-loaded HiGHS instance (see :func:`load`) and read back status and solution.
 
     A mixed-integer model stopped by the time limit with a feasible incumbent comes back as
     ``time_limit`` *with* its solution, objective, bound and gap; the caller decides what to
-    report. Without an incumbent there is no solution.
+    report. Without an incumbent there is no solution. Objective and bound include the
+    model's constant; the gap is HiGHS's, relative to the part the decisions move.
     """
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))
@@ -158,13 +184,14 @@ def run(
     seconds = time.perf_counter() - start
     detail = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
-    incumbent = is_mip and status == TIME_LIMIT and info.primal_solution_status == 2
+    incumbent = is_mip and status in EARLY and info.primal_solution_status == 2
     if status != OPTIMAL and not incumbent:
         return RawSolution(status, detail, None, None, None, None, None, seconds, is_mip)
     sol = h.getSolution()
-    objective = float(info.objective_function_value)
+    constant = constant_of(h)
+    objective = float(info.objective_function_value) + constant
     if is_mip:
-        bound, gap = float(info.mip_dual_bound), float(info.mip_gap)
+        bound, gap = float(info.mip_dual_bound) + constant, float(info.mip_gap)
     else:
         bound, gap = objective, 0.0
     return RawSolution(
@@ -183,9 +210,25 @@ def run(
 
 
 def load(comp: Compiled, threads: int | None = None) -> highspy.Highs:
+    """A HiGHS instance holding ``comp`` (without its constant, which it remembers)."""
     h = new_highs(threads)
-    h.passModel(to_highs_lp(comp))
+    if h.passModel(to_highs_lp(comp)) == highspy.HighsStatus.kError:
+        from hwbopt.errors import UsageError
+
+        raise UsageError("HiGHS cannot take this model: a coefficient, bound or cost is beyond "
+                         "what it can represent (1e15 or more, or NaN); write the instance in "
+                         "a money or activity unit that keeps its figures moderate")
+    set_constant(h, comp.constant)
     return h
+
+
+def set_constant(h: highspy.Highs, constant: float) -> None:
+    """Remember the objective constant HiGHS was not given, to add it back to what it reports."""
+    h.hwbopt_constant = float(constant)
+
+
+def constant_of(h: highspy.Highs) -> float:
+    return float(getattr(h, "hwbopt_constant", 0.0))
 
 
 def solve_compiled(
@@ -249,7 +292,8 @@ class Session:
         h.changeColsBounds(comp.n_cols, cols, comp.col_lower, comp.col_upper)
         h.changeRowsBounds(comp.n_rows, rows, comp.row_lower, comp.row_upper)
         h.changeColsCost(comp.n_cols, cols, comp.c)
-        h.changeObjectiveOffset(comp.offset)
+        h.changeObjectiveOffset(comp.offset - comp.constant)
+        set_constant(h, comp.constant)
 
 
 def write_model(comp: Compiled, path: str | os.PathLike[str]) -> None:
@@ -259,7 +303,7 @@ def write_model(comp: Compiled, path: str | os.PathLike[str]) -> None:
     The LP format has no square brackets or '-' in names, so there they read
     ``budget(county,2013)`` with '-' as '_'.
     """
-    lp = to_highs_lp(comp)
+    lp = to_highs_lp(comp, whole_objective=True)
     cols = [comp.col_name(j) for j in range(comp.n_cols)]
     rows = [comp.row_name(r) for r in range(comp.n_rows)]
     if str(path).lower().endswith(".lp"):

@@ -1,6 +1,7 @@
 """The objective: ``outcome`` (weighted outcome less shortfall penalties) or ``cost``.
 
-See ``models/objective.md``. Component: ``objective``.
+See ``models/objective.md``. Component: ``objective``. :func:`objective_constant` is the part
+of the objective no decision moves (see "The MIP gap" there).
 """
 
 from __future__ import annotations
@@ -29,3 +30,22 @@ def add_objective(m: pyo.ConcreteModel, d: ModelData, terms: Terms) -> None:
     penalty = pyo.quicksum(
         d.discount[y] * d.penalty[k] * m.shortfall[k, y] for (k, y) in m.shortfall.index_set())
     m.objective = pyo.Objective(expr=value - penalty, sense=pyo.maximize)
+
+
+def objective_constant(d: ModelData) -> float:
+    """The objective's value that no decision can change, beyond the compiler's offset.
+
+    ``outcome``: the discounted weighted baselines (outcome variables carry them through
+    ``outcome_def``). ``cost``: the discounted pay of the staff in post before any recruitment
+    or release (``in_post`` carries it through ``staff_balance``). HiGHS is given the objective
+    less this, so a MIP gap is relative to what the plan controls.
+    """
+    if d.objective == "cost":
+        return staff_pay_constant(d) if d.staff else 0.0
+    return sum(d.discount[y] * d.weight[k] * d.baseline[k] for k in d.PRIORITIES
+               for y in d.YEARS)
+
+
+def staff_pay_constant(d: ModelData) -> float:
+    """Discounted pay of the staff each line has before any change (the ``cost`` objective)."""
+    return sum(d.discount[y] * line.cost * line.fte for (_e, _r, y), line in d.staff.items())
