@@ -7,7 +7,13 @@ from the raw instance fields, so a mistake in the model cannot hide itself.
 
 ``check_solution`` returns a list of violations in words; an empty list means every budget,
 ring-fence, pool rule, remit, need cap, change limit, equity floor and target holds, and the
-reported objective equals the one recomputed from the plan.
+reported objective equals the one recomputed from the plan; and the staff, estate and go/no-go
+rules hold (staff in post, co-location, sites serving their own locality, minimum scales,
+alternatives, and dependencies on the required service's activity, not only its run flag).
+
+Give it the solver's own values (``hwbopt.results.plan_tables``), not the tables as displayed:
+display cleaning zeroes small values and drops empty rows, which could hide a negative amount.
+Solver noise passes within the relative tolerance ``REL``.
 """
 
 from __future__ import annotations
@@ -82,6 +88,8 @@ def _staff(inst, tables, units, years, bad) -> tuple[dict, dict]:
                 bad.append(f"staff of {e} in {role} {y} missing from the staff table")
                 continue
             rec, rel, post = float(r.recruited), float(r.released), float(r.in_post)
+            if post < -_tol(post):
+                bad.append(f"{e} has {post:g} {role} in post in {y}, below none")
             for what, v in (("recruited", rec), ("released", rel)):
                 if v < -_tol(v):
                     bad.append(f"{e} {role} {what} {v:g} in {y}")
@@ -143,6 +151,9 @@ def _estate(inst, tables, act, years, bad) -> dict:
         types[s_id] += 1
     lead = {i.id: i.lead for i in inst.interventions}
     per_unit = {(r.intervention, r.space_type): r.per_unit for r in inst.intervention_space}
+    # a site serves its own locality: it hosts only services offered there (an instance
+    # without localities has one, "all", for every site and every service)
+    offered = {(a.intervention, a.locality or "all") for a in inst.activity}
     is_open = {(r.site, int(r.year)): bool(r.open)
                for r in _table(tables, "sites").itertuples(index=False)}
     for s in inst.sites:
@@ -170,13 +181,18 @@ def _estate(inst, tables, act, years, bad) -> dict:
         if s is None or (s_id, t) not in cap or (i, t) not in per_unit:
             bad.append(f"{i} uses {t} at {s_id} in {y}, which has no such space or need")
             continue
+        loc = s.locality or "all"
+        if (i, loc) not in offered:
+            bad.append(f"{i} uses {s_id} in {y}, in {loc}, where it is not offered")
         if s.owner != lead[i] and not s.shareable:
             bad.append(f"{i} (led by {lead[i]}) uses {s_id}, owned by {s.owner}, which does "
                        "not allow co-location")
+        if v < -_tol(v):
+            bad.append(f"negative use of {t} at {s_id} by {i} in {y}: {v:g}")
         if v > _tol(v) and not is_open.get((s_id, y), True):
             bad.append(f"{i} uses {s_id} in {y}, after it closed")
         used[s_id, t, y] += v
-        hosted[i, t, s.locality or "all", y] += v
+        hosted[i, t, loc, y] += v
         if inst.settings.site_charging == "by_use" and lead[i] != s.owner:
             charge = s.running_cost * v / (cap[s_id, t] * types[s_id])
             net[lead[i], y] += charge
@@ -235,7 +251,28 @@ def _choices(inst, tables, units, years, bad) -> dict:
         for y in years:
             if runs.get((dep.intervention, y)) and not runs.get((dep.requires, y)):
                 bad.append(f"{dep.intervention} runs in {y} without {dep.requires}")
+            # a required service reported as running with no activity satisfies nothing
+            v, w = units[dep.intervention, y], units[dep.requires, y]
+            if v > _tol(0.0) and w <= _tol(0.0):
+                bad.append(f"{dep.intervention} has activity {v:g} in {y} but "
+                           f"{dep.requires}, which it requires, has {w:g}")
     return setup
+
+
+def _pool_payers(inst, alloc, pool_rows, bad) -> None:
+    """Pooled money is attributed to whoever paid into the pool: a partner named on a pooled
+    allocation row must be a contributor to that pool, and must have put money in that year."""
+    members = {g.id: {c.partner for c in g.contributors} for g in inst.pools}
+    for r in alloc.itertuples(index=False):
+        if r.fund != "pooled" or r.source not in members:
+            continue  # an unknown pool is reported with what it funds
+        y, m = int(r.year), float(r.money)
+        if r.partner not in members[r.source]:
+            bad.append(f"pooled money of {r.source} in {y} is attributed to {r.partner}, "
+                       "which is not a contributor")
+        elif pool_rows.get((r.source, r.partner, y), 0.0) <= _tol(0.0) and abs(m) > _tol(m):
+            bad.append(f"pooled money of {r.source} in {y} is attributed to {r.partner}, "
+                       "which put nothing into it that year")
 
 
 def check_solution(
@@ -343,6 +380,7 @@ def check_solution(
     for (g, p, _y), v in pool_rows.items():
         if (p, g) not in bounds and abs(v) > _tol(v):
             bad.append(f"{p} contributes to {g} but is not a contributor")
+    _pool_payers(inst, alloc, pool_rows, bad)
     general_spend = defaultdict(float)
     line_spend = defaultdict(float)
     pool_spend = defaultdict(float)

@@ -65,7 +65,7 @@ def extra_costs(d: ModelData, comp: Compiled, x: np.ndarray) -> Flows:
     """Staff and set-up costs each intervention's funders pay (needed before allocation)."""
     flows = Flows()
     for (e, r, i, y), v in _values(comp, x, "deploy").items():
-        flows.staff_cost[i, y] += d.staff[e, r, y].cost * max(v, 0.0)
+        flows.staff_cost[i, y] += d.staff[e, r, y].cost * v
     for (i, y), v in _values(comp, x, "start").items():
         # start is fixed to 0 or 1 by the run binaries (models/choices.md); read it as such,
         # so solver noise such as 9e-16 is not reported as a start
@@ -80,9 +80,11 @@ def resource_tables(
     recruit = _values(comp, x, "recruit")
     release = _values(comp, x, "release")
     in_post = _values(comp, x, "in_post")
-    deploy = {k: max(v, 0.0) for k, v in _values(comp, x, "deploy").items()}
+    # the solver's values, unclipped, so the independent checker sees a negative one
+    # (display_tables in hwbopt.results shows noise as zero and drops empty rows)
+    deploy = _values(comp, x, "deploy")
     is_open = {k: _binary(v) for k, v in _values(comp, x, "open").items()}
-    use = {k: max(v, 0.0) for k, v in _values(comp, x, "use").items()}
+    use = _values(comp, x, "use")
     runs = {k: _binary(v) for k, v in _values(comp, x, "run").items()}
 
     deployed = defaultdict(float)
@@ -112,10 +114,12 @@ def resource_tables(
 
     deploy_rows, recharge_rows = [], []
     for (e, r, i, y), v in deploy.items():
-        if v <= 0:
+        if v == 0:
             continue
         cost = d.staff[e, r, y].cost * v
         deploy_rows.append((e, r, i, y, v, cost, d.lead[i], e != d.lead[i]))
+        if v < 0:
+            continue  # no recharge for a negative deployment (the checker reports it)
         total = sum(m for _, m in payers[i, y])
         for p, m in payers[i, y]:
             if p != e and total > 0:
@@ -126,7 +130,7 @@ def resource_tables(
         types_at[s].append(t)
     used = defaultdict(float)
     user_share = defaultdict(float)  # (site, partner, year) -> share of the site used
-    use_rows = [(s, i, t, y, v) for (s, i, t, y), v in use.items() if v > 0]
+    use_rows = [(s, i, t, y, v) for (s, i, t, y), v in use.items() if v != 0]
     for (s, i, t, y), v in use.items():
         used[s, t, y] += v
         if v > 0:

@@ -1,5 +1,8 @@
 """A solved model, as tidy pandas tables and one summary dict.
 
+:func:`plan_tables` gives the solver's values as they are, for the independent checker;
+:func:`display_tables` shows its noise as zero for a board (:func:`build_tables` does both).
+
 Tables (money in the instance's money unit):
 
 - ``allocation``: partner, fund (``retained``, ``ring_fenced`` or ``pooled``), source (the
@@ -76,6 +79,24 @@ def response_value(d: ModelData, i: str, k: str, act: float, need: float) -> flo
     return total
 
 
+def earned_credit(d: ModelData, act: dict[tuple[str, str, int], float],
+                  ) -> dict[tuple[str, int], float]:
+    """Savings credited to each partner and year: its required savings, up to the costs the
+    plan's activity avoids for it, ``min(S, avoided)`` (models/money.md, Reporting).
+
+    Avoided costs count towards required savings whether or not the money they free is spent.
+    The model's ``qipp_credit`` variable need only cover what the partner spends, so where its
+    budget has room the solver's value is arbitrary; the credit earned is the figure a board
+    signs, in the budgets table and in explanations alike.
+    """
+    avoided: dict[tuple[str, int], float] = defaultdict(float)
+    for (i, p), rate in d.avoided.items():
+        for y in d.YEARS:
+            avoided[p, y] += rate * sum(act.get((i, loc, y), 0.0) for loc in d.localities_of(i))
+    return {(p, y): min(d.money[p, y]["savings_required"], avoided[p, y])
+            for p in d.PARTNERS for y in d.YEARS}
+
+
 def settle_contributions(
     d: ModelData, contrib: dict[tuple[str, str, int], float],
     pooled: dict[tuple[str, str, int], float],
@@ -111,12 +132,35 @@ def settle_contributions(
 
 
 def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.DataFrame]:
+    """The tables as a board reads them: :func:`plan_tables`, then :func:`display_tables`."""
+    return display_tables(plan_tables(d, comp, x))
+
+
+def display_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Copies of the plan's tables with solver noise shown as the zero it is (``_clean``) and
+    rows that carry nothing (no money, no staff, no space) dropped. Amounts beyond the noise,
+    negative ones included, are shown as they are."""
+    out = {name: _clean(t.copy()) for name, t in tables.items()}
+    for name, col in (("allocation", "money"), ("deployment", "fte"), ("site_use", "used")):
+        t = out[name]
+        out[name] = t[t[col] != 0.0].reset_index(drop=True)
+    return out
+
+
+def plan_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.DataFrame]:
+    """The solver's plan as tables, its values unrounded and unclipped.
+
+    This is what the independent checker reads (``hwbopt.check``): a negative activity or
+    amount of money reaches it as the solver gave it. Only the split of money between
+    localities, an attribution rather than a decision, uses activity clipped at zero.
+    """
     Y = d.YEARS
     act = values(comp, x, "activity")
-    act = {key: max(v, 0.0) for key, v in act.items()}
     for i, loc in d.OFFERED:
         for y in Y:
             act.setdefault((i, loc, y), 0.0)
+    # a response curve starts at zero activity, and a locality's share of money is a share
+    pos = {key: max(v, 0.0) for key, v in act.items()}
     retained = values(comp, x, "spend_retained")
     fenced = values(comp, x, "spend_fenced")
     pooled = values(comp, x, "spend_pooled")
@@ -127,13 +171,13 @@ def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.Da
     for i in d.INTERVENTIONS:
         places = d.localities_of(i)
         for y in Y:
-            tot = sum(act[i, loc, y] for loc in places)
+            tot = sum(pos[i, loc, y] for loc in places)
             if tot > 0:
-                loc_share[i, y] = [(loc, act[i, loc, y] / tot) for loc in places
-                                   if act[i, loc, y] > 0]
+                loc_share[i, y] = [(loc, pos[i, loc, y] / tot) for loc in places
+                                   if pos[i, loc, y] > 0]
                 continue
-            # money without activity (a set-up cost paid for a service that runs at zero, so
-            # that another may run): spread it over where the service is offered, by need
+            # money without activity (a set-up cost paid for a go/no-go service run at zero:
+            # never useful, but not forbidden): spread it over where it is offered, by need
             needs = {loc: d.need[i, loc, y] for loc in places}
             total_need = sum(needs.values())
             loc_share[i, y] = ([(loc, n / total_need) for loc, n in needs.items() if n > 0]
@@ -155,8 +199,8 @@ def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.Da
     tiny = TINY * scale
 
     def emit(partner, fund, source, i, y, money):
-        if money <= tiny:
-            return
+        if abs(money) <= tiny:
+            return  # noise either side of zero; a real negative amount is kept for the checker
         bought = money / cost_of[i, y] if cost_of[i, y] > 0 else 0.0
         for loc, share in loc_share[i, y]:
             rows.append((partner, fund, source, i, loc, y, money * share,
@@ -191,7 +235,7 @@ def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.Da
     contribution_rows = []
     for (i, k) in d.segments:
         for y in Y:
-            gain = sum(response_value(d, i, k, act[i, loc, y], d.need[i, loc, y])
+            gain = sum(response_value(d, i, k, pos[i, loc, y], d.need[i, loc, y])
                        for loc in d.localities_of(i))
             contribution_rows.append((i, k, y, gain, d.weight[k] * gain))
     contributions = pd.DataFrame(contribution_rows, columns=TABLE_COLUMNS["contributions"])
@@ -236,13 +280,12 @@ def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.Da
         retained_by[p, y] += v
     for (p, _r, _i, y), v in fenced.items():
         retained_by[p, y] += v
+    credit = earned_credit(d, act)
     budget_rows = []
     for p in d.PARTNERS:
         for y in Y:
             mny = d.money[p, y]
-            # avoided costs count towards required savings whether or not the money they
-            # free is spent, so report the credit earned, not the part the plan drew on
-            c = min(mny["savings_required"], avoided_to[p, y])
+            c = credit[p, y]  # earned, not the part the solver's credit variable drew on
             f = flows.partner[p, y]
             spent = (pooled_by[p, y] + retained_by[p, y] + f["pay_bill"] + f["recruitment"]
                      - f["staff_income"] + f["site_costs"] - f["receipts"])
@@ -273,7 +316,7 @@ def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.Da
         "contributions": contributions,
         "benefits": benefit_table(d.instance, allocation, budgets, pools),
     }
-    return {name: _clean(t) for name, t in tables.items()}
+    return tables
 
 
 def benefit_table(inst: Instance, allocation: pd.DataFrame, budgets: pd.DataFrame,

@@ -215,11 +215,16 @@ def _total_def(d: ModelData, lab: Labels, idx: tuple) -> Phrase:
                      "adds up its localities", lab.intervention_unit[i])
 
 
-def _budget(d: ModelData, lab: Labels, idx: tuple) -> Phrase:
+def _budget(d: ModelData, lab: Labels, idx: tuple, credit: float = 0.0) -> Phrase:
+    """A partner's general money. With savings credited from avoided costs, what is fully
+    spent at the limit is the general money and the credit together (models/money.md)."""
     p, y = idx
-    general = money(d.instance, d.money[p, y]["general"])
-    head = f"{lab.partner[p]} budget, {year_label(y)} ({general} of general money)"
-    return Phrase(head, f"{head}: fully spent", d.instance.money_label)
+    head = f"{lab.partner[p]} budget, {year_label(y)}"
+    general = f"{money(d.instance, d.money[p, y]['general'])} of general money"
+    spent = general if credit <= 0 else (
+        f"{general} and {money(d.instance, credit)} of savings credited from avoided costs")
+    return Phrase(f"{head} ({general})", f"{head} ({spent}): fully spent",
+                  d.instance.money_label)
 
 
 def _ring_fence(d: ModelData, lab: Labels, idx: tuple) -> Phrase:
@@ -375,6 +380,13 @@ def _dependency(d: ModelData, lab: Labels, idx: tuple) -> Phrase:
                      "holds", "interventions")
 
 
+def _dependency_activity(d: ModelData, lab: Labels, idx: tuple) -> Phrase:
+    i, j, y = idx
+    u, least = lab.intervention_unit[j], d.required_activity(j, y)
+    return _per_year(f"{lab.intervention[i]} runs only if {lab.intervention[j]} delivers at "
+                     f"least {num(least)} {_singular(u) if least == 1 else u}", y, "holds", u)
+
+
 CONSTRAINTS = {
     "growth_limit": _growth,
     "reduction_limit": _reduction,
@@ -404,6 +416,7 @@ CONSTRAINTS = {
     "start_new": _start_new,
     "exclusive": _exclusive,
     "dependency": _dependency,
+    "dependency_activity": _dependency_activity,
 }
 
 
@@ -430,12 +443,15 @@ def unit(d: ModelData, component: str, index: Any) -> str:
 class State:
     """What a rule is doing in a solved plan.
 
-    ``binding`` says it is at its limit; ``achieved`` and ``shortfall`` describe a target.
+    ``binding`` says it is at its limit; ``achieved`` and ``shortfall`` describe a target;
+    ``credit`` is the savings credited from avoided costs that a budget spends on top of its
+    general money (the budgets table's ``qipp_credit``).
     """
 
     binding: bool = True
     achieved: float | None = None
     shortfall: float = 0.0
+    credit: float = 0.0
 
 
 def sentence(d: ModelData, component: str, index: Any, state: State | None = None) -> str:
@@ -447,6 +463,8 @@ def sentence(d: ModelData, component: str, index: Any, state: State | None = Non
     ph = phrase(d, component, index)
     if state is None or not state.binding:
         return ph.rule
+    if component == "budget" and state.credit > 0:
+        return _budget(d, labels(d.instance), index, state.credit).binding
     if component == "target" and state.shortfall > 0:
         return f"{ph.rule}: missed by {num(state.shortfall)} {ph.unit}"
     return ph.binding

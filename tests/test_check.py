@@ -117,3 +117,63 @@ def test_change_limit_and_equity(tmp_path):
     act.loc[(act.locality == "s") & (act.year == 2013), "activity"] = 2
     out = violations(inst, t)
     assert "grows to 20" in out and "shrinks to 2" in out and "equity floor" in out
+
+
+# ---------------------------------------------------------------------------------------------
+# The checker sees the solver's values, before display cleaning (issue 12): a negative amount
+# is reported, solver noise passes and is shown as zero
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tutorial_raw():
+    from hwbopt import highs
+    from hwbopt.pipeline import build
+
+    b = build(hwbopt.load(hwbopt.shipped_instance("tutorial")))
+    raw = highs.solve_compiled(b.compiled, mip_gap=0)
+    assert raw.status == "optimal"
+    return b, raw
+
+
+def with_value(tutorial_raw, component: str, index: tuple, value: float):
+    """The tutorial's solver answer with one column set to ``value``, as a Result."""
+    from dataclasses import replace
+
+    from hwbopt.pipeline import result_from
+
+    b, raw = tutorial_raw
+    x = raw.x.copy()
+    x[b.compiled.cols(component)[index]] = value
+    return result_from(b.data, b.compiled, replace(raw, x=x), build_seconds=b.seconds)
+
+
+def test_negative_activity_from_the_solver_is_refused(tutorial_raw):
+    """Befriending (unfunded) at -0.5 courses: clipped to zero for display, it used to pass."""
+    from hwbopt.results import plan_tables
+
+    b, raw = tutorial_raw
+    result = with_value(tutorial_raw, "activity", ("befriending", "all", 2013), -0.5)
+    assert result.checked and result.status != "optimal"
+    assert "activity of befriending in all 2013 = -0.5 outside [0, need 800]" in result.message
+    x = raw.x.copy()
+    x[b.compiled.cols("activity")["befriending", "all", 2013]] = -0.5
+    act = plan_tables(b.data, b.compiled, x)["activity"]
+    assert act[(act.intervention == "befriending") & (act.year == 2013)].activity.item() == -0.5
+
+
+def test_negative_money_from_the_solver_is_refused(tutorial_raw):
+    result = with_value(tutorial_raw, "spend_retained", ("council", "befriending", 2013), -0.5)
+    assert result.checked and result.status != "optimal"
+    assert "negative money -0.5 in allocation" in result.message
+
+
+@pytest.mark.parametrize("component, index", [
+    ("activity", ("befriending", "all", 2013)),
+    ("spend_retained", ("council", "befriending", 2013)),
+])
+def test_solver_noise_passes_and_is_shown_as_zero(tutorial_raw, component, index):
+    result = with_value(tutorial_raw, component, index, -1e-12)
+    assert result.checked and result.status == "optimal", result.message
+    act = result.tables["activity"]
+    assert (act.activity >= 0).all() and (result.tables["allocation"].money > 0).all()

@@ -272,6 +272,17 @@ def test_activity_with_no_space_in_its_locality(estate):
     assert "clinic in south 2014 needs 8 of room, has 0 in open sites there" in out
 
 
+def test_a_site_hosting_a_service_not_offered_in_its_locality(estate):
+    """Daycare is offered in the north only: space for it in the south clinic is refused,
+    whatever else is wrong with it (tests/test_check_rules.py breaks this rule alone)."""
+    inst, result = estate
+    t = tables_copy(result)
+    u = t["site_use"]
+    u.loc[where(u, site="south_clinic", year=2013), "intervention"] = "daycare"
+    out = violations(inst, result, t)
+    assert "daycare uses south_clinic in 2013, in south, where it is not offered" in out
+
+
 def test_site_row_missing(estate):
     inst, result = estate
     t = tables_copy(result)
@@ -377,6 +388,19 @@ def test_a_dependency_broken(alternatives):
     set_runs(t, "a", False)
     out = violations(inst, result, t)
     assert "c runs in 2013 without a" in out
+
+
+def test_a_dependency_met_by_a_run_flag_alone(alternatives):
+    """A still reported as running, but with no activity (nor its money, nor its outcome): C,
+    which needs A, runs on nothing."""
+    inst, result = alternatives
+    t = tables_copy(result)
+    act, a = t["activity"], t["allocation"]
+    act.loc[where(act, intervention="a"), "activity"] = 0
+    t["allocation"] = a.drop(where(a, intervention="a"))
+    t["outcomes"].loc[0, "achieved"] -= 2.0 * 50
+    out = violations(inst, result, t)
+    assert out == "c has activity 50 in 2013 but a, which it requires, has 0"
 
 
 def test_activity_for_a_service_marked_as_not_running(alternatives):

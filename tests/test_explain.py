@@ -13,7 +13,7 @@ from conftest import solve_checked
 from tiny import build
 
 import hwbopt
-from hwbopt import highs
+from hwbopt import highs, words
 from hwbopt.analyses import elastic
 from hwbopt.analyses.explain import Explanation, explain
 from hwbopt.io.folder import instance_from_dict
@@ -185,6 +185,54 @@ def test_binding_rules_are_sentences(tutorial_ex):
         "Talking therapies meets all its need (400 courses) in 2013/14")
     assert texts["target[older_people,2013]"].endswith("missed by 5 people")
     assert all("[" not in t for t in texts.values())
+
+
+def with_ccg_pool_share(share: float) -> hwbopt.Instance:
+    """The tutorial with the CCG allowed to put ``share`` of its money into the pool."""
+    inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
+    pools = [g.model_copy(update={"contributors": tuple(
+        c.model_copy(update={"max_share": share}) if c.partner == "nhs" else c
+        for c in g.contributors)}) for g in inst.pools]
+    return inst.model_copy(update={"pools": tuple(pools)})
+
+
+def assert_budget_sentences_agree_with_the_budgets_table(inst: hwbopt.Instance) -> dict:
+    """A budget the explanation calls fully spent has nothing unspent in the budgets table (to
+    the table's tolerance), one with money unspent is not called fully spent, and a savings
+    credit the sentence names is the table's. Returns {(partner, year): sentence}."""
+    ex = explain(inst)
+    result = solve_checked(inst)
+    budgets = result.tables["budgets"].set_index(["partner", "year"])
+    assert (budgets.fenced == 0).all()  # unspent is then all general money (and credit)
+    said = {b.index: b.text for b in ex.binding if b.component == "budget"}
+    for (p, y), row in budgets.iterrows():
+        spent_out = abs(row.unspent) <= REL * max(1.0, row.available + row.qipp_credit)
+        assert ((p, y) in said) == spent_out, (p, y, row.unspent, said.get((p, y)))
+        if (p, y) in said:
+            assert said[p, y].endswith(": fully spent")
+            credit = f"£k {words.num(row.qipp_credit)} of savings credited"
+            assert (credit in said[p, y]) == (row.qipp_credit > 0), said[p, y]
+    return said
+
+
+def test_budgets_said_fully_spent_have_nothing_unspent():
+    """Issue 12: the CCG's 2013/14 budget was called fully spent while the budgets table showed
+    £k 12 unspent (the LP's savings credit, free where the budget has room, sat at 28 of the 40
+    earned). The CCG's required savings are met from avoided costs; its budget is not spent."""
+    said = assert_budget_sentences_agree_with_the_budgets_table(
+        hwbopt.load(hwbopt.shipped_instance("tutorial")))
+    assert set(said) == {("council", 2013), ("council", 2014)}
+    texts = [b.text for b in explain(hwbopt.load(hwbopt.shipped_instance("tutorial"))).binding]
+    assert "Riverside CCG's required savings, 2013/14 (£k 40): fully met from avoided costs" \
+        in texts
+
+
+def test_a_budget_spending_its_savings_credit_says_so():
+    """With more of its money allowed into the pool the CCG spends all of it and its credit."""
+    said = assert_budget_sentences_agree_with_the_budgets_table(with_ccg_pool_share(0.6))
+    assert said["nhs", 2013] == (
+        "Riverside CCG budget, 2013/14 (£k 960 of general money and £k 40 of savings credited "
+        "from avoided costs): fully spent")
 
 
 def test_contract_of_the_summary(county_ex):

@@ -80,6 +80,23 @@ def test_the_county_reads_as_the_board_would_say_it():
         "Mental health target, 2013/14 must fall by 312 people")
 
 
+def test_a_budget_with_savings_credited_names_the_credit():
+    """What a budget spends at its limit is its general money and any savings credited from
+    avoided costs (models/money.md): the sentence says both."""
+    d = build(hwbopt.load(hwbopt.shipped_instance("tutorial"))).data
+    assert words.sentence(d, "budget", ("nhs", 2013), words.State(credit=40)) == (
+        "Riverside CCG budget, 2013/14 (£k 960 of general money and £k 40 of savings credited "
+        "from avoided costs): fully spent")
+    assert words.rule(d, "budget", ("nhs", 2013)) == (
+        "Riverside CCG budget, 2013/14 (£k 960 of general money)")
+
+
+def test_a_dependency_reads_with_the_activity_it_requires():
+    d = build(every_feature()).data
+    assert words.sentence(d, "dependency_activity", ("c", "b", 2013), words.State()) == (
+        "c runs only if b delivers at least 1 unit, 2013/14: holds")
+
+
 @pytest.mark.parametrize(("value", "text"), [
     (312.0, "312"), (311.99999999, "312"), (1234.5, "1,234.5"), (0.0625, "0.0625"),
     (-0.0, "0"), (1e-12, "0.000000000001"), (2_500_000.0, "2,500,000"), (float("inf"),

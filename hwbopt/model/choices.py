@@ -1,7 +1,8 @@
 """Go/no-go: run an intervention at least at its minimum viable scale, or not at all.
 
 See ``models/choices.md``. Components: ``run``, ``start``; ``run_min``, ``run_max``,
-``start_def``, ``start_run``, ``start_new``, ``exclusive``, ``dependency``.
+``start_def``, ``start_run``, ``start_new``, ``exclusive``, ``dependency``,
+``dependency_activity``.
 """
 
 from __future__ import annotations
@@ -61,3 +62,8 @@ def add_choices(m: pyo.ConcreteModel, d: ModelData, terms: Terms) -> None:
     m.dependency = pyo.Constraint(
         [(i, j, y) for (i, j) in d.DEPENDS for y in Y],
         rule=lambda m, i, j, y: m.run[i, y] <= m.run[j, y])
+    # a required service that "runs" at zero activity satisfies nothing: it must deliver. One
+    # with a minimum scale already does (run_min); one without must reach required_activity
+    m.dependency_activity = pyo.Constraint(
+        [(i, j, y) for (i, j) in d.DEPENDS if d.min_scale[j] <= 0 for y in Y],
+        rule=lambda m, i, j, y: total(m, j, y) >= d.required_activity(j, y) * m.run[i, y])

@@ -125,6 +125,13 @@ class ModelData:
             by[i].append(loc)
         self._by_intervention = {i: tuple(v) for i, v in by.items()}
 
+    def required_activity(self, j: str, y: int) -> float:
+        """Least activity of ``j`` in year ``y`` that lets a service depending on it run,
+        when ``j`` has no minimum scale (models/choices.md, ``dependency_activity``): one unit,
+        or its whole need if less; a service with no need that year carries no dependant."""
+        need = sum(self.need[j, loc, y] for loc in self.localities_of(j))
+        return min(1.0, need) if need > 0 else 1.0
+
     def soft(self, k: str) -> bool:
         """Soft targets exist only under the outcome objective; ``cost`` makes every target hard."""
         return self.objective == "outcome" and not self.hard[k]

@@ -84,6 +84,8 @@ COMPONENTS: dict[str, Component] = {
                   "only an intervention not running the year before starts"),
         Component("exclusive", "con", "choices.md", "at most one of a set of alternatives"),
         Component("dependency", "con", "choices.md", "one intervention only if another runs"),
+        Component("dependency_activity", "con", "choices.md",
+                  "a required intervention has activity when one that needs it runs"),
         Component("objective", "obj", "objective.md", "what the plan optimises"),
     )
 }
@@ -134,5 +136,5 @@ FAMILIES: tuple[Family, ...] = (
     Family("min_scale", "the minimum viable scale of go/no-go interventions",
            rows=("run_min",)),
     Family("choices", "the exclusive alternatives and dependencies between interventions",
-           rows=("exclusive", "dependency")),
+           rows=("exclusive", "dependency", "dependency_activity")),
 )
