@@ -23,6 +23,7 @@ STATUS_EXIT = {
     "infeasible": EXIT_INFEASIBLE,
     "unbounded": EXIT_UNEXPECTED,
     "time_limit": EXIT_NO_SOLUTION,
+    "stopped": EXIT_NO_SOLUTION,
     "error": EXIT_UNEXPECTED,
 }
 MAX_PROBLEMS_SHOWN = 60
@@ -180,7 +181,7 @@ def solve(path: Path, as_json: bool, out: Path | None, report_dir: Path | None,
         if report_dir is not None:
             click.echo(f"wrote {report_dir / 'report.html'} and {report_dir / 'report.xlsx'}")
     code = STATUS_EXIT[result.status]
-    if result.status == "time_limit" and result.objective is not None:
+    if result.status in ("time_limit", "stopped") and result.objective is not None:
         # a plan was found but not proven optimal: usable, so exit 0, but say so
         code = EXIT_OK
         click.echo(f"warning: {result.message}", err=True)
@@ -394,7 +395,7 @@ def explain(path: Path, as_json: bool, show_all: bool, out: Path | None,
             click.echo(f"\nwrote results to {out}")
         _said_report(report_dir)
     code = STATUS_EXIT[ex.status]
-    if ex.status == "time_limit" and ex.objective is not None:
+    if ex.status in ("time_limit", "stopped") and ex.objective is not None:
         code = EXIT_OK
         click.echo(f"warning: {ex.message}", err=True)
     elif code and not as_json and ex.infeasibility is None:

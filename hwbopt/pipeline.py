@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -22,8 +22,9 @@ from hwbopt.errors import UsageError
 from hwbopt.model import build_model, model_data
 from hwbopt.model.data import ModelData
 from hwbopt.model.names import FAMILIES, Family
+from hwbopt.model.objective import objective_constant
 from hwbopt.provenance import instance_labels, run_provenance
-from hwbopt.results import Result, build_tables, empty_tables
+from hwbopt.results import Result, display_tables, empty_tables, plan_tables
 from hwbopt.schema import Instance
 
 
@@ -42,6 +43,7 @@ def build(instance: Instance, objective: str | None = None) -> Built:
     start = time.perf_counter()
     d = model_data(instance, objective)
     comp = compile_model(build_model(d))
+    comp = replace(comp, constant=comp.offset + objective_constant(d))
     return Built(d, comp, time.perf_counter() - start)
 
 
@@ -156,28 +158,30 @@ def result_from(
         result.message = (diagnose_infeasible(comp) if diagnose
                           else "no plan meets every rule")
         return result
-    if raw.status == highs.TIME_LIMIT and raw.objective is None:
-        result.message = f"no solution found within the time limit of {time_limit:g} s"
+    if raw.status in highs.EARLY and raw.objective is None:
+        result.message = highs.no_plan_message(raw.detail, time_limit)
         return result
     if raw.status == highs.UNBOUNDED:
         result.message = "the objective is unbounded: some activity has no cap (need)"
         return result
-    if raw.status not in (highs.OPTIMAL, highs.TIME_LIMIT):
-        result.message = f"HiGHS stopped with status '{raw.detail}'"
+    if raw.status not in (highs.OPTIMAL, *highs.EARLY):
+        result.message = (highs.EMPTY_MESSAGE if comp.n_cols == 0 or raw.detail == "Empty"
+                          else f"HiGHS stopped with status '{raw.detail}'")
         return result
     result.objective = raw.objective
     result.solution = raw.x
-    result.tables = build_tables(d, comp, raw.x)
-    if raw.status == highs.TIME_LIMIT:
+    plan = plan_tables(d, comp, raw.x)  # unrounded: the checker sees what the solver gave
+    result.tables = display_tables(plan)
+    if raw.status in highs.EARLY:
         result.message = (
-            f"time limit of {time_limit:g} s reached: the best plan found is reported, not "
+            f"{highs.stop_reason(raw.detail, time_limit)}: the best plan found is reported, not "
             f"proven optimal (objective {raw.objective:,.6g}, bound {raw.bound:,.6g}, "
             f"gap {raw.mip_gap:.3%})")
     if check:
-        violations = check_solution(check_instance or inst, result.tables, d.objective,
+        violations = check_solution(check_instance or inst, plan, d.objective,
                                     raw.objective)
         if extra_checks is not None:
-            violations += extra_checks(result.tables)
+            violations += extra_checks(plan)
         result.checked = True
         if violations:
             result.status = highs.ERROR

@@ -232,7 +232,7 @@ def _run_record(run: Run, comp: Comparison) -> dict[str, Any]:
     s = run.result.summary()
     pooled = comp.run("pooled", run.scenario)
     # a plan outside the rules has no objective to compare (status quo: see its evaluation)
-    objective = s["objective"] if run.result.status in ("optimal", "time_limit") else None
+    objective = s["objective"] if run.result.status in ("optimal", *highs.EARLY) else None
     change = None
     if pooled is not None and pooled.solved and objective is not None:
         change = _difference(objective, pooled.result.objective)

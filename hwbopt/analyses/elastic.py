@@ -37,7 +37,7 @@ SLACK = "slack"
 
 # hard rules that can conflict: whole rows, and variable bounds that are board rules
 HARD_ROWS = ("budget", "ring_fence", "pool_balance", "staff_capacity", "release_limit",
-             "site_capacity", "exclusive", "dependency")
+             "site_capacity", "exclusive", "dependency", "dependency_activity")
 
 SECONDS = 20.0  # per solve of a diagnosis; a mixed-integer one may take a while
 
@@ -267,8 +267,8 @@ def system(el: Elastic, all_members: Sequence[Member], kept: Sequence[Member]) -
         row_lo[idx], row_hi[idx] = -np.inf, np.inf
         col_hi[list(m.col_upper)] = np.inf
         col_lo[list(m.col_lower)] = 0.0
-    return replace(comp, c=np.zeros(comp.n_cols), row_lower=row_lo, row_upper=row_hi,
-                   col_lower=col_lo, col_upper=col_hi)
+    return replace(comp, c=np.zeros(comp.n_cols), constant=0.0, row_lower=row_lo,
+                   row_upper=row_hi, col_lower=col_lo, col_upper=col_hi)
 
 
 def feasible(comp: Compiled, time_limit: float = SECONDS) -> bool | None:

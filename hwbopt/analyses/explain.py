@@ -38,6 +38,7 @@ from hwbopt.errors import UsageError
 from hwbopt.model.data import ModelData
 from hwbopt.pipeline import Built, build
 from hwbopt.provenance import instance_labels, run_provenance
+from hwbopt.results import earned_credit
 from hwbopt.schema import Instance
 
 # rules whose marginal value a board asks about, and the level their limit stands at
@@ -317,6 +318,28 @@ def solve_plan_lp(lp: Compiled, time_limit: float | None = None) -> PlanLP | Non
                   _infinite(rng.col_bound_dn.value_), _infinite(rng.col_bound_up.value_))
 
 
+def settle_credit(d: ModelData, plan: PlanLP) -> PlanLP:
+    """The plan with each savings credit at what the plan's avoided costs earn.
+
+    ``qipp_credit`` need only cover what a partner spends, so where its budget has room the
+    LP may leave it anywhere up to the credit earned, and its ``budget`` row then sits at its
+    limit with nothing binding: a budget called fully spent while the budgets table shows
+    money unspent. The budgets table reports the credit earned
+    (:func:`hwbopt.results.earned_credit`); setting the credit there too keeps every row
+    feasible (it only loosens ``budget``), the objective and the duals as they are, and makes
+    "fully spent" mean what the table says: nothing unspent.
+    """
+    cols = plan.comp.cols("qipp_credit")
+    if not cols:
+        return plan
+    act = {idx: float(plan.x[j]) for idx, j in plan.comp.cols("activity").items()}
+    earned = earned_credit(d, act)
+    x = plan.x.copy()
+    for key, j in cols.items():
+        x[j] = min(max(earned[key], plan.comp.col_lower[j]), plan.comp.col_upper[j])
+    return replace(plan, x=x, row_activity=plan.comp.A @ x)
+
+
 # ---------------------------------------------------------------------------------------------
 # marginal values and binding rules
 # ---------------------------------------------------------------------------------------------
@@ -447,6 +470,7 @@ def binding_rules(d: ModelData, plan: PlanLP) -> list[Binding]:
     comp = plan.comp
     out = []
     shortfall = comp.cols("shortfall")
+    credit = comp.cols("qipp_credit")
     for component in BINDING_RULES:
         for idx, r in comp.rows(component).items():
             act = float(plan.row_activity[r])
@@ -455,7 +479,11 @@ def binding_rules(d: ModelData, plan: PlanLP) -> list[Binding]:
             if component == "site_capacity" and _level(d, plan, component, idx) is None:
                 continue  # a closed site is "full" at zero: not a rule holding anything back
             short = float(plan.x[shortfall[idx]]) if idx in shortfall else 0.0
-            state = words.State(shortfall=short if short > 1e-6 else 0.0)
+            # a budget spends its savings credit too (settle_credit): say so, with the amount
+            spends = float(plan.x[credit[idx]]) if component == "budget" and idx in credit \
+                else 0.0
+            state = words.State(shortfall=short if short > 1e-6 else 0.0,
+                                credit=spends if spends > 1e-6 else 0.0)
             side, b0 = _active_bound(plan, r)
             down, up = _change(*row_validity(plan, r, side, b0), b0)
             out.append(Binding(comp.row_name(r), "constraint",
@@ -857,9 +885,11 @@ def explain_built(b: Built, *, all_values: bool = False, time_limit: float | Non
         return out
     if raw.x is None:
         out.message = {
-            highs.TIME_LIMIT: f"no plan found within the time limit of {time_limit or 0:g} s",
+            highs.TIME_LIMIT: highs.no_plan_message(raw.detail, time_limit),
+            highs.STOPPED: highs.no_plan_message(raw.detail, time_limit),
             highs.UNBOUNDED: "the objective is unbounded: some activity has no cap (need)",
-        }.get(raw.status, f"HiGHS stopped with status '{raw.detail}'")
+        }.get(raw.status, highs.EMPTY_MESSAGE if comp.n_cols == 0 or raw.detail == "Empty"
+              else f"HiGHS stopped with status '{raw.detail}'")
         return out
     is_mip = bool(comp.integer.any())
     lp = fix_integers(comp, raw.x) if is_mip else comp
@@ -869,14 +899,15 @@ def explain_built(b: Built, *, all_values: bool = False, time_limit: float | Non
         out.message = ("the linear model with the plan's integer decisions fixed did not solve "
                        "to optimality, so no marginal values can be given")
         return out
+    plan = settle_credit(d, plan)
     out.objective = plan.objective
     out.integers_fixed = is_mip
     out.plan = lp
     out.marginal_values = marginal_values(d, plan, all_values)
     out.binding = binding_rules(d, plan)
     out.unfunded = unfunded(d, comp, plan, time_limit)
-    if raw.status == highs.TIME_LIMIT:
-        out.message = (f"time limit of {time_limit:g} s reached: the best plan found is "
+    if raw.status in highs.EARLY:
+        out.message = (f"{highs.stop_reason(raw.detail, time_limit)}: the best plan found is "
                        "explained, not proven optimal")
     else:
         out.message = (f"{len(out.binding)} rules at their limit, "

@@ -12,13 +12,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+SOLVED = ("optimal", "plan_infeasible")  # a plan reported (the second: with changed decisions)
 BINS = 10  # cut-depth bins for response curves (equal numbers of scenarios)
 CUT_FIRST_LEVEL = 0.9  # an intervention is "cut" once it falls below 90% of the plan
 
 
 def _valid(results: pd.DataFrame) -> pd.DataFrame:
     """Scenarios whose inputs were valid: solved, or shown infeasible."""
-    return results[results.status.isin(["optimal", "infeasible"])]
+    return results[results.status.isin([*SOLVED, "infeasible"])]
+
+
+def _solved(results: pd.DataFrame) -> pd.DataFrame:
+    return results[results.status.isin(SOLVED)]
 
 
 def target_probability(results: pd.DataFrame, meta: dict[str, Any]) -> tuple[dict, dict]:
@@ -74,7 +79,7 @@ def cut_response(results: pd.DataFrame, meta: dict[str, Any]) -> dict[str, list[
 def cut_first(results: pd.DataFrame, meta: dict[str, Any]) -> list[dict[str, Any]]:
     """Interventions in the order they are cut as cuts deepen: the median cut depth bin at
     which each falls below 90% of its activity in the plan (never: last)."""
-    solved = results[results.status == "optimal"]
+    solved = _solved(results)
     if not len(solved):
         return []
     bins = _bins(solved.cut_depth)
@@ -99,7 +104,7 @@ def cut_first(results: pd.DataFrame, meta: dict[str, Any]) -> list[dict[str, Any
 
 def binding_counts(results: pd.DataFrame) -> tuple[dict[int, int], int]:
     """How many solved scenarios each reported row binds in, and how many were solved."""
-    solved = results[results.status == "optimal"]
+    solved = _solved(results)
     counts: dict[int, int] = {}
     for rows in solved.binding:
         for r in rows:
@@ -116,6 +121,24 @@ def binding(counts: dict[int, int], solved: int, meta: dict[str, Any],
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     out = [{"rule": names.get(str(r), str(r)), "text": texts.get(str(r), ""),
             "share": c / solved} for r, c in ranked]
+    return out[:top] if top else out
+
+
+def plan_changes(results: pd.DataFrame, meta: dict[str, Any],
+                 top: int | None = 25) -> list[dict]:
+    """How often each of the plan's integer decisions had to change, among solved scenarios,
+    most often first."""
+    solved = _solved(results)
+    if not len(solved) or "changed" not in solved:
+        return []
+    counts: dict[int, int] = {}
+    for cols in solved.changed:
+        for j in cols if cols is not None else ():
+            counts[int(j)] = counts.get(int(j), 0) + 1
+    names, texts = meta.get("decision_names", {}), meta.get("decision_texts", {})
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    out = [{"decision": names.get(str(j), str(j)), "text": texts.get(str(j), ""),
+            "share": c / len(solved)} for j, c in ranked]
     return out[:top] if top else out
 
 
@@ -145,7 +168,7 @@ def summarise(out: str | Path, meta: dict[str, Any]) -> dict[str, Any]:
     """The measures of ``hwbopt stress --json`` (without timing and run details)."""
     results, counts, n_solved = load_results(out)
     status = results.status if len(results) else pd.Series(dtype=str)
-    solved = results[status == "optimal"]
+    solved = results[status.isin(SOLVED)]
     obj = pd.to_numeric(solved.objective, errors="coerce").dropna().to_numpy()
     pct = {}
     if len(obj):
@@ -155,18 +178,22 @@ def summarise(out: str | Path, meta: dict[str, Any]) -> dict[str, Any]:
     overall, by_year = target_probability(results, meta)
     return {
         "finished": len(results),
-        "solved": int((status == "optimal").sum()),
+        "solved": int(status.isin(SOLVED).sum()),
+        "plan_infeasible": int((status == "plan_infeasible").sum()),
+        "certified": int(results.certified.astype(bool).sum())
+        if len(results) and "certified" in results else 0,
         "infeasible": int((status == "infeasible").sum()),
-        "failed": int((~status.isin(["optimal", "infeasible"])).sum()),
+        "failed": int((~status.isin([*SOLVED, "infeasible"])).sum()),
         "objective_percentiles": pct,
         "target_probability": overall,
         "target_probability_by_year": by_year,
         "binding": binding(counts, n_solved, meta),
+        "plan_changes": plan_changes(results, meta),
         "cut_first": cut_first(results, meta),
         "cut_response": cut_response(results, meta),
         "cold_checked": int(results.cold_checked.sum()) if len(results) else 0,
         "cold_mismatches": int(results.cold_mismatch.sum()) if len(results) else 0,
-        "resolved_cold": int(((status == "optimal") & ~results.warm.astype(bool)).sum())
+        "resolved_cold": int((status.isin(SOLVED) & ~results.warm.astype(bool)).sum())
         if len(results) else 0,
         "base_objective": meta.get("base_objective"),
     }

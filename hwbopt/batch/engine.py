@@ -25,11 +25,18 @@ import pandas as pd
 import scipy.sparse as sp
 
 from hwbopt import highs
+from hwbopt.batch import certify
 from hwbopt.batch.params import Compiled1, Layout, Target, add_need_share, apply_inputs, derive
 from hwbopt.batch.params import evaluate as evaluate_maps
+from hwbopt.batch.readback import Response, Spend
+from hwbopt.compile import Compiled
 
 COLD_CHECK_RATE = 0.01  # share of scenarios re-solved cold as a check on warm starts
 CHAIN = 32  # scenarios per chain: each chain starts from the base basis
+# a solved scenario in which the plan's integer decisions could not hold, re-solved with them
+# free: solved, with another plan (its outcomes are the re-solved plan's)
+PLAN_INFEASIBLE = "plan_infeasible"
+SOLVED = (highs.OPTIMAL, PLAN_INFEASIBLE)
 # HiGHS options for warm re-solves. Devex pricing: after a scenario changes coefficients the
 # dual steepest-edge weights HiGHS would otherwise choose must be recomputed from scratch (a
 # BTRAN per row), which costs more than the extra iterations devex takes. Measured on the
@@ -48,11 +55,15 @@ class EngineSpec:
     sense: int
     c: np.ndarray
     offset: float
+    constant: float  # the objective's part no decision moves (see hwbopt.compile.Compiled)
     A_indptr: np.ndarray
     A_indices: np.ndarray
     A_data: np.ndarray
     col_lower: np.ndarray  # with the plan's integer decisions fixed, unless mip
     col_upper: np.ndarray
+    free_lower: np.ndarray  # the instance's own bounds (integer decisions free)
+    free_upper: np.ndarray
+    free_start: np.ndarray  # the base plan: the start when a scenario frees its decisions
     row_lower: np.ndarray
     row_upper: np.ndarray
     integer: np.ndarray
@@ -69,11 +80,11 @@ class EngineSpec:
     # what to read back
     priorities: list[str]
     years: list[int]
-    outcome_cols: np.ndarray  # (K, Y)
+    response: Response  # outcomes from activity through the response curves
     target_at: list[tuple[int, int, int]]  # (k, t, target row index) per target
     base_targets: np.ndarray
     partners: list[str]
-    spend: sp.csr_array  # (P, n_cols): money each partner puts into services and pools
+    spend: Spend  # money each partner puts into services and pools (settled)
     interventions: list[str]
     activity: sp.csr_array  # (I, n_cols): activity over the horizon
     binding_rows: np.ndarray  # rows whose binding is reported
@@ -126,40 +137,42 @@ def _maybe_die(spec: EngineSpec, chains: list[np.ndarray]) -> None:
         os._exit(1)
 
 
+@dataclass
+class Solved:
+    """One solve of a scenario: HiGHS's answer, read back and certified."""
+
+    status: str
+    reason: str = ""
+    objective: float | None = None
+    bound: float | None = None
+    x: np.ndarray | None = None
+    row_dual: np.ndarray | None = None
+    iterations: int = 0
+
+
 class Engine:
     def __init__(self, spec: EngineSpec):
         self.spec = spec
-        h = highs.new_highs(threads=1)
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = spec.n_cols, spec.n_rows
-        lp.col_cost_, lp.offset_ = spec.c, spec.offset
-        lp.sense_ = highspy.ObjSense.kMinimize if spec.sense == 1 else highspy.ObjSense.kMaximize
-        lp.col_lower_, lp.col_upper_ = spec.col_lower, spec.col_upper
-        lp.row_lower_, lp.row_upper_ = spec.row_lower, spec.row_upper
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = spec.A_indptr.astype(np.int32)
-        lp.a_matrix_.index_ = spec.A_indices.astype(np.int32)
-        lp.a_matrix_.value_ = spec.A_data
-        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = spec.n_cols, spec.n_rows
-        if spec.mip:
-            lp.integrality_ = [highspy.HighsVarType.kInteger if f
-                               else highspy.HighsVarType.kContinuous for f in spec.integer]
-        h.passModel(lp)
-        for option, value in WARM_OPTIONS.items():
-            h.setOptionValue(option, value)
-        if spec.time_limit is not None:
-            h.setOptionValue("time_limit", float(spec.time_limit))
-        if spec.mip:
-            h.setOptionValue("mip_rel_gap", float(spec.mip_gap))
-        self.h = h
-        self.col_lower = spec.col_lower.copy()
-        self.col_upper = spec.col_upper.copy()
+        # the scenario's numbers as the engine holds them: the certificate reads these, never
+        # HiGHS's copy. Integer decisions are free here; the LP gets them fixed at the plan.
+        self.col_lower = spec.free_lower.copy()
+        self.col_upper = spec.free_upper.copy()
         self.row_lower = spec.row_lower.copy()
         self.row_upper = spec.row_upper.copy()
         self.c = spec.c.copy()
-        self.a_values = spec.A_data[spec.prepared["A"].position].copy() \
-            if "A" in spec.prepared else np.zeros(0)
+        self.a_data = spec.A_data.astype(float)
+        self.A = sp.csc_array((self.a_data, spec.A_indices, spec.A_indptr),
+                              shape=(spec.n_rows, spec.n_cols), copy=False)
+        # tolerance scales of the certificate: the base model's magnitudes, computed once
+        self.A_abs = abs(self.A).tocsr()
+        self.A_abs_T = self.A_abs.T.tocsr()
+        self.AT = self.A.T  # a CSR view on the same values: changed coefficients show in it
+        self.a_pos = spec.prepared["A"].position if "A" in spec.prepared \
+            else np.zeros(0, dtype=np.int64)
         self.fixed = spec.integer & ~spec.mip  # integer columns held at the plan's values
+        self.certify_seconds = 0.0  # this scenario's time in the certificate
+        self.plan = np.where(self.fixed, spec.col_lower, 0.0)
+        self.h = self._highs(spec.col_lower, spec.col_upper, integer=spec.mip)
         self.incumbent: np.ndarray | None = spec.start
         self.cols_touched = np.union1d(
             spec.prepared["col_lower"].position if "col_lower" in spec.prepared else [],
@@ -169,6 +182,37 @@ class Engine:
             spec.prepared["row_lower"].position if "row_lower" in spec.prepared else [],
             spec.prepared["row_upper"].position if "row_upper" in spec.prepared else [],
         ).astype(np.int32)
+
+    def _highs(self, col_lower: np.ndarray, col_upper: np.ndarray,
+               integer: bool) -> highspy.Highs:
+        """A HiGHS instance holding the engine's current numbers (its objective less the
+        constant, as :func:`hwbopt.highs.to_highs_lp` gives every solve)."""
+        spec = self.spec
+        comp = Compiled(
+            sense=spec.sense, c=self.c, offset=spec.offset, A=self.A,
+            row_lower=self.row_lower, row_upper=self.row_upper, col_lower=col_lower,
+            col_upper=col_upper,
+            integer=spec.integer if integer else np.zeros(spec.n_cols, dtype=bool),
+            col_component=[], col_index=[], row_component=[], row_index=[],
+            constant=spec.constant)
+        h = highs.load(comp, threads=1)
+        if not integer:  # devex pays off on warm LP re-solves only (see WARM_OPTIONS)
+            for option, value in WARM_OPTIONS.items():
+                h.setOptionValue(option, value)
+        if spec.time_limit is not None:
+            h.setOptionValue("time_limit", float(spec.time_limit))
+        if integer:
+            h.setOptionValue("mip_rel_gap", float(spec.mip_gap))
+        return h
+
+    def problem(self, col_lower: np.ndarray, col_upper: np.ndarray,
+                integer: bool) -> certify.Problem:
+        spec = self.spec
+        return certify.Problem(
+            A=self.A, c=self.c, offset=spec.offset, sense=spec.sense, col_lower=col_lower,
+            col_upper=col_upper, row_lower=self.row_lower, row_upper=self.row_upper,
+            integer=spec.integer if integer else np.zeros(spec.n_cols, dtype=bool),
+            A_abs=self.A_abs, AT=self.AT, A_abs_T=self.A_abs_T)
 
     # ---- one chain ---------------------------------------------------------------------
 
@@ -200,6 +244,7 @@ class Engine:
         entries = evaluate_maps(spec.prepared, derived.values)
         available = derived.values["available"].sum(axis=(1, 2))
         targets = derived.values["target"] if len(spec.base_targets) else None
+        need = derived.values["need"].reshape(len(idx), -1)
         self._restart()
         out = []
         for n, scenario in enumerate(idx):
@@ -213,18 +258,13 @@ class Engine:
                 out.append(self._empty(record))
                 continue
             try:
-                conflict = self._load(entries, n)
-                if conflict:
-                    record.update(status=highs.INFEASIBLE, reason=conflict)
+                solved = self._scenario(int(scenario), entries, n, record)
+                if solved.x is None:
+                    record.update(status=solved.status, reason=solved.reason)
                     out.append(self._empty(record))
                     continue
-                record.update(self._solve(int(scenario)))
-                if record["status"] == highs.OPTIMAL:
-                    tgt = targets[n] if targets is not None else spec.base_targets
-                    record.update(self._read(tgt))
-                else:
-                    out.append(self._empty(record))
-                    continue
+                tgt = targets[n] if targets is not None else spec.base_targets
+                record.update(self._read(solved, tgt, need[n]))
             except Exception as exc:  # a scenario never stops the batch
                 record.update(status="failed", reason=f"{type(exc).__name__}: {exc}")
                 out.append(self._empty(record))
@@ -232,28 +272,39 @@ class Engine:
             out.append(record)
         return out
 
+    def _scenario(self, scenario: int, entries: dict[str, np.ndarray], n: int,
+                  record: dict[str, Any]) -> Solved:
+        """Solve scenario ``n``: the plan's decisions fixed (or the MIP, with ``mip``); a plan
+        that cannot hold is re-solved with its integer decisions free."""
+        start = time.perf_counter()
+        record.update(warm=False, cold_checked=False, cold_mismatch=False, certified=False,
+                      certificate="", changed=[])
+        self.certify_seconds = 0.0
+        conflict = self._load(entries, n)
+        solved = None
+        if conflict is None:
+            solved = self._solve(scenario, record)
+        # the plan cannot hold (or HiGHS cannot settle the LP with it held: status unknown)
+        if self.fixed.any() and (conflict is not None or solved.status in (
+                highs.INFEASIBLE, highs.ERROR)):
+            solved = self._solve_free(record)
+        record["solve_seconds"] = time.perf_counter() - start
+        record["certify_seconds"] = self.certify_seconds
+        record["iterations"] = solved.iterations
+        record["objective"] = solved.objective
+        record["status"] = solved.status
+        record["reason"] = solved.reason
+        return solved
+
     def _load(self, entries: dict[str, np.ndarray], n: int) -> str | None:
-        """Put scenario ``n``'s numbers into HiGHS; a conflict with the plan is returned."""
+        """Put scenario ``n``'s numbers into the engine's arrays and the LP; a plan decision
+        the scenario rules out is returned (its columns are then left as they were)."""
         spec, h = self.spec, self.h
         p = spec.prepared
         if "col_lower" in p:
             self.col_lower[p["col_lower"].position] = entries["col_lower"][n]
         if "col_upper" in p:
             self.col_upper[p["col_upper"].position] = entries["col_upper"][n]
-        if len(self.cols_touched):
-            cols = self.cols_touched
-            lo, hi = self.col_lower[cols], self.col_upper[cols]
-            fixed = self.fixed[cols]
-            if fixed.any():
-                # the plan's integer decisions stay; a scenario may only rule them out
-                plan = spec.col_lower[cols]
-                bad = fixed & ((plan < lo - 1e-9) | (plan > hi + 1e-9))
-                if bad.any():
-                    return ("the plan's decision on column "
-                            f"{int(cols[np.flatnonzero(bad)[0]])} is ruled out in this "
-                            "scenario (e.g. a site it keeps open is not available)")
-                lo, hi = np.where(fixed, plan, lo), np.where(fixed, plan, hi)
-            h.changeColsBounds(len(cols), cols, lo, hi)
         if "row_lower" in p:
             self.row_lower[p["row_lower"].position] = entries["row_lower"][n]
         if "row_upper" in p:
@@ -263,18 +314,37 @@ class Engine:
             h.changeRowsBounds(len(rows), rows, self.row_lower[rows], self.row_upper[rows])
         if "c" in p:
             cols = p["c"].position.astype(np.int32)
-            h.changeColsCost(len(cols), cols, entries["c"][n])
+            self.c[cols] = entries["c"][n]
+            h.changeColsCost(len(cols), cols, self.c[cols])
         if "A" in p:
             new = entries["A"][n]
-            changed = np.flatnonzero(new != self.a_values)
+            changed = np.flatnonzero(new != self.a_data[self.a_pos])
             for j in changed:
                 h.changeCoeff(int(spec.a_rows[j]), int(spec.a_cols[j]), float(new[j]))
-            self.a_values[changed] = new[changed]
+            self.a_data[self.a_pos[changed]] = new[changed]
+        if len(self.cols_touched):
+            cols = self.cols_touched
+            lo, hi = self.col_lower[cols], self.col_upper[cols]
+            fixed = self.fixed[cols]
+            if fixed.any():
+                # the plan's integer decisions stay; a scenario may only rule them out
+                plan = self.plan[cols]
+                bad = fixed & ((plan < lo - 1e-9) | (plan > hi + 1e-9))
+                if bad.any():
+                    return ("the plan's decision on column "
+                            f"{int(cols[np.flatnonzero(bad)[0]])} is ruled out in this "
+                            "scenario (e.g. a site it keeps open is not available)")
+                lo, hi = np.where(fixed, plan, lo), np.where(fixed, plan, hi)
+            h.changeColsBounds(len(cols), cols, lo, hi)
         return None
 
-    def _solve(self, scenario: int) -> dict[str, Any]:
+    def _lp_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Column bounds as the main model holds them: the plan's decisions fixed (LP path)."""
+        return (np.where(self.fixed, self.plan, self.col_lower),
+                np.where(self.fixed, self.plan, self.col_upper))
+
+    def _solve(self, scenario: int, record: dict[str, Any]) -> Solved:
         spec, h = self.spec, self.h
-        start = time.perf_counter()
         if spec.mip and self.incumbent is not None:
             # the previous scenario's plan (the base plan at a chain's start) as a start;
             # HiGHS uses it only if it is feasible here
@@ -283,47 +353,120 @@ class Engine:
             sol.value_valid = True
             h.setSolution(sol)
         h.run()
-        status = _status(h)
-        warm = True
-        if status != highs.OPTIMAL:
-            # a warm start must never decide a scenario's fate: settle it cold
-            h.clearSolver()
-            h.run()
-            status = _status(h)
-            warm = False
-        objective = float(h.getInfo().objective_function_value) \
-            if status == highs.OPTIMAL else None
-        if spec.mip and status == highs.OPTIMAL:
-            self.incumbent = np.asarray(h.getSolution().col_value)
-        cold_checked = False
-        mismatch = None
-        if warm and status == highs.OPTIMAL and _sampled(scenario, spec.seed, spec.cold_rate):
+        record["warm"] = True
+        prob = self.problem(*self._lp_bounds(), integer=spec.mip)
+        solved = self._certified(h, prob)
+        if solved.status != highs.OPTIMAL:
+            # a warm start must never decide a scenario's fate, nor give an answer the
+            # certificate rejects: settle it cold, from the engine's own numbers
+            cold = self._cold(prob)
+            record["warm"] = False
+            if solved.status == "uncertified":
+                record["certificate"] = solved.reason
+            solved = cold
+        elif _sampled(scenario, spec.seed, spec.cold_rate):
             # a deterministic sample re-solved cold: the warm answer must agree
-            cold = _cold_objective(h, spec)
-            cold_checked = True
+            cold = self._cold(prob)
+            record["cold_checked"] = True
             # two MIP solves agree only to within the gap they were asked for
             rel = max(1e-7, spec.mip_gap) if spec.mip else 1e-7
-            if cold is None or abs(cold - objective) > rel * max(1.0, abs(objective)):
-                mismatch = cold
-                h.clearSolver()
-                h.run()
-                status = _status(h)
-                objective = float(h.getInfo().objective_function_value) \
-                    if status == highs.OPTIMAL else None
-                warm = False
-        return {"status": status, "reason": "" if status == highs.OPTIMAL else
-                h.modelStatusToString(h.getModelStatus()),
-                "objective": objective, "warm": warm, "cold_checked": cold_checked,
-                "cold_mismatch": mismatch is not None,
-                "iterations": int(h.getInfo().simplex_iteration_count),
-                "solve_seconds": time.perf_counter() - start}
+            if cold.objective is None or abs(cold.objective - solved.objective) > \
+                    rel * max(1.0, abs(solved.objective)):
+                record["cold_mismatch"] = True
+                record["warm"] = False
+                solved = cold
+        if solved.status == "uncertified":
+            solved = Solved("failed", f"no certified solution: {solved.reason}",
+                            iterations=solved.iterations)
+        if solved.status == highs.OPTIMAL:
+            record["certified"] = True
+            if spec.mip:
+                self.incumbent = solved.x
+        return solved
 
-    def _read(self, targets: np.ndarray) -> dict[str, Any]:
+    def _solve_free(self, record: dict[str, Any]) -> Solved:
+        """The scenario with the plan's integer decisions free, from the plan: what the board
+        would do if the scenario came. ``plan_infeasible`` when it finds a plan."""
         spec = self.spec
-        sol = self.h.getSolution()
-        x = np.asarray(sol.col_value)
+        h = self._highs(self.col_lower, self.col_upper, integer=True)
+        sol = highspy.HighsSolution()
+        sol.col_value = spec.free_start  # the base plan; HiGHS uses it only where it fits
+        sol.value_valid = True
+        h.setSolution(sol)
+        h.run()
+        record["warm"] = False
+        prob = self.problem(self.col_lower, self.col_upper, integer=True)
+        solved = self._certified(h, prob, is_mip=True)
+        if solved.status not in (highs.OPTIMAL, highs.INFEASIBLE):
+            # HiGHS could not settle it (status unknown): once more from nothing, presolve off
+            h = self._highs(self.col_lower, self.col_upper, integer=True)
+            h.setOptionValue("presolve", "off")
+            h.run()
+            solved = self._certified(h, prob, is_mip=True)
+        if solved.status == highs.OPTIMAL:
+            record["certified"] = True
+            record["changed"] = self._changes(solved.x)
+            solved.status = PLAN_INFEASIBLE
+            solved.reason = ("the plan's decisions cannot hold here: re-solved with them free"
+                             f" ({len(record['changed'])} changed)")
+        elif solved.status == "uncertified":
+            solved = Solved("failed", f"no certified solution: {solved.reason}",
+                            iterations=solved.iterations)
+        return solved
+
+    def _changes(self, x: np.ndarray) -> list[int]:
+        """The plan's integer decisions (columns) a re-solved scenario changed."""
+        cols = np.flatnonzero(self.fixed)
+        moved = np.abs(np.round(x[cols]) - self.plan[cols]) > 0.5
+        return cols[moved].astype(np.int32).tolist()
+
+    def _cold(self, prob: certify.Problem) -> Solved:
+        """The scenario solved from scratch in a fresh HiGHS built from the engine's arrays."""
+        h = self._highs(prob.col_lower, prob.col_upper, integer=bool(prob.integer.any()))
+        h.run()
+        return self._certified(h, prob)
+
+    def _certified(self, h: highspy.Highs, prob: certify.Problem,
+                   is_mip: bool | None = None) -> Solved:
+        """HiGHS's answer read back and certified (status ``uncertified`` if it fails)."""
+        spec = self.spec
+        mip = bool(prob.integer.any()) if is_mip is None else is_mip
+        status = _status(h)
+        info = h.getInfo()
+        iterations = int(info.simplex_iteration_count)
+        if status != highs.OPTIMAL:
+            return Solved(status, h.modelStatusToString(h.getModelStatus()),
+                          iterations=iterations)
+        x, dual = self.solution(h)
+        objective = float(info.objective_function_value) + highs.constant_of(h)
+        start = time.perf_counter()
+        if mip:
+            bound = float(info.mip_dual_bound) + highs.constant_of(h)
+            why = certify.mip_optimal(prob, x, objective, bound, spec.mip_gap, spec.constant)
+        else:
+            bound = objective
+            why = certify.lp_optimal(prob, x, dual)
+            if why is None and info.primal_solution_status != 2:
+                why = "HiGHS does not report its solution as primal feasible"
+        self.certify_seconds += time.perf_counter() - start
+        if why is not None:
+            return Solved("uncertified", why, iterations=iterations)
+        return Solved(highs.OPTIMAL, "", certify.objective(prob, x), bound, x,
+                      None if mip else dual, iterations)
+
+    def solution(self, h: highspy.Highs) -> tuple[np.ndarray, np.ndarray | None]:
+        """HiGHS's primal values and row duals (a seam tests use to corrupt a result)."""
+        sol = h.getSolution()
+        dual = np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None
+        return np.asarray(sol.col_value, dtype=float), dual
+
+    def _read(self, solved: Solved, targets: np.ndarray, need: np.ndarray) -> dict[str, Any]:
+        """What a scenario reports, computed from the plan's decisions (never from variables
+        the objective leaves free): outcomes through the response curves, spend, activity."""
+        spec = self.spec
+        x = solved.x
+        outcome = spec.response.outcomes(x, need)  # (K, Y)
         out: dict[str, Any] = {}
-        outcome = x[spec.outcome_cols]  # (K, Y)
         for k, name in enumerate(spec.priorities):
             out[f"outcome.{name}"] = float(outcome[k].sum())
         met_all = 0
@@ -333,19 +476,19 @@ class Engine:
             out[f"met.{spec.priorities[k]}.{spec.years[t]}"] = met
             met_all += met
         out["targets_met"] = met_all
-        spend = spec.spend @ x
+        spend = spec.spend.by_partner(x, self.col_lower)
         for p, name in enumerate(spec.partners):
             out[f"spend.{name}"] = float(spend[p])
         act = spec.activity @ x
         for i, name in enumerate(spec.interventions):
             out[f"activity.{name}"] = float(act[i])
         rows = spec.binding_rows
-        if sol.dual_valid and not spec.mip:
-            dual = np.asarray(sol.row_dual)[rows]
-            scale = 1e-9 * max(1.0, abs(float(self.h.getInfo().objective_function_value)))
+        if solved.row_dual is not None:
+            dual = solved.row_dual[rows]
+            scale = 1e-9 * max(1.0, abs(float(solved.objective)))
             out["binding"] = rows[np.abs(dual) > scale].astype(np.int32).tolist()
         else:
-            value = np.asarray(sol.row_value)[rows]
+            value = (self.A @ x)[rows]
             lo, hi = self.row_lower[rows], self.row_upper[rows]
             tol = 1e-7 * np.maximum(1.0, np.abs(np.where(np.isfinite(hi), hi, lo)))
             at = (np.isfinite(hi) & (np.abs(value - hi) <= tol)) | \
@@ -357,10 +500,13 @@ class Engine:
         spec = self.spec
         record.setdefault("objective", None)
         record.setdefault("reason", "")
-        for k in ("warm", "cold_checked", "cold_mismatch"):
+        for k in ("warm", "cold_checked", "cold_mismatch", "certified"):
             record.setdefault(k, False)
         record.setdefault("iterations", 0)
         record.setdefault("solve_seconds", 0.0)
+        record.setdefault("certify_seconds", 0.0)
+        record.setdefault("changed", [])
+        record.setdefault("certificate", "")
         for name in spec.priorities:
             record[f"outcome.{name}"] = None
         for (k, t, _j) in spec.target_at:
@@ -389,17 +535,3 @@ def _status(h: highspy.Highs) -> str:
 
 def _sampled(scenario: int, seed: int, rate: float) -> bool:
     return bool(np.random.default_rng([scenario, seed, 7]).random() < rate)
-
-
-def _cold_objective(h: highspy.Highs, spec: EngineSpec) -> float | None:
-    """The objective of the model as it stands, solved from scratch in a fresh instance."""
-    lp = h.getLp()
-    cold = highs.new_highs(threads=1)
-    cold.passModel(lp)
-    if spec.time_limit is not None:
-        cold.setOptionValue("time_limit", float(spec.time_limit))
-    if spec.mip:
-        cold.setOptionValue("mip_rel_gap", float(spec.mip_gap))
-    cold.run()
-    return float(cold.getInfo().objective_function_value) if _status(cold) == highs.OPTIMAL \
-        else None

@@ -285,6 +285,8 @@ def _meta_of(prep: Prepared) -> dict[str, Any]:
         "inputs": [t.column for t in spec.targets],
         "binding_names": {str(r): name for r, name in prep.row_names.items()},
         "binding_texts": {str(r): text for r, text in prep.row_texts.items()},
+        "decision_names": {str(j): name for j, name in prep.decision_names.items()},
+        "decision_texts": {str(j): text for j, text in prep.decision_texts.items()},
     }
 
 

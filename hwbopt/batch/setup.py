@@ -29,6 +29,7 @@ from hwbopt.batch.params import (
     marked_data,
     resolve_inputs,
 )
+from hwbopt.batch.readback import response_of, spend_of
 from hwbopt.batch.sample import extremes
 from hwbopt.compile import Compiled, structure_key
 from hwbopt.errors import InstanceError, Problem, UsageError
@@ -50,6 +51,8 @@ class Prepared:
     base: Result  # the base plan, as the normal pipeline reports it
     row_names: dict[int, str]  # names of the rows whose binding is reported
     row_texts: dict[int, str]  # the same rules in words
+    decision_names: dict[int, str]  # the plan's integer decisions a scenario may change
+    decision_texts: dict[int, str]
     stress: StressSet
     index: int  # the stress set's place in instance.yaml
 
@@ -173,13 +176,8 @@ def prepare(
         a_cols = (np.searchsorted(comp.A.indptr, pos, side="right") - 1).astype(np.int64)
 
     Y = list(d.YEARS)
-    out_cols = comp.cols("outcome")
-    outcome_cols = np.array([[out_cols[k, y] for y in Y] for k in d.PRIORITIES],
-                            dtype=np.int64)
     target_at = [(d.PRIORITIES.index(t.priority), Y.index(t.year), j)
                  for j, t in enumerate(inst.targets)]
-    spend = _sum_matrix(comp, d.PARTNERS, {"contribution": 0, "spend_retained": 0,
-                                           "spend_fenced": 0})
     activity = _sum_matrix(comp, d.INTERVENTIONS, {"activity": 0})
     binding = np.array(sorted(r for name in BINDING_FAMILIES for r in comp.rows(name).values()),
                        dtype=np.int64)
@@ -187,24 +185,31 @@ def prepare(
     key = _spec_key(comp, stress, seed, mip, time_limit)
     spec = EngineSpec(
         key=key, n_cols=comp.n_cols, n_rows=comp.n_rows, sense=comp.sense, c=comp.c,
-        offset=comp.offset, A_indptr=comp.A.indptr, A_indices=comp.A.indices,
+        offset=comp.offset, constant=comp.constant, A_indptr=comp.A.indptr,
+        A_indices=comp.A.indices,
         A_data=comp.A.data.astype(float), col_lower=lower, col_upper=upper,
+        free_lower=comp.col_lower, free_upper=comp.col_upper, free_start=x,
         row_lower=comp.row_lower, row_upper=comp.row_upper, integer=comp.integer, mip=mip,
         basis=basis, start=x if mip else None, fields=fields, targets=targets, layout=pm.lay,
         n_interventions=len(d.INTERVENTIONS), prepared=prepared, a_rows=a_rows,
-        a_cols=a_cols, priorities=list(d.PRIORITIES), years=Y, outcome_cols=outcome_cols,
+        a_cols=a_cols, priorities=list(d.PRIORITIES), years=Y, response=response_of(d, comp),
         target_at=target_at,
         base_targets=np.array([t.target for t in inst.targets], dtype=float),
-        partners=list(d.PARTNERS), spend=spend, interventions=list(d.INTERVENTIONS),
+        partners=list(d.PARTNERS), spend=spend_of(d, comp), interventions=list(d.INTERVENTIONS),
         activity=activity, binding_rows=binding, base_available=base_available, seed=seed,
         time_limit=time_limit, mip_gap=d.mip_gap if mip_gap is None else mip_gap,
     )
-    from hwbopt.words import rule
+    from hwbopt.words import quantity, rule
 
     names = {int(r): comp.row_name(int(r)) for r in binding}
     texts = {int(r): rule(d, comp.row_component[int(r)], comp.row_index[int(r)])
              for r in binding}
-    return Prepared(spec, built, base, names, texts, stress, index)
+    decisions = np.flatnonzero(comp.integer) if is_mip and not mip else np.zeros(0, dtype=int)
+    decision_names = {int(j): comp.col_name(int(j)) for j in decisions}
+    decision_texts = {int(j): quantity(d, comp.col_component[int(j)], comp.col_index[int(j)])
+                      for j in decisions}
+    return Prepared(spec, built, base, names, texts, decision_names, decision_texts, stress,
+                    index)
 
 
 def _sum_matrix(comp: Compiled, owners, components: dict[str, int]) -> sp.csr_array:

@@ -15,7 +15,7 @@ def _num(v: float | None, digits: str = ",.1f") -> str:
 
 def _status(run: Run) -> str:
     s = run.result.status
-    colour = {"optimal": "green", "time_limit": "yellow"}.get(s, "red")
+    colour = {"optimal": "green", "time_limit": "yellow", "stopped": "yellow"}.get(s, "red")
     if run.option == "status_quo":
         ok = run.evaluation and not run.evaluation["rules_broken"]
         return "[green]within the rules[/green]" if ok else "[red]breaks the rules[/red]"

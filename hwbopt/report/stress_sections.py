@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hwbopt.analyses.stress import SOLVED
 from hwbopt.report.sections import figures, headline, loader, section
 from hwbopt.report.solve import _order
 from hwbopt.report.spec import Chart, ReportData, Section, Series, Table, figure_table
@@ -48,7 +49,7 @@ def stress_tables(folder: Path, summary: dict[str, Any]) -> dict[str, pd.DataFra
 
     results = read_results(folder, columns=["scenario", "status", "objective"]) \
         if (folder / "scenarios").is_dir() else pd.DataFrame(columns=["status", "objective"])
-    solved = results[results.status == "optimal"]
+    solved = results[results.status.isin(SOLVED)]
     objective = pd.to_numeric(solved.objective, errors="coerce").dropna().to_numpy(dtype=float)
     by_year = summary.get("target_probability_by_year") or {}
     return {

@@ -187,7 +187,7 @@ def print_result(result: Result, inst: Instance, console: Console | None = None)
     if result.n_integer and result.bound is not None:
         console.print(f"bound {result.bound:,.2f}, gap {result.mip_gap:.4%} "
                       f"(optimal within {result.gap_tolerance:g})")
-    if result.status == "time_limit":
+    if result.status in ("time_limit", "stopped"):
         console.print(f"[yellow]{escape(result.message)}[/yellow]")
     console.print()
     console.print(allocation_table(result, inst))

@@ -1,0 +1,139 @@
+"""What a batch scenario reports, computed from its plan's decisions.
+
+**Outcomes**, from activity through the response curves.
+
+The model's ``outcome`` and ``segment`` variables are only as good as the objective's push on
+them: under ``cost``, or for a priority of weight 0, the solver may fill a concave curve's
+pieces out of order and leave ``outcome`` below what the activity achieves. So a scenario's
+outcomes are computed here from its activity columns and its own need, exactly as
+:func:`hwbopt.results.response_value` does for ``solve``: each piece ``j`` of a curve takes the
+activity between ``start_j × need`` and ``end_j × need`` (the last piece takes the rest) at its
+effect, and the outcome is the priority's baseline plus every piece's effect.
+
+**Spend**, each partner's money into services and pools, with contributions *settled* as
+:func:`hwbopt.results.settle_contributions` settles them for ``solve``: a pool may be paid more
+than it spends (``pool_balance`` is an inequality), and nothing in the objective fixes how
+much, so each pool's excess is handed back in proportion to what contributors put in above
+their minimum (their column's lower bound in that scenario).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from hwbopt.compile import Compiled
+from hwbopt.model.data import ModelData
+
+
+@dataclass(frozen=True)
+class Response:
+    """One entry per curve piece per (intervention, priority, locality, year)."""
+
+    baseline: np.ndarray  # (K,)
+    years: int
+    col: np.ndarray  # activity column of the piece
+    out: np.ndarray  # flat (priority, year) index of the outcome it adds to
+    need: np.ndarray  # flat (offered row, year) index into a scenario's need
+    start: np.ndarray  # share of need where the piece starts
+    width: np.ndarray  # share of need it spans (inf for a curve's last piece)
+    effect: np.ndarray
+
+    def outcomes(self, x: np.ndarray, need: np.ndarray) -> np.ndarray:
+        """(K, Y) outcomes of the plan ``x`` under a scenario's need (flat, offered × year)."""
+        n = need[self.need]
+        lo = self.start * n
+        span = np.where(np.isinf(self.width), np.inf, self.width * n)
+        take = np.clip(np.maximum(x[self.col], 0.0) - lo, 0.0, span)
+        K = len(self.baseline)
+        gain = np.bincount(self.out, weights=self.effect * take, minlength=K * self.years)
+        return self.baseline[:, None] + gain.reshape(K, self.years)
+
+
+def response_of(d: ModelData, comp: Compiled) -> Response:
+    """The curve pieces of the model ``comp`` was built from (``d``)."""
+    Y = list(d.YEARS)
+    kidx = {k: n for n, k in enumerate(d.PRIORITIES)}
+    oidx = {o: n for n, o in enumerate(d.OFFERED)}
+    act = comp.cols("activity")
+    rows: list[tuple[int, int, int, float, float, float]] = []
+    for (i, k), segs in d.segments.items():
+        for loc in d.localities_of(i):
+            for t, y in enumerate(Y):
+                j = act.get((i, loc, y))
+                if j is None:  # no such column reached the solver: no activity, no outcome
+                    continue
+                start = 0.0
+                for n, s in enumerate(segs):
+                    width = np.inf if n == len(segs) - 1 else s.width
+                    rows.append((j, kidx[k] * len(Y) + t,
+                                 oidx[i, loc] * len(Y) + t, start, width, s.effect))
+                    start += s.width
+    cols = list(zip(*rows, strict=True)) if rows else [[]] * 6
+    return Response(
+        baseline=np.array([d.baseline[k] for k in d.PRIORITIES], dtype=float),
+        years=len(Y),
+        col=np.asarray(cols[0], dtype=np.int64),
+        out=np.asarray(cols[1], dtype=np.int64),
+        need=np.asarray(cols[2], dtype=np.int64),
+        start=np.asarray(cols[3], dtype=float),
+        width=np.asarray(cols[4], dtype=float),
+        effect=np.asarray(cols[5], dtype=float),
+    )
+
+
+@dataclass(frozen=True)
+class Spend:
+    """Each partner's spend over the horizon: retained and ring-fenced money, plus settled
+    contributions to pools."""
+
+    own: sp.csr_array  # (P, n_cols): retained and ring-fenced spend columns
+    contribution: np.ndarray  # contribution columns
+    contribution_partner: np.ndarray  # their partner
+    contribution_group: np.ndarray  # their (pool, year)
+    pooled: np.ndarray  # pooled spend columns
+    pooled_group: np.ndarray  # their (pool, year)
+    groups: int
+    partners: int
+
+    def by_partner(self, x: np.ndarray, col_lower: np.ndarray) -> np.ndarray:
+        """(P,) spend of the plan ``x``, with contributions settled against the scenario's
+        minimum contributions ``col_lower``."""
+        c = x[self.contribution]
+        g = self.contribution_group
+        room = np.maximum(c - col_lower[self.contribution], 0.0)
+        excess = np.bincount(g, weights=c, minlength=self.groups) - np.bincount(
+            self.pooled_group, weights=x[self.pooled], minlength=self.groups)
+        room_g = np.bincount(g, weights=room, minlength=self.groups)
+        back = np.where(room_g > 0, np.clip(np.minimum(excess, room_g), 0.0, None), 0.0)
+        share = np.divide(room, room_g[g], out=np.zeros_like(room), where=room_g[g] > 0)
+        settled = c - back[g] * share
+        return self.own @ x + np.bincount(self.contribution_partner, weights=settled,
+                                          minlength=self.partners)
+
+
+def spend_of(d: ModelData, comp: Compiled) -> Spend:
+    pidx = {p: n for n, p in enumerate(d.PARTNERS)}
+    group: dict[tuple[str, int], int] = {}
+    rows, cols = [], []
+    for name in ("spend_retained", "spend_fenced"):
+        for idx, j in comp.cols(name).items():
+            rows.append(pidx[idx[0]])
+            cols.append(j)
+    own = sp.csr_array((np.ones(len(rows)), (rows, cols)), shape=(len(d.PARTNERS), comp.n_cols))
+    contrib = [(j, pidx[p], group.setdefault((g, y), len(group)))
+               for (p, g, y), j in comp.cols("contribution").items()]
+    pooled = [(j, group.setdefault((g, y), len(group)))
+              for (g, _i, y), j in comp.cols("spend_pooled").items()]
+    return Spend(
+        own=own,
+        contribution=np.array([c[0] for c in contrib], dtype=np.int64),
+        contribution_partner=np.array([c[1] for c in contrib], dtype=np.int64),
+        contribution_group=np.array([c[2] for c in contrib], dtype=np.int64),
+        pooled=np.array([c[0] for c in pooled], dtype=np.int64),
+        pooled_group=np.array([c[1] for c in pooled], dtype=np.int64),
+        groups=len(group),
+        partners=len(d.PARTNERS),
+    )
