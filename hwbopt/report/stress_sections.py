@@ -70,6 +70,8 @@ def stress_tables(folder: Path, summary: dict[str, Any]) -> dict[str, pd.DataFra
             "intervention", "cut_depth", "activity_at_mildest", "activity_at_deepest"]),
         "binding": pd.DataFrame(summary.get("binding") or [],
                                 columns=["rule", "text", "share"]),
+        "plan_changes": pd.DataFrame(summary.get("plan_changes") or [],
+                                     columns=["decision", "text", "share"]),
     }
 
 
@@ -108,7 +110,9 @@ def stress_figures(data: ReportData) -> list[tuple[str, Any]]:
         ("stress set", _set_name(data)),
         ("seed of the draws", s.get("seed")),
         ("scenarios", s.get("scenarios")), ("finished", s.get("finished")),
-        ("solved", s.get("solved")), ("infeasible", s.get("infeasible")),
+        ("solved", s.get("solved")),
+        ("solved with the plan's decisions changed", s.get("plan_infeasible")),
+        ("certified optimal", s.get("certified")), ("infeasible", s.get("infeasible")),
         ("failed", s.get("failed")),
         (f"the plan's objective ({_objective_title(data)})", s.get("base_objective")),
         ("objective, 5th percentile", pct.get("p5")), ("objective, median", pct.get("p50")),
@@ -261,3 +265,20 @@ def binding(data: ReportData) -> Section | None:
         "How often each rule holds the plan back across the scenarios. Amounts in brackets "
         "are the base instance's: each scenario's own are moved by its inputs."),
         [chart, Table("binding", "Rules that bind most often", frame)])
+
+
+@section("stress", order=70)
+def plan_changes(data: ReportData) -> Section | None:
+    changes = data.table("plan_changes")
+    if changes.empty:
+        return None
+    frame = pd.DataFrame([[r.text or r.decision, r.decision, _pct(r.share)]
+                          for r in changes.itertuples(index=False)],
+                         columns=["decision", "in the model", "changed in (% of solved scenarios)"])
+    n = data.summary.get("plan_infeasible") or 0
+    return Section("plan_changes", "Where the plan could not hold", (
+        f"In {n:,} scenarios the plan's commitments could not be kept (a building it keeps open "
+        "was unavailable, or the plan's decisions left no way to meet the rules); each was "
+        "solved again with those decisions free, and is counted with the rest. These are the "
+        "decisions that changed most often."),
+        [Table("plan_changes", "The plan's decisions that had to change", frame)])

@@ -26,7 +26,8 @@ def print_stress(summary: dict[str, Any], inst: Instance, console: Console | Non
         f"[bold]{escape(inst.name)}[/bold] — stress set {summary['stress_set']}, "
         f"seed {summary['seed']}: "
         f"{summary['finished']:,} of {summary['scenarios']:,} scenarios "
-        f"({summary['solved']:,} solved, {summary['infeasible']:,} infeasible, "
+        f"({summary['solved']:,} solved, {summary.get('plan_infeasible', 0):,} of them with the "
+        f"plan's decisions changed, {summary['infeasible']:,} infeasible, "
         f"{summary['failed']:,} failed); {summary['solved_this_run']:,} in this run, "
         f"{summary['seconds']:.1f} s, {summary['scenarios_per_second'] or 0:,.0f} a second")
     pct = summary["objective_percentiles"]
