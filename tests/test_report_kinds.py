@@ -263,17 +263,34 @@ def test_compare_chart_data_matches_the_options(kind_runs: dict[str, Any]) -> No
 # ---------------------------------------------------------------------------------------------
 
 
+def figures_of_solved(summary: dict[str, Any], changed: pd.DataFrame) -> bool:
+    """The summary counts plan_infeasible scenarios as solved and certified."""
+    return (summary["plan_infeasible"] == len(changed)
+            and summary["certified"] == summary["solved"])
+
+
 def test_stress_workbook_recomputed_from_the_parquet_results(kind_runs: dict[str, Any]) -> None:
     r = ran(kind_runs, "stress")
     summary = json.loads((r["out"] / "summary.json").read_text(encoding="utf-8"))
     parts = sorted((r["out"] / "scenarios").glob("part-*.parquet"))
     results = pd.concat([pd.read_parquet(p) for p in parts])
-    objective = results[results.status == "optimal"].objective.to_numpy(dtype=float)
+    solved = results[results.status.isin(["optimal", "plan_infeasible"])]
+    objective = solved.objective.to_numpy(dtype=float)
     assert len(results) == summary["scenarios"] == 96
     wb = load_workbook(r["rep"] / "report.xlsx")
+    changed = results[results.status == "plan_infeasible"]
     assert wb.sheetnames == ["summary", "charts", "objective_distribution", "target_probability",
                              "target_probability_by_year", "cut_response", "cut_first",
-                             "binding"]
+                             "binding", "plan_changes"]
+    assert (len(sheet_rows(wb["plan_changes"])) > 1) == bool(len(changed))
+    if len(changed):
+        counts = pd.Series([j for cols in solved.changed for j in cols]).value_counts()
+        rows = sheet_rows(wb["plan_changes"])
+        assert rows[0][:2] == ["decision", "text"]
+        top = summary["plan_changes"][0]
+        assert rows[1][0] == top["decision"] and rows[1][1] == top["text"]
+        assert close(rows[1][2], counts.iloc[0] / len(solved))
+        assert figures_of_solved(summary, changed)
     hist = sheet_rows(wb["objective_distribution"])
     assert hist[0] == ["bin_from", "bin_to", "scenarios", "share (share of scenarios)"]
     counts = [row[2] for row in hist[1:]]

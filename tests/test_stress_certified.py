@@ -9,11 +9,14 @@ the batch engine (``hwbopt.batch.readback``).
 
 from __future__ import annotations
 
+import html
 from functools import cache
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_cli
+from openpyxl import load_workbook
 from test_stress import scenario_instance
 
 import hwbopt
@@ -167,6 +170,15 @@ def test_site_losses_change_the_plan_not_the_verdict(tmp_path):
     assert len(freed) == summary["plan_infeasible"]
     assert freed.objective.notna().all()
     assert (results.status != "optimal").sum() == len(freed)
+    # the report says so: the figures, and the decisions that changed, most often first
+    proc = run_cli("report", tmp_path / "run", "--out", tmp_path / "rep")
+    assert proc.returncode == 0, proc.stderr
+    page = (tmp_path / "rep" / "report.html").read_text(encoding="utf-8")
+    assert "Where the plan could not hold" in page
+    assert html.escape(summary["plan_changes"][0]["text"]) in page
+    assert "solved with the plan&#x27;s decisions changed" in page
+    rows = list(load_workbook(tmp_path / "rep" / "report.xlsx")["plan_changes"].values)
+    assert [r[0] for r in rows[1:]] == [c["decision"] for c in summary["plan_changes"]]
     # each such scenario's objective is its own MIP optimum (decisions free), within the gap
     stress = inst.stress[0]
     values = draw(stress, np.arange(stress.size))
