@@ -59,36 +59,41 @@ class Problem:
 
 def _outside(value: np.ndarray, lower: np.ndarray, upper: np.ndarray,
              scale: np.ndarray) -> np.ndarray:
+    """Where ``value`` leaves ``[lower, upper]`` by more than ``REL`` of ``scale`` (a value near
+    a bound is as large as the bound, so the value's own magnitude serves as the scale)."""
     tol = REL * np.maximum(1.0, scale)
     return (value < lower - tol) | (value > upper + tol)
 
 
 def primal(p: Problem, x: np.ndarray) -> str | None:
     """Why ``x`` breaks a row, a bound or integrality; None when it obeys them all."""
+    return _primal(p, x)[0]
+
+
+def _primal(p: Problem, x: np.ndarray) -> tuple[str | None, np.ndarray]:
+    """:func:`primal`, and the row activities ``A x`` it recomputed."""
+    ax = np.empty(0)
     if x.shape != p.c.shape or not np.all(np.isfinite(x)):
-        return "the solution has missing or non-finite values"
-    finite = lambda a: np.where(np.isfinite(a), np.abs(a), 0.0)  # noqa: E731
-    bad = _outside(x, p.col_lower, p.col_upper,
-                   np.maximum(finite(p.col_lower), finite(p.col_upper)))
+        return "the solution has missing or non-finite values", ax
+    size = np.abs(x)
+    bad = _outside(x, p.col_lower, p.col_upper, size)
     if bad.any():
         j = int(np.flatnonzero(bad)[0])
         return (f"{int(bad.sum())} column(s) outside their bounds (column {j}: {x[j]:.10g} "
-                f"not in [{p.col_lower[j]:.10g}, {p.col_upper[j]:.10g}])")
+                f"not in [{p.col_lower[j]:.10g}, {p.col_upper[j]:.10g}])"), ax
     ax = p.A @ x
-    # a row's magnitude: its bounds and the size of its terms (so cancellation is allowed for)
-    terms = p.magnitude() @ np.abs(x)
-    scale = np.maximum.reduce([finite(p.row_lower), finite(p.row_upper), terms])
-    bad = _outside(ax, p.row_lower, p.row_upper, scale)
+    # a row's magnitude is the size of its terms, so cancellation among them is allowed for
+    bad = _outside(ax, p.row_lower, p.row_upper, p.magnitude() @ size)
     if bad.any():
         r = int(np.flatnonzero(bad)[0])
         return (f"{int(bad.sum())} row(s) violated (row {r}: {ax[r]:.10g} not in "
-                f"[{p.row_lower[r]:.10g}, {p.row_upper[r]:.10g}])")
+                f"[{p.row_lower[r]:.10g}, {p.row_upper[r]:.10g}])"), ax
     if p.integer.any():
         xi = x[p.integer]
         off = np.abs(xi - np.round(xi)) > REL * np.maximum(1.0, np.abs(xi))
         if off.any():
-            return f"{int(off.sum())} integer decision(s) not integral"
-    return None
+            return f"{int(off.sum())} integer decision(s) not integral", ax
+    return None, ax
 
 
 def objective(p: Problem, x: np.ndarray) -> float:
@@ -117,7 +122,7 @@ def lp_optimal(p: Problem, x: np.ndarray, row_dual: np.ndarray | None) -> str | 
     ``b`` and ``l``: the duality gap is the sum of the complementarity products, each of which
     must vanish.
     """
-    why = primal(p, x)
+    why, ax = _primal(p, x)
     if why:
         return why
     if row_dual is None or row_dual.shape != p.row_lower.shape \
@@ -125,7 +130,6 @@ def lp_optimal(p: Problem, x: np.ndarray, row_dual: np.ndarray | None) -> str | 
         return "no valid row duals to certify optimality"
     y = row_dual
     d = p.c - p.transposed() @ y
-    ax = p.A @ x
     col_scale = np.maximum(1.0, np.maximum(np.abs(p.c), p.magnitude_transposed() @ np.abs(y)))
     col_bound, col_bad = _priced(d, x, p.col_lower, p.col_upper, p.sense, REL * col_scale)
     row_bound, row_bad = _priced(y, ax, p.row_lower, p.row_upper, p.sense,

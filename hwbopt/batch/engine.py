@@ -34,9 +34,9 @@ from hwbopt.compile import Compiled
 COLD_CHECK_RATE = 0.01  # share of scenarios re-solved cold as a check on warm starts
 CHAIN = 32  # scenarios per chain: each chain starts from the base basis
 # a solved scenario in which the plan's integer decisions could not hold, re-solved with them
-# free: solved, with another plan (its outcomes are the re-solved plan's)
+# free: solved, with another plan (its outcomes are the re-solved plan's; counted as solved by
+# hwbopt.analyses.stress.SOLVED)
 PLAN_INFEASIBLE = "plan_infeasible"
-SOLVED = (highs.OPTIMAL, PLAN_INFEASIBLE)
 # HiGHS options for warm re-solves. Devex pricing: after a scenario changes coefficients the
 # dual steepest-edge weights HiGHS would otherwise choose must be recomputed from scratch (a
 # BTRAN per row), which costs more than the extra iterations devex takes. Measured on the
