@@ -45,7 +45,9 @@ class Response:
         """(K, Y) outcomes of the plan ``x`` under a scenario's need (flat, offered × year)."""
         n = need[self.need]
         lo = self.start * n
-        span = np.where(np.isinf(self.width), np.inf, self.width * n)
+        # a curve's last piece takes the rest; its width never meets the need (inf × 0 is nan)
+        last = np.isinf(self.width)
+        span = np.where(last, np.inf, np.where(last, 0.0, self.width) * n)
         take = np.clip(np.maximum(x[self.col], 0.0) - lo, 0.0, span)
         K = len(self.baseline)
         gain = np.bincount(self.out, weights=self.effect * take, minlength=K * self.years)
