@@ -73,7 +73,7 @@ def response_of(d: ModelData, comp: Compiled) -> Response:
                     rows.append((j, kidx[k] * len(Y) + t,
                                  oidx[i, loc] * len(Y) + t, start, width, s.effect))
                     start += s.width
-    cols = list(zip(*rows, strict=True)) if rows else [[]] * 6
+    cols: list[tuple[float, ...]] = list(zip(*rows, strict=True)) if rows else [()] * 6
     return Response(
         baseline=np.array([d.baseline[k] for k in d.PRIORITIES], dtype=float),
         years=len(Y),
