@@ -12,6 +12,7 @@ each table and whether it must be present.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -41,14 +42,34 @@ Id = Annotated[
 ]
 
 
-def _not_boolean(value: Any) -> Any:
-    # YAML reads yes/no/true/false as booleans, which pydantic would take as 1 and 0
+# The one rule for a number written as text, in a CSV cell, a workbook cell or a YAML value
+# (whose reader takes only YAML 1.2 decimal numbers): decimal digits with an optional sign,
+# point and exponent. Python and pydantic would also read '8_00' as 800; 'nan' and 'inf' pass
+# here so the schema refuses them as not finite, naming the field.
+PLAIN_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+                          r"|[-+]?(?:inf|infinity|nan)", re.IGNORECASE)
+
+
+def number_from_text(text: str) -> float | None:
+    """A finite number written as :data:`PLAIN_NUMBER` says, else None."""
+    text = text.strip()
+    if not PLAIN_NUMBER.fullmatch(text):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def _plain_number(value: Any) -> Any:
+    # YAML reads true/false as booleans, which pydantic would take as 1 and 0
     if isinstance(value, bool):
         raise ValueError(f"expected a number, got {str(value).lower()}")
+    if isinstance(value, str) and not PLAIN_NUMBER.fullmatch(value.strip()):
+        raise ValueError("expected a plain number such as 800 or 0.25 (a valid number in "
+                         "decimal digits)")
     return value
 
 
-Plain = BeforeValidator(_not_boolean)
+Plain = BeforeValidator(_plain_number)
 Real = Annotated[float, Plain]
 Year = Annotated[int, Plain, Field(ge=1900, le=2200, description="financial year by its first "
                                    "calendar year: 2013 means 2013/14")]

@@ -409,6 +409,174 @@ def check_servable(inst: Instance) -> list[Problem]:
     return out
 
 
+def check_repeated_members(inst: Instance) -> list[Problem]:
+    """An id given twice in a list of ids is a mistake the model would act on silently (an
+    exclusive group naming an intervention twice bans it), so each list names each id once."""
+    out: list[Problem] = []
+
+    def once(path: str, ids: Iterable[str], what: str) -> None:
+        first: dict[str, int] = {}
+        for j, iid in enumerate(ids):
+            if iid in first:
+                out.append(_yaml(f"{path}[{j}]", (
+                    f"{what} '{iid}' is listed twice (first at {path}[{first[iid]}]): give "
+                    "each once")))
+            first.setdefault(iid, j)
+
+    for k, p in enumerate(inst.partners):
+        once(f"partners[{k}].remit", p.remit, "intervention")
+        for r, line in enumerate(p.ring_fenced):
+            once(f"partners[{k}].ring_fenced[{r}].interventions", line.interventions,
+                 "intervention")
+    for g, pool in enumerate(inst.pools):
+        once(f"pools[{g}].interventions", pool.interventions, "intervention")
+    for g, group in enumerate(inst.exclusive):
+        once(f"exclusive[{g}].interventions", group.interventions, "intervention")
+    for k, stress in enumerate(inst.stress):
+        for j, item in enumerate(stress.inputs):
+            once(f"stress[{k}].inputs[{j}].paths", item.paths, "path")
+    return out
+
+
+# The range of figures the solver takes safely (README.md, "Limits"; models/README.md): a
+# nonzero money, activity, outcome, staff or space figure must lie within it in magnitude,
+# also after growing over the horizon. HiGHS treats coefficients below 1e-9 as zero and
+# values of 1e15 and more as infinite, and works to absolute tolerances of 1e-7; figures in
+# this range leave every coefficient and bound clear of both.
+SAFE_MIN, SAFE_MAX = 1e-6, 1e9
+
+# (table or "priorities", field, kind) of every figure that becomes a coefficient or a bound
+FIGURES: tuple[tuple[str, str, str], ...] = (
+    ("interventions", "unit_cost", "money"),
+    ("interventions", "setup_cost", "money"),
+    ("interventions", "min_scale", "activity"),
+    ("activity", "current", "activity"),
+    ("activity", "need", "activity"),
+    ("responses", "effect", "outcome"),
+    ("budgets", "baseline", "money"),
+    ("targets", "target", "outcome"),
+    ("avoided_costs", "saving_per_unit", "money"),
+    ("staff", "fte", "staff"),
+    ("staff", "cost_per_fte", "money"),
+    ("staff", "recruit_limit", "staff"),
+    ("staff", "recruit_cost", "money"),
+    ("staff", "release_cost", "money"),
+    ("intervention_staff", "fte_per_unit", "staff"),
+    ("sites", "running_cost", "money"),
+    ("sites", "closure_cost", "money"),
+    ("sites", "disposal_receipt", "money"),
+    ("site_capacity", "capacity", "space"),
+    ("intervention_space", "per_unit", "space"),
+    ("priorities", "weight", "outcome"),
+    ("priorities", "baseline", "outcome"),
+    ("priorities", "shortfall_penalty", "outcome"),
+)
+
+
+def _unit_advice(inst: Instance, kind: str, large: bool) -> str:
+    if kind == "money":
+        units = ("units", "thousands", "millions")
+        k = units.index(inst.money_unit) + (1 if large else -1)
+        if 0 <= k < len(units):
+            return (f"write every money figure in {units[k]} (money_unit: {units[k]}, now "
+                    f"{inst.money_unit})")
+        return ("check the figure: no money unit brings it into range"
+                + ("" if large else " (write 0 if it means none)"))
+    thing = {"activity": "activity (current, need, min_scale; unit costs, effects and "
+                         "staff and space per unit change with it)",
+             "outcome": "the priority's outcome (its targets, baseline and effects; weight and "
+                        "penalty change with it)",
+             "staff": "staff (FTE)", "space": "space"}[kind]
+    return (f"count {thing} in a {'larger' if large else 'smaller'} unit, so that its figures "
+            f"lie between {SAFE_MIN:g} and {SAFE_MAX:g}"
+            + ("" if large else ", or write 0 if it means none"))
+
+
+def check_magnitudes(inst: Instance) -> list[Problem]:
+    """Figures the solver cannot take safely: refused before any work, with a unit that fits."""
+    out: list[Problem] = []
+    span = len(inst.years) - 1
+
+    def judge(value: float, what: str) -> tuple[bool, str] | None:
+        size = abs(value)
+        if size == 0 or SAFE_MIN <= size <= SAFE_MAX:
+            return None
+        large = size > SAFE_MAX
+        return large, (f"{what} {value:g} is too {'large' if large else 'small'} for the "
+                       f"solver: a nonzero figure must lie between {SAFE_MIN:g} and "
+                       f"{SAFE_MAX:g} in magnitude, or the model is numerically unsafe")
+
+    for table, name, kind in FIGURES:
+        rows = inst.priorities if table == "priorities" else getattr(inst, table)
+        for k, row in enumerate(rows):
+            value = getattr(row, name)
+            found = judge(float(value), name) if value is not None else None
+            grown = None
+            growth = {"unit_cost": "cost_growth"}.get(name) if table == "interventions" else \
+                "need_growth" if (table, name) == ("activity", "need") else None
+            if found is None and growth and span > 0 and value:
+                rate = getattr(row, growth) if table == "interventions" else next(
+                    (i.need_growth for i in inst.interventions if i.id == row.intervention),
+                    0.0)
+                grown = float(value) * (1.0 + rate) ** span
+                found = judge(grown, f"{name} grown by {growth} {rate:g} to "
+                              f"{inst.horizon.last_year}:")
+            if found is None:
+                continue
+            large, message = found
+            if name in ("weight", "shortfall_penalty"):
+                message += (f"; objective points per unit of outcome: scale every weight and "
+                            f"shortfall_penalty {'down' if large else 'up'} by the same factor "
+                            "(only their ratios matter)")
+            else:
+                message += "; " + _unit_advice(inst, kind, large)
+            if table == "priorities":
+                out.append(_yaml(f"priorities[{k}].{name}", message))
+            else:
+                out.append(_row(table, k, name, message))
+    if out:
+        return out
+    return _reach_problems(inst, span)
+
+
+# (table, field, kind, what) of the per-unit figures that, times the most activity the area
+# can use, give a row's value: the money, outcome, staff or space an intervention can reach
+PER_UNIT: tuple[tuple[str, str, str, str], ...] = (
+    ("interventions", "unit_cost", "money", "spend"),
+    ("avoided_costs", "saving_per_unit", "money", "avoided cost"),
+    ("responses", "effect", "outcome", "outcome"),
+    ("intervention_staff", "fte_per_unit", "staff", "staff (FTE)"),
+    ("intervention_space", "per_unit", "space", "space"),
+)
+
+
+def _reach_problems(inst: Instance, span: int) -> list[Problem]:
+    """A figure per unit of activity times the most activity the area can use (need, grown)
+    is a value the solver works with too: it must stay within :data:`SAFE_MAX`."""
+    out: list[Problem] = []
+    growth = {i.id: i for i in inst.interventions}
+    most: dict[str, float] = defaultdict(float)
+    for a in inst.activity:
+        i = growth.get(a.intervention)
+        rate = i.need_growth if i is not None else 0.0
+        most[a.intervention] += a.need * max(1.0, (1.0 + rate) ** span)
+    for table, name, kind, what in PER_UNIT:
+        for k, row in enumerate(getattr(inst, table)):
+            iid = row.id if table == "interventions" else row.intervention
+            value = abs(float(getattr(row, name)))
+            if table == "interventions":
+                value *= max(1.0, (1.0 + row.cost_growth) ** span)
+            reach = value * most.get(iid, 0.0)
+            if reach <= SAFE_MAX:
+                continue
+            out.append(_row(table, k, name, (
+                f"{name} {getattr(row, name):g} times the need for {iid} "
+                f"({most[iid]:g} units of activity) gives {what} of {reach:.3g}, too large "
+                f"for the solver: at most {SAFE_MAX:g} expected; "
+                + _unit_advice(inst, kind, True))))
+    return out
+
+
 BUILTIN_OPTIONS = ("pooled", "siloed", "partial", "status_quo")
 
 
@@ -467,6 +635,8 @@ CHECKS = (
     check_staff_and_estate,
     check_servable,
     check_options,
+    check_repeated_members,
+    check_magnitudes,
 )
 
 

@@ -401,3 +401,52 @@ def test_folder_round_trip_gives_an_equal_instance(seed: int) -> None:
         again = hwbopt.write_folder(back, f"{tmp}/again")
         for f in sorted(p.name for p in folder.iterdir()):
             assert (again / f).read_text() == (folder / f).read_text(), f
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. round trips through a workbook and through odd names and numbers (issue 13)
+# ---------------------------------------------------------------------------------------------
+
+
+@profile(4)
+@given(SEEDS)
+def test_workbook_round_trip_keeps_every_number_and_name(seed: int) -> None:
+    from hwbopt.io.workbook import read_workbook, write_workbook
+
+    d = random_instance(seed, exclusive_pair=seed % 2 == 0, dependency=seed % 3 == 0,
+                        n_go_no_go=seed % 2, n_sites=seed % 3, staff=seed % 2 == 1,
+                        n_localities=1 + seed % 3, pool=True)
+    inst = build(d)
+    with tempfile.TemporaryDirectory() as tmp:
+        book = write_workbook(inst, f"{tmp}/inst.xlsx")
+        back, _ = read_workbook(book)
+        assert back == inst
+        folder = hwbopt.write_folder(back, f"{tmp}/inst")
+        assert hwbopt.load(folder) == inst
+
+
+LABELS = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1,
+                 max_size=30).filter(lambda s: s.strip() == s)
+FIGURES = st.floats(min_value=1e-6, max_value=1e9, allow_nan=False, allow_infinity=False)
+
+
+@profile(12)
+@given(LABELS, FIGURES, st.floats(min_value=0.0, max_value=0.99))
+def test_any_name_and_figure_round_trips_through_folder_and_workbook(
+        name: str, figure: float, share: float) -> None:
+    """A name with any printable characters (quotes, commas, '#', ': ', '- ', unicode) and a
+    figure with all 17 significant digits read back exactly in both forms."""
+    from hwbopt.io.workbook import read_workbook, write_workbook
+
+    inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
+    partners = list(inst.partners)
+    partners[0] = partners[0].model_copy(update={"name": name, "savings_rate": share})
+    budgets = list(inst.budgets)
+    budgets[0] = budgets[0].model_copy(update={"baseline": figure})
+    inst = inst.model_copy(update={"partners": tuple(partners), "budgets": tuple(budgets),
+                                   "description": name})
+    with tempfile.TemporaryDirectory() as tmp:
+        back = hwbopt.load(hwbopt.write_folder(inst, f"{tmp}/inst"))
+        assert back == inst
+        book, _ = read_workbook(write_workbook(inst, f"{tmp}/inst.xlsx"))
+        assert book == inst

@@ -12,12 +12,13 @@ import csv
 import io
 import math
 import os
+import re
+import stat
 import tempfile
 from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path
-from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Any, ClassVar
 
 import yaml
 from pydantic import ValidationError
@@ -30,6 +31,7 @@ from hwbopt.schema import (
     TABLES,
     YAML_FIELDS,
     Instance,
+    number_from_text,
 )
 from hwbopt.validate import reference_problems
 
@@ -41,12 +43,105 @@ YAML_FILE = "instance.yaml"
 # --------------------------------------------------------------------------------------------
 
 
-class _DuplicateKey(yaml.MarkedYAMLError):
-    pass
+# Limits on what the readers take: an instance is a few files a person wrote, never a pipe, a
+# folder or a link out of the instance; sizes far above any real instance are refused before
+# they are read (README.md, "Limits").
+MAX_YAML_BYTES = 10_000_000  # instance.yaml
+MAX_TABLE_BYTES = 256_000_000  # one CSV table
+MAX_YAML_DEPTH = 50  # lists and mappings inside each other
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """YAML this reader does not take; its ``problem`` is the whole message."""
+
+
+
+INT_TAG, FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+BOOL_TAG = "tag:yaml.org,2002:bool"
+# numbers as YAML 1.2 (and the CSV reader, and a spreadsheet) read them: decimal digits only,
+# so no 8_00 (800), 1:30 (sexagesimal 90), 0x10, 0o17 or 017 (octal 15) turning into a number
+YAML_INT = re.compile(r"^[-+]?[0-9]+$")
+YAML_FLOAT = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+YAML_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 
 
 class _SafeUniqueLoader(yaml.SafeLoader):
-    """yaml.SafeLoader that refuses a mapping with the same key twice."""
+    """yaml.SafeLoader for instance files: numbers and booleans as in YAML 1.2 (what CSV and
+    workbooks take), no dates, no duplicate keys (``2013`` and ``'2013'`` are one key), no
+    aliases (``*name``: an alias bomb expands exponentially), at most :data:`MAX_YAML_DEPTH`
+    levels of nesting."""
+
+    yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, Any]]]] = {
+        first: [(tag, rx) for tag, rx in resolvers
+                if tag in ("tag:yaml.org,2002:null", "tag:yaml.org,2002:merge")]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _Refused(None, None, (
+                f"the alias *{event.anchor} is not supported: write the value out in full "
+                "(anchors and aliases are not part of the instance format)"), event.start_mark)
+        depth = getattr(self, "_depth", 0)
+        if depth >= MAX_YAML_DEPTH:
+            raise _Refused(None, None, (
+                f"lists and mappings nested more than {MAX_YAML_DEPTH} deep: an instance "
+                "needs a few levels"), self.peek_event().start_mark)
+        self._depth = depth + 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth = depth
+
+
+_SafeUniqueLoader.add_implicit_resolver(BOOL_TAG, YAML_BOOL, list("tTfF"))
+_SafeUniqueLoader.add_implicit_resolver(INT_TAG, YAML_INT, list("-+0123456789"))
+_SafeUniqueLoader.add_implicit_resolver(FLOAT_TAG, YAML_FLOAT, list("-+.0123456789"))
+
+
+def _construct_int(loader: _SafeUniqueLoader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node)
+    if not YAML_INT.match(str(text).strip()):
+        raise _Refused(None, None, f"expected a whole number written in decimal digits, got "
+                       f"{text!r}", node.start_mark)
+    return int(str(text).strip(), 10)
+
+
+def _construct_float(loader: _SafeUniqueLoader, node: yaml.ScalarNode) -> float:
+    text = str(loader.construct_scalar(node)).strip()
+    if not YAML_FLOAT.match(text):
+        raise _Refused(None, None, f"expected a plain number such as 800 or 0.25, got {text!r}",
+                       node.start_mark)
+    # .inf and .nan are numbers the schema refuses with the field's name ('finite number')
+    return float(text.replace(".inf", "inf").replace(".Inf", "inf").replace(".INF", "inf")
+                 .replace(".nan", "nan").replace(".NaN", "nan").replace(".NAN", "nan"))
+
+
+_SafeUniqueLoader.add_constructor(INT_TAG, _construct_int)
+_SafeUniqueLoader.add_constructor(FLOAT_TAG, _construct_float)
+
+
+def _refuse_tag(loader: _SafeUniqueLoader, node: yaml.Node) -> Any:
+    raise _Refused(None, None, (
+        f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not supported: expected "
+        "plain YAML only (text, numbers, true/false, lists and mappings)"), node.start_mark)
+
+
+for _tag in ("binary", "timestamp", "set", "omap", "pairs", "value", "yaml"):
+    _SafeUniqueLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
+
+
+def _key_text(key: Any) -> Any:
+    """A mapping key as the schema will see it: 2013, 2013.0 and '2013' are one key."""
+    if isinstance(key, bool):
+        return key
+    if isinstance(key, float) and key.is_integer():
+        key = int(key)
+    if isinstance(key, int | float | str):
+        return str(key).strip()
+    return key
 
 
 def _construct_unique_mapping(loader: _SafeUniqueLoader, node: yaml.MappingNode, deep=False):
@@ -59,15 +154,15 @@ def _construct_unique_mapping(loader: _SafeUniqueLoader, node: yaml.MappingNode,
         try:
             hash(key)
         except TypeError:
-            raise _DuplicateKey(None, None, "a mapping key must be a plain value",
-                                key_node.start_mark) from None
-        if key in seen:
-            raise _DuplicateKey(
+            raise _Refused(None, None, "a mapping key must be a plain value",
+                           key_node.start_mark) from None
+        same = _key_text(key)
+        if same in seen:
+            raise _Refused(
                 "while reading a mapping", node.start_mark,
-                f"duplicate key '{key}' (first given on line {seen[key].start_mark.line + 1}): "
-                "each key may be given once",
-                key_node.start_mark)
-        seen[key] = key_node
+                f"duplicate key '{key}' (first given on line {seen[same].start_mark.line + 1}):"
+                " each key may be given once", key_node.start_mark)
+        seen[same] = key_node
     loader.flatten_mapping(node)
     return loader.construct_mapping(node, deep=deep)
 
@@ -77,20 +172,80 @@ _SafeUniqueLoader.add_constructor(
 )
 
 
-def read_yaml(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
+class UnreadableFile(Exception):
+    """A file of the instance that is not read: its message says why and what is expected."""
+
+
+def read_instance_text(path: Path, root: Path, limit: int) -> str:
+    """The text of ``path``, a regular file inside the folder ``root`` of at most ``limit``
+    bytes, read without following a link out of ``root`` and without ever blocking on a pipe.
+
+    Raises FileNotFoundError (no such file), UnicodeDecodeError (not UTF-8) or
+    :class:`UnreadableFile` (anything else: a folder, a pipe, a link out, too large).
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise UnreadableFile(f"cannot be read ({exc.strerror or exc}): expected a readable "
+                             "file") from None
+    if not path.resolve().is_relative_to(root.resolve()):
+        raise UnreadableFile("a link to a file outside the instance folder: an instance is "
+                             "read from its own folder only; copy the file into it")
+    _check_regular(st.st_mode, st.st_size, limit)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise UnreadableFile(f"cannot be read ({exc.strerror or exc}): expected a readable "
+                             "file") from None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        _check_regular(st.st_mode, st.st_size, limit)  # the file opened is the one checked
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise UnreadableFile(_too_large(len(data), limit))
+    return data.decode("utf-8-sig")
+
+
+def _check_regular(mode: int, size: int, limit: int) -> None:
+    if stat.S_ISDIR(mode):
+        raise UnreadableFile("a folder, not a file: expected a file")
+    if not stat.S_ISREG(mode):
+        raise UnreadableFile("not a regular file (a pipe, device or socket): expected a file")
+    if size > limit:
+        raise UnreadableFile(_too_large(size, limit))
+
+
+def _too_large(size: int, limit: int) -> str:
+    return (f"{size / 1e6:.1f} MB: at most {limit / 1e6:g} MB expected for this file; an "
+            "instance far larger than any board's is not read")
+
+
+def load_yaml_text(text: str) -> Any:
+    """Parse instance YAML (``instance.yaml``, or a workbook cell's flow text) with
+    :class:`_SafeUniqueLoader`; raises yaml.YAMLError."""
+    return yaml.load(text, Loader=_SafeUniqueLoader)
+
+
+def read_yaml(path: Path, root: Path | None = None) -> tuple[dict[str, Any] | None,
+                                                            list[Problem]]:
     name = path.name
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_instance_text(path, root or path.parent, MAX_YAML_BYTES)
     except FileNotFoundError:
         return None, [Problem(name, None, None, f"missing file: expected {path}")]
     except UnicodeDecodeError as exc:
         return None, [Problem(name, None, None, f"not UTF-8 text ({exc.reason})")]
+    except UnreadableFile as exc:
+        return None, [Problem(name, None, None, str(exc))]
     try:
-        data = yaml.load(text, Loader=_SafeUniqueLoader)
+        data = load_yaml_text(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        if isinstance(exc, _DuplicateKey):
+        if isinstance(exc, _Refused):
             what = str(exc.problem)
         elif isinstance(exc, yaml.constructor.ConstructorError):
             what = (f"{exc.problem}: expected plain YAML only (text, numbers, lists and "
@@ -100,6 +255,9 @@ def read_yaml(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
         return None, [Problem(name, None, None, f"{where}{what}")]
     except yaml.YAMLError as exc:
         return None, [Problem(name, None, None, f"not valid YAML: {exc}")]
+    except RecursionError:
+        return None, [Problem(name, None, None, (
+            f"lists and mappings nested too deep: at most {MAX_YAML_DEPTH} levels expected"))]
     if not isinstance(data, dict):
         got = "an empty file" if data is None else f"a {type(data).__name__}"
         return None, [Problem(name, None, None, f"expected a mapping of fields, got {got}")]
@@ -160,35 +318,29 @@ def _loc_path(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _is_number(annotation: Any) -> bool:
-    """Whether a field holds an int or a float (possibly optional, possibly constrained)."""
-    if get_origin(annotation) is Annotated:
-        return _is_number(get_args(annotation)[0])
-    if get_origin(annotation) in (Union, UnionType):
-        return any(_is_number(a) for a in get_args(annotation) if a is not type(None))
-    return annotation in (int, float)
-
-
-def read_table(path: Path, table: str) -> tuple[list[dict[str, Any]] | None, list[Problem]]:
+def read_table(path: Path, table: str,
+               root: Path | None = None) -> tuple[list[dict[str, Any]] | None, list[Problem]]:
     """Rows of one CSV table as dicts of validated values, or the problems found."""
-    rows, _, problems = _read_table(path, table)
+    rows, _, problems = _read_table(path, table, root)
     return rows, problems
 
 
 def _read_table(
-    path: Path, table: str
+    path: Path, table: str, root: Path | None = None
 ) -> tuple[list[dict[str, Any]] | None, list[int], list[Problem]]:
     """Like :func:`read_table`, plus the line on which each returned row starts."""
     spec = TABLES[table]
     name = path.name
-    if not path.exists():
+    try:
+        text = read_instance_text(path, root or path.parent, MAX_TABLE_BYTES)
+    except FileNotFoundError:
         if spec.required:
             return None, [], [Problem(name, None, None, f"missing file: expected {path}")]
         return [], [], []
-    try:
-        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         return None, [], [Problem(name, None, None, f"not UTF-8 text ({exc.reason})")]
+    except UnreadableFile as exc:
+        return None, [], [Problem(name, None, None, str(exc))]
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
@@ -219,7 +371,6 @@ def _read_table(
     if problems:
         return None, [], problems
 
-    numeric = {f for f, info in fields.items() if _is_number(info.annotation)}
     rows: list[dict[str, Any]] = []
     lines: list[int] = []
     # a record may span several lines (a quoted cell holding a line break): locate it by the
@@ -235,20 +386,13 @@ def _read_table(
                     f"expected {len(header)} cells, found {len(cells)}")))
                 continue
             raw = {h: c.strip() for h, c in zip(header, cells, strict=True) if c.strip() != ""}
-            odd = [h for h in numeric & raw.keys() if "_" in raw[h]]
-            for h in odd:
-                # Python would read '8_00' as 800; a spreadsheet user meant something else
-                problems.append(Problem(name, line, h, (
-                    f"expected a plain number such as 800 or 0.25, got {raw[h]!r}")))
+            # numbers are read by the schema's one rule (schema.plain_number), as in YAML
             try:
                 row = spec.row_model.model_validate(raw)
             except ValidationError as exc:
                 for err in exc.errors():
                     field = _loc_path(err["loc"]) or None
-                    if field not in odd:
-                        problems.append(Problem(name, line, field, _error_message(err)))
-                continue
-            if odd:
+                    problems.append(Problem(name, line, field, _error_message(err)))
                 continue
             rows.append(row.model_dump(exclude_unset=True))
             lines.append(line)
@@ -265,7 +409,7 @@ def _read_table(
 
 
 def _resolve(path: Path) -> Path:
-    if path.is_file() and path.name == YAML_FILE:
+    if path.name == YAML_FILE and not path.is_dir():
         return path.parent
     return path
 
@@ -282,11 +426,13 @@ def read_folder(path: str | os.PathLike[str]) -> tuple[Instance, list[Problem]]:
     if not folder.is_dir():
         raise InstanceError(Problem(str(folder), None, None, (
             "not a folder: expected a folder holding instance.yaml and the CSV tables")))
-    data, problems = read_yaml(folder / YAML_FILE)
+    data, problems = read_yaml(folder / YAML_FILE, folder)
+    # a misnamed or unknown table file does not stop the other checks: all are reported
+    stray = stray_files(folder, data)
     tables: dict[str, list[dict[str, Any]]] = {}
     lines: dict[str, list[int]] = {}
     for table in TABLES:
-        rows, row_lines, found = _read_table(folder / TABLES[table].file, table)
+        rows, row_lines, found = _read_table(folder / TABLES[table].file, table, folder)
         problems.extend(found)
         if rows is not None:
             tables[table] = rows
@@ -298,8 +444,64 @@ def read_folder(path: str | os.PathLike[str]) -> tuple[Instance, list[Problem]]:
         yaml_part = {k: v for k, v in data.items() if k not in TABLES}
         problems.extend(_field_problems(yaml_part, tables, lines, skip=set(TABLES) - set(tables)))
     if data is None or problems:
-        raise InstanceError(problems, source=str(folder))
-    return _build(data, tables, str(folder), lines)
+        raise InstanceError(stray + problems, source=str(folder))
+    try:
+        built = _build(data, tables, str(folder), lines)
+    except InstanceError as exc:
+        raise InstanceError(stray + exc.problems, source=str(folder)) from None
+    if stray:
+        raise InstanceError(stray, source=str(folder))
+    return built
+
+
+def stress_table_names(data: dict[str, Any] | None) -> list[str]:
+    """The file names of the scenario tables the stress sets of ``data`` name."""
+    sets = data.get("stress") if isinstance(data, dict) else None
+    if not isinstance(sets, list):
+        return []
+    names = [s.get("table") for s in sets if isinstance(s, dict)]
+    return [n for n in names if isinstance(n, str) and n and Path(n).name == n]
+
+
+def stray_files(folder: Path, data: dict[str, Any] | None) -> list[Problem]:
+    """Files the reader would silently pass over though they look like part of the instance:
+    a table named with another case or spacing (``Targets.csv``, ``targets.csv ``) or another
+    extension (``targets.txt`` where there is no ``targets.csv``), and any CSV file that is
+    neither a table nor a stress set's table. Other files (README.md, notes, results folders)
+    and hidden ones are left alone. ``data`` is the parsed instance.yaml (None if unreadable:
+    then the stress tables are not known and an unknown CSV file is not reported)."""
+    tables = [spec.file for spec in TABLES.values()]
+    expected = [YAML_FILE, *tables, *stress_table_names(data)]
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    present = set(names)
+    listed = ", ".join(tables)
+    out = []
+    for name in names:
+        if name in expected or name.startswith(".") or name.startswith("~$"):
+            continue
+        norm = name.strip().lower()
+        same = [e for e in expected if e.lower() == norm]
+        if same:
+            out.append(Problem(name, None, None, (
+                f"file named {name!r}: expected {same[0]!r} exactly (names are "
+                "case-sensitive, without spaces), so this file is not read; rename it")))
+            continue
+        stem = Path(norm).stem.strip() if "." in norm else norm
+        kin = [e for e in expected if Path(e).stem == stem and e not in present]
+        if kin:
+            out.append(Problem(name, None, None, (
+                f"file named {name!r}: expected {kin[0]!r}, so this file is not read; "
+                "rename it (a table is a CSV file)")))
+            continue
+        if Path(norm).suffix.strip() == ".csv" and data is not None:
+            out.append(Problem(name, None, None, (
+                f"unknown table file: not part of the instance, so it would not be read; "
+                f"expected tables named among {listed}, or a stress set's table named in "
+                f"{YAML_FILE} (stress[].table); rename it, or move it out of the folder")))
+    return out
 
 
 def _read_stress_tables(folder: Path, data: dict[str, Any]) -> list[Problem]:
@@ -325,12 +527,15 @@ def _read_stress_tables(folder: Path, data: dict[str, Any]) -> list[Problem]:
             continue  # the schema reports the broken input
         path = folder / name
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            text = read_instance_text(path, folder, MAX_TABLE_BYTES)
         except FileNotFoundError:
             problems.append(Problem(YAML_FILE, None, where, f"missing file: expected {path}"))
             continue
         except UnicodeDecodeError as exc:
             problems.append(Problem(name, None, None, f"not UTF-8 text ({exc.reason})"))
+            continue
+        except UnreadableFile as exc:
+            problems.append(Problem(name, None, None, str(exc)))
             continue
         reader = csv.reader(io.StringIO(text, newline=""), strict=True)
         rows: list[tuple[float, ...]] = []
@@ -355,11 +560,8 @@ def _read_stress_tables(folder: Path, data: dict[str, Any]) -> list[Problem]:
                 values = []
                 for c, j in zip(columns, at, strict=True):
                     cell = cells[j].strip()
-                    try:
-                        v = float(cell)
-                        if not math.isfinite(v) or "_" in cell:
-                            raise ValueError
-                    except ValueError:
+                    v = number_from_text(cell)
+                    if v is None:
                         problems.append(Problem(name, line, c, (
                             f"expected a finite number such as 0.25, got {cell!r}")))
                         continue
@@ -490,6 +692,9 @@ def atomic_write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        from hwbopt.outputs import file_mode
+
+        os.fchmod(fd, file_mode())  # mkstemp makes it owner-only; the user's umask decides
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
         os.replace(tmp, path)

@@ -52,17 +52,10 @@ def instance_files(path: str | os.PathLike[str]) -> list[Path]:
 def _stress_tables(folder: Path) -> list[str]:
     """The scenario tables the stress sets of ``folder/instance.yaml`` name: they are inputs
     too, so a changed table must change the instance's hash."""
-    import yaml
+    from hwbopt.io.folder import read_yaml, stress_table_names  # the reader's limits apply
 
-    try:
-        data = yaml.safe_load((folder / "instance.yaml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return []  # the reader reports it
-    sets = data.get("stress") if isinstance(data, dict) else None
-    if not isinstance(sets, list):
-        return []
-    names = [s.get("table") for s in sets if isinstance(s, dict)]
-    return [n for n in names if isinstance(n, str) and Path(n).name == n]
+    data, _ = read_yaml(folder / "instance.yaml", folder)
+    return stress_table_names(data)
 
 
 def existing_outputs(dest: str | os.PathLike[str]) -> list[Path]:

@@ -28,8 +28,8 @@ Scenarios, options and stress sets follow the same pattern, with three additions
 
 - a change's ``value`` may be any value: a number or TRUE/FALSE cell stays one, text stays text,
   and text beginning with ``{`` or ``[`` is a mapping or list in YAML flow form
-  (``{total: 0.35, over_years: 4}``), read with ``yaml.safe_load``; a change with value, scale
-  and add all blank sets its field to blank (null);
+  (``{total: 0.35, over_years: 4}``), read as instance.yaml is (YAML 1.2 numbers, no
+  aliases); a change with value, scale and add all blank sets its field to blank (null);
 - ``option_policies`` holds a tagged union: a ``rule`` column, then every field any rule uses,
   blank where the row's rule does not use it (a filled one is an error naming the rule);
 - a stress input's ``paths``, ``values`` and ``weights`` are lists held in one cell each,
@@ -59,6 +59,7 @@ from pydantic import BaseModel, Field, ValidationError
 from hwbopt.errors import InstanceError, Problem, SheetProblem, UsageError
 from hwbopt.io.folder import _error_message
 from hwbopt.schema import (
+    PLAIN_NUMBER,
     POLICY_RULES,
     TABLES,
     YAML_FIELDS,
@@ -66,6 +67,7 @@ from hwbopt.schema import (
     Instance,
     Real,
     StressInput,
+    number_from_text,
 )
 from hwbopt.validate import reference_problems
 
@@ -655,6 +657,9 @@ def write_workbook(inst: Instance, path: str | os.PathLike[str]) -> Path:
                          f"does not allow ({exc})") from None
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".xlsx", dir=target.parent)
+    from hwbopt.outputs import file_mode
+
+    os.fchmod(fd, file_mode())  # mkstemp makes it owner-only; the user's umask decides
     os.close(fd)
     try:
         wb.save(tmp)
@@ -747,10 +752,12 @@ class _Reader:
             value = value.strip()
             if col is not None and col.kind == "any" and value[:1] in ("{", "["):
                 return self._flow(sheet, cell, header, value)
-            if col is not None and col.kind in ("number", "integer") and "_" in value:
+            if col is not None and col.kind in ("number", "integer") and value and \
+                    not PLAIN_NUMBER.fullmatch(value):
                 # Python would read '8_00' as 800; a spreadsheet user meant something else
                 self.cell_problem(sheet, cell.coordinate, cell.row, header,
-                                  f"expected a plain number such as 800 or 0.25, got {value!r}")
+                                  "expected a plain number such as 800 or 0.25 (a valid "
+                                  f"number in decimal digits), got {value!r}")
                 return False, None
             return True, (value or None)
         if col is not None and col.kind in ("text", "choice") and \
@@ -763,8 +770,10 @@ class _Reader:
         """A mapping or list written as YAML flow text (read with the safe loader only)."""
         import yaml
 
+        from hwbopt.io.folder import load_yaml_text  # the instance.yaml reader and its limits
+
         try:
-            return True, yaml.safe_load(text)
+            return True, load_yaml_text(text)
         except yaml.YAMLError as exc:
             why = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             self.cell_problem(sheet, cell.coordinate, cell.row, header, (
@@ -789,10 +798,9 @@ class _Reader:
         out = []
         for n, part in enumerate(parts, start=1):
             try:
-                if isinstance(part, str) and "_" in part:
-                    raise ValueError
-                number = float(part)
-                if number != number or number in (float("inf"), float("-inf")):
+                number = number_from_text(part) if isinstance(part, str) else float(part)
+                if number is None or number != number or number in (float("inf"),
+                                                                      float("-inf")):
                     raise ValueError
             except ValueError:
                 self.cell_problem(sheet, cell.coordinate, cell.row, header, (
@@ -1259,9 +1267,7 @@ def read_workbook(path: str | os.PathLike[str]) -> tuple[Instance, list[Problem]
     if not target.exists():
         raise InstanceError(Problem(source, None, None,
                                     "no such file: expected an instance workbook (.xlsx)"))
-    if not target.is_file():
-        raise InstanceError(Problem(source, None, None,
-                                    "not a file: expected an instance workbook (.xlsx)"))
+    _check_workbook_file(target)
     try:
         values = load_workbook(target, data_only=True)
         formulas = load_workbook(target, data_only=False)
@@ -1275,11 +1281,20 @@ def read_workbook(path: str | os.PathLike[str]) -> tuple[Instance, list[Problem]
                 *TABLES}
     for name in values.sheetnames:
         if name not in expected:
-            close = [e for e in expected if _similar(name, e)]
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            reader.problems.append(SheetProblem.at(
-                name, None, None, None,
-                f"not part of the format, ignored{hint}", severity="warning"))
+            close = sorted(e for e in expected if _similar(name, e))
+            if close and close[0] not in values.sheetnames and close[0] != README_SHEET:
+                # a misnamed sheet would be left out silently (a target not pursued)
+                reader.problems.append(SheetProblem.at(name, None, None, None, (
+                    f"sheet named {name!r}: expected {close[0]!r} exactly (sheet names are "
+                    "case-sensitive, without spaces), so this sheet is not read; rename it")))
+            elif close:
+                reader.problems.append(SheetProblem.at(
+                    name, None, None, None, f"not part of the format, ignored (did you mean "
+                    f"{close[0]}? that sheet is read)", severity="warning"))
+            else:
+                reader.problems.append(SheetProblem.at(
+                    name, None, None, None, "not part of the format, ignored",
+                    severity="warning"))
     for name in REQUIRED_SHEETS:
         if name not in values.sheetnames:
             reader.problems.append(SheetProblem.at(name, None, None, None, (
@@ -1360,8 +1375,52 @@ def read_workbook(path: str | os.PathLike[str]) -> tuple[Instance, list[Problem]
 
 
 def _similar(a: str, b: str) -> bool:
-    a, b = a.strip().lower(), b.lower()
-    return a != b and (a.rstrip("s") == b.rstrip("s") or a.replace(" ", "_") == b)
+    """Whether sheet name ``a`` looks like a misspelling or a copy of ``b``: the same letters
+    but for case, spaces, punctuation, digits or a plural 's' (``Targets``, ``targets ``,
+    ``Targets (2)``, ``target``)."""
+    def norm(x: str) -> str:
+        return re.sub(r"[^a-z]+", "", x.lower()).rstrip("s")
+
+    return a != b and norm(a) == norm(b)
+
+
+MAX_WORKBOOK_BYTES = 100_000_000  # the .xlsx file
+MAX_WORKBOOK_UNPACKED = 1_000_000_000  # what its parts hold once unzipped
+MAX_WORKBOOK_PARTS = 10_000
+
+
+def _check_workbook_file(target: Path) -> None:
+    """Refuse, before openpyxl reads it, a workbook that is not a regular file (a folder, a
+    pipe that would block) or is far larger than any instance, packed or unpacked (a zip
+    bomb)."""
+    import stat
+    import zipfile
+
+    def refuse(what: str) -> None:
+        raise InstanceError(Problem(target.name, None, None, what), source=str(target))
+
+    try:
+        st = os.stat(target)
+    except OSError as exc:
+        refuse(f"cannot be read ({exc.strerror or exc}): expected an instance workbook (.xlsx)")
+    if stat.S_ISDIR(st.st_mode):
+        refuse("a folder, not a file: expected an instance workbook (.xlsx)")
+    if not stat.S_ISREG(st.st_mode):
+        refuse("not a regular file (a pipe, device or socket): expected an instance workbook "
+               "(.xlsx)")
+    if st.st_size > MAX_WORKBOOK_BYTES:
+        refuse(f"{st.st_size / 1e6:.1f} MB: at most {MAX_WORKBOOK_BYTES / 1e6:g} MB expected "
+               "for an instance workbook")
+    try:
+        with zipfile.ZipFile(target) as z:
+            parts = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        refuse(f"not a readable Excel workbook (.xlsx): {type(exc).__name__}: {exc}")
+    unpacked = sum(i.file_size for i in parts)
+    if len(parts) > MAX_WORKBOOK_PARTS or unpacked > MAX_WORKBOOK_UNPACKED:
+        refuse(f"the workbook unpacks to {len(parts)} parts and {unpacked / 1e6:.0f} MB: at "
+               f"most {MAX_WORKBOOK_PARTS} parts and {MAX_WORKBOOK_UNPACKED / 1e6:g} MB "
+               "expected for an instance workbook")
 
 
 def load_workbook_instance(path: str | os.PathLike[str]) -> Instance:
