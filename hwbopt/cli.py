@@ -1,13 +1,16 @@
 """The ``hwbopt`` command. Thin: parse, call the library, print or write.
 
 Exit codes: 0 solved (or valid), 1 anything unexpected, 2 invalid input or usage, 3 infeasible,
-4 no solution within the time limit. Errors are one short message on stderr; ``--debug`` shows
-the traceback of unexpected ones.
+4 no solution within the time limit, 130 interrupted (Ctrl-C). Errors are one short message on
+stderr; ``--debug`` shows the traceback of unexpected ones. Output paths are checked before any
+work (:mod:`hwbopt.outputs`); a closed stdout (``hwbopt solve t | head -1``) is not an error.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -27,6 +30,34 @@ STATUS_EXIT = {
     "error": EXIT_UNEXPECTED,
 }
 MAX_PROBLEMS_SHOWN = 60
+EXIT_INTERRUPTED = 130
+
+
+class _FiniteRange(click.FloatRange):
+    """A float range that also refuses nan and inf (which pass every comparison-based check)."""
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return rv
+
+
+SECONDS = _FiniteRange(min=0, min_open=True)
+GAP = _FiniteRange(min=0, max=1, max_open=True)
+FORCE_HELP = ("Write into --out or --report even if another command, another instance or an "
+              "instance workbook is there (the old results are removed first).")
+
+
+def _closed_pipe() -> NoReturn:
+    """The reader of stdout went away (``| head``): not an error; stop quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(EXIT_OK)
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -59,7 +90,9 @@ class _Group(click.Group):
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except KeyboardInterrupt:
-            _fail("interrupted", 130)
+            _fail("interrupted", EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            _closed_pipe()
         except Exception as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
@@ -75,6 +108,14 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """Optimise how a health and wellbeing board pools money behind its joint priorities."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    from rich.console import Console
+
+    Console.on_broken_pipe = _rich_broken_pipe  # type: ignore[method-assign]
+
+
+def _rich_broken_pipe(self: Any) -> None:
+    """Rich turns a closed stdout into exit 1; hand it to ``_Group.invoke`` instead (exit 0)."""
+    raise BrokenPipeError(32, "Broken pipe")
 
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
@@ -87,16 +128,37 @@ def _read(path: str):
     return read_instance(path)
 
 
-def _check_dirs(out: Path | None, report_dir: Path | None) -> None:
-    """Refuse unusable --out and --report folders before any work is done."""
+def _check_dirs(out: Path | None, report_dir: Path | None, path: Path | None = None,
+                force: bool = False) -> None:
+    """Refuse unusable --out and --report folders before any work is done (even reading the
+    instance): folders that cannot be made or written, files that cannot be replaced, a report
+    that would overwrite the instance ``path``."""
+    from hwbopt.outputs import check_folder, check_report_target
+
     if out is not None:
         from hwbopt.io.results import check_out_dir
 
         check_out_dir(out)
+        check_folder(out, "--out", ("summary.json",))
     if report_dir is not None:
-        from hwbopt.report import check_report_dir
+        check_report_target(report_dir, [path] if path is not None else [], force)
 
-        check_report_dir(report_dir)
+
+def _claim_out(out: Path | None, kind: str, source: dict[str, Any], force: bool) -> bool:
+    """Refuse an --out folder another command or instance wrote (before solving, after the
+    instance is read); whether its old results must be removed before writing (--force)."""
+    if out is None:
+        return False
+    from hwbopt.outputs import check_result_folder
+
+    return check_result_folder(out, kind, source, force)
+
+
+def _clear(out: Path | None, clear: bool) -> None:
+    if out is not None and clear:
+        from hwbopt.outputs import clear_results
+
+        clear_results(out)
 
 
 def _write_report(source: Any, report_dir: Path | None) -> None:
@@ -141,20 +203,23 @@ def validate(path: Path) -> None:
                    "into this folder.")
 @click.option("--objective", type=click.Choice(["outcome", "cost"]), default=None,
               help="Override the instance's objective.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--time-limit", type=SECONDS, default=None,
               help="Seconds HiGHS may take; beyond it nothing is reported as optimal.")
-@click.option("--mip-gap", type=click.FloatRange(min=0, max=1, max_open=True), default=None,
+@click.option("--mip-gap", type=GAP, default=None,
               help="Relative gap within which a mixed-integer plan counts as optimal "
                    "(default: the instance's settings.mip_gap, 1e-4).")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 def solve(path: Path, as_json: bool, out: Path | None, report_dir: Path | None,
-          objective: str | None, time_limit: float | None, mip_gap: float | None) -> None:
+          objective: str | None, time_limit: float | None, mip_gap: float | None,
+          force: bool) -> None:
     """Solve the instance at PATH (a folder, or a workbook ending in .xlsx) and print the
     plan, outcomes and budgets."""
-    _check_dirs(out, report_dir)
+    _check_dirs(out, report_dir, path, force)
     inst, warnings = _read(str(path))  # before the solver stack loads: bad input fails fast
     from hwbopt.provenance import instance_provenance
 
     source = instance_provenance(path)  # the files as read, before the solve
+    clear = _claim_out(out, "solve", source, force)
     from hwbopt.pipeline import build as build_model
     from hwbopt.pipeline import solve_built
 
@@ -165,6 +230,7 @@ def solve(path: Path, as_json: bool, out: Path | None, report_dir: Path | None,
     if out is not None:
         from hwbopt.io.results import write_result
 
+        _clear(out, clear)
         write_result(result, out)
     if report_dir is not None:
         from hwbopt.report import write_report
@@ -209,23 +275,27 @@ def solve(path: Path, as_json: bool, out: Path | None, report_dir: Path | None,
                    "into this folder.")
 @click.option("--objective", type=click.Choice(["outcome", "cost"]), default=None,
               help="Override the instance's objective.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--time-limit", type=SECONDS, default=None,
               help="Seconds HiGHS may take for each run.")
-@click.option("--mip-gap", type=click.FloatRange(min=0, max=1, max_open=True), default=None,
+@click.option("--mip-gap", type=GAP, default=None,
               help="Relative gap within which a mixed-integer plan counts as optimal.")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
             pool_share: str | None, as_json: bool, out: Path | None, report_dir: Path | None,
-            objective: str | None, time_limit: float | None, mip_gap: float | None) -> None:
+            objective: str | None, time_limit: float | None, mip_gap: float | None,
+            force: bool) -> None:
     """Solve the options of the instance at PATH side by side, under one or more scenarios."""
-    _check_dirs(out, report_dir)
+    from hwbopt.analyses.compare import parse_pool_shares
+
+    shares = parse_pool_shares(pool_share) if pool_share is not None else None
+    _check_dirs(out, report_dir, path, force)
     inst, warnings = _read(str(path))
     from hwbopt.provenance import instance_provenance
 
     source = instance_provenance(path)
+    clear = _claim_out(out, "compare", source, force)
     from hwbopt.analyses.compare import compare as run_compare
-    from hwbopt.analyses.compare import parse_pool_shares
 
-    shares = parse_pool_shares(pool_share) if pool_share is not None else None
     comparison = run_compare(inst, options=list(options) or None,
                              scenarios=list(scenarios) or None, pool_shares=shares,
                              objective=objective, time_limit=time_limit, mip_gap=mip_gap)
@@ -233,6 +303,7 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
     if out is not None:
         from hwbopt.io.results import write_comparison
 
+        _clear(out, clear)
         write_comparison(comparison, out)
     _write_report(comparison, report_dir)
     if as_json:
@@ -280,20 +351,33 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
                    "plan's integer decisions fixed.")
 @click.option("--objective", type=click.Choice(["outcome", "cost"]), default=None,
               help="Override the instance's objective.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--time-limit", type=SECONDS, default=None,
               help="Seconds HiGHS may take for each scenario (and for the plan).")
-@click.option("--cold-check", type=click.FloatRange(min=0, max=1), default=0.01,
+@click.option("--cold-check", type=_FiniteRange(min=0, max=1), default=0.01,
               show_default=True,
               help="Share of scenarios re-solved from scratch as a check on the warm starts. "
                    "Each check costs a cold solve: lower it for large models.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object for scripts.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--force", is_flag=True,
+              help="Start afresh in an --out folder holding another run or another command's "
+                   "results (they are removed first), or write a --report folder holding an "
+                   "instance workbook.")
 def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | None,
            out: Path | None, resume: bool, report_dir: Path | None, workers: int | None,
            scheduler: str | None, block_size: int | None, mip: bool, objective: str | None,
-           time_limit: float | None, cold_check: float, as_json: bool, quiet: bool) -> None:
+           time_limit: float | None, cold_check: float, as_json: bool, quiet: bool,
+           force: bool) -> None:
     """Solve every scenario of a stress set of the instance at PATH, and sum them up."""
-    _check_dirs(None, report_dir)
+    if scheduler is not None:
+        from hwbopt.outputs import check_scheduler
+
+        check_scheduler(scheduler)
+    _check_dirs(None, report_dir, path, force)
+    if out is not None:
+        from hwbopt.outputs import check_folder
+
+        check_folder(out, "--out", ("summary.json", "run.json"))
     inst, warnings = _read(str(path))
     from hwbopt.provenance import instance_provenance
 
@@ -304,12 +388,28 @@ def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | 
     _, chosen = pick_stress_set(inst, set_name)
     if out is None:
         out = Path("runs") / f"{chosen.id}-seed{chosen.seed if seed is None else seed}"
-    summary = run_stress(inst, set_name=set_name, scenarios=scenarios, seed=seed, out=out,
-                         resume=resume, workers=workers, scheduler=scheduler,
-                         block_size=block_size, mip=mip, objective=objective,
-                         time_limit=time_limit, cold_check=cold_check,
-                         progress=not quiet and sys.stderr.isatty(),
-                         source=source)
+        from hwbopt.outputs import check_folder
+
+        check_folder(out, "--out", ("summary.json", "run.json"))
+    from hwbopt.outputs import result_owner
+
+    owner = result_owner(out)
+    # another command's results, or files no command wrote, are refused here; a stress run's
+    # own folder (its run.json, readable or not) is store.open_run's to judge
+    theirs = owner is not None and owner["kind"] != "stress" and \
+        not (owner["kind"] is None and owner["file"] == "run.json")
+    if theirs and _claim_out(out, "stress", source, force):
+        _clear(out, True)
+    try:
+        summary = _run_stress(run_stress, inst, set_name=set_name, scenarios=scenarios,
+                              seed=seed, out=out, resume=resume, workers=workers,
+                              scheduler=scheduler, block_size=block_size, mip=mip,
+                              objective=objective, time_limit=time_limit,
+                              cold_check=cold_check,
+                              progress=not quiet and sys.stderr.isatty(), source=source,
+                              force=force)
+    except KeyboardInterrupt:
+        _stress_interrupted(out)
     _write_report(out, report_dir)  # from the run's folder: the Parquet results are there
     if as_json:
         click.echo(json.dumps(summary, indent=2, allow_nan=False))
@@ -323,6 +423,38 @@ def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | 
         click.echo(f"warning: {w}", err=True)
 
 
+def _run_stress(run_stress: Any, inst: Any, **kw: Any) -> dict[str, Any]:
+    """``run_stress``, with Dask's own reports of a Ctrl-C (tracebacks from the cluster and
+    its workers as they shut down) kept off the terminal."""
+    import logging
+
+    try:
+        if kw.get("scheduler") is None and kw.get("workers") != 1:
+            from dask import config
+
+            with config.set({"distributed.worker.preload": ["hwbopt.batch.quiet_worker"]}):
+                return run_stress(inst, **kw)
+        return run_stress(inst, **kw)
+    except KeyboardInterrupt:
+        logging.disable(logging.CRITICAL)  # the cluster closing logs every cancelled task
+        raise
+
+
+def _stress_interrupted(out: Path) -> NoReturn:
+    """One line for a Ctrl-C in a stress run: how much is saved, and how to finish it."""
+    try:
+        from hwbopt.batch.store import RUN_FILE, done_scenarios
+
+        total = json.loads((out / RUN_FILE).read_text(encoding="utf-8")).get("scenarios")
+        done = len(done_scenarios(out))
+        saved = f"{done:,} of {total:,} scenarios saved in {out}" if isinstance(total, int) \
+            else f"{done:,} scenarios saved in {out}"
+    except Exception:  # a report of an interrupt must not fail
+        saved = f"partial results in {out}"
+    click.echo(f"interrupted: {saved}; finish with the same command and --resume", err=True)
+    sys.exit(EXIT_INTERRUPTED)
+
+
 @cli.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), required=True,
@@ -334,8 +466,11 @@ def export(path: Path, out: Path, objective: str | None, force: bool) -> None:
     """Write the compiled model of the instance at PATH as MPS or LP, with readable names."""
     if out.suffix.lower() not in (".mps", ".lp"):
         raise UsageError(f"--out {out}: expected a file ending .mps or .lp")
-    if out.exists() and not force:
-        raise UsageError(f"--out {out} exists: nothing was written; add --force to replace it")
+    from hwbopt.outputs import check_file
+
+    check_file(out, "--out", force)
+    if os.path.abspath(out) == os.path.abspath(path):
+        raise UsageError(f"--out {out} is the instance being read; choose another file")
     inst, _ = _read(str(path))
     from hwbopt.highs import write_model
     from hwbopt.pipeline import build as build_model
@@ -359,23 +494,25 @@ def export(path: Path, out: Path, objective: str | None, force: bool) -> None:
                    "into this folder.")
 @click.option("--objective", type=click.Choice(["outcome", "cost"]), default=None,
               help="Override the instance's objective.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--time-limit", type=SECONDS, default=None,
               help="Seconds HiGHS may take for the solve, for each diagnostic solve, and "
                    "for the search for what would fund the unfunded interventions (default 60).")
-@click.option("--mip-gap", type=click.FloatRange(min=0, max=1, max_open=True), default=None,
+@click.option("--mip-gap", type=GAP, default=None,
               help="Relative gap within which a mixed-integer plan counts as optimal.")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 def explain(path: Path, as_json: bool, show_all: bool, out: Path | None,
             report_dir: Path | None, objective: str | None, time_limit: float | None,
-            mip_gap: float | None) -> None:
+            mip_gap: float | None, force: bool) -> None:
     """Explain the plan for PATH: marginal values, binding rules, unfunded interventions; or,
     for an infeasible instance, the smallest relaxation or the conflicting rules (exit 3)."""
-    _check_dirs(out, report_dir)
+    _check_dirs(out, report_dir, path, force)
     inst, warnings = _read(str(path))
     from hwbopt.analyses.explain import explain_built
     from hwbopt.pipeline import build as build_model
     from hwbopt.provenance import instance_provenance
 
     source = instance_provenance(path)
+    clear = _claim_out(out, "explain", source, force)
     ex = explain_built(build_model(inst, objective), all_values=show_all,
                        time_limit=time_limit, mip_gap=mip_gap,
                        warnings=[str(w) for w in warnings])
@@ -383,6 +520,7 @@ def explain(path: Path, as_json: bool, show_all: bool, out: Path | None,
     if out is not None:
         from hwbopt.io.results import write_explanation
 
+        _clear(out, clear)
         write_explanation(ex, out)
     _write_report(ex, report_dir)
     if as_json:
@@ -470,11 +608,16 @@ def convert(src: Path, dest: Path, force: bool) -> None:
 @click.argument("result_dir", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Folder for report.html and report.xlsx (default: RESULT_DIR).")
-def report(result_dir: Path, out: Path | None) -> None:
+@click.option("--force", is_flag=True,
+              help="Write even where report.xlsx is an instance workbook.")
+def report(result_dir: Path, out: Path | None, force: bool) -> None:
     """Write report.html and report.xlsx from RESULT_DIR, the folder `hwbopt solve --out`
     (or compare, stress or explain --out) wrote."""
+    from hwbopt.outputs import check_report_target, result_source
     from hwbopt.report import write_report
 
+    check_report_target(out or result_dir, result_source(result_dir), force,
+                        "--out" if out is not None else "RESULT_DIR")
     html_path, xlsx_path = write_report(result_dir, out or result_dir)
     click.echo(f"wrote {html_path} and {xlsx_path}")
 
@@ -530,7 +673,15 @@ def generate(out: Path, localities: int | None, interventions: int | None,
 
 
 def main() -> None:
-    cli(prog_name="hwbopt")
+    try:
+        cli(prog_name="hwbopt")
+    except BrokenPipeError:  # stdout closed while click itself wrote (help, version)
+        _closed_pipe()
+    finally:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:  # what was left in the buffer when the reader went away
+            _closed_pipe()
 
 
 if __name__ == "__main__":

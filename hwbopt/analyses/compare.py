@@ -320,19 +320,27 @@ def partner_measures(run: Run) -> dict[str, dict[str, float]]:
 
 
 def parse_pool_shares(spec: str) -> list[float]:
-    """``0.3`` or ``0:1:0.1`` (start:stop:step, stop included) as a list of fractions."""
+    """``0.3`` or ``0:1:0.1`` (start:stop:step, stop included) as a list of fractions
+    (finite; a sweep has at most ``MAX_POOL_SHARES`` points)."""
+    from hwbopt.outputs import MAX_POOL_SHARES
+
     try:
         if ":" not in spec:
             shares = [float(spec)]
         else:
             start, stop, step = (float(x) for x in spec.split(":"))
-            if step <= 0:
+            if step <= 0 or not all(map(np.isfinite, (start, stop, step))):
                 raise ValueError
-            n = int(np.floor((stop - start) / step + 1e-9)) + 1
+            points = np.floor((stop - start) / step + 1e-9) + 1
+            if not points <= MAX_POOL_SHARES:  # inf too
+                raise UsageError(f"--pool-share {spec!r}: a sweep of {points:,.0f} points "
+                                 f"(each a solve); at most {MAX_POOL_SHARES:,}: use a larger "
+                                 "step")
+            n = int(points)
             shares = [round(start + k * step, 12) for k in range(max(n, 0))]
     except ValueError:
         raise UsageError(f"--pool-share {spec!r}: expected a fraction such as 0.3 or a sweep "
-                         "start:stop:step such as 0:1:0.1") from None
+                         "start:stop:step of finite numbers such as 0:1:0.1") from None
     bad = [s for s in shares if not 0.0 <= s <= 1.0]
     if not shares or bad:
         raise UsageError(f"--pool-share {spec!r}: every share must lie in 0..1")

@@ -50,7 +50,10 @@ def check_report_dir(out: str | os.PathLike[str]) -> Path:
 
 
 def _atomic(path: Path, write) -> None:
+    from hwbopt.outputs import file_mode
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.fchmod(fd, file_mode())  # mkstemp makes it owner-only; the user's umask decides
     os.close(fd)
     try:
         write(Path(tmp))
