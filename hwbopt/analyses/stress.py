@@ -142,14 +142,16 @@ def plan_changes(results: pd.DataFrame, meta: dict[str, Any],
     return out[:top] if top else out
 
 
-def load_results(out: str | Path) -> tuple[pd.DataFrame, dict[int, int], int]:
+def load_results(out: str | Path, meta: dict[str, Any] | None = None
+                 ) -> tuple[pd.DataFrame, dict[int, int], int]:
     """A run's results without the per-scenario binding lists (counted as they are read), so
-    memory grows with the number of scenarios only by a few numbers each."""
-    from hwbopt.batch.store import PARTS
+    memory grows with the number of scenarios only by a few numbers each. Only the run's own
+    parts are read (:func:`hwbopt.batch.store.good_parts`)."""
+    from hwbopt.batch.store import good_parts
 
     frames, counts, solved = [], {}, 0
-    for f in sorted((Path(out) / PARTS).glob("part-*.parquet")):
-        part = pd.read_parquet(f)
+    for table in good_parts(out, meta=meta):
+        part = table.to_pandas()
         c, n = binding_counts(part)
         for r, k in c.items():
             counts[r] = counts.get(r, 0) + k
@@ -166,7 +168,7 @@ def load_results(out: str | Path) -> tuple[pd.DataFrame, dict[int, int], int]:
 
 def summarise(out: str | Path, meta: dict[str, Any]) -> dict[str, Any]:
     """The measures of ``hwbopt stress --json`` (without timing and run details)."""
-    results, counts, n_solved = load_results(out)
+    results, counts, n_solved = load_results(out, meta)
     status = results.status if len(results) else pd.Series(dtype=str)
     solved = results[status.isin(SOLVED)]
     obj = pd.to_numeric(solved.objective, errors="coerce").dropna().to_numpy()

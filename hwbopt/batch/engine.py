@@ -94,6 +94,7 @@ class EngineSpec:
     mip_gap: float = 1e-4
     cold_rate: float = COLD_CHECK_RATE
     die_on: dict[str, Any] = field(default_factory=dict)  # tests only: kill a worker once
+    run_id: str = ""  # the run's id, written into each part's Parquet metadata
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -119,8 +120,12 @@ def solve_block(spec: EngineSpec, chains: list[np.ndarray], values: list[np.ndar
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if spec.run_id:  # hwbopt.batch.store.RUN_KEY: --resume reads which run a part is of
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                               b"hwbopt.run": spec.run_id.encode()})
     buf = io.BytesIO()
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buf)
+    pq.write_table(table, buf)
     return buf.getvalue()
 
 

@@ -26,7 +26,7 @@ from hwbopt.analyses.stress import summarise
 from hwbopt.batch.engine import CHAIN, COLD_CHECK_RATE, EngineSpec, solve_block
 from hwbopt.batch.sample import draw, neighbour_order
 from hwbopt.batch.setup import Prepared, pick_stress_set, prepare
-from hwbopt.batch.store import RUN_FILE, instance_hash, open_run, write_part
+from hwbopt.batch.store import RUN_FILE, claim, instance_hash, open_run, settle_parts, write_part
 from hwbopt.errors import UsageError
 from hwbopt.highs import highs_version
 from hwbopt.io.folder import atomic_write_text
@@ -50,16 +50,22 @@ class Block:
 
 
 def plan_blocks(values: np.ndarray, done: set[int], block_size: int) -> tuple[list[Block], int]:
-    """Chains of the neighbour order not yet done, grouped into blocks of whole chains."""
+    """Chains of the neighbour order not yet done, grouped into blocks of consecutive whole
+    chains: a block named ``FIRST-LAST`` holds exactly chains FIRST to LAST (a done chain ends
+    a block), which is what ``--resume`` checks a part against."""
     order = neighbour_order(values)
     chains = [order[k:k + CHAIN] for k in range(0, len(order), CHAIN)]
     per_block = max(1, math.ceil(block_size / CHAIN))
-    todo = [(c, ch) for c, ch in enumerate(chains) if not set(ch.tolist()) <= done]
-    blocks = []
-    for k in range(0, len(todo), per_block):
-        group = todo[k:k + per_block]
-        name = f"{group[0][0]:07d}-{group[-1][0]:07d}"
-        blocks.append(Block(name, [ch for _, ch in group], [values[ch] for _, ch in group]))
+    runs: list[list[tuple[int, np.ndarray]]] = []
+    for c, ch in enumerate(chains):
+        if set(ch.tolist()) <= done:
+            continue
+        if runs and runs[-1][-1][0] == c - 1 and len(runs[-1]) < per_block:
+            runs[-1].append((c, ch))
+        else:
+            runs.append([(c, ch)])
+    blocks = [Block(f"{group[0][0]:07d}-{group[-1][0]:07d}", [ch for _, ch in group],
+                    [values[ch] for _, ch in group]) for group in runs]
     return blocks, len(chains)
 
 
@@ -155,9 +161,13 @@ def run_stress(
     trim: bool = True,
     die_on: dict[str, Any] | None = None,
     source: dict[str, Any] | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Solve every scenario of a stress set into ``out``; returns the summary (the JSON of
     ``hwbopt stress --json``). See the module docstring and ``models/stress.md``.
+
+    ``force`` starts afresh in an ``out`` that holds another run's files, clearing its parts
+    (see :func:`hwbopt.batch.store.open_run`).
 
     ``source`` is the instance's files in provenance form
     (:func:`hwbopt.provenance.instance_provenance`), added to the summary's ``provenance``.
@@ -184,69 +194,74 @@ def run_stress(
         "scenarios": n, "seed": stress.seed, "mip": mip, "objective": objective,
         "chain": CHAIN, "time_limit": time_limit, "cold_check": cold_check,
     }
-    done = open_run(out, meta, resume)  # refuses a wrong folder before any work
-    prep = prepare(inst, stress, k, seed=stress.seed, objective=objective, mip=mip,
-                   time_limit=time_limit)
-    meta.update(_meta_of(prep))
-    if not resume:
-        atomic_write_text(out / RUN_FILE, json.dumps(meta, indent=2) + "\n")
-    values = draw(stress, np.arange(n))
-    workers = workers or os.cpu_count() or 1
-    if workers < 1:
+    if workers is not None and workers < 1:
         raise UsageError("--workers must be at least 1")
-    if block_size is None:
-        block_size = auto_block(n - len(done), 1 if scheduler is None and workers == 1 else
-                                workers)
-    blocks, _ = plan_blocks(values, done, block_size)
-    spec = prep.spec
-    spec.cold_rate = cold_check
-    if die_on:
-        spec.die_on = die_on
-    bar, task = _progress(progress, n, len(done))
-    solved_now = 0
-    timing = {"setup": time.perf_counter() - start, "cluster": 0.0}
-    batch_start = time.perf_counter()
-    with bar:
-        for name, data, size in _execute(blocks, spec, workers, scheduler, trim, timing):
-            write_part(out, name, data)
-            solved_now += size
-            elapsed = time.perf_counter() - batch_start
-            bar.update(task, advance=size, rate=f"{solved_now / max(elapsed, 1e-9):,.0f}/s")
-    batch = time.perf_counter() - batch_start
-    summary = {
-        "scenarios": n,
-        **summarise(out, meta),
-    }
-    seconds = time.perf_counter() - start
-    summary.update({
-        "seconds": round(seconds, 6),
-        "scenarios_per_second": round(solved_now / seconds, 3) if seconds > 0 else None,
-        "setup_seconds": round(timing["setup"], 6),
-        "cluster_seconds": round(timing["cluster"], 6),
-        "batch_seconds": round(batch, 6),
-        "solved_this_run": solved_now,
-        "out": str(out),
-        "stress_set": stress.id,
-        "seed": stress.seed,
-        "workers": 1 if (workers == 1 and scheduler is None) else workers,
-        "scheduler": scheduler,
-        "mip": mip,
-        "instance": inst.name,
-        "objective_kind": prep.base.objective_kind,
-        "years": list(inst.years),
-        "currency": inst.currency,
-        "money_unit": inst.money_unit,
-        "kind": "stress",
-        "provenance": {**run_provenance(highs_version(), seed=stress.seed, options={
-            "stress_set": stress.id, "scenarios": n, "objective": prep.base.objective_kind,
-            "mip": mip, "time_limit": time_limit, "block_size": block_size,
-            "cold_check": cold_check}),
-                       **(source or {})},
-        "labels": instance_labels(inst),
-    })
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, allow_nan=False)
-                      + "\n")
-    return summary
+    with claim(out) as created:  # locked against another hwbopt while the run lasts
+        # refuses a wrong folder before any work
+        resume = open_run(out, meta, resume, force, created=created)
+        prep = prepare(inst, stress, k, seed=stress.seed, objective=objective, mip=mip,
+                       time_limit=time_limit)
+        meta.update(_meta_of(prep))
+        if not resume:
+            atomic_write_text(out / RUN_FILE, json.dumps(meta, indent=2) + "\n")
+        values = draw(stress, np.arange(n))
+        done = settle_parts(out, meta, values) if resume else set()
+        workers = workers or os.cpu_count() or 1
+        if block_size is None:
+            block_size = auto_block(n - len(done), 1 if scheduler is None and workers == 1 else
+                                    workers)
+        blocks, _ = plan_blocks(values, done, block_size)
+        spec = prep.spec
+        spec.cold_rate = cold_check
+        spec.run_id = str(meta.get("run_id") or "")  # each part carries it
+        if die_on:
+            spec.die_on = die_on
+        bar, task = _progress(progress, n, len(done))
+        solved_now = 0
+        timing = {"setup": time.perf_counter() - start, "cluster": 0.0}
+        batch_start = time.perf_counter()
+        with bar:
+            for name, data, size in _execute(blocks, spec, workers, scheduler, trim, timing):
+                write_part(out, name, data)
+                solved_now += size
+                elapsed = time.perf_counter() - batch_start
+                bar.update(task, advance=size,
+                           rate=f"{solved_now / max(elapsed, 1e-9):,.0f}/s")
+        batch = time.perf_counter() - batch_start
+        summary = {
+            "scenarios": n,
+            **summarise(out, meta),
+        }
+        seconds = time.perf_counter() - start
+        summary.update({
+            "seconds": round(seconds, 6),
+            "scenarios_per_second": round(solved_now / seconds, 3) if seconds > 0 else None,
+            "setup_seconds": round(timing["setup"], 6),
+            "cluster_seconds": round(timing["cluster"], 6),
+            "batch_seconds": round(batch, 6),
+            "solved_this_run": solved_now,
+            "out": str(out),
+            "stress_set": stress.id,
+            "seed": stress.seed,
+            "workers": 1 if (workers == 1 and scheduler is None) else workers,
+            "scheduler": scheduler,
+            "mip": mip,
+            "instance": inst.name,
+            "objective_kind": prep.base.objective_kind,
+            "years": list(inst.years),
+            "currency": inst.currency,
+            "money_unit": inst.money_unit,
+            "kind": "stress",
+            "provenance": {**run_provenance(highs_version(), seed=stress.seed, options={
+                "stress_set": stress.id, "scenarios": n, "objective": prep.base.objective_kind,
+                "mip": mip, "time_limit": time_limit, "block_size": block_size,
+                "cold_check": cold_check}),
+                           **(source or {})},
+            "labels": instance_labels(inst),
+        })
+        atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, allow_nan=False)
+                          + "\n")
+        return summary
 
 
 def _execute(blocks: list[Block], spec: EngineSpec, workers: int, scheduler: str | None,
