@@ -396,6 +396,15 @@ def test_inputs_the_engine_cannot_vary_are_rejected_with_their_place(tmp_path):
     with pytest.raises(StressError, match="changes its structure") as err:
         run_stress(zero, out=tmp_path / "b", workers=1)
     assert err.value.problems[0].field == "stress[0].inputs[0]"
+    # a draw may not push a figure where the solver cannot take it safely (the range check
+    # of validation, applied at the input's extremes)
+    huge = with_stress(inst, {"id": "x", "samples": 5, "inputs": [
+        {"path": "interventions[reablement].unit_cost", "op": "scale", "dist": "uniform",
+         "low": 1, "high": 1e12}]})
+    with pytest.raises(StressError, match="too large for the solver") as err:
+        run_stress(huge, out=tmp_path / "c", workers=1)
+    assert err.value.problems[0].field == "stress[0].inputs[0]"
+    assert "interventions.csv" in err.value.problems[0].message
 
 
 def _write_stress(folder: Path, stress: list[dict]) -> None:

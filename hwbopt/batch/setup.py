@@ -37,6 +37,7 @@ from hwbopt.pipeline import Built, build, solve_built
 from hwbopt.results import Result
 from hwbopt.scenarios import apply_changes
 from hwbopt.schema import Change, Instance, StressSet
+from hwbopt.validate import check_magnitudes
 
 # rules whose binding a batch reports, per scenario
 BINDING_FAMILIES = ("budget", "ring_fence", "pool_balance", "target", "growth_limit",
@@ -100,6 +101,13 @@ def check_structure(inst: Instance, stress: StressSet, where: str, objective: st
                 why = "; ".join(p.message for p in exc.problems[:2])
                 problems.append(Problem("instance.yaml", None, loc, (
                     f"at {spec.op} {value:g} the instance breaks its own rules: {why}")))
+                break
+            unsafe = check_magnitudes(edge)
+            if unsafe:
+                problems.append(Problem("instance.yaml", None, loc, (
+                    f"at {spec.op} {value:g} {unsafe[0].message} ({unsafe[0].file}"
+                    + (f" row {unsafe[0].row}" if unsafe[0].row is not None else "")
+                    + "): narrow the range")))
                 break
             if pattern_key(build(edge, objective).compiled) != want:
                 problems.append(Problem("instance.yaml", None, loc, (
