@@ -44,7 +44,55 @@ def build(instance: Instance, objective: str | None = None) -> Built:
     d = model_data(instance, objective)
     comp = compile_model(build_model(d))
     comp = replace(comp, constant=comp.offset + objective_constant(d))
+    check_numbers(d, comp)
     return Built(d, comp, time.perf_counter() - start)
+
+
+# The compiled model's numbers HiGHS takes safely. Validation keeps every figure within
+# 1e-6..1e9 (``hwbopt.validate.check_magnitudes``); products of figures (a weight times an
+# effect, a need times a share) can still go further, so the built model is checked too.
+COMPILED_MIN, COMPILED_MAX = 1e-10, 1e12
+
+
+def check_numbers(d: ModelData, comp: Compiled) -> None:
+    """Refuse (exit 2) a model whose coefficients, bounds or costs HiGHS cannot take safely,
+    naming the rule or quantity they sit in, before any solve."""
+    from hwbopt.words import quantity, rule
+
+    def outside(values: np.ndarray) -> np.ndarray:
+        size = np.abs(values)
+        return np.isfinite(values) & (size > 0) & ((size < COMPILED_MIN) | (size > COMPILED_MAX))
+
+    found: list[str] = []
+    A = comp.A.tocoo()
+    bad = np.flatnonzero(outside(A.data))
+    for k in bad[:3]:
+        r, j = int(A.row[k]), int(A.col[k])
+        found.append(f"coefficient {A.data[k]:g} of {_words(quantity, d, comp, 'col', j)} "
+                     f"in {_words(rule, d, comp, 'row', r)}")
+    for name, values, kind in (("bound", comp.row_lower, "row"), ("bound", comp.row_upper, "row"),
+                               ("bound", comp.col_lower, "col"), ("bound", comp.col_upper, "col"),
+                               ("objective weight", comp.c, "col")):
+        for i in np.flatnonzero(outside(values))[:3]:
+            what = rule if kind == "row" else quantity
+            found.append(f"{name} {values[i]:g} of {_words(what, d, comp, kind, int(i))}")
+    if found:
+        raise UsageError(
+            "the model has numbers the solver cannot take safely (nonzero magnitudes must lie "
+            f"between {COMPILED_MIN:g} and {COMPILED_MAX:g}): " + "; ".join(found[:5])
+            + ". These come from products of the instance's figures: write money or activity in "
+            "a unit that brings them closer to 1 (money_unit, or each intervention's unit)")
+
+
+def _words(say: Callable[..., str], d: ModelData, comp: Compiled, kind: str, i: int) -> str:
+    """A row or column in the board's words, with its name in the model."""
+    component = comp.row_component[i] if kind == "row" else comp.col_component[i]
+    index = comp.row_index[i] if kind == "row" else comp.col_index[i]
+    name = comp.row_name(i) if kind == "row" else comp.col_name(i)
+    try:
+        return f"'{say(d, component, index)}' ({name})"
+    except KeyError:
+        return name
 
 
 def _relaxed(comp: Compiled, family: Family) -> tuple[np.ndarray, ...]:

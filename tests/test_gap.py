@@ -63,3 +63,27 @@ def test_the_constant_is_the_weighted_baselines():
     d = build(inst).data
     want = sum(d.discount[y] * p.weight * p.baseline for p in inst.priorities for y in d.YEARS)
     assert build(inst).compiled.constant == pytest.approx(want, rel=1e-12)
+
+
+def test_a_model_the_solver_cannot_take_is_refused_naming_the_rule():
+    """The built model's own numbers are checked too (a safety net behind validation's figure
+    ranges): a bound of 1e14 is refused before any solve, named in words and in the model."""
+    from hwbopt.compile import with_bounds
+    from hwbopt.errors import UsageError
+    from hwbopt.pipeline import check_numbers
+
+    b = build(hwbopt.load(hwbopt.shipped_instance("tutorial")))
+    comp = b.compiled
+    j = next(iter(comp.cols("activity").values()))
+    upper = comp.col_upper.copy()
+    upper[j] = 1e14
+    with pytest.raises(UsageError, match="cannot take safely") as err:
+        check_numbers(b.data, with_bounds(comp, col_upper=upper))
+    assert comp.col_name(j) in str(err.value) and "activity of" in str(err.value)
+    tiny = comp.A.copy()
+    tiny.data[0] = 1e-13
+    from dataclasses import replace
+
+    with pytest.raises(UsageError, match="coefficient 1e-13"):
+        check_numbers(b.data, replace(comp, A=tiny))
+    check_numbers(b.data, comp)  # the shipped instance itself is fine
