@@ -1,7 +1,7 @@
 """The independent certificate: does a reported plan obey the instance?
 
 This module reads only the instance data and the result tables. It shares no code with the
-model (``hwbopt.model``), the money formulas (``hwbopt.money``) or the result builder: cut
+model (``hwbopt.model``), the derived numbers (``hwbopt.derived``) or the result builder: cut
 trajectories, available money, need, unit costs and response curves are all re-derived here
 from the raw instance fields, so a mistake in the model cannot hide itself.
 
@@ -19,12 +19,29 @@ Solver noise passes within the relative tolerance ``REL``.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 import pandas as pd
 
-from hwbopt.schema import Instance
+from hwbopt.schema import (
+    CapChange,
+    ForbidChange,
+    Instance,
+    KeepOpen,
+    MinPriorityShare,
+    NoClosures,
+    Policy,
+    Protect,
+)
 
 REL = 1e-6
+
+Tables = dict[str, pd.DataFrame]
+# amounts keyed by (partner or intervention, year); a missing key reads as 0
+ByYear = defaultdict[tuple[str, int], float]
+# net estate cost per payer and year: a service with no lead pays its share of a site to None,
+# which no budget reads but the cost objective sums (as in the model)
+ByPayer = defaultdict[tuple[str | None, int], float]
 
 
 def _tol(*magnitudes: float) -> float:
@@ -63,14 +80,15 @@ def _response(points: list[tuple[float, float]], need: float, act: float) -> flo
     return total
 
 
-def _table(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
+def _table(tables: Tables, name: str) -> pd.DataFrame:
     return tables.get(name, pd.DataFrame())
 
 
-def _staff(inst, tables, units, years, bad) -> tuple[dict, dict]:
+def _staff(inst: Instance, tables: Tables, units: ByYear, years: list[int],
+           bad: list[str]) -> tuple[ByYear, ByYear]:
     """Staff rules; returns (staff cost per (intervention, year), net staff cost per partner)."""
-    staff_cost: dict[tuple[str, int], float] = defaultdict(float)
-    net: dict[tuple[str, int], float] = defaultdict(float)
+    staff_cost: ByYear = defaultdict(float)
+    net: ByYear = defaultdict(float)
     if not inst.staff:
         return staff_cost, net
     line = {(r.employer, r.role, r.year): r for r in inst.staff}
@@ -108,23 +126,23 @@ def _staff(inst, tables, units, years, bad) -> tuple[dict, dict]:
                            f"plus changes makes {s.fte + cumulative:g}")
             net[e, y] += s.cost_per_fte * post + s.recruit_cost * rec + s.release_cost * rel
             before = post
-    deployed = defaultdict(float)
-    served = defaultdict(float)
+    deployed: defaultdict[tuple[str, str, int], float] = defaultdict(float)
+    served: defaultdict[tuple[str, str, int], float] = defaultdict(float)
     for r in _table(tables, "deployment").itertuples(index=False):
         e, role, i, y, v = r.employer, r.role, r.intervention, int(r.year), float(r.fte)
-        s = line.get((e, role, y))
-        if s is None or (i, role) not in per_unit:
+        deployer = line.get((e, role, y))
+        if deployer is None or (i, role) not in per_unit:
             bad.append(f"{e} deploys {role} to {i} in {y}, which has no such staff or need")
             continue
-        if e != lead[i] and not s.integrated:
+        if e != lead[i] and not deployer.integrated:
             bad.append(f"{e}'s {role} serve {i} in {y}, led by {lead[i]}, without integrated "
                        "working")
         if v < -_tol(v):
             bad.append(f"negative deployment of {e} {role} to {i} in {y}")
         deployed[e, role, y] += v
         served[i, role, y] += v
-        staff_cost[i, y] += s.cost_per_fte * v
-        net[e, y] -= s.cost_per_fte * v  # recharged to whoever pays for the service
+        staff_cost[i, y] += deployer.cost_per_fte * v
+        net[e, y] -= deployer.cost_per_fte * v  # recharged to whoever pays for the service
     for (e, role, y), v in deployed.items():
         r = rows.get((e, role, y))
         post = float(r.in_post) if r is not None else 0.0
@@ -139,14 +157,15 @@ def _staff(inst, tables, units, years, bad) -> tuple[dict, dict]:
     return staff_cost, net
 
 
-def _estate(inst, tables, act, years, bad) -> dict:
+def _estate(inst: Instance, tables: Tables, act: dict[tuple[str, str, int], float],
+            years: list[int], bad: list[str]) -> ByPayer:
     """Site and space rules; returns the net estate cost per partner and year."""
-    net: dict[tuple[str, int], float] = defaultdict(float)
+    net: ByPayer = defaultdict(float)
     if not inst.sites:
         return net
     site = {s.id: s for s in inst.sites}
     cap = {(c.site, c.space_type): c.capacity for c in inst.site_capacity}
-    types = defaultdict(int)
+    types: defaultdict[str, int] = defaultdict(int)
     for s_id, _t in cap:
         types[s_id] += 1
     lead = {i.id: i.lead for i in inst.interventions}
@@ -173,19 +192,19 @@ def _estate(inst, tables, act, years, bad) -> dict:
             net[s.owner, y] += (s.running_cost if now else 0.0) + (
                 (s.closure_cost - s.disposal_receipt) if closing else 0.0)
             before = now
-    used = defaultdict(float)
-    hosted = defaultdict(float)
+    used: defaultdict[tuple[str, str, int], float] = defaultdict(float)
+    hosted: defaultdict[tuple[str, str, str, int], float] = defaultdict(float)
     for r in _table(tables, "site_use").itertuples(index=False):
         s_id, i, t, y, v = r.site, r.intervention, r.space_type, int(r.year), float(r.used)
-        s = site.get(s_id)
-        if s is None or (s_id, t) not in cap or (i, t) not in per_unit:
+        host = site.get(s_id)
+        if host is None or (s_id, t) not in cap or (i, t) not in per_unit:
             bad.append(f"{i} uses {t} at {s_id} in {y}, which has no such space or need")
             continue
-        loc = s.locality or "all"
+        loc = host.locality or "all"
         if (i, loc) not in offered:
             bad.append(f"{i} uses {s_id} in {y}, in {loc}, where it is not offered")
-        if s.owner != lead[i] and not s.shareable:
-            bad.append(f"{i} (led by {lead[i]}) uses {s_id}, owned by {s.owner}, which does "
+        if host.owner != lead[i] and not host.shareable:
+            bad.append(f"{i} (led by {lead[i]}) uses {s_id}, owned by {host.owner}, which does "
                        "not allow co-location")
         if v < -_tol(v):
             bad.append(f"negative use of {t} at {s_id} by {i} in {y}: {v:g}")
@@ -193,10 +212,10 @@ def _estate(inst, tables, act, years, bad) -> dict:
             bad.append(f"{i} uses {s_id} in {y}, after it closed")
         used[s_id, t, y] += v
         hosted[i, t, loc, y] += v
-        if inst.settings.site_charging == "by_use" and lead[i] != s.owner:
-            charge = s.running_cost * v / (cap[s_id, t] * types[s_id])
+        if inst.settings.site_charging == "by_use" and lead[i] != host.owner:
+            charge = host.running_cost * v / (cap[s_id, t] * types[s_id])
             net[lead[i], y] += charge
-            net[s.owner, y] -= charge
+            net[host.owner, y] -= charge
     for (s_id, t, y), v in used.items():
         if v > cap[s_id, t] + _tol(cap[s_id, t]):
             bad.append(f"{s_id} holds {v:g} of {t} in {y}, above its capacity "
@@ -209,16 +228,17 @@ def _estate(inst, tables, act, years, bad) -> dict:
     return net
 
 
-def _choices(inst, tables, units, years, bad) -> dict:
+def _choices(inst: Instance, tables: Tables, units: ByYear, years: list[int],
+             bad: list[str]) -> ByYear:
     """Go/no-go rules; returns the set-up cost paid per (intervention, year).
 
     The reported run decisions are checked against activity (activity only when running, and
     then at least the minimum scale); exclusivity, dependencies and set-up costs follow them.
     """
-    setup: dict[tuple[str, int], float] = defaultdict(float)
+    setup: ByYear = defaultdict(float)
     grouped = {i for g in inst.exclusive for i in g.interventions}
     linked = {x for dep in inst.dependencies for x in (dep.intervention, dep.requires)}
-    current = defaultdict(float)
+    current: defaultdict[str, float] = defaultdict(float)
     for a in inst.activity:
         current[a.intervention] += a.current
     reported = {(r.intervention, int(r.year)): bool(r.runs)
@@ -244,9 +264,10 @@ def _choices(inst, tables, units, years, bad) -> dict:
             before = on
     for g in inst.exclusive:
         for y in years:
-            on = [i for i in g.interventions if runs.get((i, y), False)]
-            if len(on) > 1:
-                bad.append(f"exclusive alternatives {g.id} both run in {y}: {', '.join(on)}")
+            running = [i for i in g.interventions if runs.get((i, y), False)]
+            if len(running) > 1:
+                bad.append(f"exclusive alternatives {g.id} both run in {y}: "
+                           f"{', '.join(running)}")
     for dep in inst.dependencies:
         for y in years:
             if runs.get((dep.intervention, y)) and not runs.get((dep.requires, y)):
@@ -259,7 +280,8 @@ def _choices(inst, tables, units, years, bad) -> dict:
     return setup
 
 
-def _pool_payers(inst, alloc, pool_rows, bad) -> None:
+def _pool_payers(inst: Instance, alloc: pd.DataFrame,
+                 pool_rows: dict[tuple[str, str, int], float], bad: list[str]) -> None:
     """Pooled money is attributed to whoever paid into the pool: a partner named on a pooled
     allocation row must be a contributor to that pool, and must have put money in that year."""
     members = {g.id: {c.partner for c in g.contributors} for g in inst.pools}
@@ -277,7 +299,7 @@ def _pool_payers(inst, alloc, pool_rows, bad) -> None:
 
 def check_solution(
     inst: Instance,
-    tables: dict[str, pd.DataFrame],
+    tables: Tables,
     objective_kind: str,
     objective: float | None = None,
 ) -> list[str]:
@@ -297,24 +319,25 @@ def check_solution(
         act[r.intervention, r.locality, int(r.year)] = float(r.activity)
     for a in inst.activity:
         loc = a.locality or "all"
-        i = spec[a.intervention]
+        intervention = spec[a.intervention]
         prev = a.current
         for y in years:
-            key = (a.intervention, loc, y)
-            if key not in act:
+            cell = (a.intervention, loc, y)
+            if cell not in act:
                 bad.append(f"activity of {a.intervention} in {loc} {y} is missing")
                 continue
-            v = act[key]
-            need = a.need * (1.0 + i.need_growth) ** (y - first)
+            v = act[cell]
+            need = a.need * (1.0 + intervention.need_growth) ** (y - first)
             if v < -_tol(need) or v > need + _tol(need):
                 bad.append(f"activity of {a.intervention} in {loc} {y} = {v:g} outside [0, "
                            f"need {need:g}]")
-            if i.max_growth is not None:
-                cap = (1.0 + i.max_growth) * prev + i.max_growth_of_need * need
+            if intervention.max_growth is not None:
+                cap = ((1.0 + intervention.max_growth) * prev
+                       + intervention.max_growth_of_need * need)
                 if v > cap + _tol(cap):
                     bad.append(f"{a.intervention} in {loc} grows to {v:g} in {y}, above {cap:g}")
-            if i.max_reduction is not None:
-                floor = (1.0 - i.max_reduction) * prev
+            if intervention.max_reduction is not None:
+                floor = (1.0 - intervention.max_reduction) * prev
                 if v < floor - _tol(floor):
                     bad.append(f"{a.intervention} in {loc} shrinks to {v:g} in {y}, below "
                                f"{floor:g}")
@@ -324,7 +347,7 @@ def check_solution(
     remit = {p.id: set(p.remit) for p in inst.partners}
     lines = {(p.id, r.id): set(r.interventions) for p in inst.partners for r in p.ring_fenced}
     pool_items = {g.id: set(g.interventions) for g in inst.pools}
-    paid: dict[tuple[str, int], float] = defaultdict(float)
+    paid: ByYear = defaultdict(float)
     for r in alloc.itertuples(index=False):
         if r.money < -_tol(r.money):
             bad.append(f"negative money {r.money:g} in allocation")
@@ -342,48 +365,48 @@ def check_solution(
         else:
             bad.append(f"unknown fund kind {r.fund!r}")
         paid[r.intervention, int(r.year)] += float(r.money)
-    units = defaultdict(float)
+    units: ByYear = defaultdict(float)
     for (i, _loc, y), v in act.items():
         units[i, y] += v
     staff_cost, staff_net = _staff(inst, tables, units, years, bad)
     estate_net = _estate(inst, tables, act, years, bad)
     setup = _choices(inst, tables, units, years, bad)
-    cost_total: dict[tuple[str, int], float] = defaultdict(float)
+    cost_total: ByYear = defaultdict(float)
     for (i, _loc, y), v in act.items():
         cost_total[i, y] += v * spec[i].unit_cost * (1.0 + spec[i].cost_growth) ** (y - first)
     for key, v in (*staff_cost.items(), *setup.items()):
         cost_total[key] += v
     for key in set(cost_total) | set(paid):
-        c, p = cost_total.get(key, 0.0), paid.get(key, 0.0)
-        if abs(c - p) > _tol(c, p):
-            bad.append(f"{key[0]} in {key[1]} costs {c:g} but {p:g} is paid for it")
+        cost, pay = cost_total.get(key, 0.0), paid.get(key, 0.0)
+        if abs(cost - pay) > _tol(cost, pay):
+            bad.append(f"{key[0]} in {key[1]} costs {cost:g} but {pay:g} is paid for it")
 
     # ---- budgets, ring-fences, QIPP credits, pools ---------------------------------------
     money = _available(inst)
-    rates = defaultdict(dict)
-    for a in inst.avoided_costs:
-        rates[a.partner][a.intervention] = a.saving_per_unit
-    contributed = defaultdict(float)
-    pool_rows = {}
+    rates: defaultdict[str, dict[str, float]] = defaultdict(dict)
+    for saving in inst.avoided_costs:
+        rates[saving.partner][saving.intervention] = saving.saving_per_unit
+    contributed: ByYear = defaultdict(float)
+    pool_rows: dict[tuple[str, str, int], float] = {}
     for r in pools.itertuples(index=False):
         contributed[r.partner, int(r.year)] += float(r.contributed)
         pool_rows[r.pool, r.partner, int(r.year)] = float(r.contributed)
     bounds = {(c.partner, g.id): (c.min_share, c.max_share) for g in inst.pools
               for c in g.contributors}
-    for (p, g), (lo, hi) in bounds.items():
+    for (pid, gid), (lo, hi) in bounds.items():
         for y in years:
-            v = pool_rows.get((g, p, y), 0.0)
-            avail = money[p, y][0]
+            v = pool_rows.get((gid, pid, y), 0.0)
+            avail = money[pid, y][0]
             if v < lo * avail - _tol(avail) or v > hi * avail + _tol(avail):
-                bad.append(f"{p} puts {v:g} into {g} in {y}, outside shares [{lo:g}, {hi:g}] "
-                           f"of {avail:g}")
-    for (g, p, _y), v in pool_rows.items():
-        if (p, g) not in bounds and abs(v) > _tol(v):
-            bad.append(f"{p} contributes to {g} but is not a contributor")
+                bad.append(f"{pid} puts {v:g} into {gid} in {y}, outside shares [{lo:g}, "
+                           f"{hi:g}] of {avail:g}")
+    for (gid, pid, _y), v in pool_rows.items():
+        if (pid, gid) not in bounds and abs(v) > _tol(v):
+            bad.append(f"{pid} contributes to {gid} but is not a contributor")
     _pool_payers(inst, alloc, pool_rows, bad)
-    general_spend = defaultdict(float)
-    line_spend = defaultdict(float)
-    pool_spend = defaultdict(float)
+    general_spend: ByYear = defaultdict(float)
+    line_spend: defaultdict[tuple[str, str, int], float] = defaultdict(float)
+    pool_spend: ByYear = defaultdict(float)
     for r in alloc.itertuples(index=False):
         y = int(r.year)
         if r.fund == "retained":
@@ -412,25 +435,25 @@ def check_solution(
                 if s > lcap + _tol(lcap, s):
                     bad.append(f"ring-fenced line {p.id}/{line.id} spends {s:g} in {y}, above "
                                f"{lcap:g}")
-    for g in inst.pools:
+    for pool in inst.pools:
         for y in years:
-            inflow = sum(pool_rows.get((g.id, c.partner, y), 0.0) for c in g.contributors)
-            if pool_spend[g.id, y] > inflow + _tol(inflow):
-                bad.append(f"pool {g.id} spends {pool_spend[g.id, y]:g} in {y} but receives "
-                           f"{inflow:g}")
+            inflow = sum(pool_rows.get((pool.id, c.partner, y), 0.0) for c in pool.contributors)
+            if pool_spend[pool.id, y] > inflow + _tol(inflow):
+                bad.append(f"pool {pool.id} spends {pool_spend[pool.id, y]:g} in {y} but "
+                           f"receives {inflow:g}")
 
     # ---- equity floor ---------------------------------------------------------------------
     phi = inst.settings.equity_floor
     if phi:
-        needs = defaultdict(dict)
+        needs: defaultdict[str, dict[str, float]] = defaultdict(dict)
         for a in inst.activity:
             needs[a.intervention][a.locality or "all"] = a.need
         for i, by_loc in needs.items():
             if len(by_loc) < 2:
                 continue
-            g = spec[i].need_growth
+            growth = spec[i].need_growth
             for y in years:
-                f = (1.0 + g) ** (y - first)
+                f = (1.0 + growth) ** (y - first)
                 total_need = sum(by_loc.values()) * f
                 total_act = sum(act.get((i, loc, y), 0.0) for loc in by_loc)
                 if total_need <= 0:
@@ -445,7 +468,7 @@ def check_solution(
                                    f"equity floor {rhs:.4g}")
 
     # ---- outcomes and targets -------------------------------------------------------------
-    curves = defaultdict(list)
+    curves: defaultdict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
     for r in inst.responses:
         curves[r.intervention, r.priority].append((r.upto_share, r.effect))
     need_of = {(a.intervention, a.locality or "all"): a.need for a in inst.activity}
@@ -470,7 +493,7 @@ def check_solution(
             bad.append(f"outcome of {key[0]} in {key[1]} reported {r.achieved:g}, "
                        f"recomputed {v:g}")
     hard = {k.id: k.target_type == "hard" or objective_kind == "cost" for k in inst.priorities}
-    shortfall = {}
+    shortfall: dict[tuple[str, int], float] = {}
     for t in inst.targets:
         v = achieved[t.priority, t.year]
         short = max(t.target - v, 0.0)
@@ -498,7 +521,7 @@ def check_solution(
     return bad
 
 
-def check_policies(inst: Instance, tables: dict[str, pd.DataFrame], policies) -> list[str]:
+def check_policies(inst: Instance, tables: Tables, policies: Sequence[Policy]) -> list[str]:
     """Policy constraints of an option (``hwbopt.schema.Policy``), from the tables alone.
 
     ``fix_contribution`` is a pool share rule and is checked by :func:`check_solution` on the
@@ -516,7 +539,8 @@ def check_policies(inst: Instance, tables: dict[str, pd.DataFrame], policies) ->
                for r in _table(tables, "sites").itertuples(index=False)}
     for rule in policies:
         kind = rule.rule
-        if kind in ("protect", "forbid_change", "cap_change"):
+        # the classes narrow the rule for its fields; each has exactly one ``rule`` value
+        if isinstance(rule, Protect | ForbidChange | CapChange):
             i = rule.intervention
             for (ii, loc, y), a in act.items():
                 if ii != i:
@@ -527,16 +551,16 @@ def check_policies(inst: Instance, tables: dict[str, pd.DataFrame], policies) ->
                 if kind == "forbid_change" and a > level + _tol(level):
                     bad.append(f"forbid_change: {i} in {loc} runs {a:g} in {y}, above today's "
                                f"{level:g}")
-                if kind == "cap_change":
+                if isinstance(rule, CapChange):
                     before = current[i, loc] if y == first else act[i, loc, y - 1]
                     if abs(a - before) > rule.max_change * before + _tol(before):
                         bad.append(f"cap_change: {i} in {loc} moves from {before:g} to {a:g} "
                                    f"in {y}, more than {rule.max_change:.0%}")
-        elif kind in ("keep_open", "no_closures"):
+        elif isinstance(rule, KeepOpen | NoClosures):
             for (s, y), now in is_open.items():
-                if (kind == "no_closures" or s == rule.site) and not now:
+                if (isinstance(rule, NoClosures) or s == rule.site) and not now:
                     bad.append(f"{kind}: site {s} is closed in {y}")
-        elif kind == "min_priority_share":
+        elif isinstance(rule, MinPriorityShare):
             serving = {r.intervention for r in inst.responses
                        if r.priority == rule.priority and r.effect > 0}
             alloc = _table(tables, "allocation")
