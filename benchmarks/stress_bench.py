@@ -44,11 +44,12 @@ import numpy as np
 import hwbopt
 from hwbopt import highs
 from hwbopt.batch.engine import WARM_OPTIONS, Engine
-from hwbopt.batch.params import add_need_share, apply_inputs, derive
+from hwbopt.batch.params import apply_inputs
 from hwbopt.batch.params import evaluate as evaluate_maps
 from hwbopt.batch.run import run_stress
 from hwbopt.batch.sample import draw
 from hwbopt.batch.setup import prepare
+from hwbopt.derived import add_need_share, derive
 from hwbopt.io.folder import instance_from_dict
 from hwbopt.scenarios import apply_changes, instance_data
 from hwbopt.schema import Change, StressSet
@@ -126,8 +127,7 @@ def scenario_instance(inst, stress, row):
 def run_raw(prep, values: np.ndarray) -> tuple[float, list[float]]:
     """highspy alone: every scenario's entries computed beforehand, pushed, re-solved warm."""
     spec = prep.spec
-    derived = derive(apply_inputs(spec.fields, spec.targets, values), spec.layout,
-                     spec.n_interventions)
+    derived = derive(apply_inputs(spec.fields, spec.targets, values), spec.layout)
     add_need_share(derived.values, spec.layout)
     entries = evaluate_maps(spec.prepared, derived.values)
     eng = Engine(spec)  # loads the model; the loop below is plain highspy calls
@@ -196,8 +196,7 @@ def run_persistent(prep, values) -> tuple[float, list[float], float]:
 
     spec = prep.spec
     p = spec.prepared
-    derived = derive(apply_inputs(spec.fields, spec.targets, values), spec.layout,
-                     spec.n_interventions)
+    derived = derive(apply_inputs(spec.fields, spec.targets, values), spec.layout)
     add_need_share(derived.values, spec.layout)
     entries = evaluate_maps(spec.prepared, derived.values)
     build_start = time.perf_counter()

@@ -23,7 +23,6 @@ _EXPORTS = {
     "HwbError": "hwbopt.errors",
     "InstanceError": "hwbopt.errors",
     "Problem": "hwbopt.errors",
-    "SolveError": "hwbopt.errors",
     "UsageError": "hwbopt.errors",
     "Instance": "hwbopt.schema",
     "instance_from_dict": "hwbopt.io.folder",

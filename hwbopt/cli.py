@@ -4,50 +4,53 @@ Exit codes: 0 solved (or valid), 1 anything unexpected, 2 invalid input or usage
 4 no solution within the time limit, 130 interrupted (Ctrl-C). Errors are one short message on
 stderr; ``--debug`` shows the traceback of unexpected ones. Output paths are checked before any
 work (:mod:`hwbopt.outputs`); a closed stdout (``hwbopt solve t | head -1``) is not an error.
+Options several commands share are defined once, in :mod:`hwbopt.cli_options`.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from hwbopt.cli_options import (
+    PATH,
+    FiniteRange,
+    force_option,
+    instance_path,
+    json_option,
+    mip_gap_option,
+    objective_option,
+    out_option,
+    report_option,
+    time_limit_option,
+)
 from hwbopt.errors import HwbError, InstanceError, UsageError
+from hwbopt.status import EARLY, Status
+
+if TYPE_CHECKING:
+    from hwbopt.errors import Problem
+    from hwbopt.report import Reportable
+    from hwbopt.schema import Instance
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
-STATUS_EXIT = {
-    "optimal": EXIT_OK,
-    "infeasible": EXIT_INFEASIBLE,
-    "unbounded": EXIT_UNEXPECTED,
-    "time_limit": EXIT_NO_SOLUTION,
-    "stopped": EXIT_NO_SOLUTION,
-    "error": EXIT_UNEXPECTED,
+STATUS_EXIT: dict[str, int] = {
+    Status.OPTIMAL: EXIT_OK,
+    Status.INFEASIBLE: EXIT_INFEASIBLE,
+    Status.UNBOUNDED: EXIT_UNEXPECTED,
+    Status.TIME_LIMIT: EXIT_NO_SOLUTION,
+    Status.STOPPED: EXIT_NO_SOLUTION,
+    Status.ERROR: EXIT_UNEXPECTED,
 }
 MAX_PROBLEMS_SHOWN = 60
 EXIT_INTERRUPTED = 130
-
-
-class _FiniteRange(click.FloatRange):
-    """A float range that also refuses nan and inf (which pass every comparison-based check)."""
-
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> Any:
-        rv = super().convert(value, param, ctx)
-        if not math.isfinite(rv):
-            self.fail(f"{value!r} is not a finite number.", param, ctx)
-        return rv
-
-
-SECONDS = _FiniteRange(min=0, min_open=True)
-GAP = _FiniteRange(min=0, max=1, max_open=True)
-FORCE_HELP = ("Write into --out or --report even if another command, another instance or an "
-              "instance workbook is there (the old results are removed first).")
 
 
 def _closed_pipe() -> NoReturn:
@@ -122,10 +125,31 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else (plural or word + 's')}"
 
 
-def _read(path: str):
+def _read(path: str) -> tuple[Instance, list[Problem]]:
     from hwbopt.io.instance import read_instance
 
     return read_instance(path)
+
+
+@dataclass(frozen=True)
+class _Start:
+    inst: Instance
+    warnings: list[Problem]
+    source: dict[str, Any]  # the instance files as read, for the results' provenance
+    clear: bool  # whether --out holds old results to remove before writing (--force)
+
+
+def _start(kind: str, path: Path, out: Path | None, report_dir: Path | None,
+           force: bool) -> _Start:
+    """How solve, compare and explain begin: the output folders are checked before any work,
+    the instance is read before the solver stack loads (bad input fails fast), and --out is
+    claimed before solving."""
+    _check_dirs(out, report_dir, path, force)
+    inst, warnings = _read(str(path))
+    from hwbopt.provenance import instance_provenance
+
+    source = instance_provenance(path)
+    return _Start(inst, warnings, source, _claim_out(out, kind, source, force))
 
 
 def _check_dirs(out: Path | None, report_dir: Path | None, path: Path | None = None,
@@ -161,7 +185,19 @@ def _clear(out: Path | None, clear: bool) -> None:
         clear_results(out)
 
 
-def _write_report(source: Any, report_dir: Path | None) -> None:
+def _exit_for(status: str, objective: float | None, message: str, say_error: bool) -> NoReturn:
+    """Exit with the status's code; a plan found but not proven optimal (time limit, stopped)
+    is usable, so exit 0 with a warning. ``say_error``: print the status of a failure."""
+    code = STATUS_EXIT[status]
+    if status in EARLY and objective is not None:
+        code = EXIT_OK
+        click.echo(f"warning: {message}", err=True)
+    elif code and say_error:
+        click.echo(f"error: {status}: {message}", err=True)
+    sys.exit(code)
+
+
+def _write_report(source: Path | Reportable, report_dir: Path | None) -> None:
     if report_dir is not None:
         from hwbopt.report import write_report
 
@@ -174,7 +210,7 @@ def _said_report(report_dir: Path | None) -> None:
 
 
 @cli.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@instance_path
 def validate(path: Path) -> None:
     """Check the instance at PATH (a folder, or a workbook ending in .xlsx) and list every
     problem with its file, line and field (sheet and cell for a workbook)."""
@@ -194,70 +230,47 @@ def validate(path: Path) -> None:
 
 
 @cli.command()
-@click.argument("path", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object for scripts.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Write the result tables as CSV plus summary.json into this folder.")
-@click.option("--report", "report_dir", type=click.Path(path_type=Path), default=None,
-              help="Write report.html and report.xlsx (charts and tables for a board paper) "
-                   "into this folder.")
-@click.option("--objective", type=click.Choice(["outcome", "cost"]), default=None,
-              help="Override the instance's objective.")
-@click.option("--time-limit", type=SECONDS, default=None,
-              help="Seconds HiGHS may take; beyond it nothing is reported as optimal.")
-@click.option("--mip-gap", type=GAP, default=None,
-              help="Relative gap within which a mixed-integer plan counts as optimal "
-                   "(default: the instance's settings.mip_gap, 1e-4).")
-@click.option("--force", is_flag=True, help=FORCE_HELP)
+@instance_path
+@json_option
+@out_option("Write the result tables as CSV plus summary.json into this folder.")
+@report_option
+@objective_option
+@time_limit_option("Seconds HiGHS may take; beyond it nothing is reported as optimal.")
+@mip_gap_option(default="the instance's settings.mip_gap, 1e-4")
+@force_option()
 def solve(path: Path, as_json: bool, out: Path | None, report_dir: Path | None,
           objective: str | None, time_limit: float | None, mip_gap: float | None,
           force: bool) -> None:
     """Solve the instance at PATH (a folder, or a workbook ending in .xlsx) and print the
     plan, outcomes and budgets."""
-    _check_dirs(out, report_dir, path, force)
-    inst, warnings = _read(str(path))  # before the solver stack loads: bad input fails fast
-    from hwbopt.provenance import instance_provenance
-
-    source = instance_provenance(path)  # the files as read, before the solve
-    clear = _claim_out(out, "solve", source, force)
+    run = _start("solve", path, out, report_dir, force)
     from hwbopt.pipeline import build as build_model
     from hwbopt.pipeline import solve_built
 
-    result = solve_built(build_model(inst, objective), time_limit=time_limit, mip_gap=mip_gap,
-                         warnings=[str(w) for w in warnings])
-    result.provenance.update(source)
+    result = solve_built(build_model(run.inst, objective), time_limit=time_limit,
+                         mip_gap=mip_gap, warnings=[str(w) for w in run.warnings])
+    result.provenance.update(run.source)
     summary = result.summary()
     if out is not None:
         from hwbopt.io.results import write_result
 
-        _clear(out, clear)
+        _clear(out, run.clear)
         write_result(result, out)
-    if report_dir is not None:
-        from hwbopt.report import write_report
-
-        write_report(result, report_dir)
+    _write_report(result, report_dir)
     if as_json:
         click.echo(json.dumps(summary, indent=2, allow_nan=False))
     else:
         from hwbopt.report.text import print_result
 
-        print_result(result, inst)
+        print_result(result, run.inst)
         if out is not None:
             click.echo(f"\nwrote results to {out}")
-        if report_dir is not None:
-            click.echo(f"wrote {report_dir / 'report.html'} and {report_dir / 'report.xlsx'}")
-    code = STATUS_EXIT[result.status]
-    if result.status in ("time_limit", "stopped") and result.objective is not None:
-        # a plan was found but not proven optimal: usable, so exit 0, but say so
-        code = EXIT_OK
-        click.echo(f"warning: {result.message}", err=True)
-    elif code and not as_json:
-        click.echo(f"error: {result.status}: {result.message}", err=True)
-    sys.exit(code)
+        _said_report(report_dir)
+    _exit_for(result.status, result.objective, result.message, not as_json)
 
 
 @cli.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@instance_path
 @click.option("--option", "options", multiple=True, metavar="NAME",
               help="An option to run (repeatable): pooled, siloed, partial, status_quo or an "
                    "option of the instance. Default: all of them.")
@@ -267,19 +280,13 @@ def solve(path: Path, as_json: bool, out: Path | None, report_dir: Path | None,
 @click.option("--pool-share", default=None, metavar="SHARE|START:STOP:STEP",
               help="Fix every contributor's pool share for the partial option, or sweep it "
                    "(0:1:0.1) to see the value of pooling as a curve.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object for scripts.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Write the comparison tables as CSV, summary.json, and each run's tables.")
-@click.option("--report", "report_dir", type=click.Path(path_type=Path), default=None,
-              help="Write report.html and report.xlsx (charts and tables for a board paper) "
-                   "into this folder.")
-@click.option("--objective", type=click.Choice(["outcome", "cost"]), default=None,
-              help="Override the instance's objective.")
-@click.option("--time-limit", type=SECONDS, default=None,
-              help="Seconds HiGHS may take for each run.")
-@click.option("--mip-gap", type=GAP, default=None,
-              help="Relative gap within which a mixed-integer plan counts as optimal.")
-@click.option("--force", is_flag=True, help=FORCE_HELP)
+@json_option
+@out_option("Write the comparison tables as CSV, summary.json, and each run's tables.")
+@report_option
+@objective_option
+@time_limit_option("Seconds HiGHS may take for each run.")
+@mip_gap_option()
+@force_option()
 def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
             pool_share: str | None, as_json: bool, out: Path | None, report_dir: Path | None,
             objective: str | None, time_limit: float | None, mip_gap: float | None,
@@ -288,22 +295,17 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
     from hwbopt.analyses.compare import parse_pool_shares
 
     shares = parse_pool_shares(pool_share) if pool_share is not None else None
-    _check_dirs(out, report_dir, path, force)
-    inst, warnings = _read(str(path))
-    from hwbopt.provenance import instance_provenance
-
-    source = instance_provenance(path)
-    clear = _claim_out(out, "compare", source, force)
+    run = _start("compare", path, out, report_dir, force)
     from hwbopt.analyses.compare import compare as run_compare
 
-    comparison = run_compare(inst, options=list(options) or None,
+    comparison = run_compare(run.inst, options=list(options) or None,
                              scenarios=list(scenarios) or None, pool_shares=shares,
                              objective=objective, time_limit=time_limit, mip_gap=mip_gap)
-    comparison.provenance.update(source)
+    comparison.provenance.update(run.source)
     if out is not None:
         from hwbopt.io.results import write_comparison
 
-        _clear(out, clear)
+        _clear(out, run.clear)
         write_comparison(comparison, out)
     _write_report(comparison, report_dir)
     if as_json:
@@ -315,7 +317,7 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
         if out is not None:
             click.echo(f"\nwrote results to {out}")
         _said_report(report_dir)
-    for w in warnings:
+    for w in run.warnings:
         click.echo(f"warning: {w}", err=True)
     failed = [r for r in comparison.runs if r.result.status == "error"]
     if failed:
@@ -325,20 +327,17 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
 
 
 @cli.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@instance_path
 @click.option("--set", "set_name", default=None, metavar="NAME",
               help="Which stress set of the instance (needed when it has several).")
 @click.option("--scenarios", type=click.IntRange(min=1), default=None,
               help="How many scenarios to solve (default: the set's samples).")
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Seed of the draws (default: the set's seed).")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Folder for the Parquet results, run.json and summary.json "
-                   "(default: runs/SET-seedSEED).")
+@out_option("Folder for the Parquet results, run.json and summary.json "
+            "(default: runs/SET-seedSEED).")
 @click.option("--resume", is_flag=True, help="Finish an interrupted run in --out.")
-@click.option("--report", "report_dir", type=click.Path(path_type=Path), default=None,
-              help="Write report.html and report.xlsx (charts and tables for a board paper) "
-                   "into this folder.")
+@report_option
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Local worker processes (default: all cores).")
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
@@ -349,20 +348,17 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
 @click.option("--mip", is_flag=True,
               help="Re-solve the full mixed-integer model per scenario, instead of the "
                    "plan's integer decisions fixed.")
-@click.option("--objective", type=click.Choice(["outcome", "cost"]), default=None,
-              help="Override the instance's objective.")
-@click.option("--time-limit", type=SECONDS, default=None,
-              help="Seconds HiGHS may take for each scenario (and for the plan).")
-@click.option("--cold-check", type=_FiniteRange(min=0, max=1), default=0.01,
+@objective_option
+@time_limit_option("Seconds HiGHS may take for each scenario (and for the plan).")
+@click.option("--cold-check", type=FiniteRange(min=0, max=1), default=0.01,
               show_default=True,
               help="Share of scenarios re-solved from scratch as a check on the warm starts. "
                    "Each check costs a cold solve: lower it for large models.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object for scripts.")
+@json_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-@click.option("--force", is_flag=True,
-              help="Start afresh in an --out folder holding another run or another command's "
-                   "results (they are removed first), or write a --report folder holding an "
-                   "instance workbook.")
+@force_option("Start afresh in an --out folder holding another run or another command's "
+              "results (they are removed first), or write a --report folder holding an "
+              "instance workbook.")
 def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | None,
            out: Path | None, resume: bool, report_dir: Path | None, workers: int | None,
            scheduler: str | None, block_size: int | None, mip: bool, objective: str | None,
@@ -423,7 +419,8 @@ def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | 
         click.echo(f"warning: {w}", err=True)
 
 
-def _run_stress(run_stress: Any, inst: Any, **kw: Any) -> dict[str, Any]:
+def _run_stress(run_stress: Callable[..., dict[str, Any]], inst: Instance, **kw: Any
+                ) -> dict[str, Any]:
     """``run_stress``, with Dask's own reports of a Ctrl-C (tracebacks from the cluster and
     its workers as they shut down) kept off the terminal."""
     import logging
@@ -456,12 +453,10 @@ def _stress_interrupted(out: Path) -> NoReturn:
 
 
 @cli.command()
-@click.argument("path", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), required=True,
-              help="The file to write: .mps or .lp.")
-@click.option("--objective", type=click.Choice(["outcome", "cost"]), default=None,
-              help="Override the instance's objective.")
-@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+@instance_path
+@out_option("The file to write: .mps or .lp.", required=True)
+@objective_option
+@force_option("Replace the file if it exists.")
 def export(path: Path, out: Path, objective: str | None, force: bool) -> None:
     """Write the compiled model of the instance at PATH as MPS or LP, with readable names."""
     if out.suffix.lower() not in (".mps", ".lp"):
@@ -483,44 +478,34 @@ def export(path: Path, out: Path, objective: str | None, force: bool) -> None:
 
 
 @cli.command()
-@click.argument("path", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object for scripts.")
+@instance_path
+@json_option
 @click.option("--all", "show_all", is_flag=True,
               help="List every marginal value (zero ones too) and every binding rule.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Write summary.json and the explanation's tables as CSV into this folder.")
-@click.option("--report", "report_dir", type=click.Path(path_type=Path), default=None,
-              help="Write report.html and report.xlsx (charts and tables for a board paper) "
-                   "into this folder.")
-@click.option("--objective", type=click.Choice(["outcome", "cost"]), default=None,
-              help="Override the instance's objective.")
-@click.option("--time-limit", type=SECONDS, default=None,
-              help="Seconds HiGHS may take for the solve, for each diagnostic solve, and "
-                   "for the search for what would fund the unfunded interventions (default 60).")
-@click.option("--mip-gap", type=GAP, default=None,
-              help="Relative gap within which a mixed-integer plan counts as optimal.")
-@click.option("--force", is_flag=True, help=FORCE_HELP)
+@out_option("Write summary.json and the explanation's tables as CSV into this folder.")
+@report_option
+@objective_option
+@time_limit_option("Seconds HiGHS may take for the solve, for each diagnostic solve, and for "
+                   "the search for what would fund the unfunded interventions (default 60).")
+@mip_gap_option()
+@force_option()
 def explain(path: Path, as_json: bool, show_all: bool, out: Path | None,
             report_dir: Path | None, objective: str | None, time_limit: float | None,
             mip_gap: float | None, force: bool) -> None:
     """Explain the plan for PATH: marginal values, binding rules, unfunded interventions; or,
     for an infeasible instance, the smallest relaxation or the conflicting rules (exit 3)."""
-    _check_dirs(out, report_dir, path, force)
-    inst, warnings = _read(str(path))
+    run = _start("explain", path, out, report_dir, force)
     from hwbopt.analyses.explain import explain_built
     from hwbopt.pipeline import build as build_model
-    from hwbopt.provenance import instance_provenance
 
-    source = instance_provenance(path)
-    clear = _claim_out(out, "explain", source, force)
-    ex = explain_built(build_model(inst, objective), all_values=show_all,
+    ex = explain_built(build_model(run.inst, objective), all_values=show_all,
                        time_limit=time_limit, mip_gap=mip_gap,
-                       warnings=[str(w) for w in warnings])
-    ex.provenance.update(source)
+                       warnings=[str(w) for w in run.warnings])
+    ex.provenance.update(run.source)
     if out is not None:
         from hwbopt.io.results import write_explanation
 
-        _clear(out, clear)
+        _clear(out, run.clear)
         write_explanation(ex, out)
     _write_report(ex, report_dir)
     if as_json:
@@ -532,17 +517,12 @@ def explain(path: Path, as_json: bool, show_all: bool, out: Path | None,
         if out is not None:
             click.echo(f"\nwrote results to {out}")
         _said_report(report_dir)
-    code = STATUS_EXIT[ex.status]
-    if ex.status in ("time_limit", "stopped") and ex.objective is not None:
-        code = EXIT_OK
-        click.echo(f"warning: {ex.message}", err=True)
-    elif code and not as_json and ex.infeasibility is None:
-        click.echo(f"error: {ex.status}: {ex.message}", err=True)
-    sys.exit(code)
+    # an infeasible instance's explanation already says why: no error line under it
+    _exit_for(ex.status, ex.objective, ex.message, not as_json and ex.infeasibility is None)
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(path_type=Path))
+@click.argument("directory", type=PATH)
 @click.option("--example", default="tutorial", show_default=True,
               help="Which shipped instance to copy (tutorial or county).")
 @click.option("--excel", is_flag=True,
@@ -583,9 +563,9 @@ def init(directory: Path, example: str, excel: bool) -> None:
 
 
 @cli.command()
-@click.argument("src", type=click.Path(path_type=Path))
-@click.argument("dest", type=click.Path(path_type=Path))
-@click.option("--force", is_flag=True, help="Replace files already at DEST.")
+@click.argument("src", type=PATH)
+@click.argument("dest", type=PATH)
+@force_option("Replace files already at DEST.")
 def convert(src: Path, dest: Path, force: bool) -> None:
     """Turn the instance SRC into DEST: a folder into a workbook (DEST ends in .xlsx) or a
     workbook into a folder. The instance is validated first; nothing is overwritten unless
@@ -605,11 +585,9 @@ def convert(src: Path, dest: Path, force: bool) -> None:
 
 
 @cli.command()
-@click.argument("result_dir", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Folder for report.html and report.xlsx (default: RESULT_DIR).")
-@click.option("--force", is_flag=True,
-              help="Write even where report.xlsx is an instance workbook.")
+@click.argument("result_dir", type=PATH)
+@out_option("Folder for report.html and report.xlsx (default: RESULT_DIR).")
+@force_option("Write even where report.xlsx is an instance workbook.")
 def report(result_dir: Path, out: Path | None, force: bool) -> None:
     """Write report.html and report.xlsx from RESULT_DIR, the folder `hwbopt solve --out`
     (or compare, stress or explain --out) wrote."""
@@ -623,7 +601,7 @@ def report(result_dir: Path, out: Path | None, force: bool) -> None:
 
 
 @cli.command()
-@click.argument("out", type=click.Path(path_type=Path))
+@click.argument("out", type=PATH)
 @click.option("--localities", type=int, default=None,
               help="Localities (districts or neighbourhoods). Default 5.")
 @click.option("--interventions", type=int, default=None,
@@ -638,7 +616,7 @@ def report(result_dir: Path, out: Path | None, force: bool) -> None:
               help="Random seed: the same arguments and seed give the same files.")
 @click.option("--first-year", type=int, default=2013, show_default=True,
               help="First financial year of the horizon (2013 = 2013/14).")
-@click.option("--force", is_flag=True, help="Replace the instance files already in OUT.")
+@force_option("Replace the instance files already in OUT.")
 def generate(out: Path, localities: int | None, interventions: int | None,
              partners: int | None, years: int | None, sites: int | None,
              variables: str | None, seed: int, first_year: int, force: bool) -> None:

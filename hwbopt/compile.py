@@ -47,11 +47,11 @@ class Compiled:
 
     @property
     def n_cols(self) -> int:
-        return self.A.shape[1]
+        return int(self.A.shape[1])
 
     @property
     def n_rows(self) -> int:
-        return self.A.shape[0]
+        return int(self.A.shape[0])
 
     def cols(self, component: str) -> dict[Any, int]:
         """{index: column} of a variable component (only indices that reached the solver)."""

@@ -86,9 +86,3 @@ class UsageError(HwbError):
     """A command or function was called with arguments that cannot work together."""
 
     exit_code = 2
-
-
-class SolveError(HwbError):
-    """The solver failed in a way that is not a property of the instance (exit 1)."""
-
-    exit_code = 1

@@ -2,6 +2,7 @@
 
 Only a proven optimum is ``optimal``. ``unbounded or infeasible`` from presolve is settled by
 re-solving without presolve; a time limit is ``time_limit``; anything else is ``error``.
+:func:`outcome` is the one reading of a run (statuses and their words: :mod:`hwbopt.status`).
 """
 
 from __future__ import annotations
@@ -10,27 +11,20 @@ import contextlib
 import os
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
 
 import highspy
 import numpy as np
 
 from hwbopt.compile import Compiled
-
-OPTIMAL = "optimal"
-INFEASIBLE = "infeasible"
-UNBOUNDED = "unbounded"
-TIME_LIMIT = "time_limit"
-STOPPED = "stopped"  # another limit or an interrupt: reported like a time limit, with why
-ERROR = "error"
-STATUSES = (OPTIMAL, INFEASIBLE, UNBOUNDED, TIME_LIMIT, STOPPED, ERROR)
-EARLY = (TIME_LIMIT, STOPPED)  # stopped before a proof: the best plan found, if any, is kept
+from hwbopt.status import EARLY, Outcome, Status, message
 
 _banner_shown = False
 
 
 @contextlib.contextmanager
-def _quiet_stdout():
+def _quiet_stdout() -> Iterator[None]:
     """Keep HiGHS's one-off C-level banner out of stdout (it would corrupt ``--json``)."""
     sys.stdout.flush()
     try:
@@ -48,16 +42,26 @@ def _quiet_stdout():
         os.close(saved)
 
 
-def new_highs(threads: int | None = None) -> highspy.Highs:
+class Loaded(highspy.Highs):
+    """A silent HiGHS instance that remembers the objective constant it was not given
+    (:func:`to_highs_lp`), to add it back to what it reports."""
+
+    constant: float = 0.0
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]  # highspy's __init__ is unannotated
+        self.setOptionValue("output_flag", False)
+
+
+def new_highs(threads: int | None = None) -> Loaded:
     """A silent HiGHS instance."""
     global _banner_shown
     if _banner_shown:
-        h = highspy.Highs()
+        h = Loaded()
     else:
         with _quiet_stdout():
-            h = highspy.Highs()
+            h = Loaded()
         _banner_shown = True
-    h.setOptionValue("output_flag", False)
     if threads is not None:
         # HiGHS sizes one task scheduler per process when it first runs; a different thread
         # count later is an error unless the scheduler is started again
@@ -101,115 +105,125 @@ def to_highs_lp(comp: Compiled, *, whole_objective: bool = False) -> highspy.Hig
     return lp
 
 
-@dataclass
-class RawSolution:
-    status: str
-    detail: str  # HiGHS's own model status, for messages
-    objective: float | None  # the optimum, or a time-limited MIP incumbent
+@dataclass(frozen=True)
+class RawSolution(Outcome):
+    """A solve's :class:`~hwbopt.status.Outcome` with the plan's numbers (None: no plan)."""
+
     x: np.ndarray | None
     row_activity: np.ndarray | None
     row_dual: np.ndarray | None
     col_dual: np.ndarray | None
     seconds: float
     is_mip: bool = False
-    bound: float | None = None  # best proven bound on the objective
-    mip_gap: float | None = None  # relative gap between objective and bound
 
 
-def _status(h: highspy.Highs) -> str:
-    s = h.getModelStatus()
-    S = highspy.HighsModelStatus
-    if s == S.kOptimal:
-        return OPTIMAL
-    if s == S.kInfeasible:
-        return INFEASIBLE
-    if s == S.kUnbounded:
-        return UNBOUNDED
-    if s == S.kUnboundedOrInfeasible:
-        return "unbounded_or_infeasible"
-    if s == S.kTimeLimit:
-        return TIME_LIMIT
-    if s in (S.kIterationLimit, S.kSolutionLimit, S.kInterrupt, S.kObjectiveBound,
-             S.kObjectiveTarget, S.kMemoryLimit):
-        return STOPPED
-    return ERROR
+_STATUS = {
+    highspy.HighsModelStatus.kOptimal: Status.OPTIMAL,
+    highspy.HighsModelStatus.kInfeasible: Status.INFEASIBLE,
+    highspy.HighsModelStatus.kUnbounded: Status.UNBOUNDED,
+    highspy.HighsModelStatus.kTimeLimit: Status.TIME_LIMIT,
+    **dict.fromkeys((highspy.HighsModelStatus.kIterationLimit,
+                     highspy.HighsModelStatus.kSolutionLimit,
+                     highspy.HighsModelStatus.kInterrupt,
+                     highspy.HighsModelStatus.kObjectiveBound,
+                     highspy.HighsModelStatus.kObjectiveTarget,
+                     highspy.HighsModelStatus.kMemoryLimit), Status.STOPPED),
+}  # anything else (unbounded-or-infeasible left after settle, a solver error): ERROR
 
 
-def stop_reason(detail: str, time_limit: float | None) -> str:
-    """Why HiGHS stopped before a proof, in words ("time limit of 1 s reached")."""
-    if detail.lower().startswith("time limit"):
-        return f"time limit of {time_limit or 0:g} s reached"
-    return f"HiGHS stopped early ({detail})"
-
-
-def no_plan_message(detail: str, time_limit: float | None) -> str:
-    if detail.lower().startswith("time limit"):
-        return f"no solution found within the time limit of {time_limit or 0:g} s"
-    return f"no solution found: {stop_reason(detail, time_limit)}"
-
-
-EMPTY_MESSAGE = ("the model is empty: nothing is left to decide (no intervention is offered "
-                 "anywhere with a need above zero, and no pool, staff or site)")
-
-
-def run(
-    h: highspy.Highs,
-    time_limit: float | None = None,
-    mip_gap: float | None = None,
-    is_mip: bool = False,
-) -> RawSolution:
-    """Run an already-loaded HiGHS instance (see :func:`load`) and read back status and solution.
-
-    A mixed-integer model stopped by the time limit with a feasible incumbent comes back as
-    ``time_limit`` *with* its solution, objective, bound and gap; the caller decides what to
-    report. Without an incumbent there is no solution. Objective and bound include the
-    model's constant; the gap is HiGHS's, relative to the part the decisions move.
-    """
+def limit(h: highspy.Highs, time_limit: float | None = None,
+          mip_gap: float | None = None) -> None:
+    """Set the asked time limit (seconds) and relative MIP gap; None leaves HiGHS's own."""
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))
     if mip_gap is not None:
         h.setOptionValue("mip_rel_gap", float(mip_gap))
-    start = time.perf_counter()
+
+
+def settle(h: highspy.Highs) -> None:
+    """Run HiGHS; presolve's "unbounded or infeasible" is settled by the simplex without it."""
     h.run()
-    status = _status(h)
-    if status == "unbounded_or_infeasible":
-        # presolve could not tell which; the simplex without presolve can
+    if h.getModelStatus() == highspy.HighsModelStatus.kUnboundedOrInfeasible:
         h.setOptionValue("presolve", "off")
         h.clearSolver()
         h.run()
         h.setOptionValue("presolve", "choose")
-        status = _status(h)
-        if status == "unbounded_or_infeasible":
-            status = ERROR
+
+
+def info(h: highspy.Highs, name: str) -> float:
+    """One value of HiGHS's run information (cheaper than copying all of ``getInfo``)."""
+    return float(h.getInfoValue(name)[1])
+
+
+def outcome(h: Loaded, *, time_limit: float | None = None, is_mip: bool = False) -> Outcome:
+    """How a settled HiGHS run ended (:func:`settle`), with the words for it.
+
+    A mixed-integer model stopped early with a feasible incumbent has that plan's objective,
+    bound and gap; the caller decides what to report. ``time_limit`` is the one asked, for the
+    message.
+    """
+    model_status = h.getModelStatus()
+    status = _STATUS.get(model_status, Status.ERROR)
+    detail = h.modelStatusToString(model_status)
+    has_plan = status == Status.OPTIMAL or (
+        is_mip and status in EARLY and info(h, "primal_solution_status") == 2)
+    objective = bound = gap = None
+    if has_plan:
+        objective = info(h, "objective_function_value") + h.constant
+        if is_mip:
+            bound, gap = info(h, "mip_dual_bound") + h.constant, info(h, "mip_gap")
+        else:
+            bound, gap = objective, 0.0
+    return Outcome(status, message(status, detail, time_limit, has_plan=has_plan,
+                                   empty=h.getNumCol() == 0),
+                   detail, objective, bound, gap)
+
+
+def run(
+    h: Loaded,
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+    is_mip: bool = False,
+) -> RawSolution:
+    """Run an already-loaded HiGHS instance (see :func:`load`): its :func:`outcome` and, when
+    it has a plan, the plan's values and duals."""
+    limit(h, time_limit, mip_gap)
+    start = time.perf_counter()
+    settle(h)
     seconds = time.perf_counter() - start
-    detail = h.modelStatusToString(h.getModelStatus())
-    info = h.getInfo()
-    incumbent = is_mip and status in EARLY and info.primal_solution_status == 2
-    if status != OPTIMAL and not incumbent:
-        return RawSolution(status, detail, None, None, None, None, None, seconds, is_mip)
+    end = outcome(h, time_limit=time_limit, is_mip=is_mip)
+    told = {f.name: getattr(end, f.name) for f in fields(Outcome)}
+    if not end.has_plan:
+        return RawSolution(**told, x=None, row_activity=None, row_dual=None, col_dual=None,
+                           seconds=seconds, is_mip=is_mip)
     sol = h.getSolution()
-    constant = constant_of(h)
-    objective = float(info.objective_function_value) + constant
-    if is_mip:
-        bound, gap = float(info.mip_dual_bound) + constant, float(info.mip_gap)
-    else:
-        bound, gap = objective, 0.0
     return RawSolution(
-        status=status,
-        detail=detail,
-        objective=objective,
+        **told,
         x=np.asarray(sol.col_value, dtype=float),
         row_activity=np.asarray(sol.row_value, dtype=float),
         row_dual=np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None,
         col_dual=np.asarray(sol.col_dual, dtype=float) if sol.dual_valid else None,
         seconds=seconds,
         is_mip=is_mip,
-        bound=bound,
-        mip_gap=gap,
     )
 
 
-def load(comp: Compiled, threads: int | None = None) -> highspy.Highs:
+def change_rows_bounds(h: highspy.Highs, rows: np.ndarray, lower: np.ndarray,
+                       upper: np.ndarray) -> None:
+    """New bounds of ``rows`` (int32) in one call."""
+    # highspy's stubs declare only the one-row changeRowBounds; the batch call exists at run time
+    h.changeRowsBounds(len(rows), rows, lower, upper)  # type: ignore[attr-defined]
+
+
+def start_from(h: highspy.Highs, x: np.ndarray) -> None:
+    """Offer ``x`` as a starting plan of a MIP: HiGHS uses it only if it is feasible."""
+    sol = highspy.HighsSolution()
+    sol.col_value = x
+    sol.value_valid = True
+    h.setSolution(sol)
+
+
+def load(comp: Compiled, threads: int | None = None) -> Loaded:
     """A HiGHS instance holding ``comp`` (without its constant, which it remembers)."""
     h = new_highs(threads)
     if h.passModel(to_highs_lp(comp)) == highspy.HighsStatus.kError:
@@ -218,17 +232,8 @@ def load(comp: Compiled, threads: int | None = None) -> highspy.Highs:
         raise UsageError("HiGHS cannot take this model: a coefficient, bound or cost is beyond "
                          "what it can represent (1e15 or more, or NaN); write the instance in "
                          "a money or activity unit that keeps its figures moderate")
-    set_constant(h, comp.constant)
+    h.constant = float(comp.constant)
     return h
-
-
-def set_constant(h: highspy.Highs, constant: float) -> None:
-    """Remember the objective constant HiGHS was not given, to add it back to what it reports."""
-    h.hwbopt_constant = float(constant)
-
-
-def constant_of(h: highspy.Highs) -> float:
-    return float(getattr(h, "hwbopt_constant", 0.0))
 
 
 def solve_compiled(
@@ -252,7 +257,7 @@ class Session:
 
     def __init__(self, threads: int | None = None):
         self.threads = threads
-        self._loaded: dict[str, tuple[highspy.Highs, np.ndarray | None]] = {}
+        self._loaded: dict[str, tuple[Loaded, np.ndarray | None]] = {}
         self.loads = 0
         self.reuses = 0
 
@@ -270,30 +275,27 @@ class Session:
             h, start = self._loaded[key]
             self._push_numbers(h, comp)
             if is_mip and start is not None:
-                # a plan of a neighbouring run: HiGHS uses it only if it is feasible here
-                sol = highspy.HighsSolution()
-                sol.col_value = start
-                sol.value_valid = True
-                h.setSolution(sol)
+                start_from(h, start)  # a plan of a neighbouring run
             self.reuses += 1
         else:
             h = load(comp, self.threads)
             self.loads += 1
-        h.setOptionValue("time_limit", float("inf") if time_limit is None else time_limit)
-        raw = run(h, mip_gap=mip_gap, is_mip=is_mip)
+        if time_limit is None:  # a reused instance may hold the last run's limit
+            h.setOptionValue("time_limit", float("inf"))
+        raw = run(h, time_limit=time_limit, mip_gap=mip_gap, is_mip=is_mip)
         self._loaded[key] = (h, raw.x)
         return raw
 
     @staticmethod
-    def _push_numbers(h: highspy.Highs, comp: Compiled) -> None:
+    def _push_numbers(h: Loaded, comp: Compiled) -> None:
         cols = np.arange(comp.n_cols, dtype=np.int32)
         rows = np.arange(comp.n_rows, dtype=np.int32)
         # numpy's inf is HiGHS's infinity (kHighsInf), so bounds pass through as they are
         h.changeColsBounds(comp.n_cols, cols, comp.col_lower, comp.col_upper)
-        h.changeRowsBounds(comp.n_rows, rows, comp.row_lower, comp.row_upper)
+        change_rows_bounds(h, rows, comp.row_lower, comp.row_upper)
         h.changeColsCost(comp.n_cols, cols, comp.c)
         h.changeObjectiveOffset(comp.offset - comp.constant)
-        set_constant(h, comp.constant)
+        h.constant = float(comp.constant)
 
 
 def write_model(comp: Compiled, path: str | os.PathLike[str]) -> None:

@@ -136,7 +136,8 @@ def result_owner(folder: Path) -> dict[str, Any] | None:
             data = None
         if not isinstance(data, dict):
             return {"kind": None, "instance": None, "sha": None, "file": name}
-        prov = data.get("provenance") if isinstance(data.get("provenance"), dict) else {}
+        found = data.get("provenance")
+        prov: dict[str, Any] = found if isinstance(found, dict) else {}
         kind = data.get("kind") or default
         return {"kind": str(kind), "instance": prov.get("instance_source"),
                 "sha": prov.get("instance_sha256"), "file": name,
@@ -155,7 +156,7 @@ def _same_instance(owner: dict[str, Any], source: dict[str, Any]) -> bool:
     was, now = owner.get("instance"), source.get("instance_source")
     if was is None or now is None:
         return False
-    return was == now or os.path.abspath(was) == os.path.abspath(now)
+    return bool(was == now or os.path.abspath(was) == os.path.abspath(now))
 
 
 def check_result_folder(folder: Path, kind: str, source: dict[str, Any], force: bool,

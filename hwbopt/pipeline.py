@@ -26,6 +26,7 @@ from hwbopt.model.objective import objective_constant
 from hwbopt.provenance import instance_labels, run_provenance
 from hwbopt.results import Result, display_tables, empty_tables, plan_tables
 from hwbopt.schema import Instance
+from hwbopt.status import EARLY, Status, check_limits
 
 
 @dataclass
@@ -61,7 +62,9 @@ def check_numbers(d: ModelData, comp: Compiled) -> None:
 
     def outside(values: np.ndarray) -> np.ndarray:
         size = np.abs(values)
-        return np.isfinite(values) & (size > 0) & ((size < COMPILED_MIN) | (size > COMPILED_MAX))
+        out: np.ndarray = np.isfinite(values) & (size > 0) & (
+            (size < COMPILED_MIN) | (size > COMPILED_MAX))
+        return out
 
     found: list[str] = []
     A = comp.A.tocoo()
@@ -125,12 +128,12 @@ def diagnose_infeasible(comp: Compiled) -> str:
     freeing = []
     for family in present:
         row_lo, row_hi, col_lo, col_hi = _relaxed(comp, family)
-        h.changeRowsBounds(comp.n_rows, np.arange(comp.n_rows, dtype=np.int32),
-                           np.clip(row_lo, -inf, inf), np.clip(row_hi, -inf, inf))
+        highs.change_rows_bounds(h, np.arange(comp.n_rows, dtype=np.int32),
+                                 np.clip(row_lo, -inf, inf), np.clip(row_hi, -inf, inf))
         h.changeColsBounds(comp.n_cols, np.arange(comp.n_cols, dtype=np.int32),
                            np.clip(col_lo, -inf, inf), np.clip(col_hi, -inf, inf))
         raw = highs.run(h, time_limit=DIAGNOSIS_SECONDS, is_mip=bool(comp.integer.any()))
-        if raw.status in (highs.OPTIMAL, highs.UNBOUNDED) or raw.objective is not None:
+        if raw.status in (Status.OPTIMAL, Status.UNBOUNDED) or raw.has_plan:
             freeing.append(family.text)
     if not freeing:
         return ("no plan meets every rule, and no single kind of rule explains it: several "
@@ -202,29 +205,20 @@ def result_from(
             "objective": d.objective, "mip_gap": gap, "time_limit": time_limit}),
         labels=instance_labels(inst),
     )
-    if raw.status == highs.INFEASIBLE:
-        result.message = (diagnose_infeasible(comp) if diagnose
-                          else "no plan meets every rule")
+    if raw.status == Status.INFEASIBLE and diagnose:
+        result.message = diagnose_infeasible(comp)
         return result
-    if raw.status in highs.EARLY and raw.objective is None:
-        result.message = highs.no_plan_message(raw.detail, time_limit)
-        return result
-    if raw.status == highs.UNBOUNDED:
-        result.message = "the objective is unbounded: some activity has no cap (need)"
-        return result
-    if raw.status not in (highs.OPTIMAL, *highs.EARLY):
-        result.message = (highs.EMPTY_MESSAGE if comp.n_cols == 0 or raw.detail == "Empty"
-                          else f"HiGHS stopped with status '{raw.detail}'")
+    if raw.x is None or raw.objective is None:
+        result.message = raw.message
         return result
     result.objective = raw.objective
     result.solution = raw.x
     plan = plan_tables(d, comp, raw.x)  # unrounded: the checker sees what the solver gave
     result.tables = display_tables(plan)
-    if raw.status in highs.EARLY:
+    if raw.status in EARLY:
         result.message = (
-            f"{highs.stop_reason(raw.detail, time_limit)}: the best plan found is reported, not "
-            f"proven optimal (objective {raw.objective:,.6g}, bound {raw.bound:,.6g}, "
-            f"gap {raw.mip_gap:.3%})")
+            f"{raw.message}: the best plan found is reported, not proven optimal (objective "
+            f"{raw.objective:,.6g}, bound {raw.bound or 0:,.6g}, gap {raw.mip_gap or 0:.3%})")
     if check:
         violations = check_solution(check_instance or inst, plan, d.objective,
                                     raw.objective)
@@ -232,7 +226,7 @@ def result_from(
             violations += extra_checks(plan)
         result.checked = True
         if violations:
-            result.status = highs.ERROR
+            result.status = Status.ERROR
             result.message = ("the solver's plan failed the independent check, so it is not "
                               "reported: " + "; ".join(violations[:5]))
     return result
@@ -253,9 +247,6 @@ def solve(
     ``optimal``. With ``time_limit`` reached, a found plan comes back as ``time_limit`` with
     its objective, bound and gap; none found means no objective.
     """
-    if time_limit is not None and not time_limit > 0:
-        raise UsageError(f"time limit must be positive, got {time_limit!r}")
-    if mip_gap is not None and not 0 <= mip_gap < 1:
-        raise UsageError(f"MIP gap must be in [0, 1), got {mip_gap!r}")
+    check_limits(time_limit, mip_gap)
     return solve_built(build(instance, objective), time_limit=time_limit, mip_gap=mip_gap,
                        check=check, threads=threads)

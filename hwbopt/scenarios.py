@@ -1,246 +1,45 @@
 """Scenarios and options as overrides: partial changes that return a new, validated instance.
 
-A change addresses one input, or many, by a path in the instance's own names::
-
-    partners[county].cut.total           one field of one partner
-    partners[ccg].savings_rate
-    pools[integrated_care].contributors[ccg].max_share
-    budgets[county].baseline             every year of the county's budget (keys may be a prefix)
-    budgets[county,2013].baseline        one row of budgets.csv
-    activity[*].need                     every row of activity.csv ('*' matches any key)
-    staff[*,*,2014].recruit_limit        every employer and role in 2014
-    settings.equity_floor
-    partners[voluntary].cut_by_year[2013]
-
-and sets it (``value``), multiplies it (``scale``) or adds to it (``add``). Rows of a table are
-selected by its key fields (``KEYS``); YAML lists by ``id`` (pool contributors by ``partner``).
-Applying changes never mutates the instance: the changed data are validated from scratch, so a
-scenario that makes an instance invalid (a cut of 120%) is reported with the scenario's name and
-the rule it breaks.
+A change addresses one input, or many, by a path in the instance's own names (the grammar is
+:mod:`hwbopt.paths`: ``partners[county].cut.total``, ``budgets[county,2013].baseline``,
+``activity[*].need``, …) and sets it (``value``), multiplies it (``scale``) or adds to it
+(``add``). Applying changes never mutates the instance: the changed data are validated from
+scratch, so a scenario that makes an instance invalid (a cut of 120%) is reported with the
+scenario's name and the rule it breaks.
 """
 
 from __future__ import annotations
 
 import copy
-import math
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from hwbopt.errors import InstanceError, Problem
+from hwbopt.batch.inputs import resolve_inputs
+from hwbopt.errors import InstanceError, Problem, UsageError
+from hwbopt.io.data import instance_from_data
+from hwbopt.paths import UNCHANGEABLE, PathError, instance_data, leaves, parse_path, plain
 from hwbopt.schema import Change, Instance
 
 YAML = "instance.yaml"
 BASE = "base"  # the scenario that changes nothing
 
-# key fields by which a path selects rows of a table or entries of a YAML list
-KEYS: dict[str, tuple[str, ...]] = {
-    "partners": ("id",),
-    "pools": ("id",),
-    "priorities": ("id",),
-    "localities": ("id",),
-    "roles": ("id",),
-    "space_types": ("id",),
-    "exclusive": ("id",),
-    "dependencies": ("intervention", "requires"),
-    "ring_fenced": ("id",),
-    "contributors": ("partner",),
-    "interventions": ("id",),
-    "activity": ("intervention", "locality"),
-    "responses": ("intervention", "priority", "upto_share"),
-    "budgets": ("partner", "year"),
-    "targets": ("priority", "year"),
-    "avoided_costs": ("intervention", "partner"),
-    "staff": ("employer", "role", "year"),
-    "intervention_staff": ("intervention", "role"),
-    "sites": ("id",),
-    "site_capacity": ("site", "space_type"),
-    "intervention_space": ("intervention", "space_type"),
-}
-# what overrides may not touch: the overrides themselves
-UNCHANGEABLE = ("scenarios", "options", "stress")
-
-_SEGMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[([^\[\]]*)\])?$")
-PATH_HELP = ("expected a path such as partners[county].cut.total, budgets[county,2013].baseline "
-             "or activity[*].need")
-
-
-@dataclass(frozen=True)
-class Step:
-    name: str
-    keys: tuple[str, ...] | None  # None: no brackets
-
-
-class PathError(ValueError):
-    """A path that does not address anything in the instance (message says why)."""
-
-
-def parse_path(path: str) -> list[Step]:
-    """Split ``a[k1,k2].b.c[k]`` into steps; raises :class:`PathError` on bad syntax."""
-    parts: list[str] = []
-    depth, start = 0, 0
-    for pos, ch in enumerate(path):
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-            if depth < 0:
-                raise PathError(f"unbalanced ']' in {path!r}: {PATH_HELP}")
-        elif ch == "." and depth == 0:
-            parts.append(path[start:pos])
-            start = pos + 1
-    if depth != 0:
-        raise PathError(f"unbalanced '[' in {path!r}: {PATH_HELP}")
-    parts.append(path[start:])
-    steps = []
-    for part in parts:
-        m = _SEGMENT.match(part.strip())
-        if not m:
-            raise PathError(f"cannot read {part!r} in {path!r}: {PATH_HELP}")
-        name, keys = m.group(1), m.group(2)
-        if keys is None:
-            steps.append(Step(name, None))
-            continue
-        tokens = tuple(k.strip() for k in keys.split(","))
-        if any(not t for t in tokens):
-            raise PathError(f"empty key in {part!r}: give an id, a year or '*'")
-        steps.append(Step(name, tokens))
-    return steps
-
-
-def _same(token: str, value: Any) -> bool:
-    if token == "*":
-        return True
-    if value is None:
-        return False
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        try:
-            return math.isclose(float(token), float(value), rel_tol=0.0, abs_tol=1e-12)
-        except ValueError:
-            return False
-    return str(value) == token
-
-
-def _known(values: Iterable[Any]) -> str:
-    shown = sorted({str(v) for v in values if v is not None})
-    text = ", ".join(shown[:12]) + (", …" if len(shown) > 12 else "")
-    return text or "none"
-
-
-def _select_rows(rows: list[dict[str, Any]], collection: str, keys: tuple[str, ...],
-                 where: str) -> list[dict[str, Any]]:
-    fields = KEYS[collection]
-    if len(keys) > len(fields):
-        raise PathError(f"{where} takes at most {len(fields)} key"
-                        f"{'s' if len(fields) > 1 else ''} ({', '.join(fields)}), "
-                        f"got {len(keys)}")
-    for token, field in zip(keys, fields, strict=False):
-        if token != "*" and not any(_same(token, r.get(field)) for r in rows):
-            raise PathError(f"no {collection} entry with {field} '{token}': expected "
-                            f"'*' or one of {_known(r.get(field) for r in rows)}")
-    found = [r for r in rows
-             if all(_same(t, r.get(f)) for t, f in zip(keys, fields, strict=False))]
-    if not found:
-        raise PathError(f"{where}[{','.join(keys)}] matches no {collection} entry")
-    return found
-
-
-def _leaves(data: dict[str, Any], steps: Sequence[Step], path: str) -> list[tuple[Any, Any]]:
-    """The (container, key) pairs a path addresses."""
-    nodes: list[dict[str, Any]] = [data]
-    where = ""
-    for n, step in enumerate(steps):
-        last = n == len(steps) - 1
-        where = f"{where}.{step.name}" if where else step.name
-        nxt: list[tuple[Any, Any]] = []
-        for node in nodes:
-            if step.name not in node:
-                inside = f" of {where.rsplit('.', 1)[0]}" if "." in where else ""
-                raise PathError(f"unknown field '{step.name}'{inside}: expected one of "
-                                f"{_known(node)}")
-            value = node[step.name]
-            if step.keys is None:
-                nxt.append((node, step.name))
-                continue
-            if isinstance(value, dict):  # a mapping keyed by year (cut_by_year)
-                if len(step.keys) != 1:
-                    raise PathError(f"{where} takes one key")
-                token = step.keys[0]
-                matches = [k for k in value if _same(token, k)]
-                if not matches and last and token != "*":
-                    # setting a year that is not listed yet adds it
-                    key: Any = int(token) if token.lstrip("-").isdigit() else token
-                    nxt.append((value, key))
-                    continue
-                if not matches:
-                    raise PathError(f"{where} has no entry '{token}': expected one of "
-                                    f"{_known(value)}")
-                nxt.extend((value, k) for k in matches)
-                continue
-            if not isinstance(value, list) or step.name not in KEYS:
-                raise PathError(f"{where} is not a table or list: it takes no [keys]")
-            rows = _select_rows(value, step.name, step.keys, where)
-            if last:
-                raise PathError(f"{where}[{','.join(step.keys)}] selects whole entries: "
-                                "name the field to change, e.g. "
-                                f"{where}[{','.join(step.keys)}]."
-                                f"{_field_hint(rows[0], KEYS[step.name])}")
-            nxt.extend((row, None) for row in rows)
-        if step.keys is not None:
-            where += f"[{','.join(step.keys)}]"
-        if last:
-            return nxt
-        nodes = []
-        for container, key in nxt:
-            child = container if key is None else container[key]
-            if child is None:
-                raise PathError(f"{where} is not set, so it has no '{steps[n + 1].name}': "
-                                f"set the whole of {where} instead")
-            if isinstance(child, list):
-                raise PathError(f"{where} is a list: select entries with {where}[ID] or "
-                                f"{where}[*]" if step.name in KEYS else
-                                f"{where} is a list: set it whole")
-            if not isinstance(child, dict):
-                raise PathError(f"{where} is a single value: it has no "
-                                f"'{steps[n + 1].name}'")
-            nodes.append(child)
-    return []
-
-
-def _field_hint(row: dict[str, Any], keys: tuple[str, ...]) -> str:
-    numeric = [k for k, v in row.items()
-               if isinstance(v, int | float) and not isinstance(v, bool) and k not in keys]
-    return numeric[0] if numeric else next(k for k in row if k not in keys)
-
 
 def _apply_one(data: dict[str, Any], change: Change) -> None:
-    leaves = _leaves(data, parse_path(change.path), change.path)
+    found = leaves(data, parse_path(change.path), change.path)
     op = change.op
-    for container, key in leaves:
+    for container, key in found:
         if op == "value":
-            container[key] = copy.deepcopy(_plain(change.value))
+            container[key] = copy.deepcopy(plain(change.value))
             continue
         current = container.get(key) if isinstance(container, dict) else None
         if isinstance(current, bool) or not isinstance(current, int | float):
             got = "not set" if current is None else repr(current)
             raise PathError(f"{change.path} is {got}: '{op}' needs a number to change "
                             "(use 'value' to set it)")
-        container[key] = current * change.scale if op == "scale" else current + change.add
-
-
-def _plain(value: Any) -> Any:
-    """Tuples (from frozen objects) as lists, so the data read like parsed YAML."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def instance_data(inst: Instance) -> dict[str, Any]:
-    """The instance as plain data (YAML fields and tables), without scenarios and options."""
-    return _plain(inst.model_dump(mode="python", exclude=set(UNCHANGEABLE)))
+        if change.scale is not None:
+            container[key] = current * change.scale
+        elif change.add is not None:
+            container[key] = current + change.add
 
 
 def apply_changes(inst: Instance, changes: Sequence[Change], where: str,
@@ -251,8 +50,6 @@ def apply_changes(inst: Instance, changes: Sequence[Change], where: str,
     ``scenarios[deeper_cuts].changes``. Raises :class:`InstanceError` naming the change that
     cannot be applied, or every rule the changed instance breaks.
     """
-    from hwbopt.io.folder import instance_from_dict  # the reader validates; it imports us
-
     if not changes:
         return inst
     data = instance_data(inst)
@@ -263,7 +60,7 @@ def apply_changes(inst: Instance, changes: Sequence[Change], where: str,
             raise InstanceError(Problem(YAML, None, f"{where}[{n}].path", str(exc)),
                                 source=where) from None
     try:
-        derived = instance_from_dict(data, references=references)
+        derived = instance_from_data(data, references=references)
     except InstanceError as exc:
         raise InstanceError(
             [Problem(YAML, None, where, f"after these changes, {p}") for p in exc.problems],
@@ -277,8 +74,6 @@ def scenario_names(inst: Instance) -> list[str]:
 
 def scenario_instance(inst: Instance, name: str) -> Instance:
     """The instance under scenario ``name`` (``base`` is the instance itself)."""
-    from hwbopt.errors import UsageError
-
     if name == BASE:
         return inst
     for k, s in enumerate(inst.scenarios):
@@ -289,7 +84,8 @@ def scenario_instance(inst: Instance, name: str) -> Instance:
 
 
 def override_problems(inst: Instance) -> list[Problem]:
-    """Every scenario and option change applied on its own: where one fails, and why."""
+    """Every scenario's and option's changes applied on their own, and every stress set's inputs
+    resolved to what the batch engine varies: where one fails, and why."""
     out: list[Problem] = []
     groups = [(f"scenarios[{k}].changes", s.changes) for k, s in enumerate(inst.scenarios)]
     groups += [(f"options[{k}].changes", o.changes) for k, o in enumerate(inst.options)]
@@ -298,11 +94,20 @@ def override_problems(inst: Instance) -> list[Problem]:
             apply_changes(inst, changes, where)
         except InstanceError as exc:
             out.extend(exc.problems)
-    from hwbopt.batch.params import resolve_inputs  # what a stress batch can vary
-
     for k, stress in enumerate(inst.stress):
         try:
             resolve_inputs(inst, stress.inputs, f"stress[{k}]")
         except InstanceError as exc:
             out.extend(exc.problems)
     return out
+
+
+def check_overrides(inst: Instance, source: str,
+                    locate: Callable[[Problem], Iterable[Problem]] = lambda p: (p,)) -> None:
+    """Raise :class:`InstanceError` if a scenario, an option or a stress set of a read instance
+    cannot be applied. Every reader ends with this check; ``locate`` turns a problem found in
+    the folder's terms into the reader's (a workbook's sheet and cell)."""
+    found = [q for p in override_problems(inst) for q in locate(p)]
+    errors = [p for p in found if p.severity == "error"]
+    if errors:
+        raise InstanceError(errors, source=source)

@@ -461,12 +461,17 @@ class StressInput(Frozen):
             raise ValueError(f"{', '.join(sorted(given - allowed))} "
                              f"{'is' if len(given - allowed) == 1 else 'are'} not used by "
                              f"{'a ' + self.dist if self.dist else 'an input without dist'}")
-        if self.low is not None and self.high is not None and not self.low < self.high:
-            raise ValueError(f"low {self.low:g} must be below high {self.high:g}")
-        if self.dist == "triangular" and not self.low <= self.mode <= self.high:
-            raise ValueError(f"mode {self.mode:g} must lie between low and high")
-        if self.dist == "normal" and self.low is not None and not (
-                self.low <= self.mean + 6 * self.sd and self.high >= self.mean - 6 * self.sd):
+        low, high, mode, mean, sd = self.low, self.high, self.mode, self.mean, self.sd
+        if (low is None) != (high is None) and self.dist == "normal":
+            raise ValueError("a normal input cut to bounds needs both low and high")
+        if low is not None and high is not None and not low < high:
+            raise ValueError(f"low {low:g} must be below high {high:g}")
+        # the checks above make sure each number a distribution needs is given
+        if self.dist == "triangular" and low is not None and high is not None and \
+                mode is not None and not low <= mode <= high:
+            raise ValueError(f"mode {mode:g} must lie between low and high")
+        if self.dist == "normal" and low is not None and high is not None and mean is not None \
+                and sd is not None and not (low <= mean + 6 * sd and high >= mean - 6 * sd):
             raise ValueError("the bounds leave (almost) nothing of the normal distribution")
         if self.dist == "discrete":
             if not self.values:

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
+from hwbopt.derived import cut_share, savings_share
 from hwbopt.errors import Problem
-from hwbopt.money import cut_share, savings_share
-from hwbopt.schema import TABLES, Instance
+from hwbopt.schema import TABLES, Instance, SiteRow
 
 YAML = "instance.yaml"
 
 
-def _row(table: str, index: int, field: str | None, message: str, severity: str = "error"):
+def _row(table: str, index: int, field: str | None, message: str,
+         severity: str = "error") -> Problem:
     return Problem(TABLES[table].file, index + 2, field, message, severity)
 
 
@@ -48,15 +49,15 @@ def check_unique_ids(inst: Instance) -> list[Problem]:
             if n > 1:
                 out.append(_yaml(f"partners[{k}].ring_fenced", f"duplicate line id '{rid}'"))
     seen = set()
-    for k, row in enumerate(inst.interventions):
-        if row.id in seen:
-            out.append(_row("interventions", k, "id", f"duplicate intervention id '{row.id}'"))
-        seen.add(row.id)
+    for k, iv in enumerate(inst.interventions):
+        if iv.id in seen:
+            out.append(_row("interventions", k, "id", f"duplicate intervention id '{iv.id}'"))
+        seen.add(iv.id)
     seen = set()
-    for k, row in enumerate(inst.sites):
-        if row.id in seen:
-            out.append(_row("sites", k, "id", f"duplicate site id '{row.id}'"))
-        seen.add(row.id)
+    for k, site in enumerate(inst.sites):
+        if site.id in seen:
+            out.append(_row("sites", k, "id", f"duplicate site id '{site.id}'"))
+        seen.add(site.id)
     return out
 
 
@@ -143,51 +144,52 @@ def check_tables(inst: Instance) -> list[Problem]:
     years = set(inst.years)
     horizon = f"{inst.horizon.first_year}-{inst.horizon.last_year}"
 
-    def ref(table, k, field, value, known, kind):
+    def ref(table: str, k: int, field: str, value: str, known: Collection[str],
+            kind: str) -> None:
         if value not in known:
             out.append(_row(table, k, field, f"unknown {kind} '{value}': " + _known(kind, known)))
 
-    def in_horizon(table, k, year):
+    def in_horizon(table: str, k: int, year: int) -> None:
         if year not in years:
             out.append(_row(table, k, "year", f"year {year} is outside the horizon {horizon}"))
 
     # activity: one row per intervention (and locality); every intervention somewhere
     seen_act: set[tuple[str, str | None]] = set()
     covered: set[str] = set()
-    for k, row in enumerate(inst.activity):
-        ref("activity", k, "intervention", row.intervention, interventions, "intervention")
+    for k, act in enumerate(inst.activity):
+        ref("activity", k, "intervention", act.intervention, interventions, "intervention")
         if localities:
-            if row.locality is None:
+            if act.locality is None:
                 out.append(_row("activity", k, "locality",
                                 "the instance declares localities: every row needs one"))
             else:
-                ref("activity", k, "locality", row.locality, localities, "locality")
-        elif row.locality is not None:
+                ref("activity", k, "locality", act.locality, localities, "locality")
+        elif act.locality is not None:
             out.append(_row("activity", k, "locality", (
-                f"locality '{row.locality}' given but instance.yaml declares no localities")))
-        key = (row.intervention, row.locality)
+                f"locality '{act.locality}' given but instance.yaml declares no localities")))
+        key = (act.intervention, act.locality)
         if key in seen_act:
             out.append(_row("activity", k, "intervention", "duplicate row for "
                             + " in ".join(x for x in key if x)))
         seen_act.add(key)
-        covered.add(row.intervention)
-        if row.current > row.need:
+        covered.add(act.intervention)
+        if act.current > act.need:
             out.append(_row("activity", k, "current", (
-                f"current activity {row.current:g} is above need {row.need:g}: "
+                f"current activity {act.current:g} is above need {act.need:g}: "
                 "need is the most activity the area can use")))
-    for k, row in enumerate(inst.interventions):
-        if row.id not in covered:
+    for k, iv in enumerate(inst.interventions):
+        if iv.id not in covered:
             out.append(_row("interventions", k, "id", (
-                f"intervention '{row.id}' has no row in activity.csv: give its current "
+                f"intervention '{iv.id}' has no row in activity.csv: give its current "
                 "activity and need")))
 
     # responses: piecewise-linear curves ending at the whole need; concave ones stay LP,
     # others (thresholds, S-shapes) are modelled exactly with binaries (models/outcomes.md)
     curves: dict[tuple[str, str], list[tuple[float, float, int]]] = defaultdict(list)
-    for k, row in enumerate(inst.responses):
-        ref("responses", k, "intervention", row.intervention, interventions, "intervention")
-        ref("responses", k, "priority", row.priority, priorities, "priority")
-        curves[row.intervention, row.priority].append((row.upto_share, row.effect, k))
+    for k, resp in enumerate(inst.responses):
+        ref("responses", k, "intervention", resp.intervention, interventions, "intervention")
+        ref("responses", k, "priority", resp.priority, priorities, "priority")
+        curves[resp.intervention, resp.priority].append((resp.upto_share, resp.effect, k))
     for (iid, kid), segs in curves.items():
         segs.sort()
         for (u0, _, _), (u1, _, k1) in itertools.pairwise(segs):
@@ -202,13 +204,13 @@ def check_tables(inst: Instance) -> list[Problem]:
 
     # budgets: every partner, every year, once
     seen_budget: set[tuple[str, int]] = set()
-    for k, row in enumerate(inst.budgets):
-        ref("budgets", k, "partner", row.partner, partners, "partner")
-        in_horizon("budgets", k, row.year)
-        if (row.partner, row.year) in seen_budget:
+    for k, bud in enumerate(inst.budgets):
+        ref("budgets", k, "partner", bud.partner, partners, "partner")
+        in_horizon("budgets", k, bud.year)
+        if (bud.partner, bud.year) in seen_budget:
             out.append(_row("budgets", k, "partner",
-                            f"duplicate budget for {row.partner} in {row.year}"))
-        seen_budget.add((row.partner, row.year))
+                            f"duplicate budget for {bud.partner} in {bud.year}"))
+        seen_budget.add((bud.partner, bud.year))
     for k, p in enumerate(inst.partners):
         missing = [y for y in inst.years if (p.id, y) not in seen_budget]
         if missing:
@@ -217,22 +219,22 @@ def check_tables(inst: Instance) -> list[Problem]:
                 + ", ".join(map(str, missing)))))
 
     seen_target: set[tuple[str, int]] = set()
-    for k, row in enumerate(inst.targets):
-        ref("targets", k, "priority", row.priority, priorities, "priority")
-        in_horizon("targets", k, row.year)
-        if (row.priority, row.year) in seen_target:
+    for k, tgt in enumerate(inst.targets):
+        ref("targets", k, "priority", tgt.priority, priorities, "priority")
+        in_horizon("targets", k, tgt.year)
+        if (tgt.priority, tgt.year) in seen_target:
             out.append(_row("targets", k, "priority",
-                            f"duplicate target for {row.priority} in {row.year}"))
-        seen_target.add((row.priority, row.year))
+                            f"duplicate target for {tgt.priority} in {tgt.year}"))
+        seen_target.add((tgt.priority, tgt.year))
 
     seen_avoid: set[tuple[str, str]] = set()
-    for k, row in enumerate(inst.avoided_costs):
-        ref("avoided_costs", k, "intervention", row.intervention, interventions, "intervention")
-        ref("avoided_costs", k, "partner", row.partner, partners, "partner")
-        if (row.intervention, row.partner) in seen_avoid:
+    for k, avoid in enumerate(inst.avoided_costs):
+        ref("avoided_costs", k, "intervention", avoid.intervention, interventions, "intervention")
+        ref("avoided_costs", k, "partner", avoid.partner, partners, "partner")
+        if (avoid.intervention, avoid.partner) in seen_avoid:
             out.append(_row("avoided_costs", k, "intervention",
-                            f"duplicate avoided cost of {row.intervention} for {row.partner}"))
-        seen_avoid.add((row.intervention, row.partner))
+                            f"duplicate avoided cost of {avoid.intervention} for {avoid.partner}"))
+        seen_avoid.add((avoid.intervention, avoid.partner))
     return out
 
 
@@ -276,29 +278,30 @@ def check_staff_and_estate(inst: Instance) -> list[Problem]:
     sites = {s.id: s for s in inst.sites}
     years = set(inst.years)
 
-    def ref(table, k, field, value, known, kind):
+    def ref(table: str, k: int, field: str, value: str, known: Collection[str],
+            kind: str) -> bool:
         if value not in known:
             out.append(_row(table, k, field, f"unknown {kind} '{value}': " + _known(kind, known)))
             return False
         return True
 
-    for k, row in enumerate(inst.interventions):
-        if row.lead is not None:
-            ref("interventions", k, "lead", row.lead, partners, "partner")
+    for k, iv in enumerate(inst.interventions):
+        if iv.lead is not None:
+            ref("interventions", k, "lead", iv.lead, partners, "partner")
 
     staff_years: dict[tuple[str, str], set[int]] = defaultdict(set)
     first_row: dict[tuple[str, str], int] = {}
-    for k, row in enumerate(inst.staff):
-        ref("staff", k, "employer", row.employer, partners, "partner")
-        ref("staff", k, "role", row.role, roles, "role")
-        if row.year not in years:
-            out.append(_row("staff", k, "year", f"year {row.year} is outside the horizon "
+    for k, st in enumerate(inst.staff):
+        ref("staff", k, "employer", st.employer, partners, "partner")
+        ref("staff", k, "role", st.role, roles, "role")
+        if st.year not in years:
+            out.append(_row("staff", k, "year", f"year {st.year} is outside the horizon "
                             f"{inst.horizon.first_year}-{inst.horizon.last_year}"))
-        key = (row.employer, row.role)
-        if row.year in staff_years[key]:
-            out.append(_row("staff", k, "role", f"duplicate staff row for {row.employer} "
-                            f"{row.role} in {row.year}"))
-        staff_years[key].add(row.year)
+        key = (st.employer, st.role)
+        if st.year in staff_years[key]:
+            out.append(_row("staff", k, "role", f"duplicate staff row for {st.employer} "
+                            f"{st.role} in {st.year}"))
+        staff_years[key].add(st.year)
         first_row.setdefault(key, k)
     for key, got in staff_years.items():
         missing = sorted(years - got)
@@ -307,7 +310,7 @@ def check_staff_and_estate(inst: Instance) -> list[Problem]:
                 f"{key[0]} {key[1]} has no staff row for "
                 + ", ".join(map(str, missing)) + ": give every year of the horizon")))
 
-    def needs_lead(table, k, iid, what):
+    def needs_lead(table: str, k: int, iid: str, what: str) -> None:
         i = interventions.get(iid)
         if i is not None and i.lead is None:
             out.append(_row(table, k, "intervention", (
@@ -315,47 +318,47 @@ def check_staff_and_estate(inst: Instance) -> list[Problem]:
                 "interventions.csv (whose staff serve it and whose sites host it)")))
 
     seen: set[tuple[str, str]] = set()
-    for k, row in enumerate(inst.intervention_staff):
-        ok = ref("intervention_staff", k, "intervention", row.intervention, interventions,
+    for k, req in enumerate(inst.intervention_staff):
+        ok = ref("intervention_staff", k, "intervention", req.intervention, interventions,
                  "intervention")
-        ref("intervention_staff", k, "role", row.role, roles, "role")
-        if (row.intervention, row.role) in seen:
+        ref("intervention_staff", k, "role", req.role, roles, "role")
+        if (req.intervention, req.role) in seen:
             out.append(_row("intervention_staff", k, "role",
-                            f"duplicate requirement of {row.role} for {row.intervention}"))
-        seen.add((row.intervention, row.role))
+                            f"duplicate requirement of {req.role} for {req.intervention}"))
+        seen.add((req.intervention, req.role))
         if ok:
-            needs_lead("intervention_staff", k, row.intervention, "staff")
+            needs_lead("intervention_staff", k, req.intervention, "staff")
 
-    for k, row in enumerate(inst.sites):
-        ref("sites", k, "owner", row.owner, partners, "partner")
+    for k, site in enumerate(inst.sites):
+        ref("sites", k, "owner", site.owner, partners, "partner")
         if localities:
-            if row.locality is None:
+            if site.locality is None:
                 out.append(_row("sites", k, "locality",
                                 "the instance declares localities: every site needs one"))
             else:
-                ref("sites", k, "locality", row.locality, localities, "locality")
-        elif row.locality is not None:
+                ref("sites", k, "locality", site.locality, localities, "locality")
+        elif site.locality is not None:
             out.append(_row("sites", k, "locality", (
-                f"locality '{row.locality}' given but instance.yaml declares no localities")))
+                f"locality '{site.locality}' given but instance.yaml declares no localities")))
     seen = set()
-    for k, row in enumerate(inst.site_capacity):
-        ref("site_capacity", k, "site", row.site, sites, "site")
-        ref("site_capacity", k, "space_type", row.space_type, spaces, "space type")
-        if (row.site, row.space_type) in seen:
+    for k, cap in enumerate(inst.site_capacity):
+        ref("site_capacity", k, "site", cap.site, sites, "site")
+        ref("site_capacity", k, "space_type", cap.space_type, spaces, "space type")
+        if (cap.site, cap.space_type) in seen:
             out.append(_row("site_capacity", k, "space_type",
-                            f"duplicate capacity of {row.space_type} at {row.site}"))
-        seen.add((row.site, row.space_type))
+                            f"duplicate capacity of {cap.space_type} at {cap.site}"))
+        seen.add((cap.site, cap.space_type))
     seen = set()
-    for k, row in enumerate(inst.intervention_space):
-        ok = ref("intervention_space", k, "intervention", row.intervention, interventions,
+    for k, space in enumerate(inst.intervention_space):
+        ok = ref("intervention_space", k, "intervention", space.intervention, interventions,
                  "intervention")
-        ref("intervention_space", k, "space_type", row.space_type, spaces, "space type")
-        if (row.intervention, row.space_type) in seen:
+        ref("intervention_space", k, "space_type", space.space_type, spaces, "space type")
+        if (space.intervention, space.space_type) in seen:
             out.append(_row("intervention_space", k, "space_type",
-                            f"duplicate need for {row.space_type} by {row.intervention}"))
-        seen.add((row.intervention, row.space_type))
+                            f"duplicate need for {space.space_type} by {space.intervention}"))
+        seen.add((space.intervention, space.space_type))
         if ok:
-            needs_lead("intervention_space", k, row.intervention, "space")
+            needs_lead("intervention_space", k, space.intervention, "space")
     return out
 
 
@@ -365,40 +368,40 @@ def check_servable(inst: Instance) -> list[Problem]:
     interventions = {i.id: i for i in inst.interventions}
     can_serve: dict[str, set[str]] = defaultdict(set)  # role -> employers (lead or integrated)
     integrated: set[str] = set()
-    for row in inst.staff:
-        can_serve[row.role].add(row.employer)
-        if row.integrated:
-            integrated.add(row.role)
-    for k, row in enumerate(inst.intervention_staff):
-        i = interventions.get(row.intervention)
+    for st in inst.staff:
+        can_serve[st.role].add(st.employer)
+        if st.integrated:
+            integrated.add(st.role)
+    for k, req in enumerate(inst.intervention_staff):
+        i = interventions.get(req.intervention)
         if i is None or i.lead is None:
             continue
-        if i.lead not in can_serve[row.role] and row.role not in integrated:
+        if i.lead not in can_serve[req.role] and req.role not in integrated:
             out.append(_row("intervention_staff", k, "role", (
-                f"no staff can serve {row.role} for {row.intervention}: its lead {i.lead} "
+                f"no staff can serve {req.role} for {req.intervention}: its lead {i.lead} "
                 "employs none and no employer allows integrated working in that role; "
                 "its activity can only be zero"), severity="warning"))
-    hosts: dict[tuple[str, str | None], list] = defaultdict(list)
+    hosts: dict[str | None, list[SiteRow]] = defaultdict(list)  # locality -> sites
     capacity = {(c.site, c.space_type) for c in inst.site_capacity}
     for site in inst.sites:
         hosts[site.locality].append(site)
-    offered = defaultdict(set)
+    offered: dict[str, set[str | None]] = defaultdict(set)  # intervention -> localities
     for a in inst.activity:
         if a.need > 0:
             offered[a.intervention].add(a.locality)
-    for k, row in enumerate(inst.intervention_space):
-        i = interventions.get(row.intervention)
+    for k, space in enumerate(inst.intervention_space):
+        i = interventions.get(space.intervention)
         if i is None or i.lead is None:
             continue
-        for loc in sorted(offered[row.intervention], key=str):
-            ok = any((s.id, row.space_type) in capacity and (s.shareable or s.owner == i.lead)
+        for loc in sorted(offered[space.intervention], key=str):
+            ok = any((s.id, space.space_type) in capacity and (s.shareable or s.owner == i.lead)
                      for s in hosts[loc])
             if not ok:
                 out.append(_row("intervention_space", k, "space_type", (
-                    f"{row.intervention} needs {row.space_type} but no site in "
+                    f"{space.intervention} needs {space.space_type} but no site in "
                     f"{loc or 'the area'} offers it to {i.lead}: its activity there can "
                     "only be zero"), severity="warning"))
-    needs = defaultdict(float)
+    needs: dict[str, float] = defaultdict(float)
     for a in inst.activity:
         needs[a.intervention] += a.need
     for k, i in enumerate(inst.interventions):

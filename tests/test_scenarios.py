@@ -13,7 +13,8 @@ from conftest import copy_instance, run_cli
 
 import hwbopt
 from hwbopt.errors import InstanceError
-from hwbopt.scenarios import apply_changes, parse_path, scenario_instance
+from hwbopt.paths import parse_path
+from hwbopt.scenarios import apply_changes, scenario_instance
 from hwbopt.schema import Change
 
 
@@ -174,3 +175,15 @@ def test_an_instance_with_overrides_survives_a_dump_and_reload(tutorial):
     assert again == tutorial and again.scenarios and again.options and again.stress
     nulled = Change(path="settings.equity_floor", value=None)
     assert Change.model_validate(nulled.model_dump()).op == "value"
+
+
+def test_a_normal_stress_input_with_one_bound_is_refused_not_a_crash() -> None:
+    from pydantic import ValidationError
+
+    from hwbopt.schema import StressInput
+
+    spec = {"path": "partners[council].cut.total", "dist": "normal", "mean": 0.3, "sd": 0.05}
+    for bound in ({"low": 0.2}, {"high": 0.4}):
+        with pytest.raises(ValidationError, match="needs both low and high"):
+            StressInput.model_validate({**spec, **bound})
+    assert StressInput.model_validate({**spec, "low": 0.2, "high": 0.4}).low == 0.2

@@ -24,7 +24,7 @@ from randinst import random_instance
 import hwbopt
 from hwbopt import highs
 from hwbopt.batch.engine import Engine
-from hwbopt.batch.params import StressError
+from hwbopt.batch.inputs import StressError
 from hwbopt.batch.run import run_stress
 from hwbopt.batch.sample import draw, neighbour_order
 from hwbopt.batch.setup import pattern_key, prepare
@@ -83,13 +83,13 @@ EVERY_FIELD = {
 
 def engine_lp(prep, values: np.ndarray, n: int):
     """The engine's model for scenario ``n`` of ``values``, as HiGHS holds it."""
-    from hwbopt.batch.params import add_need_share, apply_inputs, derive
+    from hwbopt.batch.params import apply_inputs
     from hwbopt.batch.params import evaluate as evaluate_maps
+    from hwbopt.derived import add_need_share, derive
 
     spec = prep.spec
     eng = Engine(spec)
-    derived = derive(apply_inputs(spec.fields, spec.targets, values), spec.layout,
-                     spec.n_interventions)
+    derived = derive(apply_inputs(spec.fields, spec.targets, values), spec.layout)
     add_need_share(derived.values, spec.layout)
     assert derived.invalid[n] is None, derived.invalid[n]
     assert eng._load(evaluate_maps(spec.prepared, derived.values), n) is None

@@ -45,7 +45,9 @@ Proc = subprocess.CompletedProcess[str]
 
 def all_schema_paths(model: Any = Instance, prefix: tuple[str, ...] = ()) -> set[tuple]:
     """Every field path of the schema, down through nested models and lists of models."""
-    from hwbopt.io.workbook import _collection, _is_model, _strip
+    from hwbopt.io.workbook_layout import bare_type as _strip
+    from hwbopt.io.workbook_layout import collection_of as _collection
+    from hwbopt.io.workbook_layout import is_model as _is_model
 
     out = set()
     for name, info in model.model_fields.items():

@@ -30,21 +30,25 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from hwbopt import highs
 from hwbopt.check import check_policies, check_solution
-from hwbopt.compile import Compiled, append_cols, with_bounds
+from hwbopt.compile import Compiled, with_bounds
 from hwbopt.errors import InstanceError, UsageError
+from hwbopt.model.component import MONEY_GAP
 from hwbopt.model.data import ModelData, model_data
+from hwbopt.model.gap import with_money_gap
+from hwbopt.model.names import with_role
 from hwbopt.model.policy import apply_policies
+from hwbopt.paths import instance_data
 from hwbopt.pipeline import Built, build, result_from
 from hwbopt.results import Result, response_value
 from hwbopt.scenarios import BASE, apply_changes, scenario_instance, scenario_names
 from hwbopt.schema import FixContribution, ForbidChange, Instance, NoClosures, Option, Policy
+from hwbopt.status import EARLY, Status
 
 BUILTIN = ("pooled", "siloed", "partial", "status_quo")
-GAP_ROWS = ("budget", "ring_fence", "pool_balance")  # where status quo may run out of money
+GAP_ROWS = with_role(MONEY_GAP)  # where status quo may run out of money
 GAP_TOL = 1e-6  # relative to the money of the instance
 
 
@@ -100,7 +104,8 @@ class Comparison:
         pooled, siloed = self.run("pooled", scenario), self.run("siloed", scenario)
         if pooled is None or siloed is None or not (pooled.solved and siloed.solved):
             return None
-        return _difference(pooled.result.objective, siloed.result.objective)
+        a, b = pooled.result.objective, siloed.result.objective
+        return None if a is None or b is None else _difference(a, b)
 
     def value_of_pooling_by_priority(self, scenario: str = BASE) -> dict[str, float]:
         pooled, siloed = self.run("pooled", scenario), self.run("siloed", scenario)
@@ -232,10 +237,11 @@ def _run_record(run: Run, comp: Comparison) -> dict[str, Any]:
     s = run.result.summary()
     pooled = comp.run("pooled", run.scenario)
     # a plan outside the rules has no objective to compare (status quo: see its evaluation)
-    objective = s["objective"] if run.result.status in ("optimal", *highs.EARLY) else None
+    objective = s["objective"] if run.result.status in (Status.OPTIMAL, *EARLY) else None
     change = None
-    if pooled is not None and pooled.solved and objective is not None:
-        change = _difference(objective, pooled.result.objective)
+    base = pooled.result.objective if pooled is not None and pooled.solved else None
+    if objective is not None and base is not None:
+        change = _difference(objective, base)
     return {
         "name": run.name,
         "option": run.option,
@@ -350,9 +356,8 @@ def parse_pool_shares(spec: str) -> list[float]:
 def contribution_bounds(comp: Compiled, d: ModelData) -> Compiled:
     """``comp`` with contribution bounds taken from ``d``'s pool shares (the rest unchanged)."""
     lo, hi = comp.col_lower.copy(), comp.col_upper.copy()
-    for (p, g, y), j in comp.cols("contribution").items():
-        a, b = d.share_bounds[p, g]
-        lo[j], hi[j] = a * d.money[p, y]["available"], b * d.money[p, y]["available"]
+    for key, j in comp.cols("contribution").items():
+        lo[j], hi[j] = d.contribution_bounds[key]
     return with_bounds(comp, col_lower=lo, col_upper=hi)
 
 
@@ -376,7 +381,6 @@ def status_quo_instance(inst: Instance, objective: str) -> Instance:
     afterwards.
     """
     from hwbopt.io.folder import instance_from_dict
-    from hwbopt.scenarios import instance_data
 
     data = instance_data(inst)
     for p in data["priorities"]:
@@ -390,25 +394,11 @@ def status_quo_instance(inst: Instance, objective: str) -> Instance:
     return instance_from_dict(data)
 
 
-def with_money_gap(comp: Compiled, weight: float) -> tuple[Compiled, list[int]]:
-    """``comp`` plus a ``money_gap`` column on every budget, ring-fence and pool-balance row:
-    money the rule would need on top of what it has, penalised by ``weight`` per unit."""
-    rows = [r for name in GAP_ROWS for r in comp.rows(name).values()]
-    n = len(rows)
-    cols = sp.csc_array((-np.ones(n), (np.array(rows, dtype=np.int64), np.arange(n))),
-                        shape=(comp.n_rows, n))
-    # the objective is sense * c: a gap always makes the plan worse
-    cost = np.full(n, weight * comp.sense, dtype=float)
-    indices = [(comp.row_component[r], comp.row_index[r]) for r in rows]
-    first = comp.n_cols
-    out = append_cols(comp, cols, cost, np.zeros(n), np.full(n, np.inf), "money_gap", indices)
-    return out, list(range(first, first + n))
-
-
 class _Runner:
     """Solves option variants of one scenario with shared builds and a shared HiGHS session."""
 
-    def __init__(self, session: highs.Session, time_limit, mip_gap, objective):
+    def __init__(self, session: highs.Session, time_limit: float | None, mip_gap: float | None,
+                 objective: str | None) -> None:
         self.session = session
         self.time_limit = time_limit
         self.mip_gap = mip_gap
@@ -455,7 +445,7 @@ def _infeasible(scenario: str, option: str, label: str, inst: Instance, message:
                 objective_kind: str, pool_share: float | None = None) -> Run:
     from hwbopt.results import empty_tables
 
-    result = Result(status=highs.INFEASIBLE, objective=None, objective_kind=objective_kind,
+    result = Result(status=Status.INFEASIBLE, objective=None, objective_kind=objective_kind,
                     instance_name=inst.name, currency=inst.currency,
                     money_unit=inst.money_unit, years=inst.years, tables=empty_tables(),
                     message=message)
@@ -525,7 +515,7 @@ def _run_status_quo(r: _Runner, scenario: str, inst: Instance) -> Run:
     fixed = apply_policies(b.compiled, d, policies)
     # with activity fixed nothing trades off against a gap, so any positive weight finds the
     # smallest one; 1 keeps the problem well scaled
-    comp, gap_cols = with_money_gap(fixed, 1.0)
+    comp, gap_cols = with_money_gap(fixed, 1.0, GAP_ROWS)
     raw = r.session.solve(comp, time_limit=r.time_limit,
                           mip_gap=d.mip_gap if r.mip_gap is None else r.mip_gap)
     scale = max([1.0, *(abs(m["available"]) for m in d.money.values())])
@@ -560,7 +550,7 @@ def _run_status_quo(r: _Runner, scenario: str, inst: Instance) -> Run:
     evaluation = {"affordable": affordable, "funding_gap": gaps, "rules_broken": broken,
                   "objective": result.objective}
     if broken and result.objective is not None:
-        result.status = highs.INFEASIBLE
+        result.status = Status.INFEASIBLE
         result.message = ("today's activity cannot be carried forward within the rules: "
                           + "; ".join(broken[:6])
                           + (f"; and {len(broken) - 6} more" if len(broken) > 6 else ""))
@@ -615,7 +605,7 @@ def _price_policies(r: _Runner, inst: Instance, option: Option, d: ModelData,
             try:
                 loose = _without(inst, option, rule)
             except InstanceError:
-                prices.append(PolicyPrice(rule.rule, text, None, highs.INFEASIBLE))
+                prices.append(PolicyPrice(rule.rule, text, None, Status.INFEASIBLE))
                 continue
             d2 = model_data(loose, d.objective)
             comp = apply_policies(contribution_bounds(base, d2), d2, rest)

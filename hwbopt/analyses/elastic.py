@@ -28,16 +28,18 @@ import scipy.sparse as sp
 
 from hwbopt import highs, words
 from hwbopt.compile import Compiled
+from hwbopt.model.component import HARD, SOFT
 from hwbopt.model.data import ModelData
+from hwbopt.model.names import COMPONENTS, with_role
+from hwbopt.status import Status
 
 # rules that may give in phase one: constraint rows, and the contribution lower bounds
-SOFT_ROWS = ("target", "growth_limit", "reduction_limit", "equity_floor", "run_min")
+SOFT_ROWS = with_role(SOFT)
 CONTRIBUTION_MINIMUM = "contribution_minimum"
 SLACK = "slack"
 
 # hard rules that can conflict: whole rows, and variable bounds that are board rules
-HARD_ROWS = ("budget", "ring_fence", "pool_balance", "staff_capacity", "release_limit",
-             "site_capacity", "exclusive", "dependency", "dependency_activity")
+HARD_ROWS = with_role(HARD)
 
 SECONDS = 20.0  # per solve of a diagnosis; a mixed-integer one may take a while
 
@@ -48,7 +50,7 @@ class Slack:
 
     col: int
     component: str  # the rule it relaxes: target, growth_limit, ..., contribution_minimum
-    index: tuple
+    index: tuple[Any, ...]
     scale: float  # the rule's own size; the phase-one weight is 1 / scale
 
     @property
@@ -78,15 +80,13 @@ class Elastic:
 
     comp: Compiled
     slacks: list[Slack]
-    n_original_rows: int
-    n_original_cols: int
 
 
 @dataclass(frozen=True)
 class Relaxation:
     rule: str
     component: str
-    index: tuple
+    index: tuple[Any, ...]
     text: str
     amount: float
     unit: str
@@ -105,17 +105,13 @@ def _name(component: str, index: Any) -> str:
     return f"{component}[{','.join(str(p) for p in parts)}]"
 
 
-def _rule_scale(d: ModelData, component: str, index: tuple) -> float:
-    """The size a relaxation of the rule is measured against (never zero)."""
-    if component == "target":
-        size = abs(d.target[index])
-    elif component in ("growth_limit", "reduction_limit", "equity_floor"):
-        size = d.need[index]
-    elif component == "run_min":
-        size = d.min_scale[index[0]]
-    else:  # contribution_minimum
-        p, g, y = index
-        size = d.share_bounds[p, g][0] * d.money[p, y]["available"]
+def _rule_scale(d: ModelData, component: str, index: tuple[Any, ...]) -> float:
+    """The size a relaxation of the rule is measured against (never zero), as the rule's
+    declaration gives it (a minimum contribution: the ``contribution`` column's)."""
+    declared = COMPONENTS["contribution" if component == CONTRIBUTION_MINIMUM else component]
+    if declared.size is None:
+        raise KeyError(f"{component!r} is not a rule that can be relaxed")
+    size = declared.size(d, index)
     return size if size > 0 else 1.0
 
 
@@ -139,7 +135,7 @@ def elastic_model(d: ModelData, comp: Compiled) -> Elastic:
     col_lower = comp.col_lower.copy()
     new_rows: list[tuple[int, int]] = []  # (contribution column, slack column)
     new_lower: list[float] = []
-    new_index: list[tuple] = []
+    new_index: list[tuple[Any, ...]] = []
     for idx, j in comp.cols("contribution").items():
         if comp.col_lower[j] > 0:
             new_lower.append(comp.col_lower[j])
@@ -179,7 +175,7 @@ def elastic_model(d: ModelData, comp: Compiled) -> Elastic:
         row_component=[*comp.row_component, *[CONTRIBUTION_MINIMUM] * extra],
         row_index=[*comp.row_index, *new_index],
     )
-    return Elastic(el, slacks, m, n)
+    return Elastic(el, slacks)
 
 
 def _relaxation_unit(d: ModelData, s: Slack) -> str:
@@ -223,7 +219,7 @@ def members(d: ModelData, el: Elastic) -> list[Member]:
             out.append(Member(_name(component, idx), words.rule(d, component, idx),
                               "constraint", rows=(r,)))
     # need: the activity cap together with the response pieces it scales
-    pieces: dict[tuple, list[int]] = defaultdict(list)
+    pieces: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for (i, _k, loc, y, _j), j in comp.cols("segment").items():
         if np.isfinite(comp.col_upper[j]):
             pieces[i, loc, y].append(j)
@@ -274,9 +270,9 @@ def system(el: Elastic, all_members: Sequence[Member], kept: Sequence[Member]) -
 def feasible(comp: Compiled, time_limit: float = SECONDS) -> bool | None:
     """True or False when HiGHS proves it; None when it cannot tell in time."""
     raw = highs.run(highs.load(comp), time_limit=time_limit, is_mip=bool(comp.integer.any()))
-    if raw.status == highs.INFEASIBLE:
+    if raw.status == Status.INFEASIBLE:
         return False
-    if raw.x is not None or raw.status == highs.UNBOUNDED:
+    if raw.x is not None or raw.status == Status.UNBOUNDED:
         return True
     return None
 

@@ -12,21 +12,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-SOLVED = ("optimal", "plan_infeasible")  # a plan reported (the second: with changed decisions)
+from hwbopt.status import Status
+
+# a plan reported (the second: with the plan's integer decisions changed)
+SOLVED = (Status.OPTIMAL, Status.PLAN_INFEASIBLE)
+Curve = list[dict[str, Any]]
 BINS = 10  # cut-depth bins for response curves (equal numbers of scenarios)
 CUT_FIRST_LEVEL = 0.9  # an intervention is "cut" once it falls below 90% of the plan
 
 
 def _valid(results: pd.DataFrame) -> pd.DataFrame:
     """Scenarios whose inputs were valid: solved, or shown infeasible."""
-    return results[results.status.isin([*SOLVED, "infeasible"])]
+    return results[results.status.isin([*SOLVED, Status.INFEASIBLE])]
 
 
 def _solved(results: pd.DataFrame) -> pd.DataFrame:
     return results[results.status.isin(SOLVED)]
 
 
-def target_probability(results: pd.DataFrame, meta: dict[str, Any]) -> tuple[dict, dict]:
+def target_probability(results: pd.DataFrame, meta: dict[str, Any]
+                       ) -> tuple[dict[str, float | None], dict[str, dict[str, float | None]]]:
     """Share of valid scenarios meeting every year's target of each priority, and each year's.
 
     An infeasible scenario meets no target: the plan cannot be carried out in it.
@@ -50,14 +55,14 @@ def _bins(depth: pd.Series) -> pd.Series:
     return pd.qcut(depth.rank(method="first"), q=min(BINS, len(depth)), labels=False)
 
 
-def cut_response(results: pd.DataFrame, meta: dict[str, Any]) -> dict[str, list[dict]]:
+def cut_response(results: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Curve]:
     """Per priority, by cut depth (equal-count bins): probability of meeting every year's
     target, and the median outcome over the horizon."""
     valid = _valid(results)
     if not len(valid):
         return {}
     bins = _bins(valid.cut_depth)
-    out: dict[str, list[dict]] = {}
+    out: dict[str, Curve] = {}
     for k in meta["priorities"]:
         cols = [c for c in valid.columns if c.startswith(f"met.{k}.")]
         curve = []
@@ -113,7 +118,7 @@ def binding_counts(results: pd.DataFrame) -> tuple[dict[int, int], int]:
 
 
 def binding(counts: dict[int, int], solved: int, meta: dict[str, Any],
-            top: int | None = 25) -> list[dict]:
+            top: int | None = 25) -> Curve:
     """How often each rule binds, among solved scenarios, most often first."""
     if not solved:
         return []
@@ -125,7 +130,7 @@ def binding(counts: dict[int, int], solved: int, meta: dict[str, Any],
 
 
 def plan_changes(results: pd.DataFrame, meta: dict[str, Any],
-                 top: int | None = 25) -> list[dict]:
+                 top: int | None = 25) -> Curve:
     """How often each of the plan's integer decisions had to change, among solved scenarios,
     most often first."""
     solved = _solved(results)
@@ -149,7 +154,9 @@ def load_results(out: str | Path, meta: dict[str, Any] | None = None
     parts are read (:func:`hwbopt.batch.store.good_parts`)."""
     from hwbopt.batch.store import good_parts
 
-    frames, counts, solved = [], {}, 0
+    frames: list[pd.DataFrame] = []
+    counts: dict[int, int] = {}
+    solved = 0
     for table in good_parts(out, meta=meta):
         part = table.to_pandas()
         c, n = binding_counts(part)
@@ -181,11 +188,11 @@ def summarise(out: str | Path, meta: dict[str, Any]) -> dict[str, Any]:
     return {
         "finished": len(results),
         "solved": int(status.isin(SOLVED).sum()),
-        "plan_infeasible": int((status == "plan_infeasible").sum()),
+        "plan_infeasible": int((status == Status.PLAN_INFEASIBLE).sum()),
         "certified": int(results.certified.astype(bool).sum())
         if len(results) and "certified" in results else 0,
-        "infeasible": int((status == "infeasible").sum()),
-        "failed": int((~status.isin([*SOLVED, "infeasible"])).sum()),
+        "infeasible": int((status == Status.INFEASIBLE).sum()),
+        "failed": int((~status.isin([*SOLVED, Status.INFEASIBLE])).sum()),
         "objective_percentiles": pct,
         "target_probability": overall,
         "target_probability_by_year": by_year,

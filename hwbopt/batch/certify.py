@@ -62,7 +62,8 @@ def _outside(value: np.ndarray, lower: np.ndarray, upper: np.ndarray,
     """Where ``value`` leaves ``[lower, upper]`` by more than ``REL`` of ``scale`` (a value near
     a bound is as large as the bound, so the value's own magnitude serves as the scale)."""
     tol = REL * np.maximum(1.0, scale)
-    return (value < lower - tol) | (value > upper + tol)
+    out: np.ndarray = (value < lower - tol) | (value > upper + tol)
+    return out
 
 
 def primal(p: Problem, x: np.ndarray) -> str | None:

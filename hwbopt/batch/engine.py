@@ -26,17 +26,16 @@ import scipy.sparse as sp
 
 from hwbopt import highs
 from hwbopt.batch import certify
-from hwbopt.batch.params import Compiled1, Layout, Target, add_need_share, apply_inputs, derive
+from hwbopt.batch.inputs import Target
+from hwbopt.batch.params import Compiled1, apply_inputs
 from hwbopt.batch.params import evaluate as evaluate_maps
 from hwbopt.batch.readback import Response, Spend
 from hwbopt.compile import Compiled
+from hwbopt.derived import Layout, add_need_share, derive
+from hwbopt.status import Status
 
 COLD_CHECK_RATE = 0.01  # share of scenarios re-solved cold as a check on warm starts
 CHAIN = 32  # scenarios per chain: each chain starts from the base basis
-# a solved scenario in which the plan's integer decisions could not hold, re-solved with them
-# free: solved, with another plan (its outcomes are the re-solved plan's; counted as solved by
-# hwbopt.analyses.stress.SOLVED)
-PLAN_INFEASIBLE = "plan_infeasible"
 # HiGHS options for warm re-solves. Devex pricing: after a scenario changes coefficients the
 # dual steepest-edge weights HiGHS would otherwise choose must be recomputed from scratch (a
 # BTRAN per row), which costs more than the extra iterations devex takes. Measured on the
@@ -73,7 +72,6 @@ class EngineSpec:
     fields: dict[str, np.ndarray]
     targets: list[Target]
     layout: Layout
-    n_interventions: int
     prepared: dict[str, Compiled1]
     a_rows: np.ndarray  # row and column of each mapped A entry
     a_cols: np.ndarray
@@ -146,7 +144,7 @@ def _maybe_die(spec: EngineSpec, chains: list[np.ndarray]) -> None:
 class Solved:
     """One solve of a scenario: HiGHS's answer, read back and certified."""
 
-    status: str
+    status: Status
     reason: str = ""
     objective: float | None = None
     bound: float | None = None
@@ -189,7 +187,7 @@ class Engine:
         ).astype(np.int32)
 
     def _highs(self, col_lower: np.ndarray, col_upper: np.ndarray,
-               integer: bool) -> highspy.Highs:
+               integer: bool) -> highs.Loaded:
         """A HiGHS instance holding the engine's current numbers (its objective less the
         constant, as :func:`hwbopt.highs.to_highs_lp` gives every solve)."""
         spec = self.spec
@@ -204,10 +202,7 @@ class Engine:
         if not integer:  # devex pays off on warm LP re-solves only (see WARM_OPTIONS)
             for option, value in WARM_OPTIONS.items():
                 h.setOptionValue(option, value)
-        if spec.time_limit is not None:
-            h.setOptionValue("time_limit", float(spec.time_limit))
-        if integer:
-            h.setOptionValue("mip_rel_gap", float(spec.mip_gap))
+        highs.limit(h, spec.time_limit, spec.mip_gap if integer else None)
         return h
 
     def problem(self, col_lower: np.ndarray, col_upper: np.ndarray,
@@ -228,6 +223,8 @@ class Engine:
         if spec.mip:
             self.incumbent = spec.start
             return
+        if spec.basis is None:
+            raise ValueError("an LP batch restarts from the base plan's basis, and has none")
         basis = highspy.HighsBasis()
         basis.col_status = [highspy.HighsBasisStatus(int(s)) for s in spec.basis[0]]
         basis.row_status = [highspy.HighsBasisStatus(int(s)) for s in spec.basis[1]]
@@ -243,7 +240,7 @@ class Engine:
     def _solve_chain(self, idx: np.ndarray, vals: np.ndarray) -> list[dict[str, Any]]:
         spec = self.spec
         fields = apply_inputs(spec.fields, spec.targets, vals)
-        derived = derive(fields, spec.layout, spec.n_interventions)
+        derived = derive(fields, spec.layout)
         if "need_share" in {s for c1 in spec.prepared.values() for s in c1.gather}:
             add_need_share(derived.values, spec.layout)
         entries = evaluate_maps(spec.prepared, derived.values)
@@ -259,19 +256,21 @@ class Engine:
             record["cut_depth"] = 1.0 - float(available[n]) / spec.base_available \
                 if spec.base_available > 0 else 0.0
             if derived.invalid[n] is not None:
-                record.update(status="failed", reason=f"invalid inputs: {derived.invalid[n]}")
+                record.update(status=Status.FAILED,
+                              reason=f"invalid inputs: {derived.invalid[n]}")
                 out.append(self._empty(record))
                 continue
             try:
                 solved = self._scenario(int(scenario), entries, n, record)
-                if solved.x is None:
+                if solved.x is None or solved.objective is None:
                     record.update(status=solved.status, reason=solved.reason)
                     out.append(self._empty(record))
                     continue
                 tgt = targets[n] if targets is not None else spec.base_targets
-                record.update(self._read(solved, tgt, need[n]))
+                record.update(self._read(solved.x, solved.objective, solved.row_dual, tgt,
+                                         need[n]))
             except Exception as exc:  # a scenario never stops the batch
-                record.update(status="failed", reason=f"{type(exc).__name__}: {exc}")
+                record.update(status=Status.FAILED, reason=f"{type(exc).__name__}: {exc}")
                 out.append(self._empty(record))
                 continue
             out.append(record)
@@ -285,13 +284,11 @@ class Engine:
         record.update(warm=False, cold_checked=False, cold_mismatch=False, certified=False,
                       certificate="", changed=[])
         self.certify_seconds = 0.0
-        conflict = self._load(entries, n)
-        solved = None
-        if conflict is None:
-            solved = self._solve(scenario, record)
+        # a plan decision the scenario rules out (only a held plan has one) is not solved
+        solved = None if self._load(entries, n) is not None else self._solve(scenario, record)
         # the plan cannot hold (or HiGHS cannot settle the LP with it held: status unknown)
-        if self.fixed.any() and (conflict is not None or solved.status in (
-                highs.INFEASIBLE, highs.ERROR)):
+        if solved is None or (self.fixed.any() and solved.status in (Status.INFEASIBLE,
+                                                                      Status.ERROR)):
             solved = self._solve_free(record)
         record["solve_seconds"] = time.perf_counter() - start
         record["certify_seconds"] = self.certify_seconds
@@ -316,7 +313,7 @@ class Engine:
             self.row_upper[p["row_upper"].position] = entries["row_upper"][n]
         if len(self.rows_touched):
             rows = self.rows_touched
-            h.changeRowsBounds(len(rows), rows, self.row_lower[rows], self.row_upper[rows])
+            highs.change_rows_bounds(h, rows, self.row_lower[rows], self.row_upper[rows])
         if "c" in p:
             cols = p["c"].position.astype(np.int32)
             self.c[cols] = entries["c"][n]
@@ -351,22 +348,18 @@ class Engine:
     def _solve(self, scenario: int, record: dict[str, Any]) -> Solved:
         spec, h = self.spec, self.h
         if spec.mip and self.incumbent is not None:
-            # the previous scenario's plan (the base plan at a chain's start) as a start;
-            # HiGHS uses it only if it is feasible here
-            sol = highspy.HighsSolution()
-            sol.col_value = self.incumbent
-            sol.value_valid = True
-            h.setSolution(sol)
-        h.run()
+            # the previous scenario's plan (the base plan at a chain's start) as a start
+            highs.start_from(h, self.incumbent)
+        highs.settle(h)
         record["warm"] = True
         prob = self.problem(*self._lp_bounds(), integer=spec.mip)
         solved = self._certified(h, prob)
-        if solved.status != highs.OPTIMAL:
+        if solved.status != Status.OPTIMAL:
             # a warm start must never decide a scenario's fate, nor give an answer the
             # certificate rejects: settle it cold, from the engine's own numbers
             cold = self._cold(prob)
             record["warm"] = False
-            if solved.status == "uncertified":
+            if solved.status == Status.UNCERTIFIED:
                 record["certificate"] = solved.reason
             solved = cold
         elif _sampled(scenario, spec.seed, spec.cold_rate):
@@ -375,15 +368,15 @@ class Engine:
             record["cold_checked"] = True
             # two MIP solves agree only to within the gap they were asked for
             rel = max(1e-7, spec.mip_gap) if spec.mip else 1e-7
-            if cold.objective is None or abs(cold.objective - solved.objective) > \
-                    rel * max(1.0, abs(solved.objective)):
+            warm = solved.objective
+            if cold.objective is None or warm is None or abs(cold.objective - warm) > \
+                    rel * max(1.0, abs(warm)):
                 record["cold_mismatch"] = True
                 record["warm"] = False
                 solved = cold
-        if solved.status == "uncertified":
-            solved = Solved("failed", f"no certified solution: {solved.reason}",
-                            iterations=solved.iterations)
-        if solved.status == highs.OPTIMAL:
+        if solved.status == Status.UNCERTIFIED:
+            solved = _failed(solved)
+        if solved.status == Status.OPTIMAL:
             record["certified"] = True
             if spec.mip:
                 self.incumbent = solved.x
@@ -394,69 +387,63 @@ class Engine:
         would do if the scenario came. ``plan_infeasible`` when it finds a plan."""
         spec = self.spec
         h = self._highs(self.col_lower, self.col_upper, integer=True)
-        sol = highspy.HighsSolution()
-        sol.col_value = spec.free_start  # the base plan; HiGHS uses it only where it fits
-        sol.value_valid = True
-        h.setSolution(sol)
-        h.run()
+        highs.start_from(h, spec.free_start)  # the base plan
+        highs.settle(h)
         record["warm"] = False
         prob = self.problem(self.col_lower, self.col_upper, integer=True)
         solved = self._certified(h, prob, is_mip=True)
-        if solved.status not in (highs.OPTIMAL, highs.INFEASIBLE):
+        if solved.status not in (Status.OPTIMAL, Status.INFEASIBLE):
             # HiGHS could not settle it (status unknown): once more from nothing, presolve off
             h = self._highs(self.col_lower, self.col_upper, integer=True)
             h.setOptionValue("presolve", "off")
-            h.run()
+            highs.settle(h)
             solved = self._certified(h, prob, is_mip=True)
-        if solved.status == highs.OPTIMAL:
+        if solved.status == Status.OPTIMAL and solved.x is not None:
             record["certified"] = True
             record["changed"] = self._changes(solved.x)
-            solved.status = PLAN_INFEASIBLE
+            # solved, with another plan: its outcomes are the re-solved plan's
+            solved.status = Status.PLAN_INFEASIBLE
             solved.reason = ("the plan's decisions cannot hold here: re-solved with them free"
                              f" ({len(record['changed'])} changed)")
-        elif solved.status == "uncertified":
-            solved = Solved("failed", f"no certified solution: {solved.reason}",
-                            iterations=solved.iterations)
+        elif solved.status == Status.UNCERTIFIED:
+            solved = _failed(solved)
         return solved
 
     def _changes(self, x: np.ndarray) -> list[int]:
         """The plan's integer decisions (columns) a re-solved scenario changed."""
         cols = np.flatnonzero(self.fixed)
         moved = np.abs(np.round(x[cols]) - self.plan[cols]) > 0.5
-        return cols[moved].astype(np.int32).tolist()
+        return [int(j) for j in cols[moved]]
 
     def _cold(self, prob: certify.Problem) -> Solved:
         """The scenario solved from scratch in a fresh HiGHS built from the engine's arrays."""
         h = self._highs(prob.col_lower, prob.col_upper, integer=bool(prob.integer.any()))
-        h.run()
+        highs.settle(h)
         return self._certified(h, prob)
 
-    def _certified(self, h: highspy.Highs, prob: certify.Problem,
+    def _certified(self, h: highs.Loaded, prob: certify.Problem,
                    is_mip: bool | None = None) -> Solved:
-        """HiGHS's answer read back and certified (status ``uncertified`` if it fails)."""
+        """HiGHS's settled answer (:func:`hwbopt.highs.outcome`) read back and certified
+        (status ``uncertified`` if it fails)."""
         spec = self.spec
         mip = bool(prob.integer.any()) if is_mip is None else is_mip
-        status = _status(h)
-        info = h.getInfo()
-        iterations = int(info.simplex_iteration_count)
-        if status != highs.OPTIMAL:
-            return Solved(status, h.modelStatusToString(h.getModelStatus()),
-                          iterations=iterations)
+        end = highs.outcome(h, time_limit=spec.time_limit, is_mip=mip)
+        iterations = int(highs.info(h, "simplex_iteration_count"))
+        if end.status != Status.OPTIMAL or end.objective is None or end.bound is None:
+            return Solved(end.status, end.detail, iterations=iterations)
         x, dual = self.solution(h)
-        objective = float(info.objective_function_value) + highs.constant_of(h)
         start = time.perf_counter()
         if mip:
-            bound = float(info.mip_dual_bound) + highs.constant_of(h)
-            why = certify.mip_optimal(prob, x, objective, bound, spec.mip_gap, spec.constant)
+            why = certify.mip_optimal(prob, x, end.objective, end.bound, spec.mip_gap,
+                                      spec.constant)
         else:
-            bound = objective
             why = certify.lp_optimal(prob, x, dual)
-            if why is None and info.primal_solution_status != 2:
+            if why is None and highs.info(h, "primal_solution_status") != 2:
                 why = "HiGHS does not report its solution as primal feasible"
         self.certify_seconds += time.perf_counter() - start
         if why is not None:
-            return Solved("uncertified", why, iterations=iterations)
-        return Solved(highs.OPTIMAL, "", certify.objective(prob, x), bound, x,
+            return Solved(Status.UNCERTIFIED, why, iterations=iterations)
+        return Solved(Status.OPTIMAL, "", certify.objective(prob, x), end.bound, x,
                       None if mip else dual, iterations)
 
     def solution(self, h: highspy.Highs) -> tuple[np.ndarray, np.ndarray | None]:
@@ -465,11 +452,11 @@ class Engine:
         dual = np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None
         return np.asarray(sol.col_value, dtype=float), dual
 
-    def _read(self, solved: Solved, targets: np.ndarray, need: np.ndarray) -> dict[str, Any]:
+    def _read(self, x: np.ndarray, objective: float, row_dual: np.ndarray | None,
+              targets: np.ndarray, need: np.ndarray) -> dict[str, Any]:
         """What a scenario reports, computed from the plan's decisions (never from variables
         the objective leaves free): outcomes through the response curves, spend, activity."""
         spec = self.spec
-        x = solved.x
         outcome = spec.response.outcomes(x, need)  # (K, Y)
         out: dict[str, Any] = {}
         for k, name in enumerate(spec.priorities):
@@ -488,9 +475,9 @@ class Engine:
         for i, name in enumerate(spec.interventions):
             out[f"activity.{name}"] = float(act[i])
         rows = spec.binding_rows
-        if solved.row_dual is not None:
-            dual = solved.row_dual[rows]
-            scale = 1e-9 * max(1.0, abs(float(solved.objective)))
+        if row_dual is not None:
+            dual = row_dual[rows]
+            scale = 1e-9 * max(1.0, abs(objective))
             out["binding"] = rows[np.abs(dual) > scale].astype(np.int32).tolist()
         else:
             value = (self.A @ x)[rows]
@@ -505,8 +492,8 @@ class Engine:
         spec = self.spec
         record.setdefault("objective", None)
         record.setdefault("reason", "")
-        for k in ("warm", "cold_checked", "cold_mismatch", "certified"):
-            record.setdefault(k, False)
+        for flag in ("warm", "cold_checked", "cold_mismatch", "certified"):
+            record.setdefault(flag, False)
         record.setdefault("iterations", 0)
         record.setdefault("solve_seconds", 0.0)
         record.setdefault("certify_seconds", 0.0)
@@ -525,17 +512,10 @@ class Engine:
         return record
 
 
-def _status(h: highspy.Highs) -> str:
-    status = highs._status(h)
-    if status == "unbounded_or_infeasible":
-        h.setOptionValue("presolve", "off")
-        h.clearSolver()
-        h.run()
-        h.setOptionValue("presolve", "choose")
-        status = highs._status(h)
-        if status == "unbounded_or_infeasible":
-            status = highs.ERROR
-    return status
+def _failed(solved: Solved) -> Solved:
+    """A scenario with no certified answer, warm or cold."""
+    return Solved(Status.FAILED, f"no certified solution: {solved.reason}",
+                  iterations=solved.iterations)
 
 
 def _sampled(scenario: int, seed: int, rate: float) -> bool:

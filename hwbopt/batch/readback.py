@@ -112,8 +112,9 @@ class Spend:
         back = np.where(room_g > 0, np.clip(np.minimum(excess, room_g), 0.0, None), 0.0)
         share = np.divide(room, room_g[g], out=np.zeros_like(room), where=room_g[g] > 0)
         settled = c - back[g] * share
-        return self.own @ x + np.bincount(self.contribution_partner, weights=settled,
-                                          minlength=self.partners)
+        out: np.ndarray = self.own @ x + np.bincount(self.contribution_partner, weights=settled,
+                                                     minlength=self.partners)
+        return out
 
 
 def spend_of(d: ModelData, comp: Compiled) -> Spend:

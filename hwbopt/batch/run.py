@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +32,9 @@ from hwbopt.highs import highs_version
 from hwbopt.io.folder import atomic_write_text
 from hwbopt.provenance import instance_labels, run_provenance
 from hwbopt.schema import Instance
+
+if TYPE_CHECKING:  # rich is imported only when a bar is shown
+    from rich.progress import Progress, TaskID
 
 DEFAULT_BLOCK = 256  # scenarios per task: whole chains, enough to keep a worker busy
 M_TRIM_THRESHOLD = -1  # mallopt parameter number in glibc
@@ -94,9 +97,12 @@ def _dask(workers: int, scheduler: str | None, trim: bool) -> Iterator[Any]:
     import distributed  # before dask.config.set: importing it resets the nanny environment
     from dask import config
 
+    # distributed's Client and LocalCluster carry no annotations: held as Any
+    client: Any
     if scheduler is not None:
         try:
-            client = distributed.Client(scheduler, timeout="10s")
+            client = distributed.Client(  # type: ignore[no-untyped-call]
+                scheduler, timeout="10s")
         except OSError as exc:
             raise UsageError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there "
                              f"({exc})") from None
@@ -112,10 +118,10 @@ def _dask(workers: int, scheduler: str | None, trim: bool) -> Iterator[Any]:
         environ["MALLOC_TRIM_THRESHOLD_"] = str(TRIM_BYTES)
     with config.set({"distributed.nanny.pre-spawn-environ": environ,
                      "distributed.worker.daemon": False}):
-        cluster = distributed.LocalCluster(
+        cluster: Any = distributed.LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
             silence_logs=logging.ERROR)
-    client = distributed.Client(cluster)
+    client = distributed.Client(cluster)  # type: ignore[no-untyped-call]
     try:
         yield client
     finally:
@@ -123,7 +129,7 @@ def _dask(workers: int, scheduler: str | None, trim: bool) -> Iterator[Any]:
         cluster.close()
 
 
-def _progress(enabled: bool, total: int, done: int):
+def _progress(enabled: bool, total: int, done: int) -> tuple[Progress, TaskID]:
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -281,7 +287,7 @@ def _execute(blocks: list[Block], spec: EngineSpec, workers: int, scheduler: str
         futures = {client.submit(solve_block, shared, b.chains, b.values, pure=False,
                                  key=f"hwbopt-block-{b.name}-{spec.key[:8]}"): b
                    for b in blocks}
-        for fut in as_completed(futures):
+        for fut in as_completed(futures):  # type: ignore[no-untyped-call]  # untyped
             b = futures.pop(fut)
             yield b.name, fut.result(), b.size
             fut.release()

@@ -13,21 +13,31 @@ from scipy.special import ndtr, ndtri
 from hwbopt.schema import StressInput, StressSet
 
 
+def _given(value: float | None) -> float:
+    """A parameter the input's distribution needs (the schema makes sure it is given)."""
+    if value is None:
+        raise ValueError("a stress input lacks a parameter of its distribution")
+    return float(value)
+
+
 def _draw(rng: np.random.Generator, spec: StressInput) -> float:
     if spec.dist == "uniform":
-        return float(rng.uniform(spec.low, spec.high))
+        return float(rng.uniform(_given(spec.low), _given(spec.high)))
     if spec.dist == "triangular":
-        if spec.low == spec.high:
-            return float(spec.low)
-        return float(rng.triangular(spec.low, spec.mode, spec.high))
+        low, high = _given(spec.low), _given(spec.high)
+        if low == high:
+            return low
+        return float(rng.triangular(low, _given(spec.mode), high))
     if spec.dist == "normal":
+        mean, sd = _given(spec.mean), _given(spec.sd)
         if spec.low is None:
-            return float(rng.normal(spec.mean, spec.sd))
+            return float(rng.normal(mean, sd))
+        low, high = spec.low, _given(spec.high)
         # cut to low..high by inverting the normal CDF between them: one draw, no rejection
-        a = ndtr((spec.low - spec.mean) / spec.sd)
-        b = ndtr((spec.high - spec.mean) / spec.sd)
+        a = ndtr((low - mean) / sd)
+        b = ndtr((high - mean) / sd)
         u = rng.uniform(a, b)
-        return float(np.clip(spec.mean + spec.sd * ndtri(u), spec.low, spec.high))
+        return float(np.clip(mean + sd * ndtri(u), low, high))
     values = np.asarray(spec.values, dtype=float)
     if spec.weights:
         w = np.asarray(spec.weights, dtype=float)
@@ -53,11 +63,12 @@ def extremes(spec: StressInput, column: np.ndarray | None = None) -> list[float]
     if column is not None:
         return sorted({float(column.min()), float(column.max())})
     if spec.dist in ("uniform", "triangular"):
-        return [float(spec.low), float(spec.high)]
+        return [_given(spec.low), _given(spec.high)]
     if spec.dist == "normal":
         if spec.low is not None:
-            return [float(spec.low), float(spec.high)]
-        return [spec.mean - 6 * spec.sd, spec.mean + 6 * spec.sd]
+            return [float(spec.low), _given(spec.high)]
+        mean, sd = _given(spec.mean), _given(spec.sd)
+        return [mean - 6 * sd, mean + 6 * sd]
     return sorted({float(v) for v in spec.values})
 
 

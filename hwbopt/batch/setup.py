@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,30 +20,24 @@ import scipy.sparse as sp
 
 from hwbopt import highs
 from hwbopt.batch.engine import EngineSpec
-from hwbopt.batch.params import (
-    FEEDS,
-    ParametricModel,
-    StressError,
-    add_need_share,
-    apply_inputs,
-    derive,
-    marked_data,
-    resolve_inputs,
-)
+from hwbopt.batch.inputs import StressError, resolve_inputs
+from hwbopt.batch.params import ParametricModel
 from hwbopt.batch.readback import response_of, spend_of
 from hwbopt.batch.sample import extremes
 from hwbopt.compile import Compiled, structure_key
+from hwbopt.derived import FEEDS, add_need_share, derive, fields, layout
 from hwbopt.errors import InstanceError, Problem, UsageError
+from hwbopt.model.component import STRESS_BINDING
+from hwbopt.model.names import with_role
 from hwbopt.pipeline import Built, build, solve_built
 from hwbopt.results import Result
 from hwbopt.scenarios import apply_changes
 from hwbopt.schema import Change, Instance, StressSet
+from hwbopt.status import Status
 from hwbopt.validate import check_magnitudes
 
 # rules whose binding a batch reports, per scenario
-BINDING_FAMILIES = ("budget", "ring_fence", "pool_balance", "target", "growth_limit",
-                    "reduction_limit", "equity_floor", "staff_capacity", "release_limit",
-                    "site_capacity", "run_min")
+BINDING_FAMILIES = with_role(STRESS_BINDING)
 
 
 @dataclass
@@ -120,14 +115,18 @@ def check_structure(inst: Instance, stress: StressSet, where: str, objective: st
         raise StressError(problems, source=where)
 
 
-def _basis(comp: Compiled, lower: np.ndarray, upper: np.ndarray, integer: bool):
+Basis = tuple[np.ndarray, np.ndarray]  # (column, row) basis status
+
+
+def _basis(comp: Compiled, lower: np.ndarray, upper: np.ndarray,
+           integer: bool) -> tuple[Basis | None, float]:
     """Solve the model as the engine will hold it; its basis (LP) and objective."""
     fixed = Compiled(**{**comp.__dict__, "col_lower": lower, "col_upper": upper,
                         "integer": comp.integer if integer else np.zeros_like(comp.integer),
                         "_cols": {}, "_rows": {}})
     h = highs.load(fixed, threads=1)
     raw = highs.run(h, is_mip=integer)
-    if raw.status != highs.OPTIMAL:
+    if raw.status != Status.OPTIMAL or raw.objective is None:
         raise UsageError(f"the base plan with its integer decisions fixed does not solve "
                          f"({raw.status}); run hwbopt solve on the instance first")
     if integer:
@@ -152,19 +151,17 @@ def prepare(
     where = f"stress[{index}]"
     built = build(inst, objective)
     base = solve_built(built, time_limit=time_limit, mip_gap=mip_gap)
-    if base.status != "optimal":
+    if base.status != "optimal" or base.objective is None:
         raise UsageError(f"the base plan is {base.status}: {base.message} — a stress batch "
                          "starts from an optimal plan")
     targets = resolve_inputs(inst, stress.inputs, where)
     check_structure(inst, stress, where, objective, built)
     touched = {feed for t in targets for name, _ in t.leaves for feed in FEEDS[name]}
     comp, d = built.compiled, built.data
-    pm = ParametricModel(comp, d, touched)
-    _, fields = marked_data(inst)
-    base_derived = derive(apply_inputs(fields, [], np.zeros((1, 0))), pm.lay,
-                          len(d.INTERVENTIONS))
-    add_need_share(base_derived.values, pm.lay)
-    prepared = pm.prepare(base_derived.values)
+    lay, base_fields = layout(inst), fields(inst)
+    base_derived = derive(base_fields, lay)
+    add_need_share(base_derived.values, lay)
+    prepared = ParametricModel(comp, d, touched).prepare(base_derived.values)
 
     x = np.asarray(base.solution)
     lower, upper = comp.col_lower.copy(), comp.col_upper.copy()
@@ -198,8 +195,8 @@ def prepare(
         A_data=comp.A.data.astype(float), col_lower=lower, col_upper=upper,
         free_lower=comp.col_lower, free_upper=comp.col_upper, free_start=x,
         row_lower=comp.row_lower, row_upper=comp.row_upper, integer=comp.integer, mip=mip,
-        basis=basis, start=x if mip else None, fields=fields, targets=targets, layout=pm.lay,
-        n_interventions=len(d.INTERVENTIONS), prepared=prepared, a_rows=a_rows,
+        basis=basis, start=x if mip else None, fields=base_fields, targets=targets,
+        layout=lay, prepared=prepared, a_rows=a_rows,
         a_cols=a_cols, priorities=list(d.PRIORITIES), years=Y, response=response_of(d, comp),
         target_at=target_at,
         base_targets=np.array([t.target for t in inst.targets], dtype=float),
@@ -220,7 +217,8 @@ def prepare(
                     index)
 
 
-def _sum_matrix(comp: Compiled, owners, components: dict[str, int]) -> sp.csr_array:
+def _sum_matrix(comp: Compiled, owners: Sequence[str],
+                components: dict[str, int]) -> sp.csr_array:
     """(owner, column) = 1 where a column of ``components`` has the owner at that position."""
     at = {o: k for k, o in enumerate(owners)}
     rows, cols = [], []

@@ -154,7 +154,7 @@ def load_run_file(out: Path) -> dict[str, Any]:
     return meta
 
 
-def _entries(folder: Path) -> list[os.DirEntry]:
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
     if not folder.exists() and not folder.is_symlink():
         return []
     if folder.is_symlink() or not folder.is_dir():
@@ -392,10 +392,6 @@ def write_part(out: Path, name: str, data: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
-
-
-def read_meta(out: str | Path) -> dict[str, Any]:
-    return load_run_file(Path(out))
 
 
 def good_parts(out: str | Path, columns: list[str] | None = None,

@@ -15,8 +15,6 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Collection
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,19 +22,17 @@ import yaml
 from pydantic import ValidationError
 
 from hwbopt.errors import InstanceError, Problem
-from hwbopt.schema import (
-    CURRENCY_PATTERN,
-    ID_PATTERN,
-    LABEL_PATTERN,
-    TABLES,
-    YAML_FIELDS,
-    Instance,
-    number_from_text,
+from hwbopt.io.data import (
+    YAML_FILE,
+    build_instance,
+    error_message,
+    field_problems,
+    instance_from_data,
+    loc_path,
 )
-from hwbopt.validate import reference_problems
-
-YAML_FILE = "instance.yaml"
-
+from hwbopt.outputs import file_mode
+from hwbopt.scenarios import check_overrides
+from hwbopt.schema import TABLES, YAML_FIELDS, Instance, StressInput, number_from_text
 
 # --------------------------------------------------------------------------------------------
 # YAML
@@ -51,7 +47,7 @@ MAX_TABLE_BYTES = 256_000_000  # one CSV table
 MAX_YAML_DEPTH = 50  # lists and mappings inside each other
 
 
-class _Refused(yaml.MarkedYAMLError):
+class _Refused(yaml.MarkedYAMLError):  # type: ignore[misc]  # PyYAML has no type stubs here
     """YAML this reader does not take; its ``problem`` is the whole message."""
 
 
@@ -66,7 +62,7 @@ YAML_FLOAT = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[
 YAML_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 
 
-class _SafeUniqueLoader(yaml.SafeLoader):
+class _SafeUniqueLoader(yaml.SafeLoader):  # type: ignore[misc]  # no PyYAML type stubs
     """yaml.SafeLoader for instance files: numbers and booleans as in YAML 1.2 (what CSV and
     workbooks take), no dates, no duplicate keys (``2013`` and ``'2013'`` are one key), no
     aliases (``*name``: an alias bomb expands exponentially), at most :data:`MAX_YAML_DEPTH`
@@ -144,7 +140,8 @@ def _key_text(key: Any) -> Any:
     return key
 
 
-def _construct_unique_mapping(loader: _SafeUniqueLoader, node: yaml.MappingNode, deep=False):
+def _construct_unique_mapping(loader: _SafeUniqueLoader, node: yaml.MappingNode,
+                              deep: bool = False) -> dict[Any, Any]:
     seen: dict[Any, yaml.Node] = {}
     # explicit keys only: a key that overrides one merged in with '<<' is not a duplicate
     for key_node, _ in node.value:
@@ -164,7 +161,8 @@ def _construct_unique_mapping(loader: _SafeUniqueLoader, node: yaml.MappingNode,
                 " each key may be given once", key_node.start_mark)
         seen[same] = key_node
     loader.flatten_mapping(node)
-    return loader.construct_mapping(node, deep=deep)
+    mapping: dict[Any, Any] = loader.construct_mapping(node, deep=deep)
+    return mapping
 
 
 _SafeUniqueLoader.add_constructor(
@@ -274,50 +272,6 @@ def read_yaml(path: Path, root: Path | None = None) -> tuple[dict[str, Any] | No
 # --------------------------------------------------------------------------------------------
 
 
-def _error_message(err: dict[str, Any]) -> str:
-    kind, msg = err["type"], err["msg"]
-    if kind == "value_error":
-        msg = msg.removeprefix("Value error, ")
-        if isinstance(err.get("input"), bool):
-            return msg
-    if kind == "string_pattern_mismatch":
-        pattern = (err.get("ctx") or {}).get("pattern", "")
-        value = err.get("input")
-        if pattern == ID_PATTERN:
-            return (f"expected an id: a letter, then letters, digits, '_' or '-' "
-                    f"(got {value!r})")
-        if pattern == LABEL_PATTERN:
-            return ("expected one line of text, without line breaks or control characters "
-                    f"(got {value!r})")
-        if pattern == CURRENCY_PATTERN:
-            return f"expected a three-letter currency code such as GBP (got {value!r})"
-    if kind == "union_tag_invalid":
-        ctx = err.get("ctx") or {}
-        return (f"unknown {ctx.get('discriminator', 'kind').strip(chr(39))} "
-                f"{ctx.get('tag')!r}: expected one of {ctx.get('expected_tags')}")
-    if kind == "too_short":
-        ctx = err.get("ctx") or {}
-        return (f"expected at least {ctx.get('min_length')} items, got "
-                f"{ctx.get('actual_length')}")
-    if kind == "missing":
-        return "missing: a value is required"
-    if kind == "extra_forbidden":
-        return "unknown field: not part of the format"
-    value = err.get("input")
-    if isinstance(value, dict | list | tuple):
-        return msg
-    return f"{msg} (got {value!r})"
-
-
-def _loc_path(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for n, part in enumerate(loc):
-        if n >= 2 and loc[n - 2] == "policies" and isinstance(loc[n - 1], int):
-            continue  # the rule's name, which pydantic adds to locate a tagged union
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def read_table(path: Path, table: str,
                root: Path | None = None) -> tuple[list[dict[str, Any]] | None, list[Problem]]:
     """Rows of one CSV table as dicts of validated values, or the problems found."""
@@ -391,8 +345,8 @@ def _read_table(
                 row = spec.row_model.model_validate(raw)
             except ValidationError as exc:
                 for err in exc.errors():
-                    field = _loc_path(err["loc"]) or None
-                    problems.append(Problem(name, line, field, _error_message(err)))
+                    field = loc_path(err["loc"]) or None
+                    problems.append(Problem(name, line, field, error_message(err)))
                 continue
             rows.append(row.model_dump(exclude_unset=True))
             lines.append(line)
@@ -442,11 +396,12 @@ def read_folder(path: str | os.PathLike[str]) -> tuple[Instance, list[Problem]]:
     if data is not None and problems:
         # a broken table must not hide the field problems of instance.yaml: report both at once
         yaml_part = {k: v for k, v in data.items() if k not in TABLES}
-        problems.extend(_field_problems(yaml_part, tables, lines, skip=set(TABLES) - set(tables)))
+        problems.extend(field_problems(yaml_part, tables, lines, skip=set(TABLES) - set(tables)))
     if data is None or problems:
         raise InstanceError(stray + problems, source=str(folder))
     try:
-        built = _build(data, tables, str(folder), lines)
+        built = build_instance(data, tables, str(folder), lines)
+        check_overrides(built[0], str(folder))
     except InstanceError as exc:
         raise InstanceError(stray + exc.problems, source=str(folder)) from None
     if stray:
@@ -518,11 +473,10 @@ def _read_stress_tables(folder: Path, data: dict[str, Any]) -> list[Problem]:
         if "/" in name or "\\" in name or not name.endswith(".csv"):
             continue  # the schema reports it
         where = f"stress[{k}].table"
-        inputs = spec.get("inputs") if isinstance(spec.get("inputs"), list) else []
+        inputs = spec.get("inputs")
         try:
-            from hwbopt.schema import StressInput
-
-            columns = [StressInput.model_validate(i).column for i in inputs]
+            columns = [StressInput.model_validate(i).column
+                       for i in (inputs if isinstance(inputs, list) else [])]
         except ValidationError:
             continue  # the schema reports the broken input
         path = folder / name
@@ -577,92 +531,13 @@ def _read_stress_tables(folder: Path, data: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def _relocate(problem: Problem, lines: dict[str, list[int]] | None) -> Problem:
-    """Turn a row located by index (index + 2, see :mod:`hwbopt.validate`) into its file line."""
-    if lines is None or problem.row is None:
-        return problem
-    for table, spec in TABLES.items():
-        if spec.file == problem.file and table in lines:
-            index = problem.row - 2
-            if 0 <= index < len(lines[table]):
-                return replace(problem, row=lines[table][index])
-    return problem
-
-
-def _field_problems(
-    data: dict[str, Any],
-    tables: dict[str, list[dict[str, Any]]],
-    lines: dict[str, list[int]] | None,
-    skip: Collection[str] = (),
-) -> list[Problem]:
-    """Field-level problems of the whole instance, leaving out the tables named in ``skip``."""
-    try:
-        Instance.model_validate({**data, **tables})
-    except ValidationError as exc:
-        return _schema_problems(exc, lines, skip)
-    return []
-
-
-def _schema_problems(
-    exc: ValidationError, lines: dict[str, list[int]] | None, skip: Collection[str] = ()
-) -> list[Problem]:
-    problems = []
-    for err in exc.errors():
-        loc = err["loc"]
-        if loc and loc[0] in TABLES:
-            if loc[0] in skip:
-                continue
-            file = TABLES[loc[0]].file
-            if len(loc) == 1:
-                problems.append(Problem(file, None, None, (
-                    "the table has no rows: at least one expected" if err["type"] == "too_short"
-                    else _error_message(err))))
-            elif isinstance(loc[1], int):
-                problems.append(_relocate(Problem(file, loc[1] + 2, _loc_path(loc[2:]) or None,
-                                                  _error_message(err)), lines))
-            else:
-                problems.append(Problem(file, None, _loc_path(loc[1:]) or None,
-                                        _error_message(err)))
-        else:
-            problems.append(Problem(YAML_FILE, None, _loc_path(loc) or None,
-                                    _error_message(err)))
-    return problems
-
-
-def _build(
-    data: dict[str, Any],
-    tables: dict[str, list[dict[str, Any]]],
-    source: str,
-    lines: dict[str, list[int]] | None = None,
-    references: bool = True,
-) -> tuple[Instance, list[Problem]]:
-    try:
-        inst = Instance.model_validate({**data, **tables})
-    except ValidationError as exc:
-        raise InstanceError(_schema_problems(exc, lines), source=source) from None
-    if not references:
-        return inst, []
-    found = [_relocate(p, lines) for p in reference_problems(inst)]
-    errors = [p for p in found if p.severity == "error"]
-    if not errors and (inst.scenarios or inst.options or inst.stress):
-        from hwbopt.scenarios import override_problems  # it builds instances with this reader
-
-        errors = override_problems(inst)
-    if errors:
-        raise InstanceError(errors, source=source)
-    return inst, [p for p in found if p.severity != "error"]
-
-
 def instance_from_dict(data: dict[str, Any], references: bool = True) -> Instance:
-    """Validate an instance given as one dict (YAML fields plus tables as lists of rows).
-
-    Table rows are located as ``line`` index + 2, as if each table were a CSV file with a
-    header line. ``references=False`` checks fields only, not how entities relate (for
-    instances made by a program from a valid one, such as a stress scenario's).
-    """
-    yaml_part = {k: v for k, v in data.items() if k not in TABLES}
-    tables = {k: v for k, v in data.items() if k in TABLES}
-    return _build(yaml_part, tables, "<dict>", references=references)[0]
+    """Validate an instance given as one dict (YAML fields plus tables as lists of rows), its
+    overrides included: see :func:`hwbopt.io.data.instance_from_data`."""
+    inst = instance_from_data(data, references)
+    if references:
+        check_overrides(inst, "<dict>")
+    return inst
 
 
 def load_instance(path: str | os.PathLike[str]) -> Instance:
@@ -692,8 +567,6 @@ def atomic_write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        from hwbopt.outputs import file_mode
-
         os.fchmod(fd, file_mode())  # mkstemp makes it owner-only; the user's umask decides
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)

@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 
 from hwbopt.errors import Problem, UsageError
+from hwbopt.io.folder import read_folder, read_yaml, stress_table_names, write_folder
+from hwbopt.io.workbook import read_workbook, write_workbook
 from hwbopt.schema import TABLES, Instance
 
 WORKBOOK_SUFFIX = ".xlsx"
@@ -22,14 +24,10 @@ def is_workbook(path: str | os.PathLike[str]) -> bool:
 def read_instance(path: str | os.PathLike[str]) -> tuple[Instance, list[Problem]]:
     """Read and validate an instance folder or workbook; returns it and its warnings."""
     if is_workbook(path):
-        from hwbopt.io.workbook import read_workbook
-
         return read_workbook(path)
     if Path(path).suffix.lower() in (".xls", ".xlsm", ".ods"):
         raise UsageError(f"{path}: only .xlsx workbooks are read; save it as an Excel "
                          "workbook (.xlsx)")
-    from hwbopt.io.folder import read_folder
-
     return read_folder(path)
 
 
@@ -51,9 +49,7 @@ def instance_files(path: str | os.PathLike[str]) -> list[Path]:
 
 def _stress_tables(folder: Path) -> list[str]:
     """The scenario tables the stress sets of ``folder/instance.yaml`` name: they are inputs
-    too, so a changed table must change the instance's hash."""
-    from hwbopt.io.folder import read_yaml, stress_table_names  # the reader's limits apply
-
+    too, so a changed table must change the instance's hash. Read with the reader's limits."""
     data, _ = read_yaml(folder / "instance.yaml", folder)
     return stress_table_names(data)
 
@@ -82,9 +78,5 @@ def write_instance(inst: Instance, dest: str | os.PathLike[str], force: bool = F
         raise UsageError(f"{shown} already exist{'s' if len(clashes) == 1 else ''}: nothing "
                          "was overwritten; choose a new path or pass --force")
     if is_workbook(d):
-        from hwbopt.io.workbook import write_workbook
-
         return write_workbook(inst, d)
-    from hwbopt.io.folder import write_folder
-
     return write_folder(inst, d)

@@ -1,6 +1,8 @@
 """Read and write an instance as one Excel workbook (``.xlsx``), for finance teams.
 
-The layout mirrors the folder form, one sheet per list:
+This module reads; :mod:`hwbopt.io.workbook_layout` derives the sheets from the schema and
+:mod:`hwbopt.io.workbook_writer` writes them. The layout mirrors the folder form, one sheet per
+list:
 
 - ``instance``: the single values of ``instance.yaml`` as rows of ``field``, ``value`` and
   ``meaning``, nested ones with dotted names (``horizon.first_year``, ``settings.objective``);
@@ -9,7 +11,7 @@ The layout mirrors the folder form, one sheet per list:
 - a *child sheet* per list inside an item, one row per element, keyed by the ids of the items
   that hold it: ``partner_remit`` (partner, intervention), ``ring_fenced`` (partner, id, name,
   share), ``ring_fenced_interventions`` (partner, line, intervention), ``pool_contributors``
-  (pool, partner, min_share, max_share), … (:data:`LIST_SHEETS`);
+  (pool, partner, min_share, max_share), … (:data:`~hwbopt.io.workbook_layout.LIST_SHEETS`);
 - one sheet per table, named as the table (``interventions``, ``budgets``, …), with the
   table's columns.
 
@@ -22,7 +24,8 @@ Reading uses openpyxl with cached values only: a formula without a cached value,
 (``#DIV/0!``), a date where a number is expected and merged cells are rejected with the cell
 address; a cell holding the text ``NA`` is that text, never a missing value. The assembled data
 goes through the same pydantic models and :func:`hwbopt.validate.reference_problems` as a
-folder, and every problem is located by sheet and cell (:class:`hwbopt.errors.SheetProblem`).
+folder, then :func:`hwbopt.scenarios.check_overrides` as a folder's does, and every problem is
+located by sheet and cell (:class:`hwbopt.errors.SheetProblem`).
 
 Scenarios, options and stress sets follow the same pattern, with three additions:
 
@@ -36,9 +39,6 @@ Scenarios, options and stress sets follow the same pattern, with three additions
   separated by ``;`` (numbers written in their shortest exact form), and the explicit scenarios
   of a set with a ``table`` are in :data:`STRESS_TABLE` in long form (stress, scenario, input,
   value), so every value is a number cell; the folder form keeps them in the table's CSV file.
-
-Adding a list to the schema is one :class:`ListSheet` line per sheet;
-``tests/test_workbook.py`` fails until every field of the schema has a sheet.
 """
 
 from __future__ import annotations
@@ -46,23 +46,49 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tempfile
-import types
+import stat
+import zipfile
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, ValidationError
+import yaml
+from pydantic import Field, TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
-from hwbopt.errors import InstanceError, Problem, SheetProblem, UsageError
-from hwbopt.io.folder import _error_message
+from hwbopt.errors import InstanceError, Problem, SheetProblem
+from hwbopt.io.data import error_message
+from hwbopt.io.folder import load_yaml_text
+from hwbopt.io.workbook_layout import (
+    FIRST_ROW,
+    HEADER_ROW,
+    INSTANCE_SHEET,
+    KEY_WORDS,
+    LIST_SEPARATOR,
+    LIST_SHEETS,
+    MEANING_ROW,
+    README_SHEET,
+    REQUIRED_SHEETS,
+    STRESS_TABLE,
+    Column,
+    ListSheet,
+    bare_type,
+    covered_fields,
+    instance_columns,
+    item_kind,
+    parent_sheet,
+    sheet_columns,
+    sheet_of,
+    stress_table_columns,
+    table_columns,
+)
+from hwbopt.io.workbook_writer import write_workbook
+from hwbopt.scenarios import check_overrides
 from hwbopt.schema import (
     PLAIN_NUMBER,
     POLICY_RULES,
     TABLES,
-    YAML_FIELDS,
     Change,
     Instance,
     Real,
@@ -71,603 +97,9 @@ from hwbopt.schema import (
 )
 from hwbopt.validate import reference_problems
 
-README_SHEET = "read_me"
-INSTANCE_SHEET = "instance"
-HEADER_ROW, MEANING_ROW, FIRST_ROW = 1, 2, 3
-VALIDATION_ROWS = 2000  # data validation reaches this many rows below the data
-FORMULA_START = ("=", "+", "-", "@")  # text starting so would be read as a formula by Excel
-
-
-@dataclass(frozen=True)
-class ListSheet:
-    """A sheet holding one list of the instance.
-
-    ``path`` walks from :class:`Instance` through list fields: ``("partners",)`` is the list of
-    partners, ``("partners", "remit")`` each partner's remit. ``keys`` name the columns that
-    hold the ids of the enclosing items, outermost first (one per step of ``path`` but the
-    last). A list of plain values puts each value in column ``value``; a mapping puts each key
-    in column ``key`` and its value in ``value``; a list of objects has one column per field.
-    """
-
-    name: str
-    path: tuple[str, ...]
-    keys: tuple[str, ...] = ()
-    value: str | None = None
-    key: str | None = None
-    joined: tuple[str, ...] = ()  # list fields of an item held in one cell, '; '-separated
-    point: str | None = None  # the column a problem with a whole row (or item) points at
-
-
-LIST_SHEETS: tuple[ListSheet, ...] = (
-    ListSheet("partners", ("partners",)),
-    ListSheet("partner_remit", ("partners", "remit"), ("partner",), value="intervention"),
-    ListSheet("partner_cuts", ("partners", "cut_by_year"), ("partner",), key="year",
-              value="cut"),
-    ListSheet("ring_fenced", ("partners", "ring_fenced"), ("partner",)),
-    ListSheet("ring_fenced_interventions", ("partners", "ring_fenced", "interventions"),
-              ("partner", "line"), value="intervention"),
-    ListSheet("pools", ("pools",)),
-    ListSheet("pool_interventions", ("pools", "interventions"), ("pool",),
-              value="intervention"),
-    ListSheet("pool_contributors", ("pools", "contributors"), ("pool",)),
-    ListSheet("priorities", ("priorities",)),
-    ListSheet("localities", ("localities",)),
-    ListSheet("roles", ("roles",)),
-    ListSheet("space_types", ("space_types",)),
-    ListSheet("exclusive", ("exclusive",)),
-    ListSheet("exclusive_interventions", ("exclusive", "interventions"), ("group",),
-              value="intervention"),
-    ListSheet("dependencies", ("dependencies",)),
-    ListSheet("scenarios", ("scenarios",), point="id"),
-    ListSheet("scenario_changes", ("scenarios", "changes"), ("scenario",), point="value"),
-    ListSheet("options", ("options",), point="id"),
-    ListSheet("option_changes", ("options", "changes"), ("option",), point="value"),
-    ListSheet("option_policies", ("options", "policies"), ("option",), point="rule"),
-    ListSheet("stress", ("stress",), point="id"),
-    ListSheet("stress_inputs", ("stress", "inputs"), ("stress",),
-              joined=("paths", "values", "weights"), point="dist"),
-    ListSheet("sources", ("sources",), value="source"),
-)
-# explicit scenarios of the stress sets (``StressSet.table_rows``), in long form: one row per
-# scenario and input, so every value is a number cell whatever inputs each set has
-STRESS_TABLE = "stress_table"
-KEY_WORDS = {"stress": "stress set"}  # a key column's header, in words
-LIST_SEPARATOR = ";"  # between the items of a list held in one cell (written '; ')
-
-REQUIRED_SHEETS = (INSTANCE_SHEET, "partners", "priorities",
-                   *(t for t, spec in TABLES.items() if spec.required))
-
-
-# --------------------------------------------------------------------------------------------
-# What the schema says about a field
-# --------------------------------------------------------------------------------------------
-
-
-def _strip(annotation: Any) -> Any:
-    """The type inside ``Annotated[...]`` and ``X | None``."""
-    while True:
-        if get_origin(annotation) is Annotated:
-            annotation = get_args(annotation)[0]
-        elif get_origin(annotation) in (Union, types.UnionType):
-            inner = [a for a in get_args(annotation) if a is not type(None)]
-            if len(inner) != 1:
-                return annotation
-            annotation = inner[0]
-        else:
-            return annotation
-
-
-def _is_model(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
-
-
-def _collection(annotation: Any) -> tuple[str, Any] | None:
-    """('list', item type) for tuple[X, ...], ('mapping', (key, value)) for dicts, else None."""
-    bare = _strip(annotation)
-    origin = get_origin(bare)
-    if origin is tuple:
-        return "list", get_args(bare)[0]
-    if origin is dict:
-        return "mapping", get_args(bare)
-    return None
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a sheet: its header and what the schema says about it."""
-
-    header: str
-    path: tuple[str, ...]  # within an item: ("cut", "total")
-    annotation: Any
-    required: bool
-    description: str
-    unit: str | None = None
-    example: Any = None
-    ref: str | None = None  # the list whose ids it takes
-    joined: bool = False  # a list in one cell; ``annotation`` is then its items' type
-
-    @property
-    def kind(self) -> str:
-        """'number', 'integer', 'bool', 'choice', 'any' (a change's value) or 'text'; of the
-        items for a list held in one cell."""
-        bare = _strip(self.annotation)
-        if bare is Any:
-            return "any"
-        if bare is bool:
-            return "bool"
-        if bare is int:
-            return "integer"
-        if bare is float:
-            return "number"
-        if get_origin(bare) is Literal:
-            return "choice"
-        return "text"
-
-    @property
-    def choices(self) -> tuple[str, ...]:
-        bare = _strip(self.annotation)
-        return tuple(get_args(bare)) if get_origin(bare) is Literal else ()
-
-    def meaning(self, money: str = "money unit") -> str:
-        """Row 2 of the sheet: meaning, [unit], e.g. example."""
-        text = self.description
-        if self.ref and "(" not in text:
-            text += f" (an id from sheet {self.ref})"
-        if self.choices:
-            text += ": one of " + ", ".join(self.choices)
-        if self.joined:
-            text += "; several separated by ';'"
-        if self.unit:
-            text += f" [{self.unit.replace('{money}', money)}]"
-        if not self.required:
-            text += "; optional"
-        if self.example is not None and self.example != "":
-            shown = str(self.example).lower() if isinstance(self.example, bool) else \
-                self.example
-            text += f"; e.g. {shown}"
-        return text
-
-
-def _extra(info: Any) -> dict[str, Any]:
-    extra = info.json_schema_extra
-    return extra if isinstance(extra, dict) else {}
-
-
-def _leaf_columns(model: type[BaseModel], prefix: tuple[str, ...] = (),
-                  required: bool = True, joined: tuple[str, ...] = ()) -> list[Column]:
-    """Columns for the plain fields of ``model``; a nested model's fields become dotted; a
-    list field named in ``joined`` is one column holding the whole list."""
-    out = []
-    for name, info in model.model_fields.items():
-        ann = info.annotation
-        listed = _collection(ann)
-        if listed is not None:
-            if name in joined and listed[0] == "list":
-                extra = _extra(info)
-                out.append(Column(".".join((*prefix, name)), (*prefix, name), listed[1], False,
-                                  info.description or name, extra.get("unit"),
-                                  extra.get("example"), extra.get("ref"), joined=True))
-            continue  # held by a child sheet
-        bare = _strip(ann)
-        if _is_model(bare):
-            out += _leaf_columns(bare, (*prefix, name), required and info.is_required())
-            continue
-        extra = _extra(info)
-        out.append(Column(".".join((*prefix, name)), (*prefix, name), ann,
-                          required and info.is_required(), info.description or name,
-                          extra.get("unit"), extra.get("example"), extra.get("ref")))
-    return out
-
-
-def _walk(spec: ListSheet) -> list[tuple[type[BaseModel], str]]:
-    """(model, field) for each step of the sheet's path, from :class:`Instance` down."""
-    steps = []
-    model: Any = Instance
-    for name in spec.path:
-        steps.append((model, name))
-        kind = _collection(model.model_fields[name].annotation)
-        if kind is None:
-            raise TypeError(f"{spec.name}: {model.__name__}.{name} is not a list")
-        model = kind[1] if kind[0] == "list" else None
-    return steps
-
-
-def _item_kind(spec: ListSheet) -> tuple[str, Any]:
-    """'mapping', 'objects', 'union' (of models, told apart by a tag field) or 'values'."""
-    model, name = _walk(spec)[-1]
-    kind, inner = _collection(model.model_fields[name].annotation)  # type: ignore[misc]
-    if kind == "mapping":
-        return "mapping", inner
-    bare = _strip(inner)
-    if _is_model(bare):
-        return "objects", inner
-    if get_origin(bare) in (Union, types.UnionType) and all(map(_is_model, get_args(bare))):
-        return "union", get_args(bare)
-    return "values", inner
-
-
-def union_tag(members: tuple[type[BaseModel], ...]) -> str:
-    """The field that tells the members of a tagged union apart (``rule`` for policies)."""
-    for name in members[0].model_fields:
-        if all(name in m.model_fields and get_origin(m.model_fields[name].annotation) is Literal
-               for m in members):
-            return name
-    raise TypeError("not a tagged union")
-
-
-def _union_columns(members: tuple[type[BaseModel], ...]) -> list[Column]:
-    """The tag, then every field any member uses (blank where a member does not)."""
-    tag = union_tag(members)
-    tags = tuple(get_args(m.model_fields[tag].annotation)[0] for m in members)
-    uses: dict[str, list[tuple[str, Any]]] = {}
-    for t, m in zip(tags, members, strict=True):
-        for name, info in m.model_fields.items():
-            if name != tag:
-                uses.setdefault(name, []).append((t, info))
-    first = members[0].model_fields[tag]
-    cols = [Column(tag, (tag,), Literal[tags], True, first.description or tag,
-                   example=tags[0])]
-    for name, found in uses.items():
-        texts = list(dict.fromkeys(info.description or name for _, info in found))
-        if len(texts) == 1:
-            text = f"{texts[0]}; used by {', '.join(t for t, _ in found)}"
-        else:
-            text = "; ".join(f"{t}: {info.description or name}" for t, info in found)
-        info = found[0][1]
-        extra = _extra(info)
-        cols.append(Column(name, (name,), info.annotation, False, text, extra.get("unit"),
-                           extra.get("example"), extra.get("ref")))
-    return cols
-
-
-def _parent_sheet(spec: ListSheet) -> ListSheet | None:
-    for other in LIST_SHEETS:
-        if other.path == spec.path[:-1]:
-            return other
-    return None
-
-
-def sheet_columns(spec: ListSheet) -> list[Column]:
-    """Every column of a list sheet, key columns first."""
-    steps = _walk(spec)
-    cols = []
-    for (model, name), key in zip(steps[:-1], spec.keys, strict=True):
-        item = _strip(_collection(model.model_fields[name].annotation)[1])  # type: ignore[index]
-        id_info = item.model_fields["id"]
-        cols.append(Column(key, (), id_info.annotation, True,
-                           f"the {KEY_WORDS.get(key, key)} it belongs to (an id from sheet "
-                           f"{_sheet_of(spec.path[:len(cols) + 1])})",
-                           example=_extra(id_info).get("example"),
-                           ref=_sheet_of(spec.path[:len(cols) + 1])))
-    model, name = steps[-1]
-    info = model.model_fields[name]
-    extra = _extra(info)
-    kind, inner = _item_kind(spec)
-    if kind == "objects":
-        cols += _leaf_columns(_strip(inner), joined=spec.joined)
-    elif kind == "union":
-        cols += _union_columns(inner)
-    elif kind == "values":
-        cols.append(Column(spec.value or name, (), inner, True, info.description or name,
-                           extra.get("unit"), extra.get("example"), extra.get("ref")))
-    else:
-        key_ann, value_ann = inner
-        cols.append(Column(spec.key or "key", (), key_ann, True, "financial year"
-                           if _strip(key_ann) is int else "key", "year", 2013))
-        cols.append(Column(spec.value or "value", (), value_ann, True,
-                           info.description or name, extra.get("unit"), extra.get("example")))
-    return cols
-
-
-def _sheet_of(path: tuple[str, ...]) -> str:
-    for spec in LIST_SHEETS:
-        if spec.path == path:
-            return spec.name
-    return path[-1]
-
-
-def table_columns(table: str) -> list[Column]:
-    return _leaf_columns(TABLES[table].row_model)
-
-
-def stress_table_columns() -> list[Column]:
-    """The columns of :data:`STRESS_TABLE`."""
-    return [
-        Column("stress", (), str, True, "the stress set the scenario belongs to (an id from "
-               "sheet stress)", example="explicit", ref="stress"),
-        Column("scenario", (), int, True, "number of the explicit scenario within its set, "
-               "from 1", example=1),
-        Column("input", (), str, True, "an input of the set, by its name (an input without "
-               "a name: its path made into an id, as in results)", example="council_cut"),
-        Column("value", (), float, True, "the input's value in this scenario", example=0.28),
-    ]
-
-
-def instance_columns() -> list[Column]:
-    """The single values of the YAML part, as rows of the ``instance`` sheet."""
-    return [c for c in _leaf_columns(Instance) if c.path[0] in YAML_FIELDS]
-
-
-def covered_fields() -> set[tuple[str, ...]]:
-    """Every schema path some sheet holds (for the test that no field is left out)."""
-    out = {c.path for c in instance_columns()}
-    out |= {(t,) for t in TABLES}
-    for spec in LIST_SHEETS:
-        out.add(spec.path)
-        if _item_kind(spec)[0] == "objects":
-            out |= {(*spec.path, *c.path) for c in sheet_columns(spec) if c.path}
-    out.add(("stress", "table_rows"))  # sheet stress_table
-    return out
-
-
-def _ref_targets() -> dict[str, tuple[str, str]]:
-    """For each list named by ``ref``: (sheet, id column) holding its ids."""
-    out = {spec.name: (spec.name, "id") for spec in LIST_SHEETS if not spec.keys
-           and _item_kind(spec)[0] == "objects"
-           and "id" in _strip(_item_kind(spec)[1]).model_fields}
-    for table in TABLES:
-        if "id" in TABLES[table].row_model.model_fields:
-            out[table] = (table, "id")
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# Writing
-# --------------------------------------------------------------------------------------------
-
-
-def _put(cell: Any, value: Any) -> None:
-    """Write a value so that it reads back exactly and text is never taken for a formula."""
-    if value is None:
-        return
-    if isinstance(value, str):
-        cell.value = value
-        cell.data_type = "s"  # openpyxl would store '=…' as a formula
-        if value.startswith(FORMULA_START):
-            cell.quotePrefix = True  # Excel's leading apostrophe: shown and kept as text
-        return
-    cell.value = value
-    if isinstance(value, float) and float(f"{value:.16g}") != value:
-        # openpyxl writes numbers with 16 significant digits; a few doubles need 17
-        cell._value = repr(value)
-
-
-def _widths(ws: Any, headers: list[str]) -> None:
-    from openpyxl.utils import get_column_letter
-
-    for j, h in enumerate(headers, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = max(12, min(40, len(h) + 4))
-
-
-def _header(ws: Any, cols: list[Column], money: str) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    bold, grey = Font(bold=True), Font(italic=True, color="555555")
-    fill = PatternFill("solid", fgColor="F2F2F2")
-    for j, col in enumerate(cols, start=1):
-        head = ws.cell(HEADER_ROW, j)
-        _put(head, col.header)
-        head.font = bold
-        meaning = ws.cell(MEANING_ROW, j)
-        _put(meaning, col.meaning(money))
-        meaning.font = grey
-        meaning.fill = fill
-        meaning.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.row_dimensions[MEANING_ROW].height = 60
-    ws.freeze_panes = ws.cell(FIRST_ROW, 1)
-    _widths(ws, [c.header for c in cols])
-
-
-def _validations(ws: Any, cols: list[Column], last_row: int,
-                 targets: dict[str, tuple[str, str]], id_rows: dict[str, int]) -> None:
-    """Drop-down lists for ids and enumerations, stopping wrong entries where Excel can."""
-    from openpyxl.utils import get_column_letter, quote_sheetname
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    end = last_row + VALIDATION_ROWS
-    for j, col in enumerate(cols, start=1):
-        letter = get_column_letter(j)
-        if col.ref in targets:
-            sheet, id_col = targets[col.ref]
-            src_col = get_column_letter(id_rows[sheet + "." + id_col])
-            src_end = id_rows[sheet] + VALIDATION_ROWS
-            dv = DataValidation(
-                type="list", allow_blank=True, showErrorMessage=True, errorStyle="warning",
-                formula1=f"{quote_sheetname(sheet)}!${src_col}${FIRST_ROW}:${src_col}${src_end}",
-                errorTitle="unknown id", error=f"expected an id from sheet {sheet}")
-        elif col.kind in ("choice", "bool"):
-            options = col.choices if col.kind == "choice" else ("TRUE", "FALSE")
-            dv = DataValidation(type="list", formula1='"' + ",".join(options) + '"',
-                                allow_blank=True, showErrorMessage=True, errorStyle="stop",
-                                errorTitle="not allowed",
-                                error="expected one of " + ", ".join(options))
-        else:
-            continue
-        ws.add_data_validation(dv)
-        dv.add(f"{letter}{FIRST_ROW}:{letter}{end}")
-
-
-def _dig(obj: Any, path: tuple[str, ...]) -> Any:
-    for part in path:
-        obj = None if obj is None else getattr(obj, part, None)  # None: a union member's gap
-    return obj
-
-
-def _number_text(v: Any) -> str:
-    """A number as short text that reads back exactly (repr is the shortest exact form)."""
-    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
-        return str(int(v))
-    return repr(v) if isinstance(v, float) else str(v)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def flow_yaml(value: Any) -> str:
-    """A mapping or list as one line of YAML flow text: {total: 0.35, over_years: 4}."""
-    import yaml
-
-    return yaml.safe_dump(_plain(value), default_flow_style=True, sort_keys=False,
-                          allow_unicode=True, width=1 << 30).strip()
-
-
-def _cell_value(col: Column, value: Any) -> Any:
-    """What a cell holds for ``value``: a list held in one cell is joined, a mapping or list
-    given as a change's value is YAML flow text, anything else is itself."""
-    if col.joined:
-        return f"{LIST_SEPARATOR} ".join(_number_text(v) for v in value) if value else None
-    if isinstance(value, dict | list | tuple):
-        return flow_yaml(value)
-    return value
-
-
-def _list_rows(inst: Instance, spec: ListSheet) -> list[list[Any]]:
-    """The sheet's rows: key values then the element's columns."""
-    cols = sheet_columns(spec)
-    kind, _ = _item_kind(spec)
-    own = cols[len(spec.keys):]
-
-    def walk(obj: Any, depth: int, keys: list[Any]) -> Iterator[list[Any]]:
-        items = getattr(obj, spec.path[depth])
-        if depth < len(spec.path) - 1:
-            for item in items:
-                yield from walk(item, depth + 1, [*keys, item.id])
-            return
-        if items is None:
-            return
-        if kind == "mapping":
-            for k, v in items.items():
-                yield [*keys, k, v]
-        elif kind == "values":
-            for v in items:
-                yield [*keys, v]
-        else:
-            for item in items:
-                yield [*keys, *(_cell_value(c, _dig(item, c.path)) for c in own)]
-
-    return list(walk(inst, 0, []))
-
-
-def _stress_table_rows(inst: Instance) -> list[list[Any]]:
-    return [[s.id, n, i.column, v] for s in inst.stress
-            for n, row in enumerate(s.table_rows, start=1)
-            for i, v in zip(s.inputs, row, strict=True)]
-
-
-def _read_me(ws: Any, inst: Instance) -> None:
-    lines = [
-        f"hwbopt instance workbook: {inst.name}",
-        "",
-        "Each sheet is one list of the instance. Row 1 holds the field names (do not change "
-        "them); row 2 what each field means, its unit and an example (you may delete it); "
-        "data starts in row 3, one item a row.",
-        "The 'instance' sheet holds the single values (name, units, horizon, settings).",
-        "Lists inside an item have their own sheet, keyed by the item's id: a partner's remit "
-        "is in partner_remit (partner, intervention), its ring-fenced lines in ring_fenced, "
-        "a pool's contributors in pool_contributors, and so on.",
-        "Scenarios and options: scenarios and options name them; scenario_changes and "
-        "option_changes hold their changes (path, then one of value, scale or add; a mapping "
-        "or list as a value is written as YAML flow text, such as {total: 0.35, over_years: 4}); "
-        "option_policies holds one rule a row, with only the fields its rule uses filled in.",
-        "Stress sets: stress names them; stress_inputs holds one input a row (several paths, "
-        "or a discrete input's values and weights, separated by ';'); stress_table holds the "
-        "explicit scenarios of a set that takes them from a table, one row per scenario and "
-        "input.",
-        f"Money is in {inst.money_label} ({inst.money_unit} of {inst.currency}) throughout.",
-        "Type values, or formulas Excel has calculated: a formula without a calculated value, "
-        "an error such as #DIV/0!, a date where a number belongs and merged cells are refused, "
-        "each with its cell. A blank cell is a missing value; the text NA is not.",
-        "Check it: hwbopt validate FILE.xlsx; solve it: hwbopt solve FILE.xlsx; turn it into "
-        "a folder: hwbopt convert FILE.xlsx FOLDER.",
-    ]
-    for i, line in enumerate(lines, start=1):
-        _put(ws.cell(i, 1), line)
-    ws.column_dimensions["A"].width = 120
-
-
-def write_workbook(inst: Instance, path: str | os.PathLike[str]) -> Path:
-    """Write ``inst`` as a workbook that :func:`read_workbook` reads back equal."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils.exceptions import IllegalCharacterError
-
-    target = Path(path)
-    if target.suffix.lower() != ".xlsx":
-        raise UsageError(f"{target}: an instance workbook must end in .xlsx")
-    money = inst.money_label
-    wb = Workbook()
-    _read_me(wb.active, inst)
-    wb.active.title = README_SHEET
-
-    ws = wb.create_sheet(INSTANCE_SHEET)
-    for j, h in enumerate(("field", "value", "meaning"), start=1):
-        _put(ws.cell(1, j), h)
-        ws.cell(1, j).font = Font(bold=True)
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    for i, col in enumerate(instance_columns(), start=2):
-        _put(ws.cell(i, 1), col.header)
-        value = _dig(inst, col.path)
-        _put(ws.cell(i, 2), value)
-        ws.cell(i, 2).alignment = Alignment(wrap_text=False)
-        _put(ws.cell(i, 3), col.meaning(money))
-        ws.cell(i, 3).font = Font(italic=True, color="555555")
-        if col.kind in ("choice", "bool"):
-            options = col.choices if col.kind == "choice" else ("TRUE", "FALSE")
-            dv = DataValidation(type="list", formula1='"' + ",".join(options) + '"',
-                                allow_blank=True, showErrorMessage=True, errorStyle="stop")
-            ws.add_data_validation(dv)
-            dv.add(f"B{i}")
-    ws.column_dimensions["A"].width = 28
-    ws.column_dimensions["B"].width = 40
-    ws.column_dimensions["C"].width = 100
-    ws.freeze_panes = "A2"
-
-    sheets: list[tuple[str, list[Column], list[list[Any]]]] = []
-    for spec in LIST_SHEETS:
-        sheets.append((spec.name, sheet_columns(spec), _list_rows(inst, spec)))
-        if spec.name == "stress_inputs":
-            sheets.append((STRESS_TABLE, stress_table_columns(), _stress_table_rows(inst)))
-    for table in TABLES:
-        cols = table_columns(table)
-        rows = [[_dig(r, c.path) for c in cols] for r in getattr(inst, table)]
-        sheets.append((table, cols, rows))
-
-    targets = _ref_targets()
-    id_rows: dict[str, int] = {}
-    for name, cols, rows in sheets:
-        id_rows[name] = FIRST_ROW + len(rows)
-        for j, c in enumerate(cols, start=1):
-            id_rows[f"{name}.{c.header}"] = j
-    try:
-        for name, cols, rows in sheets:
-            ws = wb.create_sheet(name)
-            _header(ws, cols, money)
-            for i, row in enumerate(rows, start=FIRST_ROW):
-                for j, value in enumerate(row, start=1):
-                    _put(ws.cell(i, j), value)
-            _validations(ws, cols, FIRST_ROW + len(rows), targets, id_rows)
-    except IllegalCharacterError as exc:
-        raise UsageError(f"cannot write {target}: a text holds a control character Excel "
-                         f"does not allow ({exc})") from None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".xlsx", dir=target.parent)
-    from hwbopt.outputs import file_mode
-
-    os.fchmod(fd, file_mode())  # mkstemp makes it owner-only; the user's umask decides
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+# the names other modules and tests use, whichever of the three modules defines them
+__all__ = ["LIST_SHEETS", "covered_fields", "read_workbook", "sheet_columns", "table_columns",
+           "write_workbook"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -768,10 +200,6 @@ class _Reader:
 
     def _flow(self, sheet: str, cell: Any, header: str | None, text: str) -> tuple[bool, Any]:
         """A mapping or list written as YAML flow text (read with the safe loader only)."""
-        import yaml
-
-        from hwbopt.io.folder import load_yaml_text  # the instance.yaml reader and its limits
-
         try:
             return True, load_yaml_text(text)
         except yaml.YAMLError as exc:
@@ -939,8 +367,8 @@ class _Reader:
         items: dict[tuple[str, ...], tuple[dict[str, Any], tuple[Any, ...]]] = {}
         for spec in LIST_SHEETS:
             sheet = present.get(spec.name)
-            parent = _parent_sheet(spec)
-            kind, _ = _item_kind(spec)
+            parent = parent_sheet(spec)
+            kind, _ = item_kind(spec)
             cols = sheet_columns(spec)
             own = cols[len(spec.keys):]
             if sheet is None or sheet.broken:
@@ -971,33 +399,34 @@ class _Reader:
                     holder, holder_loc = data, ()
                 loc = (*holder_loc, spec.path[-1])
                 if kind == "mapping":
-                    k, v = raw.get(spec.key), raw.get(spec.value)
+                    key_col, value_col = spec.key or "key", spec.value or "value"
+                    mkey, mvalue = raw.get(key_col), raw.get(value_col)
                     mapping = holder.setdefault(spec.path[-1], {})
-                    if k is None:
-                        if (spec.name, r, spec.key) not in self.bad_cells:
-                            self.problem(spec.name, r, spec.key, "missing: a value is required")
+                    if mkey is None:
+                        if (spec.name, r, key_col) not in self.bad_cells:
+                            self.problem(spec.name, r, key_col, "missing: a value is required")
                         continue
-                    if str(k) in map(str, mapping):
-                        self.problem(spec.name, r, spec.key, f"{spec.key} {k} given twice "
+                    if str(mkey) in map(str, mapping):
+                        self.problem(spec.name, r, key_col, f"{key_col} {mkey} given twice "
                                      f"for {spec.keys[-1]} '{key[-1]}'")
                         continue
-                    mapping[k] = v
-                    self.origins.setdefault(loc, _Origin(spec.name, r, spec.value))
-                    self.origins[(*loc, str(k))] = _Origin(spec.name, r, spec.value)
-                    self.origins[(*loc, str(k), "[key]")] = _Origin(spec.name, r, spec.key)
+                    mapping[mkey] = mvalue
+                    self.origins.setdefault(loc, _Origin(spec.name, r, value_col))
+                    self.origins[(*loc, str(mkey))] = _Origin(spec.name, r, value_col)
+                    self.origins[(*loc, str(mkey), "[key]")] = _Origin(spec.name, r, key_col)
                     continue
                 n = counts[loc]
                 counts[loc] += 1
                 element: Any
                 if kind == "values":
-                    element = raw.get(spec.value)
+                    element = raw.get(spec.value or spec.path[-1])  # its column's header
                     self.origins[(*loc, n)] = _Origin(spec.name, r, spec.value)
                 else:
                     element = {}
                     for c in own:
                         if c.header in raw:
                             _set(element, c.path, raw[c.header])
-                    if kind == "objects" and _strip(_item_kind(spec)[1]) is Change and \
+                    if kind == "objects" and bare_type(item_kind(spec)[1]) is Change and \
                             not {"value", "scale", "add"} & element.keys():
                         element["value"] = None  # a blank value, no scale or add: set to blank
                     self.origins[(*loc, n)] = _Origin(spec.name, r, spec.point)
@@ -1010,8 +439,6 @@ class _Reader:
     def assemble_stress_table(self, data: dict[str, Any], sheet: _Sheet | None) -> None:
         """Each stress set's explicit scenarios from :data:`STRESS_TABLE` into its
         ``table_rows``, in scenario order, one value per input in the set's input order."""
-        from pydantic import TypeAdapter
-
         sets = {str(s.get("id")): (k, s) for k, s in enumerate(data.get("stress") or [])
                 if isinstance(s, dict)}
         checks = {"scenario": TypeAdapter(Annotated[int, Field(ge=1)]),
@@ -1034,12 +461,13 @@ class _Reader:
                 try:
                     got[c] = adapter.validate_python(raw[c])
                 except ValidationError as exc:
-                    self.problem(STRESS_TABLE, r, c, _error_message(exc.errors()[0]))
+                    self.problem(STRESS_TABLE, r, c, error_message(exc.errors()[0]))
                     bad.append(c)
-            sid, name, n = str(raw.get("stress")), str(raw.get("input")), got.get("scenario")
+            sid, name = str(raw.get("stress")), str(raw.get("input"))
             if bad:
-                reported.add((sid, n))
+                reported.add((sid, got.get("scenario")))
                 continue
+            n: int = got["scenario"]
             if sid not in sets:
                 self.problem(STRESS_TABLE, r, "stress", (
                     f"unknown stress set '{sid}': expected an id from sheet stress"
@@ -1097,7 +525,7 @@ class _Reader:
         shown = ", ".join(known[:12]) + (", …" if len(known) > 12 else "")
         self.problem(spec.name, r, spec.keys[-1], (
             f"unknown {KEY_WORDS.get(spec.keys[-1], spec.keys[-1])} '{key[-1]}': expected an "
-            f"id from sheet {_sheet_of(spec.path[:-1])}" + (f" ({shown})" if shown else "")))
+            f"id from sheet {sheet_of(spec.path[:-1])}" + (f" ({shown})" if shown else "")))
 
     def assemble_tables(self, data: dict[str, Any], present: dict[str, _Sheet]) -> None:
         for table in TABLES:
@@ -1116,6 +544,13 @@ class _Reader:
             data[table] = rows
 
     # -- locating problems found on the assembled instance -------------------------------
+
+    def located(self, problem: Problem) -> list[Problem]:
+        """A problem the shared checks found, in the folder's terms, at its sheet and cell."""
+        before = len(self.problems)
+        self.locate(_parse_path(problem.field or ""), _reword(problem.message),
+                    problem.severity)
+        return self.problems[before:]
 
     def locate(self, loc: tuple[Any, ...], what: str, severity: str = "error") -> None:
         loc = tuple(str(p) if not isinstance(p, int) else p for p in loc)
@@ -1171,14 +606,14 @@ def _untag(loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], str | None]:
     return loc, None
 
 
-def _schema_message(err: dict[str, Any], tag: str | None) -> str:
+def _schema_message(err: ErrorDetails, tag: str | None) -> str:
     if err["type"] == "extra_forbidden" and tag:
         return f"not used by rule '{tag}': leave the cell blank"
     if err["type"] == "missing" and tag:
         return f"missing: rule '{tag}' needs a value here"
     if err["type"] == "union_tag_not_found":
         return "missing: a rule is required (one of " + ", ".join(POLICY_RULES) + ")"
-    return _error_message(err)
+    return error_message(err)
 
 
 def _expectation(col: Column | None) -> str:
@@ -1257,8 +692,6 @@ def read_workbook(path: str | os.PathLike[str]) -> tuple[Instance, list[Problem]
 
     Raises :class:`InstanceError` listing every problem, each with its sheet and cell.
     """
-    from zipfile import BadZipFile
-
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -1271,7 +704,8 @@ def read_workbook(path: str | os.PathLike[str]) -> tuple[Instance, list[Problem]
     try:
         values = load_workbook(target, data_only=True)
         formulas = load_workbook(target, data_only=False)
-    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError,
+            TypeError) as exc:
         raise InstanceError(Problem(target.name, None, None, (
             f"not a readable Excel workbook (.xlsx): {type(exc).__name__}: {exc}"))) from None
 
@@ -1353,25 +787,21 @@ def read_workbook(path: str | os.PathLike[str]) -> tuple[Instance, list[Problem]
 
     for p in reference_problems(inst):
         what = _reword(p.message)
-        table = next((t for t, spec in TABLES.items() if spec.file == p.file), None)
-        if table is not None and p.row is None:
-            reader.problem(table, None, p.field, what, p.severity)
+        sheet = next((t for t, spec in TABLES.items() if spec.file == p.file), None)
+        if sheet is not None and p.row is None:
+            reader.problem(sheet, None, p.field, what, p.severity)
             continue
-        if table is not None:
-            loc: tuple[Any, ...] = (table, p.row - 2, *(p.field.split(".") if p.field else ()))
+        if sheet is not None and p.row is not None:
+            loc = (sheet, p.row - 2, *(p.field.split(".") if p.field else ()))
         else:
             loc = _parse_path(p.field or "")
         reader.locate(loc, what, p.severity)
     errors = [p for p in reader.problems if p.severity == "error"]
-    if not errors and (inst.scenarios or inst.options or inst.stress):
-        from hwbopt.scenarios import override_problems  # each change applied, as a folder's
-
-        for p in override_problems(inst):
-            reader.locate(_parse_path(p.field or ""), _reword(p.message), p.severity)
-        errors = [p for p in reader.problems if p.severity == "error"]
     if errors:
         raise InstanceError(errors, source=source)
-    return inst, [p for p in reader.problems if p.severity != "error"]
+    warnings = [p for p in reader.problems if p.severity != "error"]
+    check_overrides(inst, source, reader.located)
+    return inst, warnings
 
 
 def _similar(a: str, b: str) -> bool:
@@ -1393,9 +823,6 @@ def _check_workbook_file(target: Path) -> None:
     """Refuse, before openpyxl reads it, a workbook that is not a regular file (a folder, a
     pipe that would block) or is far larger than any instance, packed or unpacked (a zip
     bomb)."""
-    import stat
-    import zipfile
-
     def refuse(what: str) -> None:
         raise InstanceError(Problem(target.name, None, None, what), source=str(target))
 
@@ -1421,8 +848,3 @@ def _check_workbook_file(target: Path) -> None:
         refuse(f"the workbook unpacks to {len(parts)} parts and {unpacked / 1e6:.0f} MB: at "
                f"most {MAX_WORKBOOK_PARTS} parts and {MAX_WORKBOOK_UNPACKED / 1e6:g} MB "
                "expected for an instance workbook")
-
-
-def load_workbook_instance(path: str | os.PathLike[str]) -> Instance:
-    return read_workbook(path)[0]
-

@@ -1,4 +1,8 @@
-"""The Pyomo model, one module per part of ``models/``; :func:`build` assembles it."""
+"""The Pyomo model, one module per part of ``models/``; :func:`build_model` assembles it.
+
+Each part declares the components it builds beside its build code
+(:mod:`hwbopt.model.component`); :mod:`hwbopt.model.names` collects the declarations.
+"""
 
 from hwbopt.model.build import build_model
 from hwbopt.model.data import ModelData, model_data

@@ -2,6 +2,9 @@
 
 Everything here is plain Python data (tuples and dicts keyed by ids and years) so the Pyomo
 blocks stay short and the same numbers feed results and reports. Names follow ``models/``.
+Money, need and unit costs come from :mod:`hwbopt.derived`, evaluated on the instance itself,
+the same code the stress engine evaluates on blocks of scenarios; staff, site and target
+figures enter as the instance gives them (derived only lays them on the engine's grids).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from hwbopt.money import partner_money
+from hwbopt.derived import derive, fields, layout
 from hwbopt.schema import Instance
 
 ALL = "all"  # the one locality of an instance that declares none
@@ -58,7 +61,6 @@ class ModelData:
     POOLS: tuple[str, ...]
     PRIORITIES: tuple[str, ...]
     INTERVENTIONS: tuple[str, ...]
-    LOCALITIES: tuple[str, ...]
     OFFERED: tuple[tuple[str, str], ...]  # (intervention, locality) with a row in activity
     RETAINED: tuple[tuple[str, str], ...]  # (partner, intervention) in the partner's remit
     FENCED: tuple[tuple[str, str, str], ...]  # (partner, line, intervention)
@@ -66,12 +68,14 @@ class ModelData:
     POOLED: tuple[tuple[str, str], ...]  # (pool, intervention)
     CONTRIBUTORS: tuple[tuple[str, str], ...]  # (partner, pool)
     SAVERS: tuple[str, ...]  # partners with a savings requirement
-    LINEAR: tuple[tuple[str, str], ...]  # (intervention, priority) with a one-piece response
     CURVED: tuple[tuple[str, str], ...]  # (intervention, priority) with several pieces
     TARGETS: tuple[tuple[str, int], ...]  # (priority, year) with a target
+    # per (partner, year): baseline, cut, savings_required, available, fenced, general
     money: dict[tuple[str, int], dict[str, float]]
     fence_share: dict[tuple[str, str], float]
     share_bounds: dict[tuple[str, str], tuple[float, float]]
+    # (partner, pool, year) -> money bounds on the contribution: each share x available money
+    contribution_bounds: dict[tuple[str, str, int], tuple[float, float]]
     unit_cost: dict[tuple[str, int], float]
     need: dict[tuple[str, str, int], float]
     current: dict[tuple[str, str], float]
@@ -143,7 +147,6 @@ def model_data(inst: Instance, objective: str | None = None) -> ModelData:
     objective = objective or inst.settings.objective
 
     interventions = tuple(i.id for i in inst.interventions)
-    localities = tuple(loc.id for loc in inst.localities) or (ALL,)
     offered = tuple((a.intervention, a.locality or ALL) for a in inst.activity)
 
     retained = tuple((p.id, i) for p in inst.partners for i in dict.fromkeys(p.remit))
@@ -159,15 +162,17 @@ def model_data(inst: Instance, objective: str | None = None) -> ModelData:
     }
     fence_share = {(p.id, r.id): r.share for p in inst.partners for r in p.ring_fenced}
 
-    unit_cost = {
-        (i.id, y): i.unit_cost * (1.0 + i.cost_growth) ** (y - first)
-        for i in inst.interventions for y in years
-    }
-    need_growth = {i.id: i.need_growth for i in inst.interventions}
-    need = {
-        (a.intervention, a.locality or ALL, y):
-            a.need * (1.0 + need_growth[a.intervention]) ** (y - first)
-        for a in inst.activity for y in years
+    derived = {k: v[0].tolist() for k, v in derive(fields(inst), layout(inst)).values.items()}
+    unit_cost = {(i, y): c for i, row in zip(interventions, derived["unit_cost"], strict=True)
+                 for y, c in zip(years, row, strict=True)}
+    need = {(i, loc, y): n for (i, loc), row in zip(offered, derived["need"], strict=True)
+            for y, n in zip(years, row, strict=True)}
+    money = _money(inst, derived)
+    contribution_bounds = {
+        (p, g, y): (lo, hi)
+        for (p, g), lows, highs in zip(contributors, derived["contrib_lo"], derived["contrib_hi"],
+                                       strict=True)
+        for y, lo, hi in zip(years, lows, highs, strict=True)
     }
     current = {(a.intervention, a.locality or ALL): a.current for a in inst.activity}
 
@@ -183,10 +188,8 @@ def model_data(inst: Instance, objective: str | None = None) -> ModelData:
             out.append(Segment(j, upto - prev, effect))
             prev = upto
         segments[key] = tuple(out)
-    linear = tuple(k for k, s in segments.items() if len(s) == 1)
     curved = tuple(k for k, s in segments.items() if len(s) > 1)
 
-    money = partner_money(inst)
     savers = tuple(
         p.id for p in inst.partners
         if any(money[p.id, y]["savings_required"] > 0 for y in years)
@@ -249,7 +252,6 @@ def model_data(inst: Instance, objective: str | None = None) -> ModelData:
         POOLS=tuple(g.id for g in inst.pools),
         PRIORITIES=tuple(p.id for p in inst.priorities),
         INTERVENTIONS=interventions,
-        LOCALITIES=localities,
         OFFERED=offered,
         RETAINED=retained,
         FENCED=fenced,
@@ -257,12 +259,12 @@ def model_data(inst: Instance, objective: str | None = None) -> ModelData:
         POOLED=pooled,
         CONTRIBUTORS=contributors,
         SAVERS=savers,
-        LINEAR=linear,
         CURVED=curved,
         TARGETS=tuple((t.priority, t.year) for t in inst.targets),
         money=money,
         fence_share=fence_share,
         share_bounds=share_bounds,
+        contribution_bounds=contribution_bounds,
         unit_cost=unit_cost,
         need=need,
         current=current,
@@ -303,3 +305,14 @@ def model_data(inst: Instance, objective: str | None = None) -> ModelData:
         NONCONCAVE=nonconcave,
         mip_gap=inst.settings.mip_gap,
     )
+
+
+def _money(inst: Instance, derived: dict[str, list[list[float]]]
+           ) -> dict[tuple[str, int], dict[str, float]]:
+    """Per (partner, year) the money the model is written in (see :mod:`hwbopt.derived`)."""
+    keys = {"baseline": "baseline", "cut": "cut", "savings_required": "required",
+            "available": "available", "fenced": "fenced", "general": "general"}
+    return {
+        (p.id, y): {name: derived[key][k][t] for name, key in keys.items()}
+        for k, p in enumerate(inst.partners) for t, y in enumerate(inst.years)
+    }

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from hwbopt.model.component import COST, Component, FamilyText, Reach
 from hwbopt.model.data import ModelData
 from hwbopt.model.terms import Terms
 
 
 def add_objective(m: pyo.ConcreteModel, d: ModelData, terms: Terms) -> None:
+    """``cost``: minimise sum_y discount_y × (activity costs + every term that moves money);
+    ``outcome``: maximise sum_(k,y) discount_y × (weight_k outcome[k,y] - penalty_k
+    shortfall[k,y])."""
     if d.objective == "cost":
         # every pound that leaves any partner: activity, staff and set-up costs (funded), plus
         # pay bills, recruitment and estate net of recharges between partners (which cancel)
@@ -49,3 +53,19 @@ def objective_constant(d: ModelData) -> float:
 def staff_pay_constant(d: ModelData) -> float:
     """Discounted pay of the staff each line has before any change (the ``cost`` objective)."""
     return sum(d.discount[y] * line.cost * line.fte for (_e, _r, y), line in d.staff.items())
+
+
+def _objective_reach(r: Reach) -> None:
+    """Under the cost objective, discount_y × unit_cost[i,y] is the cost of each activity."""
+    if r.d.objective != "cost":
+        return
+    for (i, _loc, y), j in r.comp.cols("activity").items():
+        r.add("c", j, "unit_cost", (r.intervention[i], r.year[y]), r.d.discount[y])
+
+
+FAMILIES: tuple[FamilyText, ...] = ()
+
+COMPONENTS = (
+    Component("objective", "obj", "objective.md", "what the plan optimises",
+              reach={COST: _objective_reach}),
+)

@@ -17,10 +17,24 @@ import numpy as np
 import scipy.sparse as sp
 
 from hwbopt.compile import Compiled, append_rows, with_bounds
+from hwbopt.model.component import Component
 from hwbopt.model.data import ModelData
-from hwbopt.schema import Policy
+from hwbopt.schema import (
+    CapChange,
+    FixContribution,
+    ForbidChange,
+    KeepOpen,
+    MinPriorityShare,
+    NoClosures,
+    Policy,
+    Protect,
+)
 
 INF = float("inf")
+PAGE = "policy.md"
+
+# a block of rows added by a policy: component, row indices, coefficients by column, bounds
+Block = tuple[str, list[tuple[Any, ...]], list[dict[int, float]], list[float], list[float]]
 
 
 def movers(d: ModelData, priority: str) -> list[str]:
@@ -46,29 +60,28 @@ def apply_policies(
     """
     active = [True] * len(policies) if active is None else list(active)
     col_lo, col_hi = comp.col_lower.copy(), comp.col_upper.copy()
-    blocks: list[tuple[str, list[Any], list[dict[int, float]], list[float], list[float]]] = []
+    blocks: list[Block] = []
     act = comp.cols("activity")
     for rule, on in zip(policies, active, strict=True):
-        kind = rule.rule
-        if kind in ("protect", "forbid_change") and on:
+        if isinstance(rule, Protect | ForbidChange) and on:
             for (i, loc, y), j in act.items():
                 if i != rule.intervention:
                     continue
                 level = current_level(d, i, loc, y)
                 col_lo[j] = max(col_lo[j], level)
-                if kind == "forbid_change":
+                if isinstance(rule, ForbidChange):
                     col_hi[j] = min(col_hi[j], level)
-        elif kind in ("keep_open", "no_closures") and on:
+        elif isinstance(rule, KeepOpen | NoClosures) and on:
             for (s, _y), j in comp.cols("open").items():
-                if kind == "no_closures" or s == rule.site:
+                if isinstance(rule, NoClosures) or s == rule.site:
                     col_lo[j] = 1.0
-        elif kind == "fix_contribution" and on:
+        elif isinstance(rule, FixContribution) and on:
             for (p, g, y), j in comp.cols("contribution").items():
                 if (p, g) == (rule.partner, rule.pool):
                     col_lo[j] = col_hi[j] = rule.share * d.money[p, y]["available"]
-        elif kind == "cap_change":
+        elif isinstance(rule, CapChange):
             blocks += _change_cap(d, act, rule.intervention, rule.max_change, on)
-        elif kind == "min_priority_share":
+        elif isinstance(rule, MinPriorityShare):
             blocks.append(_priority_share(comp, d, rule.priority, rule.share, on))
     out = with_bounds(comp, col_lower=col_lo, col_upper=col_hi)
     for name, indices, coefs, lower, upper in blocks:
@@ -78,7 +91,9 @@ def apply_policies(
 
 
 def _matrix(coefs: list[dict[int, float]], n_cols: int) -> sp.csr_array:
-    data, cols, ptr = [], [], [0]
+    data: list[float] = []
+    cols: list[int] = []
+    ptr = [0]
     for row in coefs:
         for j, v in row.items():
             cols.append(j)
@@ -88,17 +103,21 @@ def _matrix(coefs: list[dict[int, float]], n_cols: int) -> sp.csr_array:
                          np.array(ptr, dtype=np.int64)), shape=(len(coefs), n_cols))
 
 
-def _change_cap(d: ModelData, act: dict, i: str, r: float, on: bool):
+def _change_cap(d: ModelData, act: dict[Any, int], i: str, r: float,
+                on: bool) -> list[Block]:
     """``change_cap_up``: a_y <= (1+r) a_{y-1}; ``change_cap_down``: a_y >= (1-r) a_{y-1}.
 
     In the first year a_{y-1} is today's activity, a number, so the rows have one entry.
     """
-    up: tuple[list, list, list, list] = ([], [], [], [])
-    down: tuple[list, list, list, list] = ([], [], [], [])
+    up: tuple[list[tuple[Any, ...]], list[dict[int, float]], list[float], list[float]] = (
+        [], [], [], [])
+    down: tuple[list[tuple[Any, ...]], list[dict[int, float]], list[float], list[float]] = (
+        [], [], [], [])
     Y = d.YEARS
     for loc in d.localities_of(i):
         for k, y in enumerate(Y):
             j = act[i, loc, y]
+            rows: tuple[tuple[dict[int, float], float, float], ...]
             if k == 0:
                 before = d.current[i, loc]
                 rows = (({j: 1.0}, -INF, (1 + r) * before), ({j: 1.0}, (1 - r) * before, INF))
@@ -113,7 +132,7 @@ def _change_cap(d: ModelData, act: dict, i: str, r: float, on: bool):
     return [("change_cap_up", *up), ("change_cap_down", *down)]
 
 
-def _priority_share(comp: Compiled, d: ModelData, k: str, share: float, on: bool):
+def _priority_share(comp: Compiled, d: ModelData, k: str, share: float, on: bool) -> Block:
     """``priority_share[k,y]``: spend on services moving k >= share x all service spend."""
     serving = set(movers(d, k))
     coefs: list[dict[int, float]] = []
@@ -129,3 +148,13 @@ def _priority_share(comp: Compiled, d: ModelData, k: str, share: float, on: bool
     n = len(d.YEARS)
     return ("priority_share", [(k, y) for y in d.YEARS], coefs,
             [0.0 if on else -INF] * n, [INF] * n)
+
+
+COMPONENTS = (
+    Component("change_cap_up", "con", PAGE,
+              "an intervention grows by at most a policy's share a year"),
+    Component("change_cap_down", "con", PAGE,
+              "an intervention shrinks by at most a policy's share a year"),
+    Component("priority_share", "con", PAGE,
+              "a minimum share of spending on services for a priority"),
+)

@@ -15,6 +15,8 @@ from typing import Any
 
 @dataclass
 class Terms:
-    partner: dict[tuple[str, int], list[Any]] = field(default_factory=lambda: defaultdict(list))
+    # keyed by (partner, year); estate charges a co-located service's lead, which may be None
+    partner: dict[tuple[str | None, int], list[Any]] = field(
+        default_factory=lambda: defaultdict(list))
     intervention: dict[tuple[str, int], list[Any]] = field(
         default_factory=lambda: defaultdict(list))

@@ -14,26 +14,37 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hwbopt.errors import UsageError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from hwbopt.report.spec import ReportData
-    from hwbopt.results import Result
 
 HTML_FILE, EXCEL_FILE = "report.html", "report.xlsx"
 
 
-def report_data(source: str | os.PathLike[str] | Result | Any) -> ReportData:
+class Reportable(Protocol):
+    """A result in memory: a Result, a Comparison or an Explanation."""
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]: ...
+
+    def summary(self) -> dict[str, Any]: ...
+
+
+def report_data(source: str | os.PathLike[str] | Reportable) -> ReportData:
     """A result folder, or a result in memory, as the report reads it."""
     from hwbopt.io.results import read_result, typed_tables
     from hwbopt.report.sections import extra_tables
     from hwbopt.report.spec import ReportData
 
     if isinstance(source, str | os.PathLike):
-        summary, tables = read_result(source)
+        summary, tables = read_result(Path(source))
         kind = str(summary.get("kind") or "solve")
         tables.update(extra_tables(kind, Path(source), summary))
     else:
@@ -49,7 +60,7 @@ def check_report_dir(out: str | os.PathLike[str]) -> Path:
     return folder
 
 
-def _atomic(path: Path, write) -> None:
+def _atomic(path: Path, write: Callable[[Path], object]) -> None:
     from hwbopt.outputs import file_mode
 
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
@@ -63,7 +74,7 @@ def _atomic(path: Path, write) -> None:
         raise
 
 
-def write_report(source: str | os.PathLike[str] | Result | Any,
+def write_report(source: str | os.PathLike[str] | Reportable,
                  out: str | os.PathLike[str]) -> tuple[Path, Path]:
     """Write ``report.html`` and ``report.xlsx`` into the folder ``out``; returns their paths."""
     from hwbopt.report.excel import render_excel

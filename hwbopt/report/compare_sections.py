@@ -142,7 +142,9 @@ def options_side_by_side(data: ReportData) -> Section | None:
     cats = [labels[n] for n in names]
     series, targets = [], []
     for s in scenarios:
-        values, marks, texts = [], [], []
+        values: list[float | None] = []
+        marks: list[bool] = []
+        texts: list[str] = []
         for n in names:
             row = _row(data, s, n)
             value = _value(row, "objective")

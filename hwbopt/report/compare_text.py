@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
@@ -27,9 +27,10 @@ def options_table(comp: Comparison, scenario: str) -> Table:
     runs = [r for r in comp.runs if r.scenario == scenario]
     kind = "weighted outcome" if runs and runs[0].result.objective_kind == "outcome" else "cost"
     t = Table(title=f"Options — scenario {scenario}", title_justify="left")
-    for col, just in (("option", "left"), ("status", "left"), (kind, "right"),
-                      ("vs pooled", "right"), (f"spend ({inst.money_label})", "right"),
-                      ("targets met", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("option", "left"), ("status", "left"), (kind, "right"), ("vs pooled", "right"),
+        (f"spend ({inst.money_label})", "right"), ("targets met", "right"))
+    for col, just in columns:
         t.add_column(col, justify=just)
     pooled = comp.run("pooled", scenario)
     for r in runs:

@@ -72,7 +72,8 @@ class _Writer:
                 ws.write_string(row, col, text, fmt)
 
 
-def _summary(w: _Writer, data: ReportData, sections: list[Section], provenance: list) -> None:
+def _summary(w: _Writer, data: ReportData, sections: list[Section],
+             provenance: list[tuple[str, str]]) -> None:
     ws = w.wb.add_worksheet(SUMMARY_SHEET)
     ws.set_column(0, 0, 42)
     ws.set_column(1, 1, 90)

@@ -67,7 +67,8 @@ def unfunded_table(ex: Explanation) -> Table:
         r = u.required_improvement
         cost = (f"{escape(ex.money_label)} {num(r.unit_cost_needed, 4)} "
                 f"({percent(r.cheaper_by_percent / 100)} cheaper)"
-                if r.unit_cost_needed is not None else "no price alone")
+                if r.unit_cost_needed is not None and r.cheaper_by_percent is not None
+                else "no price alone")
         effect = (percent(r.more_effective_by_percent / 100)
                   if r.more_effective_by_percent is not None else "no rise alone")
         t.add_row(escape(u.name), cost, effect,

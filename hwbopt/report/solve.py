@@ -63,7 +63,8 @@ def spend_by_priority(data: ReportData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["priority", "year", "money"])
 
 
-def _by_year(frame: pd.DataFrame, key: str, value: str, years: list[int]) -> dict[str, list]:
+def _by_year(frame: pd.DataFrame, key: str, value: str, years: list[int]
+             ) -> dict[str, list[float]]:
     pivot = frame.groupby([key, "year"])[value].sum() if len(frame) else pd.Series(dtype=float)
     keys = list(dict.fromkeys(frame[key])) if len(frame) else []
     return {k: [float(pivot.get((k, y), 0.0)) for y in years] for k in keys}
@@ -158,12 +159,10 @@ def allocation(data: ReportData) -> Section | None:
                            list(data.labels.get("interventions", {})))
     spend = alloc.groupby(["intervention", "year"])["money"].sum()
     pooled = alloc[alloc.fund == "pooled"].groupby("intervention")["money"].sum()
-    rows = []
-    for i in interventions:
-        vals = [float(spend.get((i, y), 0.0)) for y in years]
-        rows.append([data.name("interventions", i), *vals, sum(vals),
-                     float(pooled.get(i, 0.0))])
-    totals = [float(sum(r[1 + j] for r in rows)) for j in range(len(years))]
+    spent = {i: [float(spend.get((i, y), 0.0)) for y in years] for i in interventions}
+    rows = [[data.name("interventions", i), *vals, sum(vals), float(pooled.get(i, 0.0))]
+            for i, vals in spent.items()]
+    totals = [float(sum(vals[j] for vals in spent.values())) for j in range(len(years))]
     rows.append(["total", *totals, sum(totals), float(pooled.sum())])
     m = data.money
     frame = pd.DataFrame(rows, columns=["intervention", *(f"{c} ({m})" for c in cats),
@@ -186,7 +185,9 @@ def outcomes(data: ReportData) -> Section | None:
     if priorities:
         series = []
         for y in years:
-            vals, marks, labels = [], [], []
+            vals: list[float | None] = []
+            marks: list[bool] = []
+            labels: list[str] = []
             for k in priorities:
                 r = targeted[(targeted.priority == k) & (targeted.year == y)]
                 if r.empty or float(r.target.iloc[0]) == 0:

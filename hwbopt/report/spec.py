@@ -8,6 +8,7 @@ workbook. Every string here is user text or plain prose, never markup: renderers
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -26,7 +27,7 @@ class Series:
     """
 
     name: str
-    values: list[float | None]
+    values: Sequence[float | None]
     stack: str = ""
     marked: list[bool] | None = None
     labels: list[str] | None = None

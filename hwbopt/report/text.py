@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pandas as pd
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
 from hwbopt.results import Result
 from hwbopt.schema import Instance, year_label
+from hwbopt.status import EARLY
 from hwbopt.words import labels
 
 
@@ -48,9 +49,10 @@ def allocation_table(result: Result, inst: Instance) -> Table:
 def outcome_table(result: Result, inst: Instance) -> Table:
     pri = {p.id: p for p in inst.priorities}
     t = Table(title="Outcomes against targets", title_justify="left")
-    for col, just in (("priority", "left"), ("unit", "left"), ("year", "left"),
-                      ("achieved", "right"), ("target", "right"), ("shortfall", "right"),
-                      ("", "left")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("priority", "left"), ("unit", "left"), ("year", "left"), ("achieved", "right"),
+        ("target", "right"), ("shortfall", "right"), ("", "left"))
+    for col, just in columns:
         t.add_column(col, justify=just)
     last = None
     for r in result.tables["outcomes"].itertuples(index=False):
@@ -187,7 +189,7 @@ def print_result(result: Result, inst: Instance, console: Console | None = None)
     if result.n_integer and result.bound is not None:
         console.print(f"bound {result.bound:,.2f}, gap {result.mip_gap:.4%} "
                       f"(optimal within {result.gap_tolerance:g})")
-    if result.status in ("time_limit", "stopped"):
+    if result.status in EARLY:
         console.print(f"[yellow]{escape(result.message)}[/yellow]")
     console.print()
     console.print(allocation_table(result, inst))

@@ -1,7 +1,8 @@
-"""A solved model, as tidy pandas tables and one summary dict.
+"""A solved model's money, activity and outcomes, as tidy pandas tables.
 
 :func:`plan_tables` gives the solver's values as they are, for the independent checker;
 :func:`display_tables` shows its noise as zero for a board (:func:`build_tables` does both).
+Staff, estate and go/no-go tables come from :mod:`hwbopt.results.resources`.
 
 Tables (money in the instance's money unit):
 
@@ -28,7 +29,6 @@ Tables (money in the instance's money unit):
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -36,7 +36,14 @@ import pandas as pd
 
 from hwbopt.compile import Compiled
 from hwbopt.model.data import ModelData
-from hwbopt.resources import FLOW_COLUMNS, RESOURCE_COLUMNS, extra_costs, resource_tables
+from hwbopt.results.resources import (
+    FLOW_COLUMNS,
+    RESOURCE_COLUMNS,
+    Flows,
+    extra_costs,
+    resource_tables,
+)
+from hwbopt.results.solved import values
 from hwbopt.schema import Instance
 
 TINY = 1e-12  # relative to the largest money flow of the plan
@@ -58,13 +65,13 @@ TABLE_COLUMNS: dict[str, list[str]] = {
                  "benefit"],
 }
 
+Activity = dict[tuple[str, str, int], float]  # (intervention, locality, year)
+ByYear = dict[tuple[str, int], float]  # (partner or intervention, year)
+Shares = dict[tuple[str, int], list[tuple[str, float]]]  # (intervention, year): locality shares
+
 
 def empty_tables() -> dict[str, pd.DataFrame]:
     return {name: pd.DataFrame(columns=cols) for name, cols in TABLE_COLUMNS.items()}
-
-
-def values(comp: Compiled, x: np.ndarray, component: str) -> dict[Any, float]:
-    return {idx: float(x[j]) for idx, j in comp.cols(component).items()}
 
 
 def response_value(d: ModelData, i: str, k: str, act: float, need: float) -> float:
@@ -79,8 +86,7 @@ def response_value(d: ModelData, i: str, k: str, act: float, need: float) -> flo
     return total
 
 
-def earned_credit(d: ModelData, act: dict[tuple[str, str, int], float],
-                  ) -> dict[tuple[str, int], float]:
+def earned_credit(d: ModelData, act: Activity) -> ByYear:
     """Savings credited to each partner and year: its required savings, up to the costs the
     plan's activity avoids for it, ``min(S, avoided)`` (models/money.md, Reporting).
 
@@ -89,7 +95,7 @@ def earned_credit(d: ModelData, act: dict[tuple[str, str, int], float],
     budget has room the solver's value is arbitrary; the credit earned is the figure a board
     signs, in the budgets table and in explanations alike.
     """
-    avoided: dict[tuple[str, int], float] = defaultdict(float)
+    avoided: ByYear = defaultdict(float)
     for (i, p), rate in d.avoided.items():
         for y in d.YEARS:
             avoided[p, y] += rate * sum(act.get((i, loc, y), 0.0) for loc in d.localities_of(i))
@@ -111,15 +117,12 @@ def settle_contributions(
     same objective.
     """
     out = dict(contrib)
-    members: dict[str, list[str]] = defaultdict(list)
-    for p, g in d.CONTRIBUTORS:
-        members[g].append(p)
+    members = _members(d)
     for g in d.POOLS:
         for y in d.YEARS:
             spend = sum(v for (gg, _i, yy), v in pooled.items() if gg == g and yy == y)
             keys = [(p, g, y) for p in members[g]]
-            floor = {k: d.share_bounds[k[0], g][0] * d.money[k[0], y]["available"]
-                     for k in keys}
+            floor = {k: d.contribution_bounds[k][0] for k in keys}
             room = {k: max(out.get(k, 0.0) - floor[k], 0.0) for k in keys}
             excess = sum(out.get(k, 0.0) for k in keys) - spend
             total = sum(room.values())
@@ -129,6 +132,14 @@ def settle_contributions(
             for k in keys:
                 out[k] = out.get(k, 0.0) - back * room[k] / total
     return out
+
+
+def _members(d: ModelData) -> dict[str, list[str]]:
+    """pool: its contributors."""
+    members: dict[str, list[str]] = defaultdict(list)
+    for p, g in d.CONTRIBUTORS:
+        members[g].append(p)
+    return members
 
 
 def build_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.DataFrame]:
@@ -154,158 +165,29 @@ def plan_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.Dat
     amount of money reaches it as the solver gave it. Only the split of money between
     localities, an attribution rather than a decision, uses activity clipped at zero.
     """
-    Y = d.YEARS
-    act = values(comp, x, "activity")
+    act: Activity = values(comp, x, "activity")
     for i, loc in d.OFFERED:
-        for y in Y:
+        for y in d.YEARS:
             act.setdefault((i, loc, y), 0.0)
     # a response curve starts at zero activity, and a locality's share of money is a share
     pos = {key: max(v, 0.0) for key, v in act.items()}
-    retained = values(comp, x, "spend_retained")
-    fenced = values(comp, x, "spend_fenced")
-    pooled = values(comp, x, "spend_pooled")
+    retained: dict[tuple[str, str, int], float] = values(comp, x, "spend_retained")
+    fenced: dict[tuple[str, str, str, int], float] = values(comp, x, "spend_fenced")
+    pooled: dict[tuple[str, str, int], float] = values(comp, x, "spend_pooled")
     contrib = settle_contributions(d, values(comp, x, "contribution"), pooled)
-
-    # where each intervention's activity ran, to split its money between localities
-    loc_share: dict[tuple[str, int], list[tuple[str, float]]] = {}
-    for i in d.INTERVENTIONS:
-        places = d.localities_of(i)
-        for y in Y:
-            tot = sum(pos[i, loc, y] for loc in places)
-            if tot > 0:
-                loc_share[i, y] = [(loc, pos[i, loc, y] / tot) for loc in places
-                                   if pos[i, loc, y] > 0]
-                continue
-            # money without activity (a set-up cost paid for a go/no-go service run at zero:
-            # never useful, but not forbidden): spread it over where it is offered, by need
-            needs = {loc: d.need[i, loc, y] for loc in places}
-            total_need = sum(needs.values())
-            loc_share[i, y] = ([(loc, n / total_need) for loc, n in needs.items() if n > 0]
-                               if total_need > 0 else
-                               [(loc, 1.0 / len(places)) for loc in places])
-
-    # what each intervention costs in a year: activity at unit cost, plus the staff and set-up
-    # costs its funders pay (models/money.md, funding)
+    shares = _locality_shares(d, pos)
     flows = extra_costs(d, comp, x)
-    cost_of: dict[tuple[str, int], float] = {}
-    for i in d.INTERVENTIONS:
-        for y in Y:
-            cost_of[i, y] = (sum(d.unit_cost[i, y] * act[i, loc, y] for loc in d.localities_of(i))
-                             + flows.staff_cost[i, y] + flows.setup_cost[i, y])
-
-    rows: list[tuple] = []
-    # drop solver noise relative to the instance's own money scale (£, £k or £m alike)
-    scale = max([1e-300, *retained.values(), *fenced.values(), *pooled.values()])
-    tiny = TINY * scale
-
-    def emit(partner, fund, source, i, y, money):
-        if abs(money) <= tiny:
-            return  # noise either side of zero; a real negative amount is kept for the checker
-        bought = money / cost_of[i, y] if cost_of[i, y] > 0 else 0.0
-        for loc, share in loc_share[i, y]:
-            rows.append((partner, fund, source, i, loc, y, money * share,
-                         bought * act[i, loc, y]))
-
-    for (p, i, y), v in retained.items():
-        emit(p, "retained", p, i, y, v)
-    for (p, r, i, y), v in fenced.items():
-        emit(p, "ring_fenced", r, i, y, v)
-    members = defaultdict(list)
-    for p, g in d.CONTRIBUTORS:
-        members[g].append(p)
-    for (g, i, y), v in pooled.items():
-        paid = [(p, contrib.get((p, g, y), 0.0)) for p in members[g]]
-        total = sum(max(a, 0.0) for _, a in paid)
-        for p, a in paid:
-            if total > 0 and a > 0:
-                emit(p, "pooled", g, i, y, v * a / total)
-    allocation = pd.DataFrame(rows, columns=TABLE_COLUMNS["allocation"])
-
-    activity_rows = []
-    for (i, loc) in d.OFFERED:
-        for k, y in enumerate(Y):
-            prev = d.current[i, loc] if k == 0 else act[i, loc, Y[k - 1]]
-            a = act[i, loc, y]
-            share = dict(loc_share[i, y]).get(loc, 0.0)
-            staff, setup = flows.staff_cost[i, y] * share, flows.setup_cost[i, y] * share
-            activity_rows.append((i, loc, y, prev, a, d.need[i, loc, y], d.unit_cost[i, y],
-                                  a * d.unit_cost[i, y] + staff + setup, staff, setup))
-    activity = pd.DataFrame(activity_rows, columns=TABLE_COLUMNS["activity"])
-
-    contribution_rows = []
-    for (i, k) in d.segments:
-        for y in Y:
-            gain = sum(response_value(d, i, k, pos[i, loc, y], d.need[i, loc, y])
-                       for loc in d.localities_of(i))
-            contribution_rows.append((i, k, y, gain, d.weight[k] * gain))
-    contributions = pd.DataFrame(contribution_rows, columns=TABLE_COLUMNS["contributions"])
-    gains = contributions.groupby(["priority", "year"])["outcome"].sum()
-
-    outcome_rows = []
-    for k in d.PRIORITIES:
-        for y in Y:
-            achieved = d.baseline[k] + float(gains.get((k, y), 0.0))
-            target = d.target.get((k, y))
-            short = max(target - achieved, 0.0) if target is not None else 0.0
-            outcome_rows.append((k, y, achieved, np.nan if target is None else target,
-                                 short, target is None or short <= 1e-6 * max(1.0, abs(target)),
-                                 d.hard[k] or d.objective == "cost"))
-    outcomes = pd.DataFrame(outcome_rows, columns=TABLE_COLUMNS["outcomes"])
-
-    avoided_to: dict[tuple[str, int], float] = defaultdict(float)
-    paid_by = allocation.groupby(["intervention", "year", "partner"])["money"].sum()
-    avoid_rows = []
-    for (i, saver), rate in d.avoided.items():
-        for y in Y:
-            saved = rate * sum(act[i, loc, y] for loc in d.localities_of(i))
-            if saved <= 0.0:
-                continue
-            avoided_to[saver, y] += saved
-            try:
-                payers = paid_by.loc[(i, y)]
-            except KeyError:
-                continue
-            total = float(payers.sum())
-            for payer, money in payers.items():
-                avoid_rows.append((payer, saver, i, y, saved * float(money) / total))
-    avoided = pd.DataFrame(avoid_rows, columns=TABLE_COLUMNS["avoided_costs"])
-
+    allocation = _allocation(d, act, shares, _intervention_costs(d, act, flows), retained,
+                             fenced, pooled, contrib)
+    activity = _activity(d, act, shares, flows)
+    contributions = _contributions(d, pos)
+    outcomes = _outcomes(d, contributions)
+    avoided, avoided_to = _avoided_costs(d, act, allocation)
+    # before the budgets: the staff and estate tables add their money to ``flows``
     resources = resource_tables(d, comp, x, flows, allocation)
-
-    pooled_by = defaultdict(float)
-    for (p, _g, y), v in contrib.items():
-        pooled_by[p, y] += v
-    retained_by = defaultdict(float)
-    for (p, _i, y), v in retained.items():
-        retained_by[p, y] += v
-    for (p, _r, _i, y), v in fenced.items():
-        retained_by[p, y] += v
-    credit = earned_credit(d, act)
-    budget_rows = []
-    for p in d.PARTNERS:
-        for y in Y:
-            mny = d.money[p, y]
-            c = credit[p, y]  # earned, not the part the solver's credit variable drew on
-            f = flows.partner[p, y]
-            spent = (pooled_by[p, y] + retained_by[p, y] + f["pay_bill"] + f["recruitment"]
-                     - f["staff_income"] + f["site_costs"] - f["receipts"])
-            budget_rows.append((p, y, mny["baseline"], mny["cut"], mny["savings_required"],
-                                mny["available"], mny["fenced"], avoided_to[p, y], c,
-                                pooled_by[p, y], retained_by[p, y], spent,
-                                mny["available"] + c - spent,
-                                *(f[col] for col in FLOW_COLUMNS)))
-    budgets = pd.DataFrame(budget_rows, columns=TABLE_COLUMNS["budgets"])
-
-    attributed = allocation[allocation.fund == "pooled"].groupby(
-        ["source", "partner", "year"])["money"].sum()
-    pool_rows = [
-        (g, p, y, contrib.get((p, g, y), 0.0), float(attributed.get((g, p, y), 0.0)))
-        for (p, g) in d.CONTRIBUTORS for y in Y
-    ]
-    pools = pd.DataFrame(pool_rows, columns=TABLE_COLUMNS["pools"])
-    pools = pools.sort_values(["pool", "partner", "year"], kind="stable").reset_index(drop=True)
-
-    tables = {
+    budgets = _budgets(d, act, retained, fenced, contrib, flows, avoided_to)
+    pools = _pools(d, contrib, allocation)
+    return {
         "allocation": allocation,
         "outcomes": outcomes,
         "budgets": budgets,
@@ -316,7 +198,177 @@ def plan_tables(d: ModelData, comp: Compiled, x: np.ndarray) -> dict[str, pd.Dat
         "contributions": contributions,
         "benefits": benefit_table(d.instance, allocation, budgets, pools),
     }
-    return tables
+
+
+def _locality_shares(d: ModelData, pos: Activity) -> Shares:
+    """Where each intervention's activity ran, to split its money between localities."""
+    shares: Shares = {}
+    for i in d.INTERVENTIONS:
+        places = d.localities_of(i)
+        for y in d.YEARS:
+            tot = sum(pos[i, loc, y] for loc in places)
+            if tot > 0:
+                shares[i, y] = [(loc, pos[i, loc, y] / tot) for loc in places
+                                if pos[i, loc, y] > 0]
+                continue
+            # money without activity (a set-up cost paid for a go/no-go service run at zero:
+            # never useful, but not forbidden): spread it over where it is offered, by need
+            needs = {loc: d.need[i, loc, y] for loc in places}
+            total_need = sum(needs.values())
+            shares[i, y] = ([(loc, n / total_need) for loc, n in needs.items() if n > 0]
+                            if total_need > 0 else
+                            [(loc, 1.0 / len(places)) for loc in places])
+    return shares
+
+
+def _intervention_costs(d: ModelData, act: Activity, flows: Flows) -> ByYear:
+    """What each intervention costs in a year: activity at unit cost, plus the staff and
+    set-up costs its funders pay (models/money.md, funding)."""
+    return {(i, y): (sum(d.unit_cost[i, y] * act[i, loc, y] for loc in d.localities_of(i))
+                     + flows.staff_cost[i, y] + flows.setup_cost[i, y])
+            for i in d.INTERVENTIONS for y in d.YEARS}
+
+
+def _allocation(d: ModelData, act: Activity, shares: Shares, cost_of: ByYear,
+                retained: dict[tuple[str, str, int], float],
+                fenced: dict[tuple[str, str, str, int], float],
+                pooled: dict[tuple[str, str, int], float],
+                contrib: dict[tuple[str, str, int], float]) -> pd.DataFrame:
+    """Every amount spent, by partner, fund and source, split between localities; pooled
+    money attributed to the pool's contributors in proportion to what they put in."""
+    rows: list[tuple[str, str, str, str, str, int, float, float]] = []
+    # drop solver noise relative to the instance's own money scale (£, £k or £m alike)
+    tiny = TINY * max([1e-300, *retained.values(), *fenced.values(), *pooled.values()])
+
+    def emit(partner: str, fund: str, source: str, i: str, y: int, money: float) -> None:
+        if abs(money) <= tiny:
+            return  # noise either side of zero; a real negative amount is kept for the checker
+        bought = money / cost_of[i, y] if cost_of[i, y] > 0 else 0.0
+        for loc, share in shares[i, y]:
+            rows.append((partner, fund, source, i, loc, y, money * share,
+                         bought * act[i, loc, y]))
+
+    for (p, i, y), v in retained.items():
+        emit(p, "retained", p, i, y, v)
+    for (p, r, i, y), v in fenced.items():
+        emit(p, "ring_fenced", r, i, y, v)
+    members = _members(d)
+    for (g, i, y), v in pooled.items():
+        paid = [(p, contrib.get((p, g, y), 0.0)) for p in members[g]]
+        total = sum(max(a, 0.0) for _, a in paid)
+        for p, a in paid:
+            if total > 0 and a > 0:
+                emit(p, "pooled", g, i, y, v * a / total)
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS["allocation"])
+
+
+def _activity(d: ModelData, act: Activity, shares: Shares, flows: Flows) -> pd.DataFrame:
+    """Activity by intervention, locality and year against the year before, with its money
+    (staff and set-up costs split between localities as the money is)."""
+    rows = []
+    for (i, loc) in d.OFFERED:
+        for k, y in enumerate(d.YEARS):
+            prev = d.current[i, loc] if k == 0 else act[i, loc, d.YEARS[k - 1]]
+            a = act[i, loc, y]
+            share = dict(shares[i, y]).get(loc, 0.0)
+            staff, setup = flows.staff_cost[i, y] * share, flows.setup_cost[i, y] * share
+            rows.append((i, loc, y, prev, a, d.need[i, loc, y], d.unit_cost[i, y],
+                         a * d.unit_cost[i, y] + staff + setup, staff, setup))
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS["activity"])
+
+
+def _contributions(d: ModelData, pos: Activity) -> pd.DataFrame:
+    """What each intervention adds to each priority's outcome, over every locality."""
+    rows = []
+    for (i, k) in d.segments:
+        for y in d.YEARS:
+            gain = sum(response_value(d, i, k, pos[i, loc, y], d.need[i, loc, y])
+                       for loc in d.localities_of(i))
+            rows.append((i, k, y, gain, d.weight[k] * gain))
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS["contributions"])
+
+
+def _outcomes(d: ModelData, contributions: pd.DataFrame) -> pd.DataFrame:
+    """Each priority's outcome (baseline plus contributions) against its target."""
+    gains = contributions.groupby(["priority", "year"])["outcome"].sum()
+    rows = []
+    for k in d.PRIORITIES:
+        for y in d.YEARS:
+            achieved = d.baseline[k] + float(gains.get((k, y), 0.0))
+            target = d.target.get((k, y))
+            short = max(target - achieved, 0.0) if target is not None else 0.0
+            rows.append((k, y, achieved, np.nan if target is None else target,
+                         short, target is None or short <= 1e-6 * max(1.0, abs(target)),
+                         d.hard[k] or d.objective == "cost"))
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS["outcomes"])
+
+
+def _avoided_costs(d: ModelData, act: Activity, allocation: pd.DataFrame
+                   ) -> tuple[pd.DataFrame, ByYear]:
+    """Costs the plan's activity avoids, from its payers (in proportion to what each paid) to
+    the partner that saves; and the total each partner saves each year."""
+    avoided_to: ByYear = defaultdict(float)
+    paid_by = allocation.groupby(["intervention", "year", "partner"])["money"].sum()
+    rows = []
+    for (i, saver), rate in d.avoided.items():
+        for y in d.YEARS:
+            saved = rate * sum(act[i, loc, y] for loc in d.localities_of(i))
+            if saved <= 0.0:
+                continue
+            avoided_to[saver, y] += saved
+            try:
+                payers = paid_by.loc[(i, y)]
+            except KeyError:
+                continue
+            total = float(payers.sum())
+            for payer, money in payers.items():
+                rows.append((payer, saver, i, y, saved * float(money) / total))
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS["avoided_costs"]), avoided_to
+
+
+def _budgets(d: ModelData, act: Activity, retained: dict[tuple[str, str, int], float],
+             fenced: dict[tuple[str, str, str, int], float],
+             contrib: dict[tuple[str, str, int], float], flows: Flows,
+             avoided_to: ByYear) -> pd.DataFrame:
+    """Each partner's money and what it spent: pooled, retained (ring-fenced lines too), staff
+    and estate, less staff income and receipts."""
+    pooled_by: ByYear = defaultdict(float)
+    for (p, _g, y), v in contrib.items():
+        pooled_by[p, y] += v
+    retained_by: ByYear = defaultdict(float)
+    for (p, _i, y), v in retained.items():
+        retained_by[p, y] += v
+    for (p, _r, _i, y), v in fenced.items():
+        retained_by[p, y] += v
+    credit = earned_credit(d, act)
+    rows = []
+    for p in d.PARTNERS:
+        for y in d.YEARS:
+            mny = d.money[p, y]
+            c = credit[p, y]  # earned, not the part the solver's credit variable drew on
+            f = flows.partner[p, y]
+            spent = (pooled_by[p, y] + retained_by[p, y] + f["pay_bill"] + f["recruitment"]
+                     - f["staff_income"] + f["site_costs"] - f["receipts"])
+            rows.append((p, y, mny["baseline"], mny["cut"], mny["savings_required"],
+                         mny["available"], mny["fenced"], avoided_to[p, y], c,
+                         pooled_by[p, y], retained_by[p, y], spent,
+                         mny["available"] + c - spent,
+                         *(f[col] for col in FLOW_COLUMNS)))
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS["budgets"])
+
+
+def _pools(d: ModelData, contrib: dict[tuple[str, str, int], float],
+           allocation: pd.DataFrame) -> pd.DataFrame:
+    """What each contributor put into each pool, against the pool's spending attributed to
+    it in ``allocation``."""
+    attributed = allocation[allocation.fund == "pooled"].groupby(
+        ["source", "partner", "year"])["money"].sum()
+    rows = [
+        (g, p, y, contrib.get((p, g, y), 0.0), float(attributed.get((g, p, y), 0.0)))
+        for (p, g) in d.CONTRIBUTORS for y in d.YEARS
+    ]
+    pools = pd.DataFrame(rows, columns=TABLE_COLUMNS["pools"])
+    return pools.sort_values(["pool", "partner", "year"], kind="stable").reset_index(drop=True)
 
 
 def benefit_table(inst: Instance, allocation: pd.DataFrame, budgets: pd.DataFrame,
@@ -342,126 +394,13 @@ def benefit_table(inst: Instance, allocation: pd.DataFrame, budgets: pd.DataFram
     return pd.DataFrame(rows, columns=TABLE_COLUMNS["benefits"])
 
 
-def _finite(value: float | None) -> float | None:
-    """JSON has no infinity: an unknown bound or gap is null."""
-    return value if value is not None and np.isfinite(value) else None
-
-
 def _clean(table: pd.DataFrame) -> pd.DataFrame:
     """Solver noise (4.5e-13, -0.0) shown as the zero it is, relative to the column's scale."""
     for col in table.columns:
         if table[col].dtype.kind == "f" and len(table):
-            values = table[col].to_numpy(copy=True)
-            scale = max(1.0, float(np.nanmax(np.abs(values))) if np.isfinite(values).any()
+            column: np.ndarray[Any, Any] = table[col].to_numpy(copy=True)
+            scale = max(1.0, float(np.nanmax(np.abs(column))) if np.isfinite(column).any()
                         else 1.0)
-            values[np.abs(values) <= 1e-9 * scale] = 0.0
-            table[col] = values
+            column[np.abs(column) <= 1e-9 * scale] = 0.0
+            table[col] = column
     return table
-
-
-@dataclass
-class Result:
-    """The outcome of one solve: status, objective, the tidy tables and the summary."""
-
-    status: str
-    objective: float | None
-    objective_kind: str
-    instance_name: str
-    currency: str
-    money_unit: str
-    years: tuple[int, ...]
-    tables: dict[str, pd.DataFrame]
-    message: str = ""
-    solve_seconds: float = 0.0
-    build_seconds: float = 0.0
-    n_variables: int = 0
-    n_constraints: int = 0
-    n_integer: int = 0
-    checked: bool = False
-    warnings: list[str] = field(default_factory=list)
-    solver: str = ""
-    mip_gap: float | None = None  # relative gap of the reported plan (0 for an LP)
-    bound: float | None = None  # best proven bound on the objective
-    gap_tolerance: float | None = None  # the gap asked for (mixed-integer models only)
-    solution: np.ndarray | None = field(default=None, repr=False)  # compiled columns' values
-    provenance: dict[str, Any] = field(default_factory=dict)  # see hwbopt.provenance
-    labels: dict[str, Any] = field(default_factory=dict)  # names and units of the ids
-
-    @property
-    def optimal(self) -> bool:
-        return self.status == "optimal"
-
-    def __getattr__(self, name: str) -> pd.DataFrame:
-        tables = self.__dict__.get("tables", {})
-        if name in tables:
-            return tables[name]
-        raise AttributeError(name)
-
-    @property
-    def spend_by_partner(self) -> dict[str, float]:
-        alloc = self.tables["allocation"]
-        by = alloc.groupby("partner")["money"].sum() if len(alloc) else {}
-        return {p: float(by.get(p, 0.0)) for p in self._partners()}
-
-    def _partners(self) -> list[str]:
-        return list(dict.fromkeys(self.tables["budgets"]["partner"]))
-
-    def _staff_used(self) -> dict[str, dict[str, float]]:
-        """{role: {year: FTE deployed}} over every employer."""
-        dep = self.tables["deployment"]
-        out: dict[str, dict[str, float]] = {}
-        for role in dict.fromkeys(self.tables["staff"]["role"]):
-            rows = dep[dep.role == role]
-            out[role] = {str(y): float(rows[rows.year == y].fte.sum()) for y in self.years}
-        return out
-
-    def _buildings(self) -> list[dict[str, Any]]:
-        return [
-            {"id": r.site, "year": int(r.year), "open": bool(r.open),
-             "users": [u for u in str(r.users).split(";") if u]}
-            for r in self.tables["sites"].itertuples(index=False)
-        ]
-
-    def summary(self) -> dict[str, Any]:
-        """The JSON object of ``hwbopt solve --json``."""
-        solved = self.objective is not None
-        outcomes = self.tables["outcomes"]
-        targets = [
-            {"priority": r.priority, "year": int(r.year), "target": float(r.target),
-             "achieved": float(r.achieved), "shortfall": float(r.shortfall), "met": bool(r.met),
-             "hard": bool(r.hard)}
-            for r in outcomes.itertuples() if not pd.isna(r.target)
-        ] if solved else []
-        by_priority = outcomes.groupby("priority", sort=False)["achieved"].sum() if solved else {}
-        return {
-            "status": self.status,
-            "message": self.message,
-            "objective": self.objective,
-            "objective_kind": self.objective_kind,
-            "total_spend": float(self.tables["allocation"]["money"].sum()) if solved else None,
-            "total_cost": float(self.tables["budgets"]["spent"].sum()) if solved else None,
-            "spend_by_partner": self.spend_by_partner if solved else {},
-            "outcome_by_priority": {k: float(v) for k, v in by_priority.items()} if solved
-            else {},
-            "targets": targets,
-            "targets_met": int(sum(t["met"] for t in targets)),
-            "targets_total": len(targets),
-            "solve_seconds": round(self.solve_seconds, 6),
-            "build_seconds": round(self.build_seconds, 6),
-            "mip_gap": _finite(self.mip_gap),
-            "bound": _finite(self.bound),
-            "staff": self._staff_used() if solved else {},
-            "buildings": self._buildings() if solved else [],
-            "model": {"variables": self.n_variables, "constraints": self.n_constraints,
-                      "integer_variables": self.n_integer},
-            "checked": self.checked,
-            "instance": self.instance_name,
-            "years": list(self.years),
-            "currency": self.currency,
-            "money_unit": self.money_unit,
-            "solver": self.solver,
-            "warnings": list(self.warnings),
-            "kind": "solve",
-            "provenance": dict(self.provenance),
-            "labels": self.labels,
-        }

@@ -14,18 +14,23 @@ Tables (money in the instance's money unit):
 - ``choices``: intervention, year, runs, starts, setup_cost.
 - ``recharges``: payer, payee, kind (``staff`` or ``site``), year, amount: money that moves
   between partners for staff serving another partner's service or for shared sites.
+
+Building them also adds each partner's staff and estate money to :class:`Flows`, which the
+``budgets`` table of :mod:`hwbopt.results.tables` reads.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from hwbopt.compile import Compiled
 from hwbopt.model.data import ModelData
+from hwbopt.results.solved import is_on, values
 
 RESOURCE_COLUMNS: dict[str, list[str]] = {
     "staff": ["employer", "role", "year", "available", "recruited", "released", "in_post",
@@ -42,6 +47,9 @@ RESOURCE_COLUMNS: dict[str, list[str]] = {
 
 FLOW_COLUMNS = ["pay_bill", "recruitment", "staff_income", "site_costs", "receipts"]
 
+Row = tuple[Any, ...]
+Recharge = tuple[str, str, str, int, float]  # payer, payee, kind, year, amount
+
 
 @dataclass
 class Flows:
@@ -53,94 +61,130 @@ class Flows:
     setup_cost: dict[tuple[str, int], float] = field(default_factory=lambda: defaultdict(float))
 
 
-def _values(comp: Compiled, x: np.ndarray, component: str) -> dict:
-    return {idx: float(x[j]) for idx, j in comp.cols(component).items()}
-
-
-def _binary(v: float) -> bool:
-    return v > 0.5
-
-
 def extra_costs(d: ModelData, comp: Compiled, x: np.ndarray) -> Flows:
     """Staff and set-up costs each intervention's funders pay (needed before allocation)."""
     flows = Flows()
-    for (e, r, i, y), v in _values(comp, x, "deploy").items():
+    for (e, r, i, y), v in values(comp, x, "deploy").items():
         flows.staff_cost[i, y] += d.staff[e, r, y].cost * v
-    for (i, y), v in _values(comp, x, "start").items():
+    for (i, y), v in values(comp, x, "start").items():
         # start is fixed to 0 or 1 by the run binaries (models/choices.md); read it as such,
         # so solver noise such as 9e-16 is not reported as a start
-        flows.setup_cost[i, y] += d.setup_cost[i] if _binary(v) else 0.0
+        flows.setup_cost[i, y] += d.setup_cost[i] if is_on(v) else 0.0
     return flows
 
 
 def resource_tables(
     d: ModelData, comp: Compiled, x: np.ndarray, flows: Flows, allocation: pd.DataFrame
 ) -> dict[str, pd.DataFrame]:
-    Y = d.YEARS
-    recruit = _values(comp, x, "recruit")
-    release = _values(comp, x, "release")
-    in_post = _values(comp, x, "in_post")
+    """The staff, estate and go/no-go tables (module docstring); adds their money to
+    ``flows``. ``allocation`` says who pays for each intervention, to share out recharges."""
     # the solver's values, unclipped, so the independent checker sees a negative one
-    # (display_tables in hwbopt.results shows noise as zero and drops empty rows)
-    deploy = _values(comp, x, "deploy")
-    is_open = {k: _binary(v) for k, v in _values(comp, x, "open").items()}
-    use = _values(comp, x, "use")
-    runs = {k: _binary(v) for k, v in _values(comp, x, "run").items()}
+    # (display_tables in hwbopt.results.tables shows noise as zero and drops empty rows)
+    deploy: dict[tuple[str, str, str, int], float] = values(comp, x, "deploy")
+    use: dict[tuple[str, str, str, int], float] = values(comp, x, "use")
+    runs = {k: is_on(v) for k, v in values(comp, x, "run").items()}
+    staff_rows = _staff(d, comp, x, deploy, flows)
+    deploy_rows, recharge_rows = _deployment(d, deploy, allocation)
+    site_rows, space_rows = _estate(d, comp, x, use, flows, recharge_rows)
+    choice_rows = [
+        (i, y, runs.get((i, y), False), flows.setup_cost[i, y] > 0, flows.setup_cost[i, y])
+        for i in d.CHOICES for y in d.YEARS
+    ]
+    recharges = _frame("recharges", recharge_rows)
+    if len(recharges):
+        recharges = recharges.groupby(["payer", "payee", "kind", "year"], as_index=False,
+                                      sort=True)["amount"].sum()
+    return {
+        "staff": _frame("staff", staff_rows),
+        "deployment": _frame("deployment", deploy_rows),
+        "sites": _frame("sites", site_rows),
+        "space": _frame("space", space_rows),
+        "site_use": _frame("site_use", [(s, i, t, y, v) for (s, i, t, y), v in use.items()
+                                        if v != 0]),
+        "choices": _frame("choices", choice_rows),
+        "recharges": recharges,
+    }
 
-    deployed = defaultdict(float)
+
+def _frame(name: str, rows: list[Row] | list[Recharge]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=RESOURCE_COLUMNS[name])
+
+
+def _staff(d: ModelData, comp: Compiled, x: np.ndarray,
+           deploy: dict[tuple[str, str, str, int], float], flows: Flows) -> list[Row]:
+    """Each employer's staff in each role and year; its pay bill, hiring and release costs,
+    and the income of staff it deploys, into ``flows``."""
+    recruit = values(comp, x, "recruit")
+    release = values(comp, x, "release")
+    in_post = values(comp, x, "in_post")
+    deployed: dict[tuple[str, str, int], float] = defaultdict(float)
     for (e, r, _i, y), v in deploy.items():
         deployed[e, r, y] += v
-    staff_rows = []
+    rows: list[Row] = []
     for e, r in d.STAFF:
-        for y in Y:
+        for y in d.YEARS:
             s = d.staff[e, r, y]
             post = in_post.get((e, r, y), 0.0)
             rec, rel = recruit.get((e, r, y), 0.0), release.get((e, r, y), 0.0)
             pay = s.cost * post
             hiring = s.recruit_cost * rec + s.release_cost * rel
             income = s.cost * deployed[e, r, y]
-            staff_rows.append((e, r, y, s.fte, rec, rel, post, deployed[e, r, y],
-                               post - deployed[e, r, y], pay, hiring))
+            rows.append((e, r, y, s.fte, rec, rel, post, deployed[e, r, y],
+                         post - deployed[e, r, y], pay, hiring))
             f = flows.partner[e, y]
             f["pay_bill"] += pay
             f["recruitment"] += hiring
             f["staff_income"] += income
+    return rows
 
-    # who pays for an intervention in a year, to attribute staff recharges to payers
+
+def _deployment(d: ModelData, deploy: dict[tuple[str, str, str, int], float],
+                allocation: pd.DataFrame) -> tuple[list[Row], list[Recharge]]:
+    """Staff deployed to each intervention, and the recharges of staff serving another
+    partner's service, from its payers in proportion to what each paid."""
     paid = allocation.groupby(["intervention", "year", "partner"])["money"].sum()
     payers: dict[tuple[str, int], list[tuple[str, float]]] = defaultdict(list)
     for (i, y, p), v in paid.items():
         payers[i, int(y)].append((p, float(v)))
-
-    deploy_rows, recharge_rows = [], []
+    rows: list[Row] = []
+    recharges: list[Recharge] = []
     for (e, r, i, y), v in deploy.items():
         if v == 0:
             continue
         cost = d.staff[e, r, y].cost * v
-        deploy_rows.append((e, r, i, y, v, cost, d.lead[i], e != d.lead[i]))
+        rows.append((e, r, i, y, v, cost, d.lead[i], e != d.lead[i]))
         if v < 0:
             continue  # no recharge for a negative deployment (the checker reports it)
         total = sum(m for _, m in payers[i, y])
         for p, m in payers[i, y]:
             if p != e and total > 0:
-                recharge_rows.append((p, e, "staff", y, cost * m / total))
+                recharges.append((p, e, "staff", y, cost * m / total))
+    return rows, recharges
 
-    types_at = defaultdict(list)
+
+def _estate(d: ModelData, comp: Compiled, x: np.ndarray,
+            use: dict[tuple[str, str, str, int], float], flows: Flows,
+            recharges: list[Recharge]) -> tuple[list[Row], list[Row]]:
+    """Each site and its space by year: open or closing, its users, running costs shared by
+    use (``by_use`` charging), closure costs and receipts; site money into ``flows`` and the
+    co-location charges appended to ``recharges``. Site rows and space rows."""
+    is_open = {k: is_on(v) for k, v in values(comp, x, "open").items()}
+    types_at: dict[str, list[str]] = defaultdict(list)
     for s, t in d.SITE_SPACE:
         types_at[s].append(t)
-    used = defaultdict(float)
-    user_share = defaultdict(float)  # (site, partner, year) -> share of the site used
-    use_rows = [(s, i, t, y, v) for (s, i, t, y), v in use.items() if v != 0]
+    used: dict[tuple[str, str, int], float] = defaultdict(float)
+    user_share: dict[tuple[str, str, int], float] = defaultdict(float)  # of the site used
     for (s, i, t, y), v in use.items():
         used[s, t, y] += v
         if v > 0:
-            user_share[s, d.lead[i], y] += v / (d.capacity[s, t] * len(types_at[s]))
-    site_rows, space_rows = [], []
+            user_share[s, _lead(d, i), y] += v / (d.capacity[s, t] * len(types_at[s]))
+    site_rows: list[Row] = []
+    space_rows: list[Row] = []
     for s in d.SITES:
         info = d.site[s]
-        for k, y in enumerate(Y):
+        for k, y in enumerate(d.YEARS):
             now = is_open.get((s, y), True)
-            before = True if k == 0 else is_open.get((s, Y[k - 1]), True)
+            before = True if k == 0 else is_open.get((s, d.YEARS[k - 1]), True)
             closing = before and not now
             users = [info.owner] if now else []
             users += sorted({p for (ss, p, yy), v in user_share.items()
@@ -152,7 +196,7 @@ def resource_tables(
                         c = info.running_cost * share
                         charges += c
                         flows.partner[p, y]["site_costs"] += c
-                        recharge_rows.append((p, info.owner, "site", y, c))
+                        recharges.append((p, info.owner, "site", y, c))
             running = info.running_cost if now else 0.0
             closure = info.closure_cost if closing else 0.0
             receipt = info.receipt if closing else 0.0
@@ -163,25 +207,11 @@ def resource_tables(
                               running, charges, closure, receipt))
             for t in types_at[s]:
                 space_rows.append((s, t, y, d.capacity[s, t] if now else 0.0, used[s, t, y]))
+    return site_rows, space_rows
 
-    choice_rows = [
-        (i, y, runs.get((i, y), False), flows.setup_cost[i, y] > 0, flows.setup_cost[i, y])
-        for i in d.CHOICES for y in Y
-    ]
 
-    def frame(name, rows):
-        return pd.DataFrame(rows, columns=RESOURCE_COLUMNS[name])
-
-    recharges = frame("recharges", recharge_rows)
-    if len(recharges):
-        recharges = recharges.groupby(["payer", "payee", "kind", "year"], as_index=False,
-                                      sort=True)["amount"].sum()
-    return {
-        "staff": frame("staff", staff_rows),
-        "deployment": frame("deployment", deploy_rows),
-        "sites": frame("sites", site_rows),
-        "space": frame("space", space_rows),
-        "site_use": frame("site_use", use_rows),
-        "choices": frame("choices", choice_rows),
-        "recharges": recharges,
-    }
+def _lead(d: ModelData, i: str) -> str:
+    lead = d.lead[i]
+    # validation refuses an intervention that needs space or staff and has no lead
+    assert lead is not None, i
+    return lead

@@ -1,0 +1,68 @@
+"""The options several ``hwbopt`` commands share, each defined once: its name, type, checks
+and help. A command lists them as decorators in the order its ``--help`` shows them; options
+whose help says what they cover in that command (``--out``, ``--time-limit``) take it as an
+argument, with the type and checks still here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class FiniteRange(click.FloatRange):
+    """A float range that also refuses nan and inf (which pass every comparison-based check)."""
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return rv
+
+
+SECONDS = FiniteRange(min=0, min_open=True)
+GAP = FiniteRange(min=0, max=1, max_open=True)
+FORCE_HELP = ("Write into --out or --report even if another command, another instance or an "
+              "instance workbook is there (the old results are removed first).")
+
+PATH = click.Path(path_type=Path)
+
+instance_path = click.argument("path", type=PATH)
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Print one JSON object for scripts.")
+report_option = click.option(
+    "--report", "report_dir", type=PATH, default=None,
+    help="Write report.html and report.xlsx (charts and tables for a board paper) into this "
+         "folder.")
+objective_option = click.option("--objective", type=click.Choice(["outcome", "cost"]),
+                                default=None, help="Override the instance's objective.")
+
+
+def out_option(help: str, required: bool = False) -> Callable[[F], F]:
+    """``--out``: the folder (or file, for export) a command writes."""
+    return click.option("--out", type=PATH, default=None, required=required, help=help)
+
+
+def time_limit_option(help: str) -> Callable[[F], F]:
+    """``--time-limit``: seconds, positive and finite; ``help`` says what it bounds."""
+    return click.option("--time-limit", type=SECONDS, default=None, help=help)
+
+
+def mip_gap_option(default: str = "") -> Callable[[F], F]:
+    """``--mip-gap``: a relative gap in [0, 1); ``default`` says what applies without it."""
+    note = f" (default: {default})" if default else ""
+    return click.option("--mip-gap", type=GAP, default=None,
+                        help=f"Relative gap within which a mixed-integer plan counts as "
+                             f"optimal{note}.")
+
+
+def force_option(help: str = FORCE_HELP) -> Callable[[F], F]:
+    """``--force``: a flag; ``help`` says what it lets the command replace."""
+    return click.option("--force", is_flag=True, help=help)
