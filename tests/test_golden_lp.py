@@ -47,10 +47,24 @@ def export_policies(instance: Path, out: Path) -> None:
     write_model(apply_policies(built.compiled, built.data, option.policies), out)
 
 
+def export_money_gap(instance: Path, out: Path) -> None:
+    """The built model with a ``money_gap`` column on every rule declared where money may run
+    out (compare's status quo), written as ``hwbopt export`` writes a model."""
+    from hwbopt.highs import write_model
+    from hwbopt.model.component import MONEY_GAP
+    from hwbopt.model.gap import with_money_gap
+    from hwbopt.model.names import with_role
+    from hwbopt.pipeline import build
+
+    comp, _ = with_money_gap(build(hwbopt.load(instance)).compiled, 1.0, with_role(MONEY_GAP))
+    write_model(comp, out)
+
+
 # (part, file under tests/golden/<part>/, how the file is made from <part>/instance)
 CASES: list[tuple[str, str, Callable[[Path, Path], None]]] = [
     ("activity", "model.lp", export),
     ("money", "model.lp", export),
+    ("money", "money_gap.lp", export_money_gap),
     ("outcomes", "model.lp", export),
     ("staff", "model.lp", export),
     ("estate", "model.lp", export),

@@ -525,7 +525,7 @@ def _run_status_quo(r: _Runner, scenario: str, inst: Instance) -> Run:
         keep[gap_cols] = False
         for j in gap_cols:
             if raw.x[j] > GAP_TOL * scale:
-                rule, idx = comp.col_index[j]
+                rule, *idx = comp.col_index[j]
                 where = ":".join(str(v) for v in idx[:-1])
                 gaps.setdefault(f"{rule}[{where}]", {})[str(idx[-1])] = float(raw.x[j])
         x = raw.x[keep]

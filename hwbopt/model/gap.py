@@ -26,10 +26,15 @@ def with_money_gap(comp: Compiled, weight: float,
                         shape=(comp.n_rows, n))
     # the objective is sense * c: a gap always makes the plan worse
     cost = np.full(n, weight * comp.sense, dtype=float)
-    indices = [(comp.row_component[r], comp.row_index[r]) for r in rows]
+    # flat (rule, *its index), e.g. ("budget", "county", 2013): a name an LP file can carry
+    indices = [(comp.row_component[r], *_as_tuple(comp.row_index[r])) for r in rows]
     first = comp.n_cols
     out = append_cols(comp, cols, cost, np.zeros(n), np.full(n, np.inf), "money_gap", indices)
     return out, list(range(first, first + n))
+
+
+def _as_tuple(index: object) -> tuple[object, ...]:
+    return index if isinstance(index, tuple) else (index,)
 
 
 COMPONENTS = (
