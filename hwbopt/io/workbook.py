@@ -1,19 +1,8 @@
 """Read and write an instance as one Excel workbook (``.xlsx``), for finance teams.
 
-This module reads; :mod:`hwbopt.io.workbook_layout` derives the sheets from the schema and
-:mod:`hwbopt.io.workbook_writer` writes them. The layout mirrors the folder form, one sheet per
-list:
-
-- ``instance``: the single values of ``instance.yaml`` as rows of ``field``, ``value`` and
-  ``meaning``, nested ones with dotted names (``horizon.first_year``, ``settings.objective``);
-- one sheet per list of ``instance.yaml`` (``partners``, ``pools``, ``priorities``, …), one row
-  per item; a nested single object becomes dotted columns (``cut.total``, ``cut.over_years``);
-- a *child sheet* per list inside an item, one row per element, keyed by the ids of the items
-  that hold it: ``partner_remit`` (partner, intervention), ``ring_fenced`` (partner, id, name,
-  share), ``ring_fenced_interventions`` (partner, line, intervention), ``pool_contributors``
-  (pool, partner, min_share, max_share), … (:data:`~hwbopt.io.workbook_layout.LIST_SHEETS`);
-- one sheet per table, named as the table (``interventions``, ``budgets``, …), with the
-  table's columns.
+This module reads; :mod:`hwbopt.io.workbook_layout` derives the sheets from the schema (and
+lists them: the layout mirrors the folder form) and :mod:`hwbopt.io.workbook_writer` writes
+them.
 
 Every list and table sheet has its field names in row 1 and, in row 2, each field's meaning,
 unit and an example (taken from the schema's field descriptions); data starts in row 3. Row 2
