@@ -20,12 +20,12 @@ import scipy.sparse as sp
 
 from hwbopt import highs
 from hwbopt.batch.engine import EngineSpec
-from hwbopt.batch.inputs import StressError, resolve_inputs
-from hwbopt.batch.params import ParametricModel
+from hwbopt.batch.inputs import StressError, Target, resolve_inputs
+from hwbopt.batch.params import Compiled1, ParametricModel, apply_inputs, evaluate
 from hwbopt.batch.readback import response_of, spend_of
 from hwbopt.batch.sample import extremes
 from hwbopt.compile import Compiled, structure_key
-from hwbopt.derived import FEEDS, add_need_share, derive, fields, layout
+from hwbopt.derived import FEEDS, Derived, Layout, add_need_share, derive, fields, layout
 from hwbopt.errors import InstanceError, Problem, UsageError
 from hwbopt.model.component import STRESS_BINDING
 from hwbopt.model.names import with_role
@@ -115,6 +115,44 @@ def check_structure(inst: Instance, stress: StressSet, where: str, objective: st
         raise StressError(problems, source=where)
 
 
+@dataclass
+class Parametric:
+    """A stress set's inputs as the compiled model's numbers: where each input goes
+    (``targets``), the instance's figures it changes (``fields``, a block of one) on the
+    model's grids (``layout``), and the entries of the compiled arrays the derived numbers
+    reach (``prepared``, :meth:`hwbopt.batch.params.ParametricModel.prepare`)."""
+
+    targets: list[Target]
+    layout: Layout
+    fields: dict[str, np.ndarray]
+    prepared: dict[str, Compiled1]
+
+    def entries(self, values: np.ndarray) -> tuple[Derived, dict[str, np.ndarray]]:
+        """The derived numbers of a block of scenarios (``values``: scenarios × inputs) and
+        the new value of every mapped entry of the compiled arrays, (scenarios, entries)
+        per array."""
+        derived = derive(apply_inputs(self.fields, self.targets, values), self.layout)
+        if any("need_share" in c1.gather for c1 in self.prepared.values()):
+            add_need_share(derived.values, self.layout)
+        return derived, evaluate(self.prepared, derived.values)
+
+
+def parametric(inst: Instance, stress: StressSet, index: int, objective: str | None,
+               built: Built) -> Parametric:
+    """The parametric model of stress set ``index`` of ``inst`` over its built model: its
+    inputs resolved (a located :class:`StressError` for one the engine cannot vary) and
+    tried at the edges of their ranges (:func:`check_structure`)."""
+    where = f"stress[{index}]"
+    targets = resolve_inputs(inst, stress.inputs, where)
+    check_structure(inst, stress, where, objective, built)
+    touched = {feed for t in targets for name, _ in t.leaves for feed in FEEDS[name]}
+    lay, base_fields = layout(inst), fields(inst)
+    base_derived = derive(base_fields, lay)
+    add_need_share(base_derived.values, lay)
+    prepared = ParametricModel(built.compiled, built.data, touched).prepare(base_derived.values)
+    return Parametric(targets, lay, base_fields, prepared)
+
+
 Basis = tuple[np.ndarray, np.ndarray]  # (column, row) basis status
 
 
@@ -148,20 +186,14 @@ def prepare(
     time_limit: float | None = None,
     mip_gap: float | None = None,
 ) -> Prepared:
-    where = f"stress[{index}]"
     built = build(inst, objective)
     base = solve_built(built, time_limit=time_limit, mip_gap=mip_gap)
     if base.status != "optimal" or base.objective is None:
         raise UsageError(f"the base plan is {base.status}: {base.message} — a stress batch "
                          "starts from an optimal plan")
-    targets = resolve_inputs(inst, stress.inputs, where)
-    check_structure(inst, stress, where, objective, built)
-    touched = {feed for t in targets for name, _ in t.leaves for feed in FEEDS[name]}
+    par = parametric(inst, stress, index, objective, built)
+    targets, lay, base_fields, prepared = par.targets, par.layout, par.fields, par.prepared
     comp, d = built.compiled, built.data
-    lay, base_fields = layout(inst), fields(inst)
-    base_derived = derive(base_fields, lay)
-    add_need_share(base_derived.values, lay)
-    prepared = ParametricModel(comp, d, touched).prepare(base_derived.values)
 
     x = np.asarray(base.solution)
     lower, upper = comp.col_lower.copy(), comp.col_upper.copy()
