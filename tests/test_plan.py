@@ -643,3 +643,118 @@ def test_cli_out_writes_the_summary_and_the_hedged_plans_tables_on_the_instance(
     forced = run_cli("plan", CASE, "--set", "cuts", "--out", solved, "--force")
     assert forced.returncode == 0, forced.stderr
     assert json.loads((solved / "summary.json").read_text())["kind"] == "plan"
+
+
+# ---------------------------------------------------------------------------------------------
+# what may give: rules, never definitions; and never a penalty a plan could avoid
+# ---------------------------------------------------------------------------------------------
+
+
+def elastic_rules(inst: hwbopt.Instance, set_name: str, n: int, seed: int):
+    from hwbopt.plan.extensive import elastic_of
+    from hwbopt.plan.scenarios import draw_scenarios
+    from hwbopt.plan.stages import first_stage
+
+    sc = draw_scenarios(inst, stress_set=set_name, scenarios=n, seed=seed)
+    first = first_stage(sc.comp, sc.built.data.YEARS[0])
+    return sc, first, elastic_of(sc.comp, first, [sc.arrays, sc.mean])
+
+
+def test_definitions_are_rules_of_no_family_and_their_columns_exist():
+    from hwbopt.model.names import COMPONENTS
+    from hwbopt.plan.extensive import DEFINITIONS
+
+    for name, gives in DEFINITIONS.items():
+        assert COMPONENTS[name].kind == "con" and COMPONENTS[name].family is None, name
+        for col, side in gives:
+            assert COMPONENTS[col].kind == "var" and side in ("lower", "upper"), (name, col)
+
+
+@pytest.mark.parametrize("name,set_name,n,seed", [("tutorial", "cuts_and_pressures", 4, 3),
+                                                  ("county", "spending_review", 3, 11)])
+def test_no_definition_row_is_ever_elastic(name, set_name, n, seed):
+    """No slack column is ever built on a row that only defines a quantity (outcome_def,
+    segment_sum, total_activity_def, staff_balance, staffing, start_def), in any scenario:
+    a plan's slack can only ever be reported on a rule (the tests' own tutorial and county
+    cases). The bounds that give instead are second-stage columns only."""
+    from hwbopt.plan.extensive import DEFINITIONS
+
+    sc, first, el = elastic_rules(hwbopt.load(hwbopt.shipped_instance(name)), set_name, n,
+                                  seed)
+    named = {sc.comp.row_component[r] for r in el.rows}
+    assert not named & set(DEFINITIONS), named & set(DEFINITIONS)
+    loose = el.loose_lower | el.loose_upper
+    assert not (loose & first).any()
+    assert {sc.comp.col_component[j] for j in np.flatnonzero(el.loose_upper)} <= {"segment"}
+    assert {sc.comp.col_component[j] for j in np.flatnonzero(el.loose_lower)} <= {"in_post"}
+
+
+def test_first_year_activity_above_a_futures_need_gives_the_need_not_a_definition(site_cut):
+    """Complete recourse with the definitions hard: the first year's activity committed at
+    today's need (reablement 50, telecare 30) in a future whose need is a tenth of today's
+    (10 episodes, 100 users). Reablement's response is given two pieces here (2 points an
+    episode up to half its need, then 1), so its activity is split into response pieces whose
+    sum must equal it. The plan still exists, and what it breaks is the need (the activity's
+    bound, and the last response piece's capacity, reablement 40 beyond it), never the rule
+    that response pieces add up to the activity."""
+    from hwbopt.plan.extensive import DEFINITIONS, solve_extensive
+    from hwbopt.plan.measures import values_of
+    from hwbopt.schema import ResponseRow, StressSet
+
+    spec = {"id": "demand", "inputs": [{"name": "demand", "path": "activity[*].need",
+                                        "op": "scale"}],
+            "table_rows": [[1.0], [0.1]]}
+    pieces = (ResponseRow(intervention="reablement", priority="health", upto_share=0.5,
+                          effect=2.0),
+              ResponseRow(intervention="reablement", priority="health", upto_share=1.0,
+                          effect=1.0),
+              *[r for r in site_cut.responses if r.intervention != "reablement"])
+    inst = site_cut.model_copy(
+        update={"stress": (*site_cut.stress, StressSet.model_validate(spec)),
+                "responses": pieces})
+    sc, first, el = elastic_rules(inst, "demand", 2, 0)
+    comp = sc.comp
+    base = plan(inst, stress_set="demand", scenarios=1, mip_gap=0.0)  # today's need only
+    assert base.status == "optimal" and base.x_hedged is not None
+    fixed = base.x_hedged[0]
+    sol = solve_extensive(comp, first, sc.arrays, sc.probability, Risk(), el, fixed=fixed,
+                          mip_gap=0.0)
+    assert sol.status == "optimal" and sol.x is not None
+    given = values_of(comp, first, sc.arrays, el, sol.x).given
+    assert given and {g.scenario for g in given} == {1}
+    assert all(g.row is None or comp.row_component[g.row] not in DEFINITIONS for g in given)
+    gave = {(comp.col_component[g.col], g.side) for g in given if g.col is not None}
+    assert gave == {("activity", "upper"), ("segment", "upper")}, given
+    for kind in ("activity", "segment"):
+        amounts = [g.amount for g in given if g.col is not None
+                   and comp.col_component[g.col] == kind]
+        assert amounts == [pytest.approx(40.0)], (kind, given)
+
+
+def test_a_site_lost_in_one_future_closes_when_it_can(tmp_path):
+    """The hub is lost (``available`` false) in one future of two, with probability 0.05,
+    and it may close. Keeping it open is worth a great deal in the other future (the case
+    scaled by 1000: 50,000 desks of reablement at 2 points against telecare at 1), but a
+    plan that keeps it open breaks the lost future's rule by a whole site: that is never
+    cheaper than closing it, so the hedged plan closes the hub now and breaks nothing."""
+    from hwbopt.schema import StressSet
+
+    inst = hwbopt.load(CASE)
+    spec = {"id": "lost", "inputs": [{"name": "hub", "path": "sites[hub].available"}],
+            "table_rows": [[1], [0]], "table_probabilities": [0.95, 0.05]}
+    inst = inst.model_copy(update={
+        "stress": (*inst.stress, StressSet.model_validate(spec)),
+        "site_capacity": tuple(r.model_copy(update={"capacity": r.capacity * 1000})
+                               for r in inst.site_capacity),
+        "activity": tuple(r.model_copy(update={"need": r.need * 1000}) for r in inst.activity),
+        "budgets": tuple(r.model_copy(update={"baseline": r.baseline * 1000})
+                         for r in inst.budgets)})
+    res = plan(inst, stress_set="lost", mip_gap=0.0)
+    assert res.status == "optimal", res.message
+    assert res.elastic == [], res.elastic
+    opened = {e["decision"]: e["value"] for e in res.first_stage
+              if e["decision"].startswith("open[hub,")}
+    assert opened == {"open[hub,2013]": 0.0, "open[hub,2014]": 0.0}
+    # the mean-value plan keeps the hub (its mean availability is 0.95) and pays for it
+    assert res.vss > 0
+    assert check_every_scenario(inst, res) == 2

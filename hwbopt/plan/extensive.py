@@ -13,14 +13,18 @@ component with a diagnosis family (:data:`hwbopt.model.names.FAMILIES`: targets,
 change limits, minimum scale, space, staff, …) and every row with a first-stage column in it,
 except rows of first-stage columns alone whose numbers no scenario changes (they bind ``z``
 the same way in every future, so nothing forces them to give: a closed site stays closed, at
-most one of two alternatives). A first-stage column whose
-bounds differ between scenarios (a site that may not be available) takes the widest bounds,
-and each scenario's own bounds become a row ``lb_s <= z_j + b+ - b- <= ub_s`` with slack.
+most one of two alternatives), and except definitions (:data:`DEFINITIONS`), which never give:
+where a first stage can leave one unmet, the bound of the defined quantity that stands for the
+rule gives instead (a response piece's capacity: the need). A first-stage column whose
+bounds differ between scenarios (a site that may not be available), and such a second-stage
+column on its giving side, takes the widest bounds, and each scenario's own bounds become a
+row ``lb_s <= x_j + b+ - b- <= ub_s`` with slack.
 The price of a unit of a row's slack is :data:`PENALTY` times the largest objective
 coefficient, divided by the row's smallest coefficient when that is below 1 (a unit of the
-row then moves a column by more than one unit); a first-stage bound's, :data:`PENALTY` times
-the largest objective coefficient. That is far above what any plan gains from a unit of any
-rule, so slack is used only when no plan avoids it, and every unit used is reported.
+row then moves a column by more than one unit); a column's bound's, as dear as giving the
+dearest row the column is in by its coefficient there (a lost site kept open gives its whole
+capacity). That is far above what any plan gains from a unit of any rule, so slack is used
+only when no plan avoids it, and every unit used is reported.
 
 **Objective**, in the instance's own sense (maximise ``outcome``, minimise ``cost``; ``σ`` =
 ``Compiled.sense``, +1 minimise and −1 maximise): ``(1 − λ)·Σ p_s f_s + λ·CVaR_α`` where
@@ -65,6 +69,19 @@ SMALLEST = 1e-6
 # a rule is reported as given (and its penalty counted) beyond this, relative to its limit:
 # above HiGHS's feasibility tolerance (1e-7), so solver noise is never reported as slack
 USED = 1e-6
+# rows outside every family that only define a quantity: never elastic. Where a first stage
+# can leave one unmet in some future (first-year activity above a smaller need), the bound of
+# the defined quantity that stands for the rule gives instead, on that side: a response
+# curve's pieces hold at most the need (``segment``'s upper bound, the need family's), and
+# no more staff than are in post can be released (``in_post >= 0``)
+DEFINITIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "outcome_def": (),  # the outcome is free: whatever its activity makes it
+    "segment_sum": (("segment", "upper"),),
+    "total_activity_def": (),  # the total is at least 0 and unbounded above
+    "staff_balance": (("in_post", "lower"),),
+    "staffing": (),  # deploy is unbounded above: the staff rule is staff_capacity
+    "start_def": (),
+}
 
 
 @dataclass(frozen=True)
@@ -73,19 +90,29 @@ class Elastic:
 
     ``rows`` are rows of the instance's compiled model; ``lower``/``upper`` say which of a
     row's sides is finite in some scenario (each finite side gets its own slack);
-    ``bound_penalty`` prices a unit of a first-stage column outside a scenario's bounds.
+    ``bound_penalty`` (per column) prices a unit of a first-stage column outside a
+    scenario's bounds, and ``bound_unit`` is the amount of the column one unit of its bound
+    slack stands for.
     """
 
     rows: Ints
     lower: Bools
     upper: Bools
     penalty: Floats  # per unit of each row of ``rows``
-    bound_penalty: float
+    bound_penalty: Floats  # (columns,) per unit of the column outside its bounds
     # the row's amount one unit of its slack column stands for: its smallest coefficient when
     # below 1, so the slack's coefficient sits in the row's own range and every slack column
     # costs the same (PENALTY x max|c|): without this the CVaR rows, which carry every slack's
     # price, spanned 1e-3..1e8 and HiGHS reported a dual bound a feasible plan beat
     unit: Floats
+    # (columns,) 1 / the most a unit of the column moves any row, in units of that row's
+    # slack: one slack column of a bound then costs PENALTY x max|c| too
+    bound_unit: Floats
+    # (columns,) second-stage columns whose lower / upper bound gives instead of a definition
+    # (:data:`DEFINITIONS`): each scenario's bound becomes a row with slack, as a first-stage
+    # column's does
+    loose_lower: Bools
+    loose_upper: Bools
 
 
 def elastic_of(comp: Compiled, first: Bools, blocks: list[Arrays]) -> Elastic:
@@ -111,7 +138,25 @@ def elastic_of(comp: Compiled, first: Bools, blocks: list[Arrays]) -> Elastic:
     # in every future (a closed site stays closed, one of two alternatives): nothing forces
     # it to give, so it stays hard, even in a family
     settled = touches_first & ~touches_second & ~varies
-    keep = (family | touches_first) & ~settled
+    # definitions stay hard; where one holds a first-stage column, the bound that stands for
+    # the rule it can break gives instead (DEFINITIONS)
+    defined = np.zeros(comp.n_rows, dtype=bool)
+    loose = {"lower": np.zeros(comp.n_cols, dtype=bool),
+             "upper": np.zeros(comp.n_cols, dtype=bool)}
+    components = set(comp.row_component)
+    for name, gives in DEFINITIONS.items():
+        if name not in components:
+            continue
+        which = np.asarray(list(comp.rows(name).values()), dtype=np.int64)
+        defined[which] = True
+        hit = np.zeros(comp.n_rows, dtype=bool)
+        hit[which[touches_first[which] & ~settled[which]]] = True
+        in_hit = hit[rows_of_entry]
+        for col_name, side in gives:
+            cols = np.zeros(comp.n_cols, dtype=bool)
+            cols[list(comp.cols(col_name).values())] = True
+            loose[side][col_of_entry[in_hit & cols[col_of_entry]]] = True
+    keep = (family | (touches_first & ~defined)) & ~settled
     rows = np.flatnonzero(keep).astype(np.int64)
     finite_c = np.abs(c[np.isfinite(c)])
     cmax = float(finite_c.max()) if finite_c.size and finite_c.max() > 0 else 1.0
@@ -122,9 +167,19 @@ def elastic_of(comp: Compiled, first: Bools, blocks: list[Arrays]) -> Elastic:
     size = np.abs(a).min(axis=0)
     np.minimum.at(amin, rows_of_entry, np.where(size > 0, size, np.inf))
     scale = np.clip(amin[rows], SMALLEST, 1.0)
+    # a unit of a column outside its bounds moves each of its rows by its coefficient there:
+    # it is priced as dear as giving all of the dearest of those rows by as much (a site kept
+    # open where it is lost gives its whole capacity, not one desk), so keeping a column
+    # outside a future's bounds is never cheaper than the rules its value comes through
+    ratio = np.ones(comp.n_cols)
+    row_scale = np.clip(amin, SMALLEST, 1.0)
+    np.maximum.at(ratio, col_of_entry, np.abs(a).max(axis=0) / row_scale[rows_of_entry])
+    ratio = np.clip(ratio, 1.0, 1.0 / SMALLEST)
     return Elastic(rows=rows, lower=np.isfinite(rl[:, rows]).any(axis=0),
                    upper=np.isfinite(ru[:, rows]).any(axis=0),
-                   penalty=PENALTY * cmax / scale, bound_penalty=PENALTY * cmax, unit=scale)
+                   penalty=PENALTY * cmax / scale, bound_penalty=PENALTY * cmax * ratio,
+                   unit=scale, bound_unit=1.0 / ratio, loose_lower=loose["lower"] & ~first,
+                   loose_upper=loose["upper"] & ~first)
 
 
 def _entry_cols(comp: Compiled) -> Ints:
@@ -144,7 +199,7 @@ class Shape:
     r_of: Ints  # (n,) position of a second-stage column in x_s (-1: first stage)
     lower_slack: Ints  # elastic rows (their row in the model) with a lower-side slack
     upper_slack: Ints  # … with an upper-side slack
-    bounded: Ints  # first-stage columns with a bound row per scenario
+    bounded: Ints  # columns with a bound row per scenario (first stage, or loose: Elastic)
     cvar: bool
 
     @property
@@ -210,7 +265,9 @@ def shape_of(comp: Compiled, first: Bools, arrays: Arrays, elastic: Elastic,
         needs_row |= ((v < lo - tol) | (v > hi + tol)).any(axis=0)
     return Shape(S=arrays.size, n=n, m=comp.n_rows, first=first, z_of=z_of, r_of=r_of,
                  lower_slack=elastic.rows[elastic.lower], upper_slack=elastic.rows[elastic.upper],
-                 bounded=np.flatnonzero(first)[needs_row].astype(np.int64), cvar=cvar)
+                 bounded=np.union1d(np.flatnonzero(first)[needs_row],
+                                    np.flatnonzero(elastic.loose_lower | elastic.loose_upper)
+                                    ).astype(np.int64), cvar=cvar)
 
 
 def _units(elastic: Elastic) -> Floats:
@@ -224,6 +281,13 @@ def _penalties(sh: Shape, elastic: Elastic) -> Floats:
     """Price per unit of each slack column of one scenario (lower sides, then upper)."""
     price = np.concatenate([elastic.penalty[elastic.lower], elastic.penalty[elastic.upper]])
     out: Floats = price * _units(elastic)
+    return out
+
+
+def _bound_prices(sh: Shape, elastic: Elastic) -> Floats:
+    """Price of one slack column of each first-stage bound row (the same for its two
+    sides)."""
+    out: Floats = (elastic.bound_penalty * elastic.bound_unit)[sh.bounded]
     return out
 
 
@@ -257,17 +321,19 @@ def build_extensive(comp: Compiled, first: Bools, arrays: Arrays, probability: F
     b_rows = S * m + s_idx[:, None] * nB + np.arange(nB)[None, :]  # (S, nB)
     b_plus = sh.b0 + s_idx[:, None] * 2 * nB + np.arange(nB)[None, :]
     b_minus = b_plus + nB
-    z_b = np.broadcast_to(sh.z_of[sh.bounded][None, :], (S, nB))
-    for cs, sign in ((z_b, 1.0), (b_plus, 1.0), (b_minus, -1.0)):
+    z_b = cmap[:, sh.bounded]  # z for a first-stage column, each scenario's copy otherwise
+    b_unit = elastic.bound_unit[sh.bounded]
+    for cs, sign in ((z_b, np.ones(nB)), (b_plus, b_unit), (b_minus, -b_unit)):
         rows.append(b_rows.ravel())
         cols.append(cs.ravel())
-        data.append(np.full(S * nB, sign))
+        data.append(np.tile(sign, S))
     c_ef = np.zeros(sh.n_cols)
     weight = (1.0 - lam) * probability  # (S,)
     np.add.at(c_ef, cmap.ravel(), (weight[:, None] * arrays.c).ravel())
     c_ef[slack_cols.ravel()] = (weight[:, None] * sigma * pen[None, :]).ravel()
-    c_ef[b_plus.ravel()] = c_ef[b_minus.ravel()] = np.repeat(
-        weight * sigma * elastic.bound_penalty, nB)
+    b_price = _bound_prices(sh, elastic)
+    c_ef[b_plus.ravel()] = c_ef[b_minus.ravel()] = (weight[:, None] * sigma
+                                                    * b_price[None, :]).ravel()
     row_lower = [arrays.row_lower.ravel(), arrays.col_lower[:, sh.bounded].ravel()]
     row_upper = [arrays.row_upper.ravel(), arrays.col_upper[:, sh.bounded].ravel()]
     if sh.cvar:
@@ -277,7 +343,7 @@ def build_extensive(comp: Compiled, first: Bools, arrays: Arrays, probability: F
     stored = values != 0  # a zero cost in a CVaR row is no coefficient
     A = sp.csc_array((values[stored], (at_row[stored], at_col[stored])),
                      shape=(sh.n_rows, sh.n_cols))
-    col_lower, col_upper = _col_bounds(sh, arrays, fixed)
+    col_lower, col_upper = _col_bounds(sh, arrays, elastic, fixed)
     integer = np.zeros(sh.n_cols, dtype=bool)
     integer[sh.z_of[first & comp.integer]] = True
     integer[cmap[:, ~first & comp.integer].ravel()] = True
@@ -309,7 +375,7 @@ def _add_cvar(sh: Shape, comp: Compiled, arrays: Arrays, probability: Floats, ri
     for b in (b_plus, b_minus):
         rows.append(np.repeat(cvar_rows, sh.nB))
         cols.append(b.ravel())
-        data.append(np.full(S * sh.nB, -elastic.bound_penalty))
+        data.append(np.tile(-_bound_prices(sh, elastic), S))
     rows += [cvar_rows, cvar_rows]
     cols += [u, np.full(S, eta)]
     data += [np.ones(S), np.full(S, float(sigma))]
@@ -319,7 +385,8 @@ def _add_cvar(sh: Shape, comp: Compiled, arrays: Arrays, probability: Floats, ri
     c_ef[u] = sigma * lam * probability / (1.0 - risk.alpha)
 
 
-def _col_bounds(sh: Shape, arrays: Arrays, fixed: Floats | None) -> tuple[Floats, Floats]:
+def _col_bounds(sh: Shape, arrays: Arrays, elastic: Elastic,
+                fixed: Floats | None) -> tuple[Floats, Floats]:
     lower, upper = np.zeros(sh.n_cols), np.full(sh.n_cols, np.inf)
     first = sh.first
     if fixed is None:
@@ -327,8 +394,10 @@ def _col_bounds(sh: Shape, arrays: Arrays, fixed: Floats | None) -> tuple[Floats
         upper[:sh.nF] = arrays.col_upper[:, first].max(axis=0)
     else:
         lower[:sh.nF] = upper[:sh.nF] = fixed[first]
-    lower[sh.x0:sh.e0] = arrays.col_lower[:, ~first].ravel()
-    upper[sh.x0:sh.e0] = arrays.col_upper[:, ~first].ravel()
+    lower[sh.x0:sh.e0] = np.where(elastic.loose_lower[~first][None, :], -np.inf,
+                                  arrays.col_lower[:, ~first]).ravel()
+    upper[sh.x0:sh.e0] = np.where(elastic.loose_upper[~first][None, :], np.inf,
+                                  arrays.col_upper[:, ~first]).ravel()
     if sh.cvar:
         lower[sh.c0] = -np.inf  # eta is free; u_s >= 0
     return lower, upper
@@ -371,17 +440,18 @@ def start_of(ef: Compiled, sh: Shape, comp: Compiled, arrays: Arrays, elastic: E
     with np.errstate(invalid="ignore"):
         lack = np.nan_to_num(arrays.row_lower[:, sh.lower_slack] - act[:, sh.lower_slack])
         over = np.nan_to_num(act[:, sh.upper_slack] - arrays.row_upper[:, sh.upper_slack])
-        z = x[0, sh.bounded][None, :]
+        z = x[:, sh.bounded]
         below = np.nan_to_num(arrays.col_lower[:, sh.bounded] - z)
         above = np.nan_to_num(z - arrays.col_upper[:, sh.bounded])
     slack = np.hstack([np.maximum(lack, 0.0), np.maximum(over, 0.0)]) / _units(elastic)
     out[sh.e0:sh.b0] = slack.ravel()
-    bound = np.hstack([np.maximum(below, 0.0), np.maximum(above, 0.0)])
+    b_unit = np.tile(elastic.bound_unit[sh.bounded], 2)
+    bound = np.hstack([np.maximum(below, 0.0), np.maximum(above, 0.0)]) / b_unit
     out[sh.b0:sh.c0] = bound.ravel()
     if sh.cvar:
         sigma = comp.sense
         f = np.einsum("sj,sj->s", arrays.c, x) + comp.offset - comp.constant + sigma * (
-            slack @ _penalties(sh, elastic) + bound.sum(axis=1) * elastic.bound_penalty)
+            slack @ _penalties(sh, elastic) + bound @ np.tile(_bound_prices(sh, elastic), 2))
         u_of = np.maximum(sigma * (f[None, :] - f[:, None]), 0.0)  # (eta candidate, s)
         k = int(np.argmin(ef.c[sh.c0] * f * sigma + (u_of * ef.c[sh.c0 + 1:][None, :]).sum(
             axis=1) * sigma)) if ef.c[sh.c0] else 0

@@ -92,13 +92,15 @@ def values_of(comp: Compiled, first: Bools, arrays: Arrays, elastic: Elastic,
     below, above = _outside(act, arrays.row_lower[:, elastic.rows],
                             arrays.row_upper[:, elastic.rows])
     penalty = (below + above) @ elastic.penalty
-    fb, fa = _outside(x[:, first], arrays.col_lower[:, first], arrays.col_upper[:, first])
-    penalty = penalty + (fb + fa).sum(axis=1) * elastic.bound_penalty
+    # first-stage columns, and the second-stage bounds that give instead of a definition
+    bounded = first | elastic.loose_lower | elastic.loose_upper
+    fb, fa = _outside(x[:, bounded], arrays.col_lower[:, bounded], arrays.col_upper[:, bounded])
+    penalty = penalty + (fb + fa) @ elastic.bound_penalty[bounded]
     given: list[Given] = []
     for amounts, side in ((below, "lower"), (above, "upper")):
         for s, k in zip(*np.nonzero(amounts), strict=True):
             given.append(Given(int(s), int(elastic.rows[k]), None, side, float(amounts[s, k])))
-    cols = np.flatnonzero(first)
+    cols = np.flatnonzero(bounded)
     for amounts, side in ((fb, "lower"), (fa, "upper")):
         for s, k in zip(*np.nonzero(amounts), strict=True):
             given.append(Given(int(s), None, int(cols[k]), side, float(amounts[s, k])))
