@@ -351,6 +351,9 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
 @click.option("--mip", is_flag=True,
               help="Re-solve the full mixed-integer model per scenario, instead of the "
                    "plan's integer decisions fixed.")
+@click.option("--hold-first-year", is_flag=True,
+              help="Keep the instance's own first-year figures in every scenario (the set's "
+                   "inputs reach the years after): the futures hwbopt plan chooses over.")
 @objective_option
 @time_limit_option("Seconds HiGHS may take for each scenario (and for the plan).")
 @click.option("--cold-check", type=FiniteRange(min=0, max=1), default=0.01,
@@ -364,9 +367,9 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
               "instance workbook.")
 def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | None,
            out: Path | None, resume: bool, report_dir: Path | None, workers: int | None,
-           scheduler: str | None, block_size: int | None, mip: bool, objective: str | None,
-           time_limit: float | None, cold_check: float, as_json: bool, quiet: bool,
-           force: bool) -> None:
+           scheduler: str | None, block_size: int | None, mip: bool, hold_first_year: bool,
+           objective: str | None, time_limit: float | None, cold_check: float,
+           as_json: bool, quiet: bool, force: bool) -> None:
     """Solve every scenario of a stress set of the instance at PATH, and sum them up."""
     if scheduler is not None:
         from hwbopt.outputs import check_scheduler
@@ -403,7 +406,8 @@ def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | 
         summary = _run_stress(run_stress, inst, set_name=set_name, scenarios=scenarios,
                               seed=seed, out=out, resume=resume, workers=workers,
                               scheduler=scheduler, block_size=block_size, mip=mip,
-                              objective=objective, time_limit=time_limit,
+                              hold_first_year=hold_first_year, objective=objective,
+                              time_limit=time_limit,
                               cold_check=cold_check,
                               progress=not quiet and sys.stderr.isatty(), source=source,
                               force=force)

@@ -27,11 +27,11 @@ import scipy.sparse as sp
 from hwbopt import highs
 from hwbopt.batch import certify
 from hwbopt.batch.inputs import Target
-from hwbopt.batch.params import Compiled1, apply_inputs
+from hwbopt.batch.params import Compiled1, apply_inputs, needs_share
 from hwbopt.batch.params import evaluate as evaluate_maps
 from hwbopt.batch.readback import Response, Spend
 from hwbopt.compile import Compiled
-from hwbopt.derived import Layout, add_need_share, derive
+from hwbopt.derived import Layout, derive_block
 from hwbopt.status import Status
 
 COLD_CHECK_RATE = 0.01  # share of scenarios re-solved cold as a check on warm starts
@@ -93,6 +93,9 @@ class EngineSpec:
     cold_rate: float = COLD_CHECK_RATE
     die_on: dict[str, Any] = field(default_factory=dict)  # tests only: kill a worker once
     run_id: str = ""  # the run's id, written into each part's Parquet metadata
+    # the instance's own derived numbers when every scenario keeps the first year
+    # (hwbopt.derived.hold_first_year: stress --hold-first-year, or a plan's commitments)
+    known: dict[str, np.ndarray] | None = None
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -240,9 +243,8 @@ class Engine:
     def _solve_chain(self, idx: np.ndarray, vals: np.ndarray) -> list[dict[str, Any]]:
         spec = self.spec
         fields = apply_inputs(spec.fields, spec.targets, vals)
-        derived = derive(fields, spec.layout)
-        if "need_share" in {s for c1 in spec.prepared.values() for s in c1.gather}:
-            add_need_share(derived.values, spec.layout)
+        derived = derive_block(fields, spec.layout, need_share=needs_share(spec.prepared),
+                               known=spec.known)
         entries = evaluate_maps(spec.prepared, derived.values)
         available = derived.values["available"].sum(axis=(1, 2))
         targets = derived.values["target"] if len(spec.base_targets) else None

@@ -21,11 +21,26 @@ import scipy.sparse as sp
 from hwbopt import highs
 from hwbopt.batch.engine import EngineSpec
 from hwbopt.batch.inputs import StressError, Target, resolve_inputs
-from hwbopt.batch.params import Compiled1, ParametricModel, apply_inputs, evaluate
+from hwbopt.batch.params import (
+    Compiled1,
+    ParametricModel,
+    apply_inputs,
+    evaluate,
+    needs_share,
+)
 from hwbopt.batch.readback import response_of, spend_of
 from hwbopt.batch.sample import extremes
 from hwbopt.compile import Compiled, structure_key
-from hwbopt.derived import FEEDS, Derived, Layout, add_need_share, derive, fields, layout
+from hwbopt.derived import (
+    FEEDS,
+    Derived,
+    Layout,
+    add_need_share,
+    derive,
+    derive_block,
+    fields,
+    layout,
+)
 from hwbopt.errors import InstanceError, Problem, UsageError
 from hwbopt.model.component import STRESS_BINDING
 from hwbopt.model.names import with_role
@@ -126,22 +141,26 @@ class Parametric:
     layout: Layout
     fields: dict[str, np.ndarray]
     prepared: dict[str, Compiled1]
+    # the instance's own derived numbers when the first year is held at them
+    # (:func:`hwbopt.derived.hold_first_year`), else None
+    known: dict[str, np.ndarray] | None = None
 
     def entries(self, values: np.ndarray) -> tuple[Derived, dict[str, np.ndarray]]:
         """The derived numbers of a block of scenarios (``values``: scenarios × inputs) and
         the new value of every mapped entry of the compiled arrays, (scenarios, entries)
         per array."""
-        derived = derive(apply_inputs(self.fields, self.targets, values), self.layout)
-        if any("need_share" in c1.gather for c1 in self.prepared.values()):
-            add_need_share(derived.values, self.layout)
+        derived = derive_block(apply_inputs(self.fields, self.targets, values), self.layout,
+                               need_share=needs_share(self.prepared), known=self.known)
         return derived, evaluate(self.prepared, derived.values)
 
 
 def parametric(inst: Instance, stress: StressSet, index: int, objective: str | None,
-               built: Built) -> Parametric:
+               built: Built, hold_first_year: bool = False) -> Parametric:
     """The parametric model of stress set ``index`` of ``inst`` over its built model: its
     inputs resolved (a located :class:`StressError` for one the engine cannot vary) and
-    tried at the edges of their ranges (:func:`check_structure`)."""
+    tried at the edges of their ranges (:func:`check_structure`). With ``hold_first_year``
+    every scenario keeps the instance's first-year numbers
+    (:func:`hwbopt.derived.hold_first_year`)."""
     where = f"stress[{index}]"
     targets = resolve_inputs(inst, stress.inputs, where)
     check_structure(inst, stress, where, objective, built)
@@ -150,7 +169,8 @@ def parametric(inst: Instance, stress: StressSet, index: int, objective: str | N
     base_derived = derive(base_fields, lay)
     add_need_share(base_derived.values, lay)
     prepared = ParametricModel(built.compiled, built.data, touched).prepare(base_derived.values)
-    return Parametric(targets, lay, base_fields, prepared)
+    return Parametric(targets, lay, base_fields, prepared,
+                      base_derived.values if hold_first_year else None)
 
 
 Basis = tuple[np.ndarray, np.ndarray]  # (column, row) basis status
@@ -185,13 +205,14 @@ def prepare(
     mip: bool = False,
     time_limit: float | None = None,
     mip_gap: float | None = None,
+    hold_first_year: bool = False,
 ) -> Prepared:
     built = build(inst, objective)
     base = solve_built(built, time_limit=time_limit, mip_gap=mip_gap)
     if base.status != "optimal" or base.objective is None:
         raise UsageError(f"the base plan is {base.status}: {base.message} — a stress batch "
                          "starts from an optimal plan")
-    par = parametric(inst, stress, index, objective, built)
+    par = parametric(inst, stress, index, objective, built, hold_first_year)
     targets, lay, base_fields, prepared = par.targets, par.layout, par.fields, par.prepared
     comp, d = built.compiled, built.data
 
@@ -219,7 +240,7 @@ def prepare(
     binding = np.array(sorted(r for name in BINDING_FAMILIES for r in comp.rows(name).values()),
                        dtype=np.int64)
     base_available = float(sum(m["available"] for m in d.money.values()))
-    key = _spec_key(comp, stress, seed, mip, time_limit)
+    key = _spec_key(comp, stress, seed, mip, time_limit, hold_first_year)
     spec = EngineSpec(
         key=key, n_cols=comp.n_cols, n_rows=comp.n_rows, sense=comp.sense, c=comp.c,
         offset=comp.offset, constant=comp.constant, A_indptr=comp.A.indptr,
@@ -235,6 +256,7 @@ def prepare(
         partners=list(d.PARTNERS), spend=spend_of(d, comp), interventions=list(d.INTERVENTIONS),
         activity=activity, binding_rows=binding, base_available=base_available, seed=seed,
         time_limit=time_limit, mip_gap=d.mip_gap if mip_gap is None else mip_gap,
+        known=par.known,
     )
     from hwbopt.words import quantity, rule
 
@@ -262,11 +284,12 @@ def _sum_matrix(comp: Compiled, owners: Sequence[str],
 
 
 def _spec_key(comp: Compiled, stress: StressSet, seed: int, mip: bool,
-              time_limit: float | None) -> str:
+              time_limit: float | None, hold_first_year: bool) -> str:
     h = hashlib.blake2b(digest_size=16)
     h.update(structure_key(comp).encode())
     for arr in (comp.col_lower, comp.col_upper, comp.row_lower, comp.row_upper, comp.c):
         h.update(np.ascontiguousarray(arr).tobytes())
-    h.update(json.dumps([stress.model_dump(mode="json"), seed, mip, time_limit],
+    h.update(json.dumps([stress.model_dump(mode="json"), seed, mip, time_limit,
+                         hold_first_year],
                         sort_keys=True).encode())
     return h.hexdigest()

@@ -251,23 +251,29 @@ class Shape:
 
 
 def shape_of(comp: Compiled, first: Bools, arrays: Arrays, elastic: Elastic,
-             fixed: Floats | None, cvar: bool) -> Shape:
+             fixed: Floats | None, cvar: bool, bounded: Ints | None = None) -> Shape:
+    """Where the parts of the extensive form of ``arrays`` live. ``bounded`` (columns) says
+    which columns get a bound row per scenario; by default the first-stage columns whose
+    bounds differ between the scenarios of ``arrays`` (or that ``fixed`` puts outside a
+    scenario's bounds) and the loose ones (:class:`Elastic`)."""
     n = comp.n_cols
     z_of = np.full(n, -1, dtype=np.int64)
     z_of[first] = np.arange(int(first.sum()))
     r_of = np.full(n, -1, dtype=np.int64)
     r_of[~first] = np.arange(int((~first).sum()))
-    lo, hi = arrays.col_lower[:, first], arrays.col_upper[:, first]
-    needs_row = (lo != lo[0]).any(axis=0) | (hi != hi[0]).any(axis=0)
-    if fixed is not None:
-        v = fixed[first][None, :]
-        tol = 1e-9 * np.maximum(1.0, np.abs(v))
-        needs_row |= ((v < lo - tol) | (v > hi + tol)).any(axis=0)
+    if bounded is None:
+        lo, hi = arrays.col_lower[:, first], arrays.col_upper[:, first]
+        needs_row = (lo != lo[0]).any(axis=0) | (hi != hi[0]).any(axis=0)
+        if fixed is not None:
+            v = fixed[first][None, :]
+            tol = 1e-9 * np.maximum(1.0, np.abs(v))
+            needs_row |= ((v < lo - tol) | (v > hi + tol)).any(axis=0)
+        bounded = np.union1d(np.flatnonzero(first)[needs_row],
+                             np.flatnonzero(elastic.loose_lower | elastic.loose_upper)
+                             ).astype(np.int64)
     return Shape(S=arrays.size, n=n, m=comp.n_rows, first=first, z_of=z_of, r_of=r_of,
                  lower_slack=elastic.rows[elastic.lower], upper_slack=elastic.rows[elastic.upper],
-                 bounded=np.union1d(np.flatnonzero(first)[needs_row],
-                                    np.flatnonzero(elastic.loose_lower | elastic.loose_upper)
-                                    ).astype(np.int64), cvar=cvar)
+                 bounded=bounded, cvar=cvar)
 
 
 def _units(elastic: Elastic) -> Floats:
@@ -292,13 +298,13 @@ def _bound_prices(sh: Shape, elastic: Elastic) -> Floats:
 
 
 def build_extensive(comp: Compiled, first: Bools, arrays: Arrays, probability: Floats,
-                    risk: Risk, elastic: Elastic, fixed: Floats | None = None
-                    ) -> tuple[Compiled, Shape]:
+                    risk: Risk, elastic: Elastic, fixed: Floats | None = None,
+                    bounded: Ints | None = None) -> tuple[Compiled, Shape]:
     """The extensive form of the scenarios ``arrays`` (module docstring), with the first
     stage fixed at ``fixed`` (a whole plan's columns; its first-stage values are used) if
     given. Returns it as a :class:`Compiled` (no names) and where its parts live."""
     lam = risk.lam
-    sh = shape_of(comp, first, arrays, elastic, fixed, cvar=lam > 0)
+    sh = shape_of(comp, first, arrays, elastic, fixed, cvar=lam > 0, bounded=bounded)
     sigma = comp.sense
     S, m = sh.S, sh.m
     s_idx = np.arange(S, dtype=np.int64)

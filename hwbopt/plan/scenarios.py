@@ -125,7 +125,8 @@ def draw_scenarios(inst: Instance, *, stress_set: str | None = None,
     :data:`DEFAULT_SCENARIOS`), drawn with ``seed`` (default: the set's), as arrays."""
     k, stress = chosen_set(inst, stress_set, scenarios, seed)
     built = built or build(inst, objective)
-    par = parametric(inst, stress, k, objective, built)
+    # the first year is known when the plan commits it (models/plan.md)
+    par = parametric(inst, stress, k, objective, built, hold_first_year=True)
     values = draw(stress, np.arange(stress.size))
     try:
         probability = np.asarray(stress.probabilities(stress.size), dtype=float)
