@@ -474,10 +474,20 @@ def _stress_interrupted(out: Path) -> NoReturn:
 @click.option("--weight", type=SHARE, default=None,
               help="With --risk cvar: the weight on the tail, 0 to 1 (default 0.5); the rest "
                    "is on the expectation.")
-@click.option("--method", type=click.Choice(["auto", "extensive"]), default="auto",
-              show_default=True,
-              help="How to solve: the extensive form (one mixed-integer model over every "
-                   "scenario); auto picks it.")
+@click.option("--method", type=click.Choice(["auto", "extensive", "decomposed"]),
+              default="auto", show_default=True,
+              help="How to solve: extensive (one mixed-integer model over every scenario), "
+                   "decomposed (a first-stage master and one subproblem per scenario, on "
+                   "--workers), or auto: extensive for a few scenarios, decomposed beyond.")
+@click.option("--evaluate", type=click.IntRange(min=2), default=None, metavar="M",
+              help="Test the hedged and mean-value plans on M fresh futures (a seed stream "
+                   "of their own), with 95% confidence intervals and the hedged plan's "
+                   "estimated optimality gap.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Local worker processes for the scenario subproblems.")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="Solve the scenario subproblems on an existing Dask cluster instead.")
+@report_option
 @objective_option
 @time_limit_option("Seconds HiGHS may take for each solve (the hedged plan, the plan for the "
                    "average future and each scenario's own).")
@@ -489,25 +499,32 @@ def _stress_interrupted(out: Path) -> NoReturn:
               "wrote it (the old results are removed first).")
 def plan(path: Path, set_name: str | None, scenarios: int | None, seed: int | None,
          risk: str | None, alpha: float | None, weight: float | None, method: str,
+         evaluate: int | None, workers: int, scheduler: str | None, report_dir: Path | None,
          objective: str | None, time_limit: float | None, mip_gap: float | None,
          as_json: bool, out: Path | None, force: bool) -> None:
     """Choose the commitments (sites, go/no-go, posts, this year's money) that hold up best
     across the scenarios of a stress set of the instance at PATH, and compare them with the
     plan for the average future."""
     chosen_risk = _plan_risk(risk, alpha, weight)
-    run = _start("plan", path, out, None, force)
+    if scheduler is not None:
+        from hwbopt.outputs import check_scheduler
+
+        check_scheduler(scheduler)
+    run = _start("plan", path, out, report_dir, force)
     _check_plan_request(run.inst, set_name, scenarios)
     from hwbopt.plan import plan as run_plan
 
     result = run_plan(run.inst, stress_set=set_name, scenarios=scenarios, seed=seed,
                       risk=chosen_risk, objective=objective, time_limit=time_limit,
-                      mip_gap=mip_gap)
+                      mip_gap=mip_gap, method=method, workers=workers, scheduler=scheduler,
+                      evaluate=evaluate)
     result.provenance.update(run.source)
     if out is not None:
         from hwbopt.io.results import write_plan
 
         _clear(out, run.clear)
         write_plan(result, out)
+    _write_report(out if out is not None else result, report_dir)
     if as_json:
         click.echo(json.dumps(result.summary(), indent=2, allow_nan=False))
     else:
@@ -516,6 +533,7 @@ def plan(path: Path, set_name: str | None, scenarios: int | None, seed: int | No
         print_plan(result, run.inst, method)
         if out is not None:
             click.echo(f"\nwrote results to {out}")
+        _said_report(report_dir)
     for w in [*map(str, run.warnings), *_plan_warnings(result)]:
         click.echo(f"warning: {w}", err=True)
     _exit_for(result.status, result.rp, result.message, not as_json)

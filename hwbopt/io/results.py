@@ -48,15 +48,13 @@ def write_result(result: Result, out: str | Path) -> Path:
 
 
 def write_plan(plan: PlanResult, out: str | Path) -> Path:
-    """``summary.json`` (the JSON of ``hwbopt plan --json``) and the hedged plan's tables as
+    """``summary.json`` (the JSON of ``hwbopt plan --json``), the hedged plan's tables as
     ``hwbopt solve --out`` writes them (its first stage on the instance itself), header-only
-    without a plan, so the folder never mixes tables of an earlier run with this summary."""
-    from hwbopt.results import empty_tables
-
+    without a plan, so the folder never mixes tables of an earlier run with this summary, and
+    the plan's own tables (:mod:`hwbopt.plan.tables`)."""
     folder = check_out_dir(out)
     folder.mkdir(parents=True, exist_ok=True)
-    tables = plan.result.tables if plan.result is not None else empty_tables()
-    for name, table in tables.items():
+    for name, table in plan.tables.items():
         atomic_write_text(folder / f"{name}.csv", table.to_csv(index=False))
     atomic_write_text(folder / "summary.json",
                       json.dumps(plan.summary(), indent=2, allow_nan=False) + "\n")

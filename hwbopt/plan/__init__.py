@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from hwbopt.results import Result
 from hwbopt.schema import Instance
@@ -151,10 +152,21 @@ class PlanResult:
     f_deterministic: np.ndarray | None = field(default=None, repr=False)
     f_ws: np.ndarray | None = field(default=None, repr=False)
     x_hedged: np.ndarray | None = field(default=None, repr=False)
+    inputs: list[str] = field(default_factory=list)  # the stress set's input names
 
     @property
     def optimal(self) -> bool:
         return self.status == Status.OPTIMAL
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The hedged plan's tables on the instance (as ``solve --out`` writes them; empty
+        without a plan) and the plan's own (:mod:`hwbopt.plan.tables`)."""
+        from hwbopt.plan.tables import plan_tables
+        from hwbopt.results import empty_tables
+
+        own = self.result.tables if self.result is not None else empty_tables()
+        return {**own, **plan_tables(self)}
 
     def summary(self) -> dict[str, Any]:
         """The JSON of ``hwbopt plan --json`` (``summary.json`` of ``--out``): exactly the
@@ -185,6 +197,10 @@ def plan(
     objective: str | None = None,
     time_limit: float | None = None,
     mip_gap: float | None = None,
+    method: str = "auto",
+    workers: int = 1,
+    scheduler: str | None = None,
+    evaluate: int | None = None,
 ) -> PlanResult:
     """Choose the first stage that does best across the first ``scenarios`` scenarios of
     ``stress_set`` (drawn with ``seed``, default the set's), under ``risk``.
@@ -198,7 +214,8 @@ def plan(
     from hwbopt.plan.run import run_plan
 
     return run_plan(instance, stress_set=stress_set, scenarios=scenarios, seed=seed, risk=risk,
-                    objective=objective, time_limit=time_limit, mip_gap=mip_gap)
+                    objective=objective, time_limit=time_limit, mip_gap=mip_gap,
+                    method=method, workers=workers, scheduler=scheduler, evaluate=evaluate)
 
 
 __all__ = ["CVAR", "DEFAULT_RISK", "EXPECTATION", "RISK_MEASURES", "SUMMARY_KEYS", "PlanResult",

@@ -150,7 +150,8 @@ def run_plan(instance: Instance, *, stress_set: str | None = None,
              scenarios: int | None = None, seed: int | None = None,
              risk: Risk = DEFAULT_RISK,
              objective: str | None = None, time_limit: float | None = None,
-             mip_gap: float | None = None) -> PlanResult:
+             mip_gap: float | None = None, method: str = "auto", workers: int = 1,
+             scheduler: str | None = None, evaluate: int | None = None) -> PlanResult:
     """See :func:`hwbopt.plan.plan`."""
     check_limits(time_limit, mip_gap)
     start = time.perf_counter()
@@ -164,7 +165,7 @@ def run_plan(instance: Instance, *, stress_set: str | None = None,
     res = PlanResult(
         status=Status.ERROR, message="", scenarios=sc.size, seed=sc.stress.seed,
         stress_set=sc.stress.id, risk=risk, objective_kind=d.objective, probability=p,
-        values=sc.values,
+        values=sc.values, inputs=sc.inputs,
         provenance=run_provenance(highs.highs_version(), seed=sc.stress.seed, options={
             "objective": d.objective, "mip_gap": gap, "time_limit": time_limit,
             "stress_set": sc.stress.id, "scenarios": sc.size, "risk": risk.as_dict(),

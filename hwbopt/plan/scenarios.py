@@ -78,6 +78,7 @@ class Scenarios:
     mean_values: np.ndarray  # (1, inputs): the mean-value scenario's inputs
     mean: Arrays  # the mean-value scenario (a block of one)
     response: Response  # outcomes from activity, as the stress engine reads them
+    inputs: list[str]  # the set's inputs' names, one per column of ``values``
 
     @property
     def size(self) -> int:
@@ -138,7 +139,8 @@ def draw_scenarios(inst: Instance, *, stress_set: str | None = None,
         probability=probability, arrays=arrays_of(built.compiled, par, values, stress.id),
         mean_values=mean_values,
         mean=arrays_of(built.compiled, par, mean_values, stress.id, mean=True),
-        response=response_of(built.data, built.compiled))
+        response=response_of(built.data, built.compiled),
+        inputs=[t.column for t in par.targets])
 
 
 def arrays_of(comp: Compiled, par: Parametric, values: np.ndarray, set_id: str,
