@@ -111,7 +111,7 @@ def best_response(ctx: Context, arrays: Arrays, s: int, fixed: Floats | None,
     return None if sol.x is None else sol.x[0]
 
 
-def evaluate(ctx: Context, z: Floats, candidates: list[Floats], what: str) -> Evaluated | None:
+def evaluate_plan(ctx: Context, z: Floats, candidates: list[Floats], what: str) -> Evaluated | None:
     """The first stage of ``z`` on every drawn scenario: per scenario the best of its
     re-optimised recourse and the plans ``candidates`` (S × columns, same first stage)."""
     arrays = ctx.sc.arrays
@@ -174,7 +174,7 @@ def run_plan(instance: Instance, *, stress_set: str | None = None,
     # the mean-value plan first: EEV needs it, and the extensive form starts from it (a
     # plan of every scenario, slack and all, so HiGHS has an incumbent before its search)
     mv = best_response(ctx, sc.mean, 0, None, None, "the mean-value problem")
-    det = None if mv is None else evaluate(ctx, mv, [], "the mean-value plan")
+    det = None if mv is None else evaluate_plan(ctx, mv, [], "the mean-value plan")
     ef = solve_extensive(comp, first, sc.arrays, p, risk, ctx.elastic,
                          start=None if det is None else det.x, time_limit=time_limit,
                          mip_gap=gap)
@@ -196,7 +196,7 @@ def _measure(ctx: Context, res: PlanResult, x_ef: Floats, mv: Floats, det: Evalu
     """Everything after the extensive form: the hedged plan on every scenario, WS, the
     measures, the words and the hedged plan's tables, into ``res``."""
     sc, comp, d, p, sense = ctx.sc, ctx.comp, ctx.d, ctx.sc.probability, ctx.comp.sense
-    hedged = evaluate(ctx, np.where(ctx.first, x_ef[0], 0.0), [x_ef], "the hedged plan")
+    hedged = evaluate_plan(ctx, np.where(ctx.first, x_ef[0], 0.0), [x_ef], "the hedged plan")
     if hedged is None:
         res.status, res.message = Status.ERROR, "a scenario could not be solved with the plan"
         return
