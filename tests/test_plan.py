@@ -74,9 +74,12 @@ EEV = 220, VSS = 0, WS = 226, EVPI = 6, nothing differs. With weight 0.5: keep 0
 0.5·190 = 205, close 0.5·212 + 0.5·194 = 203: RP = 205 (keep), EEV = 205, VSS = 0,
 WS = 0.5·226 + 0.5·202 = 214, EVPI = 9.
 
-**This year's money is committed, set ``first_year``: the 2013 cut is 0 or 20% (0.5/0.5), the
-2014 cut the instance's 10% (M_2014 = 90).** The first year's money and activity are first
-stage, so one 2013 plan must fit M_2013 = 100 and M_2013 = 80 alike: after the hub's 20, at most
+**This year's figures are known, set ``first_year``: it moves only the 2013 cut, which a plan
+holds at the instance's (0), so every future is the instance: RP = WS = EV = EEV = 250.** Were
+the 2013 cut unknown (0 or 20%, 0.5/0.5; the extensive form over such futures, as
+``hold_first_year=False`` draws them; the 2014 cut the instance's 10%, M_2014 = 90), the first
+year's money and activity being first stage, one 2013 plan must fit M_2013 = 100 and
+M_2013 = 80 alike: after the hub's 20, at most
 60 (reablement 50, telecare 10: 2013 value 110), the rest of the richer year unspent.
 
 - RP: keep the hub: 110 + 120 = 230 in both; closing in 2014 gives 110 + 100 = 210; closing in
@@ -373,8 +376,8 @@ def scenario_of(inst: hwbopt.Instance, stress_id: str, row: np.ndarray) -> hwbop
 def check_every_scenario(inst: hwbopt.Instance, res, objective: str = "outcome",
                          skip: set[int] | frozenset[int] = frozenset()) -> int:
     """Each scenario's whole plan (first stage and its own recourse) passes the independent
-    checker on that scenario's own instance, with the value the plan reports for it; but the
-    scenarios ``skip``, where the plan reports a rule it had to break (elastic). Returns how
+    checker on that scenario's own instance (its first year the instance's: ``first_year``),
+    with the value the plan reports for it; but the scenarios ``skip``, where the plan reports a rule it had to break (elastic). Returns how
     many were checked."""
     set_id = res.stress_set
     assert res.x_hedged is not None and len(res.x_hedged) == res.scenarios
@@ -399,7 +402,9 @@ def check_every_scenario(inst: hwbopt.Instance, res, objective: str = "outcome",
             met[str(k)] = met.get(str(k), 0.0) + float(res.probability[s]) * bool(rows.met.all())
         if s in skip:
             continue
-        problems = check_solution(scen, tables, objective, float(res.f_hedged[s]))
+        # the scenario's first year is the instance's own (models/plan.md)
+        problems = check_solution(scen, tables, objective, float(res.f_hedged[s]),
+                                  first_year=inst)
         assert problems == [], (s, problems)
         checked += 1
     got = res.hedged["target_probability"]
@@ -561,35 +566,41 @@ def test_first_stage_columns_are_the_issues_list(name):
     assert mask[ints].all()
 
 
-def test_this_years_money_is_committed_before_this_years_cut_is_known(site_cut):
-    """Set ``first_year`` (docstring): RP 230, WS 240, EVPI 10, EV 240; the mean-value plan
-    breaks the poorer future's 2013 budget by 10 and is reported doing so."""
+def test_this_years_figures_are_known_when_this_years_money_is_committed(site_cut):
+    """Set ``first_year`` moves only the 2013 cut: a plan holds every future's first year at
+    the instance's (no cut in 2013), so every future is the instance itself: RP = WS = EV =
+    EEV = 250 (keep the hub: 130 + 120), VSS = EVPI = 0, nothing differs and nothing gives."""
+    res = plan(site_cut, stress_set="first_year", mip_gap=0.0)
+    s = res.summary()
+    assert s["status"] == "optimal", s["message"]
+    for key in ("rp", "ws", "ev", "eev"):
+        assert s[key] == pytest.approx(250, abs=ABS), key
+    assert s["vss"] == pytest.approx(0, abs=ABS) and s["evpi"] == pytest.approx(0, abs=ABS)
+    assert s["differs_from_deterministic"] == [] and s["elastic"] == []
+    np.testing.assert_allclose(res.f_hedged, [250, 250], atol=ABS)
+
+
+def test_the_extensive_form_with_this_years_cut_unknown(site_cut):
+    """Set ``first_year`` reaching 2013 (docstring): the extensive form of the two futures,
+    M_2013 = 100 or 80, is worth RP = 230 (the hand model and scipy agree), keeps the hub and
+    spends 10 on telecare in 2013; each future alone is worth 250 and 230."""
+    from hwbopt.plan.extensive import solve_extensive
+
     rp, x, _ = hand_model(money([0.1, 0.1]), [0.5, 0.5], money_2013=[100.0, 80.0])
     assert rp == pytest.approx(230, abs=ABS) and round(x[1]) == 1 and x[3] == pytest.approx(10)
     ws = [hand_model(money([0.1]), [1.0], money_2013=[m])[0] for m in (100.0, 80.0)]
     assert ws == [pytest.approx(250, abs=ABS), pytest.approx(230, abs=ABS)]
-
-    res = plan(site_cut, stress_set="first_year", mip_gap=0.0)
-    s = res.summary()
-    assert s["status"] == "optimal", s["message"]
-    assert s["rp"] == pytest.approx(230, abs=ABS)
-    assert s["ws"] == pytest.approx(240, abs=ABS)
-    assert s["evpi"] == pytest.approx(10, abs=ABS)
-    assert s["ev"] == pytest.approx(240, abs=ABS)
-    assert s["elastic"] == []
-    np.testing.assert_allclose(res.f_hedged, [230, 230], atol=ABS)
-    np.testing.assert_allclose(res.f_ws, [250, 230], atol=ABS)
-    assert res.f_deterministic[0] == pytest.approx(240, abs=ABS)
-    assert res.f_deterministic[1] < 230 - 10
-    assert s["eev"] < s["rp"] and s["vss"] == pytest.approx(s["rp"] - s["eev"], abs=ABS)
-    differs = {d["decision"]: d for d in s["differs_from_deterministic"]}
-    telecare = [d for k, d in differs.items() if k.startswith("activity[telecare")]
-    assert len(telecare) == 1, differs
-    assert telecare[0]["hedged"] == pytest.approx(10, abs=ABS)
-    assert telecare[0]["deterministic"] == pytest.approx(20, abs=ABS)
-    assert telecare[0]["needed_share"] == pytest.approx(0.5, abs=ABS)
-    # the hub and reablement are the same in both plans
-    assert not [k for k in differs if "hub" in k or "reablement" in k], differs
+    sc, first, el = elastic_rules(site_cut, "first_year", 2, 0, hold_first_year=False)
+    sol = solve_extensive(sc.comp, first, sc.arrays, sc.probability, Risk(), el, mip_gap=0.0)
+    assert sol.status == "optimal" and sol.x is not None and sol.z is not None
+    assert sol.outcome.objective == pytest.approx(230, abs=ABS)
+    telecare = [j for j in np.flatnonzero(first)
+                if sc.comp.col_name(int(j)) == "activity[telecare,all,2013]"]
+    assert len(telecare) == 1 and sol.z[telecare[0]] == pytest.approx(10, abs=ABS)
+    for s_, value in enumerate((250.0, 230.0)):
+        own = solve_extensive(sc.comp, first, sc.arrays.take([s_]), np.ones(1), Risk(), el,
+                              mip_gap=0.0)
+        assert own.outcome.objective == pytest.approx(value, abs=ABS)
 
 
 def test_slack_is_never_cheaper_than_the_rule_it_breaks(tmp_path):
@@ -650,12 +661,14 @@ def test_cli_out_writes_the_summary_and_the_hedged_plans_tables_on_the_instance(
 # ---------------------------------------------------------------------------------------------
 
 
-def elastic_rules(inst: hwbopt.Instance, set_name: str, n: int, seed: int):
+def elastic_rules(inst: hwbopt.Instance, set_name: str, n: int, seed: int,
+                  hold_first_year: bool = True):
     from hwbopt.plan.extensive import elastic_of
     from hwbopt.plan.scenarios import draw_scenarios
     from hwbopt.plan.stages import first_stage
 
-    sc = draw_scenarios(inst, stress_set=set_name, scenarios=n, seed=seed)
+    sc = draw_scenarios(inst, stress_set=set_name, scenarios=n, seed=seed,
+                        hold_first_year=hold_first_year)
     first = first_stage(sc.comp, sc.built.data.YEARS[0])
     return sc, first, elastic_of(sc.comp, first, [sc.arrays, sc.mean])
 
@@ -712,7 +725,9 @@ def test_first_year_activity_above_a_futures_need_gives_the_need_not_a_definitio
     inst = site_cut.model_copy(
         update={"stress": (*site_cut.stress, StressSet.model_validate(spec)),
                 "responses": pieces})
-    sc, first, el = elastic_rules(inst, "demand", 2, 0)
+    # the extensive form itself, with the smaller need reaching the first year too (a plan
+    # holds the first year at today's: models/plan.md)
+    sc, first, el = elastic_rules(inst, "demand", 2, 0, hold_first_year=False)
     comp = sc.comp
     base = plan(inst, stress_set="demand", scenarios=1, mip_gap=0.0)  # today's need only
     assert base.status == "optimal" and base.x_hedged is not None
@@ -736,7 +751,8 @@ def test_a_site_lost_in_one_future_closes_when_it_can(tmp_path):
     and it may close. Keeping it open is worth a great deal in the other future (the case
     scaled by 1000: 50,000 desks of reablement at 2 points against telecare at 1), but a
     plan that keeps it open breaks the lost future's rule by a whole site: that is never
-    cheaper than closing it, so the hedged plan closes the hub now and breaks nothing."""
+    cheaper than closing it, so the hedged plan closes the hub from the second year (the
+    first year is known: the hub is there in 2013 in every future) and breaks nothing."""
     from hwbopt.schema import StressSet
 
     inst = hwbopt.load(CASE)
@@ -754,7 +770,7 @@ def test_a_site_lost_in_one_future_closes_when_it_can(tmp_path):
     assert res.elastic == [], res.elastic
     opened = {e["decision"]: e["value"] for e in res.first_stage
               if e["decision"].startswith("open[hub,")}
-    assert opened == {"open[hub,2013]": 0.0, "open[hub,2014]": 0.0}
+    assert opened == {"open[hub,2013]": 1.0, "open[hub,2014]": 0.0}
     # the mean-value plan keeps the hub (its mean availability is 0.95) and pays for it
     assert res.vss > 0
     assert check_every_scenario(inst, res) == 2

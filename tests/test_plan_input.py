@@ -273,7 +273,10 @@ def no_plan(monkeypatch: pytest.MonkeyPatch) -> None:
     (("--weight", "1.5", "--risk", "cvar"), "'--weight': 1.5 is not in the range 0<=x<=1"),
     (("--weight", "-0.1", "--risk", "cvar"), "'--weight': -0.1 is not in the range 0<=x<=1"),
     (("--risk", "worst"), "'--risk': 'worst' is not one of 'expectation', 'cvar'"),
-    (("--method", "decomposed"), "'--method': 'decomposed' is not one of 'auto', 'extensive'"),
+    (("--method", "benders"), "'--method': 'benders' is not one of 'auto', 'extensive', "
+                              "'decomposed'"),
+    (("--evaluate", "1"), "'--evaluate': 1 is not in the range x>=2"),
+    (("--workers", "0"), "'--workers': 0 is not in the range x>=1"),
     (("--scenarios", "0"), "'--scenarios': 0 is not in the range x>=1"),
     (("--seed", "-1"), "'--seed': -1 is not in the range x>=0"),
     (("--mip-gap", "1"), "'--mip-gap': 1.0 is not in the range 0<=x<1"),
@@ -334,15 +337,14 @@ def test_plan_out_paths_are_refused_before_reading(tmp_path: Path, no_read: None
     assert proc.exit_code == 2 and "exists and is not a folder" in proc.stderr
 
 
-def test_plan_help_lists_only_this_sessions_options() -> None:
+def test_plan_help_lists_every_option() -> None:
     proc = invoke("plan", "--help")
     assert proc.exit_code == 0
     for option in ("--set", "--scenarios", "--seed", "--risk", "--alpha", "--weight",
                    "--method", "--objective", "--time-limit", "--mip-gap", "--json", "--out",
-                   "--force"):
+                   "--force", "--evaluate", "--report", "--workers", "--scheduler",
+                   "decomposed"):
         assert option in proc.stdout
-    for later in ("--evaluate", "--report", "--workers", "--scheduler", "decomposed"):
-        assert later not in proc.stdout
     from hwbopt.plan.scenarios import DEFAULT_SCENARIOS
 
     assert f"at most {DEFAULT_SCENARIOS})" in " ".join(proc.stdout.split())
@@ -382,7 +384,9 @@ def test_plan_json_is_the_contract_and_out_holds_it_with_the_tables(
     timing = ("seconds", "provenance")
     assert {k: v for k, v in written.items() if k not in timing} == \
         {k: v for k, v in summary.items() if k not in timing}
-    assert {p.stem for p in out.glob("*.csv")} == set(empty_tables())
+    from hwbopt.plan.tables import PLAN_TABLES
+
+    assert {p.stem for p in out.glob("*.csv")} == set(empty_tables()) | set(PLAN_TABLES)
     header = (out / "allocation.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header == ",".join(empty_tables()["allocation"].columns)
 
@@ -418,11 +422,29 @@ def test_plan_terminal_fits_and_speaks_a_boards_words(planned: dict[str, object]
     flat = " ".join(text.split())
     for words in ("What to commit now", "close Old Mill day centre by 2013/14",
                   "keep Riverside Hub (council offices) open throughout",
-                  "Where the hedged plan differs from the plan for the average future",
                   "VSS: committing to the hedged plan instead of the plan for the average future",
                   "EVPI: knowing which future will come before committing would be worth",
                   "probability of meeting every year's target", "--method auto chose it"):
         assert words in flat, words
+
+
+def test_plan_terminal_shows_where_the_hedged_plan_differs() -> None:
+    """The hand-derived site case (tests/test_plan.py): the hedged plan closes the hub for
+    2014/15, the plan for the average future keeps it; 60% of the futures' own best plans
+    close it."""
+    from rich.console import Console
+
+    from hwbopt.plan import plan
+    from hwbopt.report.plan_text import print_plan
+
+    inst = hwbopt.load(Path(__file__).parent / "plan_cases" / "site_cut")
+    console = Console(width=80, record=True, highlight=False)
+    print_plan(plan(inst, stress_set="cuts"), inst, "auto", console)
+    text = console.export_text()
+    flat = " ".join(text.split())
+    assert "Where the hedged plan differs from the plan for the average future" in flat
+    assert "close hub by 2014/15 │ closed │ open │ 60%" in flat
+    assert max(len(line) for line in text.splitlines()) <= 80
 
 
 def test_commitments_in_words() -> None:

@@ -182,9 +182,24 @@ class Master:
         out: Floats = x[self.t0:self.t0 + self.S]
         return out
 
-    def solve(self, time_limit: float | None, mip_gap: float) -> highs.RawSolution:
-        return highs.run(self.h, time_limit=time_limit, mip_gap=mip_gap,
-                         is_mip=self.integral and bool(self.integer.any()))
+    def solve(self, time_limit: float | None, mip_gap: float,
+              start: Floats | None = None) -> highs.RawSolution:
+        is_mip = self.integral and bool(self.integer.any())
+        if is_mip and start is not None:
+            highs.start_from(self.h, start)
+        return highs.run(self.h, time_limit=time_limit, mip_gap=mip_gap, is_mip=is_mip)
+
+    def lifted(self, x: Floats, values: Floats) -> Floats:
+        """The master solution ``x`` with each ``θ_s`` raised to at least ``values`` (the
+        cuts just taken at ``x``'s first stage) and CVaR's ``u`` to match: a feasible start
+        for the next solve, as good as the cuts allow."""
+        out = x.copy()
+        theta = np.maximum(out[self.t0:self.t0 + self.S], values)
+        out[self.t0:self.t0 + self.S] = theta
+        if self.cvar:
+            eta = out[self.t0 + self.S]
+            out[self.t0 + self.S + 1:] = np.maximum(theta - eta, 0.0)
+        return out
 
 
 def hard_first_rows(spec: SubSpec) -> tuple[sp.csr_array, Floats, Floats]:
@@ -281,11 +296,16 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
     exact(z0, found)
     status, message = Status.TIME_LIMIT, ""
     stall: list[float] = []
+    next_start: Floats | None = None
+    tight = False  # solve the master to a quarter of mip_gap, not to the gap still open
     while True:
         remaining = left()
         if remaining is not None and remaining <= 0:
             break
-        sol = master.solve(remaining, mip_gap / 4)
+        # early rounds need only a rough master: its proven bound is valid at any gap
+        used_gap = max(_master_gap(upper, lower, mip_gap, comp.constant, sigma, floor=tight),
+                       _master_gap(upper, lower, mip_gap, comp.constant, sigma, floor=True))
+        sol = master.solve(remaining, used_gap, next_start)
         if sol.x is None or sol.bound is None:
             if sol.status in (Status.TIME_LIMIT, Status.STOPPED):
                 break
@@ -303,9 +323,10 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
             z[first & comp.integer] = np.round(z[first & comp.integer])
         found = pool.fixed(z, exact=False)
         added = cuts(z, found, master.theta(sol.x))
+        lp_values = np.array([r.cut_value for r in found], dtype=float)
+        next_start = master.lifted(sol.x, lp_values) if master.integral else None
         if master.integral:
-            lp_value = risk_value(np.array([r.cut_value for r in found], dtype=float),
-                                  probability, risk, 1)
+            lp_value = risk_value(lp_values, probability, risk, 1)
             if lp_value < upper - 1e-9 * max(1.0, abs(upper)):
                 exact(z, found)
         rounds.append(Round("mip" if master.integral else "lp", lower, upper, added,
@@ -321,11 +342,20 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
             if added == 0 or stalled:
                 master.make_integral()
             continue
+        if added == 0 and not tight:
+            # the master's plan scores what the cuts say: only the master's own gap is open
+            tight = True
+            continue
+        tight = False
         if added == 0:
+            # no cut left to add and the master solved to a quarter of the gap asked
             status = Status.STOPPED
             message = ("the decomposition's bound comes from the second stage's LP "
                        "relaxation, which its integers (an S-shaped response curve's order) "
-                       "keep from closing the gap: use --method extensive for a proof")
+                       "keep from closing the gap: use --method extensive for a proof"
+                       if spec.integer_second else
+                       "no cut is left to add but the gap is open (numerical trouble in the "
+                       "master or a subproblem)")
             break
     seconds = time.perf_counter() - began
     rp = None if best_v is None else sigma * upper
@@ -343,9 +373,28 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
                       best_x, best_v, rounds)
 
 
+def _master_gap(upper: float, lower: float, mip_gap: float, constant: float,
+                sigma: int, floor: bool = False) -> float:
+    """The relative gap a round's master MIP is solved to: a quarter of the run's gap still
+    open (at most 5%), never below a quarter of ``mip_gap`` (``floor``: exactly that), both
+    measured as HiGHS measures the master's (relative to its objective, which includes the
+    constant)."""
+    if not np.isfinite(upper):
+        return 0.05 if not floor else 0.0
+    scale = max(abs(sigma * upper - constant), 1e-12) / max(abs(upper), 1e-12)
+    if floor:
+        return float(mip_gap / 4 * scale)
+    if not np.isfinite(lower):
+        return 0.05
+    open_gap = (upper - lower) / max(abs(sigma * upper - constant), 1e-12)
+    return float(min(0.05, open_gap / 4) * scale)
+
+
 def _closed(upper: float, lower: float, mip_gap: float, constant: float, sigma: int) -> bool:
     """Is the incumbent within ``mip_gap`` of the bound, relative to the part of its value
     the plan controls (σ-minimising values)?"""
     if not np.isfinite(upper) or not np.isfinite(lower):
         return False
-    return upper - lower <= mip_gap * max(abs(sigma * upper - constant), 1e-12)
+    # never tighter than the solver's own arithmetic: HiGHS's optimality tolerances are 1e-7
+    # absolute, so a gap of 0 asked is met within 1e-9 relative
+    return upper - lower <= max(mip_gap, 1e-9) * max(abs(sigma * upper - constant), 1.0)

@@ -1,12 +1,13 @@
-"""``hwbopt plan`` from end to end: scenarios, the extensive form, each plan evaluated
-scenario by scenario, the measures and the words (:func:`run_plan`, behind
-:func:`hwbopt.plan.plan`).
+"""``hwbopt plan`` from end to end: scenarios, the mean-value plan, the hedged plan (the
+extensive form or the decomposition), each plan evaluated scenario by scenario, the measures
+and the words (:func:`run_plan`, behind :func:`hwbopt.plan.plan`).
 
-Every solve after the extensive form is of one scenario, with or without a first stage held:
-first with every rule hard (the scenario's own model, as ``hwbopt stress --mip`` solves it),
-and only if that has no plan, elastic as in the extensive form. The two agree whenever the
-hard model has a plan, because slack costs more than any plan gains from it; the hard model
-is the faster to solve, and its answer needs no slack to explain.
+Every solve after the hedged plan's is of one scenario, with a first stage held or free, as a
+subproblem of :mod:`hwbopt.plan.recourse` (the scenario's own extensive form, its rules
+elastic as in the whole), on the run's workers. The mean-value problem is solved first with
+every rule hard (the instance's own model with the mean inputs), and only if that has no
+plan, elastic: slack costs more than any plan gains from it, so the two agree whenever the
+hard model has a plan, and the hard model's answer needs no slack to explain.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ import numpy.typing as npt
 
 from hwbopt import highs
 from hwbopt.compile import Compiled
+from hwbopt.errors import UsageError
 from hwbopt.model import model_data
 from hwbopt.model.component import FIRST
 from hwbopt.model.data import ModelData
 from hwbopt.pipeline import result_from
 from hwbopt.plan import DEFAULT_RISK, PlanResult, Risk
+from hwbopt.plan.decomposed import Round, solve_decomposed
 from hwbopt.plan.extensive import Elastic, elastic_of, solve_extensive
 from hwbopt.plan.measures import (
     Values,
@@ -39,15 +42,18 @@ from hwbopt.plan.measures import (
     target_probability,
     values_of,
 )
+from hwbopt.plan.recourse import Pool, pool, sub_spec
 from hwbopt.plan.scenarios import Arrays, Scenarios, draw_scenarios
 from hwbopt.plan.stages import first_stage, stage_of
 from hwbopt.provenance import instance_labels, run_provenance
 from hwbopt.results import Result
 from hwbopt.schema import Instance
-from hwbopt.status import EARLY, Status, check_limits
+from hwbopt.status import EARLY, Outcome, Status, check_limits
 
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
+
+EXTENSIVE, DECOMPOSED = "extensive", "decomposed"
 
 
 @dataclass
@@ -62,6 +68,7 @@ class Context:
     mip_gap: float
     notes: list[str] = field(default_factory=list)
     unproven: Status | None = None
+    rounds: list[Round] = field(default_factory=list)  # the decomposition's, if it ran
 
     @property
     def comp(self) -> Compiled:
@@ -111,17 +118,18 @@ def best_response(ctx: Context, arrays: Arrays, s: int, fixed: Floats | None,
     return None if sol.x is None else sol.x[0]
 
 
-def evaluate_plan(ctx: Context, z: Floats, candidates: list[Floats], what: str) -> Evaluated | None:
+def evaluate_plan(ctx: Context, pool: Pool, z: Floats, candidates: list[Floats],
+                  what: str) -> Evaluated | None:
     """The first stage of ``z`` on every drawn scenario: per scenario the best of its
-    re-optimised recourse and the plans ``candidates`` (S × columns, same first stage)."""
-    arrays = ctx.sc.arrays
-    rows = []
-    for s in range(arrays.size):
-        x = best_response(ctx, arrays, s, z, candidates[0][s] if candidates else None, what)
-        if x is None:
-            return None
-        rows.append(x)
-    return _best(ctx, [np.vstack(rows), *candidates])
+    re-optimised recourse (:meth:`hwbopt.plan.recourse.Pool.fixed`) and the plans
+    ``candidates`` (S × columns, same first stage)."""
+    found = pool.fixed(z, exact=True)
+    for r in found:
+        ctx.noted(r.status, f"{what}, scenario {r.scenario}")
+    plans = [r.x for r in found if r.x is not None and r.value is not None]
+    if len(plans) < len(found):
+        return None
+    return _best(ctx, [np.vstack(plans), *candidates])
 
 
 def _best(ctx: Context, plans: list[Floats]) -> Evaluated:
@@ -133,17 +141,31 @@ def _best(ctx: Context, plans: list[Floats]) -> Evaluated:
     return Evaluated(x, values_of(ctx.comp, ctx.first, ctx.sc.arrays, ctx.elastic, x))
 
 
-def wait_and_see(ctx: Context, known: list[Floats]) -> Evaluated | None:
+def wait_and_see(ctx: Context, pool: Pool, known: list[Floats]) -> Evaluated | None:
     """Each scenario's own optimum (perfect information), started from and never worse than
     the plans ``known`` have in it."""
-    arrays = ctx.sc.arrays
-    rows = []
-    for s in range(arrays.size):
-        x = best_response(ctx, arrays, s, None, known[0][s], "wait-and-see")
-        if x is None:
-            return None
-        rows.append(x)
-    return _best(ctx, [np.vstack(rows), *known])
+    found = pool.own(known)
+    for r in found:
+        ctx.noted(r.status, f"wait-and-see, scenario {r.scenario}")
+    plans = [r.x for r in found if r.x is not None]
+    if len(plans) < len(found):
+        return None
+    return _best(ctx, [np.vstack(plans), *known])
+
+
+# the extensive form is chosen by auto up to this many columns over all scenarios (scenarios
+# × the instance's columns): measured on the county (2,808 columns), 10 scenarios, the
+# extensive form and the decomposition take about as long (see benchmarks/plan_bench.py)
+EXTENSIVE_UP_TO = 30_000
+
+
+def choose_method(method: str, scenarios: int, comp: Compiled) -> str:
+    """``extensive`` or ``decomposed``: as asked, or for ``auto`` by size."""
+    if method in (EXTENSIVE, DECOMPOSED):
+        return method
+    if method != "auto":
+        raise UsageError(f"unknown method {method!r}: expected auto, extensive or decomposed")
+    return EXTENSIVE if scenarios * comp.n_cols <= EXTENSIVE_UP_TO else DECOMPOSED
 
 
 def run_plan(instance: Instance, *, stress_set: str | None = None,
@@ -154,49 +176,91 @@ def run_plan(instance: Instance, *, stress_set: str | None = None,
              scheduler: str | None = None, evaluate: int | None = None) -> PlanResult:
     """See :func:`hwbopt.plan.plan`."""
     check_limits(time_limit, mip_gap)
+    if workers < 1:
+        raise UsageError("--workers must be at least 1")
     start = time.perf_counter()
     sc = draw_scenarios(instance, stress_set=stress_set, scenarios=scenarios, seed=seed,
                         objective=objective)
     d, comp = sc.built.data, sc.comp
     gap = d.mip_gap if mip_gap is None else mip_gap
+    chosen = choose_method(method, sc.size, comp)
     first = first_stage(comp, d.YEARS[0])
     ctx = Context(sc, first, elastic_of(comp, first, [sc.arrays, sc.mean]), time_limit, gap)
     p = sc.probability
     res = PlanResult(
         status=Status.ERROR, message="", scenarios=sc.size, seed=sc.stress.seed,
-        stress_set=sc.stress.id, risk=risk, objective_kind=d.objective, probability=p,
-        values=sc.values, inputs=sc.inputs,
+        stress_set=sc.stress.id, risk=risk, objective_kind=d.objective, method=chosen,
+        probability=p, values=sc.values, inputs=sc.inputs,
         provenance=run_provenance(highs.highs_version(), seed=sc.stress.seed, options={
             "objective": d.objective, "mip_gap": gap, "time_limit": time_limit,
             "stress_set": sc.stress.id, "scenarios": sc.size, "risk": risk.as_dict(),
-            "method": "extensive"}),
+            "method": chosen, "asked_method": method, "workers": workers,
+            "evaluate": evaluate}),
         labels=instance_labels(instance))
-    # the mean-value plan first: EEV needs it, and the extensive form starts from it (a
-    # plan of every scenario, slack and all, so HiGHS has an incumbent before its search)
-    mv = best_response(ctx, sc.mean, 0, None, None, "the mean-value problem")
-    det = None if mv is None else evaluate_plan(ctx, mv, [], "the mean-value plan")
-    ef = solve_extensive(comp, first, sc.arrays, p, risk, ctx.elastic,
-                         start=None if det is None else det.x, time_limit=time_limit,
-                         mip_gap=gap)
-    res.status, res.message = ef.status, ef.outcome.message
-    if ef.x is None or ef.z is None:
-        res.seconds = time.perf_counter() - start
-        return res
-    if mv is None or det is None:
-        res.status = Status.ERROR
-        res.message = "the mean-value problem or its plan on a scenario could not be solved"
-    else:
-        _measure(ctx, res, ef.x, mv, det, ef.outcome.bound, risk)
+    spec = sub_spec(comp, first, sc.arrays, ctx.elastic, time_limit, gap)
+    with pool(spec, workers, scheduler) as P:
+        # the mean-value plan first: EEV needs it, and both methods start from it (a plan
+        # of every scenario, slack and all, so the solver has an incumbent before its search)
+        mv = best_response(ctx, sc.mean, 0, None, None, "the mean-value problem")
+        det = None if mv is None else evaluate_plan(ctx, P, mv, [], "the mean-value plan")
+        if mv is None or det is None:
+            # a limit that stops these first solves stops the run: its status, not an error
+            res.status = ctx.unproven if ctx.unproven in EARLY else Status.ERROR
+            res.message = "the mean-value problem or its plan on a scenario could not be " \
+                "solved" + (f" ({'; '.join(ctx.notes)})" if ctx.notes else "")
+            res.seconds = time.perf_counter() - start
+            return res
+        solved = _solve(chosen, ctx, P, risk, mv, det, time_limit, gap)
+        res.status, res.message = solved.outcome.status, solved.outcome.message
+        if solved.x is not None:
+            _measure(ctx, P, res, solved, mv, det, risk)
     res.seconds = time.perf_counter() - start
     return res
 
 
-def _measure(ctx: Context, res: PlanResult, x_ef: Floats, mv: Floats, det: Evaluated,
-             bound: float | None, risk: Risk) -> None:
-    """Everything after the extensive form: the hedged plan on every scenario, WS, the
-    measures, the words and the hedged plan's tables, into ``res``."""
+@dataclass(frozen=True)
+class Solved:
+    """The hedged plan as either method found it: how it ended (objective and bound of the
+    plan's risk measure, the instance's sense), and each scenario's whole plan (S × columns,
+    one first stage) or None."""
+
+    outcome: Outcome
+    x: Floats | None
+    exact: bool  # x is each scenario's best recourse already (no re-solve needed)
+
+
+def _solve(chosen: str, ctx: Context, P: Pool, risk: Risk, mv: Floats, det: Evaluated,
+           time_limit: float | None, gap: float) -> Solved:
+    comp, sc = ctx.comp, ctx.sc
+    if chosen == EXTENSIVE:
+        ef = solve_extensive(comp, ctx.first, sc.arrays, sc.probability, risk, ctx.elastic,
+                             start=det.x, time_limit=time_limit, mip_gap=gap)
+        return Solved(ef.outcome, ef.x, False)
+    floors = P.own([], relax=True)
+    if any(r.value is None for r in floors):
+        return Solved(Outcome(Status.ERROR, "a scenario's LP relaxation could not be solved",
+                              "decomposition", None, None, None), None, True)
+    dec = solve_decomposed(P, sc.probability, risk, start=mv,
+                           floors=np.array([comp.sense * float(r.value)  # type: ignore[arg-type]
+                                            for r in floors]),
+                           time_limit=time_limit, mip_gap=gap, arrays_values=sc.values)
+    ctx.rounds = dec.rounds
+    return Solved(dec.outcome, dec.x, True)
+
+
+def _measure(ctx: Context, P: Pool, res: PlanResult, solved: Solved, mv: Floats,
+             det: Evaluated, risk: Risk) -> None:
+    """Everything after the hedged plan is found: it on every scenario, WS, the measures, the
+    words and the hedged plan's tables, into ``res``."""
     sc, comp, d, p, sense = ctx.sc, ctx.comp, ctx.d, ctx.sc.probability, ctx.comp.sense
-    hedged = evaluate_plan(ctx, np.where(ctx.first, x_ef[0], 0.0), [x_ef], "the hedged plan")
+    x_plan = solved.x
+    assert x_plan is not None
+    bound = solved.outcome.bound
+    if solved.exact:
+        hedged: Evaluated | None = _best(ctx, [x_plan])
+    else:
+        hedged = evaluate_plan(ctx, P, np.where(ctx.first, x_plan[0], 0.0), [x_plan],
+                               "the hedged plan")
     if hedged is None:
         res.status, res.message = Status.ERROR, "a scenario could not be solved with the plan"
         return
@@ -204,12 +268,12 @@ def _measure(ctx: Context, res: PlanResult, x_ef: Floats, mv: Floats, det: Evalu
     rp, eev = risk_value(hedged.values.f, p, risk, sense), risk_value(det.values.f, p, risk,
                                                                        sense)
     if better(eev, rp, sense):
-        # within the gap the extensive form's plan can be beaten by the mean-value plan,
-        # which is a plan of the same problem: the better one is the hedged plan
+        # within the gap the solver's plan can be beaten by the mean-value plan, which is a
+        # plan of the same problem: the better one is the hedged plan
         hedged, rp = det, eev
-        ctx.notes.append("the mean-value plan did better than the extensive form's incumbent "
+        ctx.notes.append("the mean-value plan did better than the solver's incumbent "
                          "(within its gap) and is reported as the hedged plan")
-    ws = wait_and_see(ctx, [hedged.x, det.x])
+    ws = wait_and_see(ctx, P, [hedged.x, det.x])
     if ws is None:
         res.status, res.message = Status.ERROR, "a scenario could not be solved alone"
         return
@@ -220,9 +284,9 @@ def _measure(ctx: Context, res: PlanResult, x_ef: Floats, mv: Floats, det: Evalu
     res.bound = bound
     res.gap = _gap(rp, bound, comp.constant, sense)
     if bound is not None and gain(rp, bound, sense) > 1e-7 * max(1.0, abs(rp)):
-        # a plan beats the bound HiGHS proved: its proof is not to be trusted
+        # a plan beats the bound the solver proved: its proof is not to be trusted
         ctx.notes.append(f"the hedged plan's value {rp:,.6g} beats the solver's proven bound "
-                         f"{bound:,.6g}: the extensive form's optimality is not certified")
+                         f"{bound:,.6g}: its optimality is not certified")
         ctx.unproven = Status.ERROR
     res.f_hedged, res.f_deterministic, res.f_ws = hedged.values.f, det.values.f, ws.values.f
     res.x_hedged = hedged.x

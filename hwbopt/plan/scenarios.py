@@ -121,13 +121,16 @@ def chosen_set(inst: Instance, stress_set: str | None, scenarios: int | None,
 
 def draw_scenarios(inst: Instance, *, stress_set: str | None = None,
                    scenarios: int | None = None, seed: int | None = None,
-                   objective: str | None = None, built: Built | None = None) -> Scenarios:
+                   objective: str | None = None, built: Built | None = None,
+                   hold_first_year: bool = True) -> Scenarios:
     """The first ``scenarios`` scenarios of ``stress_set`` (default: the set's count, at most
-    :data:`DEFAULT_SCENARIOS`), drawn with ``seed`` (default: the set's), as arrays."""
+    :data:`DEFAULT_SCENARIOS`), drawn with ``seed`` (default: the set's), as arrays. Every
+    scenario keeps the instance's own first-year figures (``models/plan.md``: the first year
+    is known when the plan commits it); ``hold_first_year=False`` lets the inputs reach the
+    first year too, for studies of the extensive form itself."""
     k, stress = chosen_set(inst, stress_set, scenarios, seed)
     built = built or build(inst, objective)
-    # the first year is known when the plan commits it (models/plan.md)
-    par = parametric(inst, stress, k, objective, built, hold_first_year=True)
+    par = parametric(inst, stress, k, objective, built, hold_first_year=hold_first_year)
     values = draw(stress, np.arange(stress.size))
     try:
         probability = np.asarray(stress.probabilities(stress.size), dtype=float)
