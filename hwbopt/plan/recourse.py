@@ -321,13 +321,20 @@ class Pool:
 
 
 @contextmanager
-def pool(spec: SubSpec, workers: int = 1, scheduler: str | None = None) -> Iterator[Pool]:
-    """A :class:`Pool` for ``spec``, its Dask cluster (if any) closed on exit."""
+def cluster(workers: int = 1, scheduler: str | None = None) -> Iterator[tuple[Any, int]]:
+    """(Dask client or None, workers): this process alone for one local worker, else local
+    processes or the cluster at ``scheduler`` (closed on exit)."""
     if workers <= 1 and scheduler is None:
-        yield Pool(spec, None, 1)
+        yield None, 1
         return
     from hwbopt.batch.cluster import dask_client
 
     with dask_client(workers, scheduler) as client:
-        n = len(client.scheduler_info().get("workers", {})) or workers
+        yield client, len(client.scheduler_info().get("workers", {})) or workers
+
+
+@contextmanager
+def pool(spec: SubSpec, workers: int = 1, scheduler: str | None = None) -> Iterator[Pool]:
+    """A :class:`Pool` for ``spec`` on its own :func:`cluster`."""
+    with cluster(workers, scheduler) as (client, n):
         yield Pool(spec, client, n)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +30,8 @@ from hwbopt.model.data import ModelData
 from hwbopt.pipeline import result_from
 from hwbopt.plan import DEFAULT_RISK, PlanResult, Risk
 from hwbopt.plan.decomposed import Round, solve_decomposed
+from hwbopt.plan.evaluate import Batch, batch_plan, evaluation_seed, values_on
+from hwbopt.plan.evaluate import summary as oos_summary
 from hwbopt.plan.extensive import Elastic, elastic_of, solve_extensive
 from hwbopt.plan.measures import (
     Values,
@@ -42,8 +45,8 @@ from hwbopt.plan.measures import (
     target_probability,
     values_of,
 )
-from hwbopt.plan.recourse import Pool, pool, sub_spec
-from hwbopt.plan.scenarios import Arrays, Scenarios, draw_scenarios
+from hwbopt.plan.recourse import Pool, cluster, sub_spec
+from hwbopt.plan.scenarios import Arrays, Scenarios, chosen_set, draw_scenarios
 from hwbopt.plan.stages import first_stage, stage_of
 from hwbopt.provenance import instance_labels, run_provenance
 from hwbopt.results import Result
@@ -178,6 +181,15 @@ def run_plan(instance: Instance, *, stress_set: str | None = None,
     check_limits(time_limit, mip_gap)
     if workers < 1:
         raise UsageError("--workers must be at least 1")
+    if evaluate is not None and evaluate < 2:
+        raise UsageError("--evaluate needs at least 2 fresh futures")
+    if evaluate is not None:
+        _, chosen_stress = chosen_set(instance, stress_set, scenarios, seed)
+        if chosen_stress.table_rows:
+            raise UsageError(f"stress set '{chosen_stress.id}' is a table of its "
+                             f"{len(chosen_stress.table_rows)} futures: there are no fresh "
+                             "ones to test on (--evaluate needs a set that samples its "
+                             "inputs)")
     start = time.perf_counter()
     sc = draw_scenarios(instance, stress_set=stress_set, scenarios=scenarios, seed=seed,
                         objective=objective)
@@ -198,7 +210,8 @@ def run_plan(instance: Instance, *, stress_set: str | None = None,
             "evaluate": evaluate}),
         labels=instance_labels(instance))
     spec = sub_spec(comp, first, sc.arrays, ctx.elastic, time_limit, gap)
-    with pool(spec, workers, scheduler) as P:
+    with cluster(workers, scheduler) as (client, n_workers):
+        P = Pool(spec, client, n_workers)
         # the mean-value plan first: EEV needs it, and both methods start from it (a plan
         # of every scenario, slack and all, so the solver has an incumbent before its search)
         mv = best_response(ctx, sc.mean, 0, None, None, "the mean-value problem")
@@ -210,12 +223,58 @@ def run_plan(instance: Instance, *, stress_set: str | None = None,
                 "solved" + (f" ({'; '.join(ctx.notes)})" if ctx.notes else "")
             res.seconds = time.perf_counter() - start
             return res
-        solved = _solve(chosen, ctx, P, risk, mv, det, time_limit, gap)
+        solved = _solve(chosen, ctx.comp, ctx.first, ctx.elastic, sc.arrays, p, sc.values, P,
+                        risk, det.x, mv, time_limit, gap)
+        ctx.rounds = solved.rounds
         res.status, res.message = solved.outcome.status, solved.outcome.message
         if solved.x is not None:
             _measure(ctx, P, res, solved, mv, det, risk)
+        if evaluate is not None and res.x_hedged is not None:
+            res.out_of_sample = _out_of_sample(ctx, chosen, risk, res.x_hedged[0], mv,
+                                               evaluate, client, n_workers)
     res.seconds = time.perf_counter() - start
     return res
+
+
+def _out_of_sample(ctx: Context, chosen: str, risk: Risk, hedged: Floats, mv: Floats, m: int,
+                   client: Any, n_workers: int) -> dict[str, Any] | None:
+    """Both plans on ``m`` fresh futures, and the MRP gap estimate
+    (:mod:`hwbopt.plan.evaluate`); None (with a note) if a future could not be solved."""
+    sc, comp, first, sense = ctx.sc, ctx.comp, ctx.first, ctx.comp.sense
+    seed = evaluation_seed(sc.stress.seed)
+    fresh = draw_scenarios(sc.instance, stress_set=sc.stress.id, scenarios=m, seed=seed,
+                           objective=sc.built.data.objective, built=sc.built)
+    spec = sub_spec(comp, first, fresh.arrays, ctx.elastic, ctx.time_limit, ctx.mip_gap)
+    P = Pool(spec, client, n_workers)
+
+    def value_of(arrays: Arrays) -> Callable[[Floats], Floats]:
+        return lambda x: values_of(comp, first, arrays, ctx.elastic, x).f
+
+    on_h = values_on(P, np.where(first, hedged, 0.0), value_of(fresh.arrays))
+    on_d = values_on(P, np.where(first, mv, 0.0), value_of(fresh.arrays))
+    if on_h is None or on_d is None:
+        ctx.notes.append("a fresh future could not be solved: no out-of-sample test")
+        return None
+    (f_h, x_h), (f_d, _) = on_h, on_d
+    n_g, n = batch_plan(m, sc.size)
+    batches = []
+    for g in range(n_g):
+        at = np.arange(g * n, (g + 1) * n)
+        arrays = fresh.arrays.take(at)
+        p = np.full(n, 1.0 / n)
+        bspec = sub_spec(comp, first, arrays, ctx.elastic, ctx.time_limit, ctx.mip_gap)
+        solved = _solve(chosen, comp, first, ctx.elastic, arrays, p, fresh.values[at],
+                        Pool(bspec, client, n_workers), risk, x_h[at], hedged, ctx.time_limit,
+                        ctx.mip_gap)
+        if solved.outcome.bound is None:
+            ctx.notes.append(f"replication {g} of the gap estimate has no proven bound "
+                             f"({solved.outcome.status}): left out")
+            continue
+        batches.append(Batch(float(solved.outcome.bound), risk_value(f_h[at], p, risk, sense)))
+    if len(batches) < 2:
+        ctx.notes.append("too few replications for the gap estimate")
+        return None
+    return oos_summary(m, seed, f_h, f_d, batches, n, sense, risk, np.full(m, 1.0 / m))
 
 
 @dataclass(frozen=True)
@@ -227,25 +286,26 @@ class Solved:
     outcome: Outcome
     x: Floats | None
     exact: bool  # x is each scenario's best recourse already (no re-solve needed)
+    rounds: list[Round] = field(default_factory=list)  # the decomposition's
 
 
-def _solve(chosen: str, ctx: Context, P: Pool, risk: Risk, mv: Floats, det: Evaluated,
-           time_limit: float | None, gap: float) -> Solved:
-    comp, sc = ctx.comp, ctx.sc
+def _solve(chosen: str, comp: Compiled, first: Bools, elastic: Elastic, arrays: Arrays,
+           probability: Floats, values: Floats, P: Pool, risk: Risk, start: Floats,
+           start_z: Floats, time_limit: float | None, gap: float) -> Solved:
+    """The hedged plan of the scenarios ``arrays`` by the ``chosen`` method, starting from
+    the plans ``start`` (S × columns, one first stage ``start_z``)."""
     if chosen == EXTENSIVE:
-        ef = solve_extensive(comp, ctx.first, sc.arrays, sc.probability, risk, ctx.elastic,
-                             start=det.x, time_limit=time_limit, mip_gap=gap)
+        ef = solve_extensive(comp, first, arrays, probability, risk, elastic, start=start,
+                             time_limit=time_limit, mip_gap=gap)
         return Solved(ef.outcome, ef.x, False)
-    floors = P.own([], relax=True)
-    if any(r.value is None for r in floors):
+    floors = [r.value for r in P.own([], relax=True)]
+    if any(v is None for v in floors):
         return Solved(Outcome(Status.ERROR, "a scenario's LP relaxation could not be solved",
                               "decomposition", None, None, None), None, True)
-    dec = solve_decomposed(P, sc.probability, risk, start=mv,
-                           floors=np.array([comp.sense * float(r.value)  # type: ignore[arg-type]
-                                            for r in floors]),
-                           time_limit=time_limit, mip_gap=gap, arrays_values=sc.values)
-    ctx.rounds = dec.rounds
-    return Solved(dec.outcome, dec.x, True)
+    dec = solve_decomposed(P, probability, risk, start=start_z,
+                           floors=comp.sense * np.array(floors, dtype=float),
+                           time_limit=time_limit, mip_gap=gap, arrays_values=values)
+    return Solved(dec.outcome, dec.x, True, dec.rounds)
 
 
 def _measure(ctx: Context, P: Pool, res: PlanResult, solved: Solved, mv: Floats,
