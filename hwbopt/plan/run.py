@@ -41,6 +41,7 @@ from hwbopt.plan.measures import (
     gain,
     given_list,
     risk_value,
+    share,
     spread,
     target_probability,
     values_of,
@@ -371,10 +372,33 @@ def _gap(rp: float, bound: float | None, constant: float, sense: int) -> float |
 
 
 def _distribution(ctx: Context, ev: Evaluated, risk: Risk) -> dict[str, object]:
-    p = ctx.sc.probability
-    return {**spread(ev.values.f, p, risk.alpha, ctx.comp.sense),
+    """A plan's spread over the scenarios, its target probabilities, and what its values
+    hold of penalties: the probability of the futures where a rule breaks, its mean without
+    the penalties, and each broken rule (its component and meaning) with the probability of
+    the futures where it breaks."""
+    p, comp = ctx.sc.probability, ctx.comp
+    kinds: dict[str, set[int]] = {}
+    for g in ev.values.given:
+        name = comp.row_component[g.row] if g.row is not None else \
+            comp.col_component[g.col] if g.col is not None else "?"
+        kinds.setdefault(name, set()).add(g.scenario)
+    broken = [{"rule": name, "text": _meaning(name),
+               "share": share(p, np.isin(np.arange(len(p)), sorted(at)))}
+              for name, at in kinds.items()]
+    broken.sort(key=lambda b: (-float(b["share"]), str(b["rule"])))  # type: ignore[arg-type]
+    return {**spread(ev.values.f, p, risk.alpha, comp.sense),
             "target_probability": target_probability(ctx.d, ctx.sc.response, ctx.sc.arrays,
-                                                     ev.x, p)}
+                                                     ev.x, p),
+            "breaks_share": share(p, ev.values.penalty > 0),
+            "mean_without_penalties": float(p @ ev.values.objective),
+            "broken_rules": broken}
+
+
+def _meaning(component: str) -> str:
+    from hwbopt.model.names import ARRAY_COMPONENTS, COMPONENTS
+
+    found = COMPONENTS.get(component) or ARRAY_COMPONENTS.get(component)
+    return found.meaning if found is not None else component
 
 
 def _data_of(sc: Scenarios) -> Callable[[int], ModelData]:

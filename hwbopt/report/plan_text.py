@@ -313,6 +313,11 @@ def spread_table(plan: PlanResult, inst: Instance) -> Table:
             ("p95", "p95"))
     for label, key in rows:
         t.add_row(label, _value(plan.hedged.get(key)), _value(plan.deterministic.get(key)))
+    if plan.hedged.get("breaks_share") or plan.deterministic.get("breaks_share"):
+        t.add_row("futures where a rule breaks", _share(plan.hedged.get("breaks_share")),
+                  _share(plan.deterministic.get("breaks_share")))
+        t.add_row("mean without the penalties", _value(plan.hedged.get("mean_without_penalties")),
+                  _value(plan.deterministic.get("mean_without_penalties")))
     hedged = plan.hedged.get("target_probability") or {}
     average = plan.deterministic.get("target_probability") or {}
     if hedged or average:
@@ -336,6 +341,22 @@ def spread_note(plan: PlanResult) -> str:
             f"futures; 5% of futures {low} than p5, 5% {high} than p95. A future in which a "
             f"plan's commitments break a rule (money, staff, space, a target) counts a large "
             f"penalty for it (models/plan.md), so such a plan {scores} there.[/dim]")
+
+
+def breaks_sentence(plan: PlanResult, inst: Instance) -> str | None:
+    """Where the plan for the average future breaks rules: in what share of the futures,
+    which rules, and what VSS counts for it."""
+    share_ = plan.deterministic.get("breaks_share") or 0.0
+    if not share_:
+        return None
+    rules = plan.deterministic.get("broken_rules") or []
+    named = "; ".join(escape(str(r["text"])) for r in rules[:3])
+    more = f" and {len(rules) - 3} more" if len(rules) > 3 else ""
+    without = _value(plan.deterministic.get("mean_without_penalties"))
+    return (f"[bold]The {AVERAGE}[/bold] breaks a rule in {_share(share_)} of these futures "
+            f"({named}{more}): its value there counts a penalty for each break, and VSS "
+            f"includes them; without the penalties its mean would be {without} "
+            f"{escape(_unit(plan, inst))}.")
 
 
 def elastic_table(plan: PlanResult) -> Table | None:
@@ -382,6 +403,9 @@ def print_plan(plan: PlanResult, inst: Instance, method: str = "extensive",
     console.print()
     console.print(spread_table(plan, inst))
     console.print(spread_note(plan))
+    sentence = breaks_sentence(plan, inst)
+    if sentence is not None:
+        console.print(sentence)
     table = elastic_table(plan)
     if table is not None:
         console.print(table)
