@@ -693,6 +693,13 @@ def value_of_hedging(data: ReportData) -> Section | None:
     notes = [f"EEV, and so VSS, count the penalty of every rule the {AVERAGE} breaks in some "
              "future (its commitments kept, no adaptation saves it there): where it breaks "
              "rules, VSS can exceed the plans' own values."]
+    det = s.get("deterministic") or {}
+    if det.get("breaks_share"):
+        rules = "; ".join(str(r.get("text") or r.get("rule"))
+                          for r in (det.get("broken_rules") or [])[:3])
+        notes.append(f"The {AVERAGE} breaks a rule in {percent(float(det['breaks_share']))} "
+                     f"of these futures ({rules}); without the penalties its mean would be "
+                     f"{_cell(det.get('mean_without_penalties'))} {_unit(data)}.")
     if _risk_is_cvar(data):
         risk = s.get("risk") or {}
         lam, alpha = float(risk.get("weight") or 0), float(risk.get("alpha") or 0.9)
