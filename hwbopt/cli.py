@@ -354,6 +354,11 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
 @click.option("--hold-first-year", is_flag=True,
               help="Keep the instance's own first-year figures in every scenario (the set's "
                    "inputs reach the years after): the futures hwbopt plan chooses over.")
+@click.option("--plan", "plan_dir", type=PATH, default=None, metavar="DIR",
+              help="Test the plan `hwbopt plan --out DIR` saved: hold its first-stage "
+                   "decisions (sites, go/no-go, posts, this year's money and activity) in "
+                   "every scenario and re-plan the rest. Implies --hold-first-year: the plan "
+                   "committed the first year knowing it.")
 @objective_option
 @time_limit_option("Seconds HiGHS may take for each scenario (and for the plan).")
 @click.option("--cold-check", type=FiniteRange(min=0, max=1), default=0.01,
@@ -368,8 +373,8 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
 def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | None,
            out: Path | None, resume: bool, report_dir: Path | None, workers: int | None,
            scheduler: str | None, block_size: int | None, mip: bool, hold_first_year: bool,
-           objective: str | None, time_limit: float | None, cold_check: float,
-           as_json: bool, quiet: bool, force: bool) -> None:
+           plan_dir: Path | None, objective: str | None, time_limit: float | None,
+           cold_check: float, as_json: bool, quiet: bool, force: bool) -> None:
     """Solve every scenario of a stress set of the instance at PATH, and sum them up."""
     if scheduler is not None:
         from hwbopt.outputs import check_scheduler
@@ -385,8 +390,10 @@ def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | 
 
     source = instance_provenance(path)
     from hwbopt.batch.run import run_stress
-    from hwbopt.batch.setup import pick_stress_set
+    from hwbopt.batch.setup import load_plan, pick_stress_set
 
+    # a bad --plan folder is refused before any solve, and before --force clears --out
+    saved = None if plan_dir is None else load_plan(plan_dir, source)
     _, chosen = pick_stress_set(inst, set_name)
     if out is None:
         out = Path("runs") / f"{chosen.id}-seed{chosen.seed if seed is None else seed}"
@@ -410,7 +417,7 @@ def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | 
                               time_limit=time_limit,
                               cold_check=cold_check,
                               progress=not quiet and sys.stderr.isatty(), source=source,
-                              force=force)
+                              force=force, plan=saved)
     except KeyboardInterrupt:
         _stress_interrupted(out)
     _write_report(out, report_dir)  # from the run's folder: the Parquet results are there
@@ -419,11 +426,27 @@ def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | 
     else:
         from hwbopt.report.stress_text import print_stress
 
+        if saved is not None:
+            import textwrap
+
+            click.echo(textwrap.fill(
+                f"Testing the plan in {saved.folder}: its {len(saved.values):,} first-stage "
+                "decisions held in every scenario and the rest re-planned, with the first "
+                "year's figures the instance's own (the plan committed them knowing them).",
+                width=max(40, min(shutil.get_terminal_size().columns, 100))))
         print_stress(summary, inst)
         click.echo(f"\nresults in {out} (Parquet: {out}/scenarios, summary.json)")
         _said_report(report_dir)
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
+    if saved is not None and saved.elsewhere:
+        click.echo(f"warning: the plan in {saved.folder} was made on another instance "
+                   f"({saved.elsewhere}); its decisions are exactly this instance's first "
+                   "stage, so they were tested as given", err=True)
+    if saved is not None and saved.objective not in (None, summary["objective_kind"]):
+        click.echo(f"warning: the plan in {saved.folder} was chosen for the objective "
+                   f"{saved.objective}; this run re-plans for {summary['objective_kind']}",
+                   err=True)
 
 
 def _run_stress(run_stress: Callable[..., dict[str, Any]], inst: Instance, **kw: Any
@@ -517,7 +540,8 @@ def plan(path: Path, set_name: str | None, scenarios: int | None, seed: int | No
     result = run_plan(run.inst, stress_set=set_name, scenarios=scenarios, seed=seed,
                       risk=chosen_risk, objective=objective, time_limit=time_limit,
                       mip_gap=mip_gap, method=method, workers=workers, scheduler=scheduler,
-                      evaluate=evaluate)
+                      evaluate=evaluate,
+                      on_round=_round_line if sys.stderr.isatty() and not as_json else None)
     result.provenance.update(run.source)
     if out is not None:
         from hwbopt.io.results import write_plan
@@ -537,6 +561,13 @@ def plan(path: Path, set_name: str | None, scenarios: int | None, seed: int | No
     for w in [*map(str, run.warnings), *_plan_warnings(result)]:
         click.echo(f"warning: {w}", err=True)
     _exit_for(result.status, result.rp, result.message, not as_json)
+
+
+def _round_line(r: Any) -> None:
+    """One line on stderr per round of the decomposition, for a person at a terminal."""
+    best = "none yet" if r.best is None else f"{r.best:,.6g}"
+    click.echo(f"  decomposition, {r.phase} round: bound {r.bound:,.6g}, best plan {best}, "
+               f"{r.cuts} cuts, {r.seconds:,.0f} s", err=True)
 
 
 def _plan_warnings(result: PlanResult) -> list[str]:

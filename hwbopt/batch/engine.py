@@ -96,6 +96,9 @@ class EngineSpec:
     # the instance's own derived numbers when every scenario keeps the first year
     # (hwbopt.derived.hold_first_year: stress --hold-first-year, or a plan's commitments)
     known: dict[str, np.ndarray] | None = None
+    # the columns held at col_lower in every scenario; None: the integer columns unless mip.
+    # A saved plan (stress --plan) holds its first stage too, continuous columns included.
+    fixed: np.ndarray | None = None
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -175,7 +178,9 @@ class Engine:
         self.AT = self.A.T  # a CSR view on the same values: changed coefficients show in it
         self.a_pos = spec.prepared["A"].position if "A" in spec.prepared \
             else np.zeros(0, dtype=np.int64)
-        self.fixed = spec.integer & ~spec.mip  # integer columns held at the plan's values
+        # the columns held at the plan's values: its integer decisions (and a saved plan's
+        # first stage)
+        self.fixed = spec.integer & ~spec.mip if spec.fixed is None else spec.fixed
         self.certify_seconds = 0.0  # this scenario's time in the certificate
         self.plan = np.where(self.fixed, spec.col_lower, 0.0)
         self.h = self._highs(spec.col_lower, spec.col_upper, integer=spec.mip)
@@ -333,7 +338,8 @@ class Engine:
             if fixed.any():
                 # the plan's integer decisions stay; a scenario may only rule them out
                 plan = self.plan[cols]
-                bad = fixed & ((plan < lo - 1e-9) | (plan > hi + 1e-9))
+                tol = 1e-9 * np.maximum(1.0, np.abs(plan))
+                bad = fixed & ((plan < lo - tol) | (plan > hi + tol))
                 if bad.any():
                     return ("the plan's decision on column "
                             f"{int(cols[np.flatnonzero(bad)[0]])} is ruled out in this "
@@ -412,9 +418,15 @@ class Engine:
         return solved
 
     def _changes(self, x: np.ndarray) -> list[int]:
-        """The plan's integer decisions (columns) a re-solved scenario changed."""
+        """The plan's held decisions (columns) a re-solved scenario changed."""
         cols = np.flatnonzero(self.fixed)
-        moved = np.abs(np.round(x[cols]) - self.plan[cols]) > 0.5
+        integer = self.spec.integer[cols]
+        plan = self.plan[cols]
+        value = np.where(integer, np.round(x[cols]), x[cols])
+        # a saved plan's continuous commitments (this year's money and activity) move when
+        # they differ by more than the certificate's tolerance
+        moved = np.abs(value - plan) > np.where(integer, 0.5,
+                                                1e-6 * np.maximum(1.0, np.abs(plan)))
         return [int(j) for j in cols[moved]]
 
     def _cold(self, prob: certify.Problem) -> Solved:

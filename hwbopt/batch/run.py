@@ -24,8 +24,15 @@ from hwbopt.analyses.stress import summarise
 from hwbopt.batch.cluster import dask_client
 from hwbopt.batch.engine import CHAIN, COLD_CHECK_RATE, EngineSpec, solve_block
 from hwbopt.batch.sample import draw, neighbour_order
-from hwbopt.batch.setup import Prepared, pick_stress_set, prepare
-from hwbopt.batch.store import RUN_FILE, claim, instance_hash, open_run, settle_parts, write_part
+from hwbopt.batch.setup import Prepared, SavedPlan, load_plan, pick_stress_set, prepare
+from hwbopt.batch.store import (
+    RUN_FILE,
+    claim,
+    instance_hash,
+    open_run,
+    settle_parts,
+    write_part,
+)
 from hwbopt.errors import UsageError
 from hwbopt.highs import highs_version
 from hwbopt.io.folder import atomic_write_text
@@ -116,6 +123,7 @@ def run_stress(
     die_on: dict[str, Any] | None = None,
     source: dict[str, Any] | None = None,
     force: bool = False,
+    plan: str | Path | SavedPlan | None = None,
 ) -> dict[str, Any]:
     """Solve every scenario of a stress set into ``out``; returns the summary (the JSON of
     ``hwbopt stress --json``). See the module docstring and ``models/stress.md``.
@@ -125,6 +133,11 @@ def run_stress(
 
     ``source`` is the instance's files in provenance form
     (:func:`hwbopt.provenance.instance_provenance`), added to the summary's ``provenance``.
+
+    ``plan`` is a plan ``hwbopt plan --out`` saved (its folder, or read by
+    :func:`hwbopt.batch.setup.load_plan`): every scenario holds its first stage and the
+    instance's first year (``hold_first_year``), re-optimising the rest; ``run.json`` records
+    it (its folder and the hash of its values, which ``resume`` must match).
     """
     start = time.perf_counter()
     out = Path(out)
@@ -140,6 +153,9 @@ def run_stress(
                          f"scenarios: --scenarios {scenarios} asks for more")
     stress = stress.model_copy(update={k2: v for k2, v in (("samples", scenarios),
                                                               ("seed", seed)) if v is not None})
+    saved = plan if isinstance(plan, SavedPlan) or plan is None else load_plan(plan, source)
+    if saved is not None:
+        hold_first_year = True  # the plan committed the first year knowing it
     n = stress.size
     meta = {
         "hwbopt": _version(), "instance": inst.name, "instance_hash": instance_hash(inst),
@@ -149,13 +165,15 @@ def run_stress(
         "objective": objective,
         "chain": CHAIN, "time_limit": time_limit, "cold_check": cold_check,
     }
+    if saved is not None:
+        meta["plan"] = saved.identity()
     if workers is not None and workers < 1:
         raise UsageError("--workers must be at least 1")
     with claim(out) as created:  # locked against another hwbopt while the run lasts
         # refuses a wrong folder before any work
         resume = open_run(out, meta, resume, force, created=created)
         prep = prepare(inst, stress, k, seed=stress.seed, objective=objective, mip=mip,
-                       time_limit=time_limit, hold_first_year=hold_first_year)
+                       time_limit=time_limit, hold_first_year=hold_first_year, plan=saved)
         meta.update(_meta_of(prep))
         if not resume:
             atomic_write_text(out / RUN_FILE, json.dumps(meta, indent=2) + "\n")
@@ -201,6 +219,7 @@ def run_stress(
             "workers": 1 if (workers == 1 and scheduler is None) else workers,
             "scheduler": scheduler,
             "mip": mip,
+            "plan": None if saved is None else str(saved.folder),
             "instance": inst.name,
             "objective_kind": prep.base.objective_kind,
             "years": list(inst.years),

@@ -26,6 +26,7 @@ Python API::
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,6 +202,7 @@ def plan(
     workers: int = 1,
     scheduler: str | None = None,
     evaluate: int | None = None,
+    on_round: Callable[[Any], None] | None = None,
 ) -> PlanResult:
     """Choose the first stage that does best across the first ``scenarios`` scenarios of
     ``stress_set`` (drawn with ``seed``, default the set's), under ``risk``.
@@ -208,14 +210,21 @@ def plan(
     Raises :class:`hwbopt.errors.UsageError` (exit 2) for a request no run can honour (no
     stress set, too many table rows, a bad limit); a solve that ends without a proven optimum
     comes back with its status (``time_limit``, ``infeasible``, …) and message, as ``solve``
-    does. ``status`` is ``optimal`` only when HiGHS proves the extensive form optimal within
-    ``mip_gap`` (default the instance's ``settings.mip_gap``).
+    does. ``status`` is ``optimal`` only when the chosen method proves the hedged plan within
+    ``mip_gap`` of its bound (default the instance's ``settings.mip_gap``).
+
+    ``method``: ``extensive``, ``decomposed`` or ``auto`` (by size; models/plan.md).
+    ``workers``/``scheduler``: where the scenario subproblems run (local processes, or an
+    existing Dask cluster). ``evaluate``: test both plans on that many fresh futures
+    (:mod:`hwbopt.plan.evaluate`). ``on_round``: called with each round of the decomposition
+    (:class:`hwbopt.plan.decomposed.Round`: phase, bound, incumbent, cuts, seconds).
     """
     from hwbopt.plan.run import run_plan
 
     return run_plan(instance, stress_set=stress_set, scenarios=scenarios, seed=seed, risk=risk,
                     objective=objective, time_limit=time_limit, mip_gap=mip_gap,
-                    method=method, workers=workers, scheduler=scheduler, evaluate=evaluate)
+                    method=method, workers=workers, scheduler=scheduler, evaluate=evaluate,
+                    on_round=on_round)
 
 
 __all__ = ["CVAR", "DEFAULT_RISK", "EXPECTATION", "RISK_MEASURES", "SUMMARY_KEYS", "PlanResult",

@@ -30,6 +30,7 @@ cannot see them): ``stopped`` with the incumbent, bound and gap, and a message t
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import highspy
@@ -66,6 +67,17 @@ class Round:
     upper: float  # the incumbent's value (σ-minimising; inf before one)
     cuts: int  # cuts added
     seconds: float  # since the start
+    sense: int = 1  # σ: +1 minimising, −1 maximising
+
+    @property
+    def bound(self) -> float:
+        """The proven bound in the objective's own sense."""
+        return self.sense * self.lower
+
+    @property
+    def best(self) -> float | None:
+        """The incumbent's value in the objective's own sense (None before one)."""
+        return self.sense * self.upper if np.isfinite(self.upper) else None
 
 
 @dataclass
@@ -244,7 +256,8 @@ def typical(values: Floats, probability: Floats) -> int:
 def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floats,
                      floors: Floats, time_limit: float | None = None,
                      mip_gap: float = 1e-4,
-                     arrays_values: Floats | None = None) -> Decomposed:
+                     arrays_values: Floats | None = None,
+                     on_round: Callable[[Round], None] | None = None) -> Decomposed:
     """The two-stage plan over the scenarios of ``pool`` (module docstring). ``start``: a
     whole plan whose first stage is tried first (the mean-value plan); ``floors``: each
     scenario's LP floor ``L_s`` (σ-minimising)."""
@@ -315,7 +328,9 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
         if _closed(upper, lower, mip_gap, comp.constant, sigma):
             status = Status.OPTIMAL
             rounds.append(Round("mip" if master.integral else "lp", lower, upper, 0,
-                                time.perf_counter() - began))
+                                time.perf_counter() - began, sigma))
+            if on_round is not None:
+                on_round(rounds[-1])
             break
         z = np.zeros(comp.n_cols)
         z[first] = sol.x[:master.nF]
@@ -330,7 +345,9 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
             if lp_value < upper - 1e-9 * max(1.0, abs(upper)):
                 exact(z, found)
         rounds.append(Round("mip" if master.integral else "lp", lower, upper, added,
-                            time.perf_counter() - began))
+                            time.perf_counter() - began, sigma))
+        if on_round is not None:
+            on_round(rounds[-1])
         if _closed(upper, lower, mip_gap, comp.constant, sigma):
             status = Status.OPTIMAL
             break

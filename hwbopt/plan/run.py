@@ -177,7 +177,8 @@ def run_plan(instance: Instance, *, stress_set: str | None = None,
              risk: Risk = DEFAULT_RISK,
              objective: str | None = None, time_limit: float | None = None,
              mip_gap: float | None = None, method: str = "auto", workers: int = 1,
-             scheduler: str | None = None, evaluate: int | None = None) -> PlanResult:
+             scheduler: str | None = None, evaluate: int | None = None,
+             on_round: Callable[[Round], None] | None = None) -> PlanResult:
     """See :func:`hwbopt.plan.plan`."""
     check_limits(time_limit, mip_gap)
     if workers < 1:
@@ -225,7 +226,7 @@ def run_plan(instance: Instance, *, stress_set: str | None = None,
             res.seconds = time.perf_counter() - start
             return res
         solved = _solve(chosen, ctx.comp, ctx.first, ctx.elastic, sc.arrays, p, sc.values, P,
-                        risk, det.x, mv, time_limit, gap)
+                        risk, det.x, mv, time_limit, gap, on_round)
         ctx.rounds = solved.rounds
         res.status, res.message = solved.outcome.status, solved.outcome.message
         if solved.x is not None:
@@ -292,7 +293,8 @@ class Solved:
 
 def _solve(chosen: str, comp: Compiled, first: Bools, elastic: Elastic, arrays: Arrays,
            probability: Floats, values: Floats, P: Pool, risk: Risk, start: Floats,
-           start_z: Floats, time_limit: float | None, gap: float) -> Solved:
+           start_z: Floats, time_limit: float | None, gap: float,
+           on_round: Callable[[Round], None] | None = None) -> Solved:
     """The hedged plan of the scenarios ``arrays`` by the ``chosen`` method, starting from
     the plans ``start`` (S × columns, one first stage ``start_z``)."""
     if chosen == EXTENSIVE:
@@ -305,7 +307,8 @@ def _solve(chosen: str, comp: Compiled, first: Bools, elastic: Elastic, arrays: 
                               "decomposition", None, None, None), None, True)
     dec = solve_decomposed(P, probability, risk, start=start_z,
                            floors=comp.sense * np.array(floors, dtype=float),
-                           time_limit=time_limit, mip_gap=gap, arrays_values=values)
+                           time_limit=time_limit, mip_gap=gap, arrays_values=values,
+                           on_round=on_round)
     return Solved(dec.outcome, dec.x, True, dec.rounds)
 
 

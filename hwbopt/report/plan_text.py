@@ -65,9 +65,16 @@ def header(plan: PlanResult, inst: Instance, method: str) -> list[str]:
     proof = ""
     if plan.bound is not None and plan.gap is not None:
         proof = f"; bound {_value(plan.bound)}, gap {plan.gap:.4%}"
-    lines.append(f"method: the extensive form (one mixed-integer model over every "
-                 f"scenario{chose}), {plan.seconds:,.1f} s{proof}")
+    how = METHOD_WORDS.get(plan.method, plan.method)
+    lines.append(f"method: {how}{chose}, {plan.seconds:,.1f} s{proof}")
     return lines
+
+
+METHOD_WORDS = {
+    "extensive": "the extensive form (one mixed-integer model over every scenario)",
+    "decomposed": "decomposition (a master over the commitments, one subproblem per "
+                  "scenario)",
+}
 
 
 # ---------------------------------------------------------------------------------------------
