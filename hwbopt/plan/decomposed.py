@@ -41,7 +41,7 @@ import scipy.sparse as sp
 from hwbopt import highs
 from hwbopt.compile import Compiled
 from hwbopt.plan import Risk
-from hwbopt.plan.extensive import build_extensive
+from hwbopt.plan.extensive import build_extensive, start_of
 from hwbopt.plan.measures import risk_value
 from hwbopt.plan.recourse import Pool, Recourse, SubSpec
 from hwbopt.status import Outcome, Status
@@ -50,6 +50,11 @@ Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 
+# seconds a round's master MIP may take: stopped early it still gives a plan to cut at and a
+# proven bound, and the next round starts from its plan
+MASTER_ROUND = 60.0
+# the master MIP's feasibility tolerance (Master.__init__)
+MASTER_FEASIBILITY = 1e-5
 # a cut is added only if it lifts θ_s by more than this, relative to the scenario's value
 VIOLATED = 1e-7
 # the LP phase ends when its bound improved by less than this (relative) over LP_PATIENCE
@@ -109,6 +114,7 @@ class Master:
         comp, first, arrays = spec.comp, spec.first, spec.arrays
         own, sh = build_extensive(comp, first, arrays.take([kept]), np.ones(1), Risk(),
                                   spec.elastic, bounded=spec.bounded)
+        self.spec, self.kept, self.own, self.own_shape = spec, kept, own, sh
         sigma = comp.sense
         self.nF, self.S, self.m0 = sh.nF, len(probability), own.n_cols
         self.t0 = own.n_cols  # first θ column
@@ -157,6 +163,12 @@ class Master:
                          integer=np.zeros(n, dtype=bool), col_component=[], col_index=[],
                          row_component=[], row_index=[], constant=0.0)
         self.h = highs.load(model)
+        # the cuts of plans that break rules carry penalty-sized gradients beside the kept
+        # scenario's own rows: at HiGHS's default 1e-6 its MIP search ends in "solve error"
+        # or finds no point it can trust (county, 20 scenarios: nothing in 140 s); at 1e-5 the
+        # same master solves in seconds. Each master plan is evaluated exactly by the
+        # subproblems, so a hair's breadth on a master row never reaches a reported value
+        self.h.setOptionValue("mip_feasibility_tolerance", MASTER_FEASIBILITY)
         self.integral = False
         self.cuts = 0
 
@@ -198,8 +210,30 @@ class Master:
               start: Floats | None = None) -> highs.RawSolution:
         is_mip = self.integral and bool(self.integer.any())
         if is_mip and start is not None:
-            highs.start_from(self.h, start)
+            # the integers only: HiGHS completes the rest by an LP with them fixed. A whole
+            # point is rejected whenever a steep cut (penalty-sized gradients) or a large row
+            # is off by more than the feasibility tolerance in the last digits
+            ints = np.flatnonzero(self.integer).astype(np.int32)
+            self.h.setSolution(len(ints), ints, np.round(start[ints]))
         return highs.run(self.h, time_limit=time_limit, mip_gap=mip_gap, is_mip=is_mip)
+
+    def incumbent(self, x: Floats, values: Floats) -> Floats:
+        """A master solution from a plan: ``x`` the kept scenario's whole plan (the
+        instance's columns, the plan's first stage), ``values`` every scenario's value of the
+        plan (σ-minimising; at least every cut, which lie below the true values)."""
+        spec = self.spec
+        out = np.zeros(self.n)
+        out[:self.t0] = start_of(self.own, self.own_shape, spec.comp,
+                                 spec.arrays.take([self.kept]), spec.elastic, x[None, :])
+        theta = values.copy()
+        theta[self.kept] = spec.comp.sense * (float(self.own.c @ out[:self.t0])
+                                              + self.own.offset)
+        out[self.t0:self.t0 + self.S] = theta
+        if self.cvar:
+            eta = float(np.max(theta))
+            out[self.t0 + self.S] = eta
+            out[self.t0 + self.S + 1:] = np.maximum(theta - eta, 0.0)
+        return out
 
     def lifted(self, x: Floats, values: Floats) -> Floats:
         """The master solution ``x`` with each ``θ_s`` raised to at least ``values`` (the
@@ -311,6 +345,7 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
     stall: list[float] = []
     next_start: Floats | None = None
     tight = False  # solve the master to a quarter of mip_gap, not to the gap still open
+    idle = 0  # master rounds in a row that ended without a plan
     while True:
         remaining = left()
         if remaining is not None and remaining <= 0:
@@ -318,12 +353,22 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
         # early rounds need only a rough master: its proven bound is valid at any gap
         used_gap = max(_master_gap(upper, lower, mip_gap, comp.constant, sigma, floor=tight),
                        _master_gap(upper, lower, mip_gap, comp.constant, sigma, floor=True))
-        sol = master.solve(remaining, used_gap, next_start)
+        if next_start is None and master.integral and best_x is not None \
+                and best_v is not None:
+            next_start = master.incumbent(best_x[master.kept], sigma * best_v)
+        cap = MASTER_ROUND if remaining is None else min(remaining, MASTER_ROUND)
+        sol = master.solve(cap if master.integral else remaining, used_gap, next_start)
         if sol.x is None or sol.bound is None:
+            if sol.status in (Status.TIME_LIMIT, Status.STOPPED) and idle < 2 and (
+                    remaining is None or remaining > cap):
+                idle += 1
+                continue  # the master found no plan in its round: give it another
             if sol.status in (Status.TIME_LIMIT, Status.STOPPED):
                 break
-            status, message = Status.ERROR, f"the master problem ended {sol.status}"
+            status = Status.ERROR
+            message = f"the master problem ended {sol.status} ({sol.detail})"
             break
+        idle = 0
         lower = max(lower, float(sol.bound))
         if _closed(upper, lower, mip_gap, comp.constant, sigma):
             status = Status.OPTIMAL

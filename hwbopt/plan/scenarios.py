@@ -137,13 +137,58 @@ def draw_scenarios(inst: Instance, *, stress_set: str | None = None,
     except ValueError as exc:
         raise UsageError(f"stress set '{stress.id}': {exc}") from None
     mean_values = (probability @ values)[None, :]
+    comp, year = built.compiled, built.data.YEARS[0]
+    arrays = arrays_of(comp, par, values, stress.id)
+    mean = arrays_of(comp, par, mean_values, stress.id, mean=True)
     return Scenarios(
         instance=inst, built=built, stress=stress, index=k, values=values,
-        probability=probability, arrays=arrays_of(built.compiled, par, values, stress.id),
-        mean_values=mean_values,
-        mean=arrays_of(built.compiled, par, mean_values, stress.id, mean=True),
+        probability=probability, arrays=taken_away(comp, arrays, arrays, year),
+        mean_values=mean_values, mean=taken_away(comp, mean, arrays, year),
         response=response_of(built.data, built.compiled),
         inputs=[t.column for t in par.targets])
+
+
+# first-stage columns a future can take away: a site lost in a future (``available`` false) is
+# closed there by force, whatever the plan. The board's commitment is to keep a site open
+# wherever it still stands; where it is lost, the commitment costs and gives nothing (no
+# running cost, no capacity, no closure cost or receipt), instead of being a rule the plan
+# breaks (which priced a future's loss as if the board had kept a lost building open)
+TAKEN_AWAY = ("open",)
+
+
+def taken_away(comp: Compiled, arrays: Arrays, every: Arrays, first_year: int) -> Arrays:
+    """``arrays`` with each :data:`TAKEN_AWAY` column a scenario forbids (upper bound 0 where
+    some scenario of ``every`` allows it) made inert in that scenario: its entries in rows
+    with second-stage columns and its cost are 0, and its bounds are the widest of ``every``.
+    Rows of first-stage columns alone (a closed site stays closed) keep binding it."""
+    cols = np.array([j for name in TAKEN_AWAY if name in set(comp.col_component)
+                     for j in comp.cols(name).values()], dtype=np.int64)
+    if not len(cols):
+        return arrays
+    widest = every.col_upper[:, cols].max(axis=0)
+    lost = (arrays.col_upper[:, cols] <= 0) & (widest > 0)[None, :]
+    if not lost.any():
+        return arrays
+    from hwbopt.plan.stages import first_stage
+
+    first = first_stage(comp, first_year)
+    rows = comp.A.indices.astype(np.int64)
+    entry_col = np.repeat(np.arange(comp.n_cols), np.diff(comp.A.indptr))
+    mixed = np.zeros(comp.n_rows, dtype=bool)
+    mixed[rows[~first[entry_col]]] = True
+    a, c = arrays.a_data.copy(), arrays.c.copy()
+    lo, hi = arrays.col_lower.copy(), arrays.col_upper.copy()
+    for k, j in enumerate(cols):
+        at = np.flatnonzero(lost[:, k])
+        if not len(at):
+            continue
+        entries = np.arange(comp.A.indptr[j], comp.A.indptr[j + 1])
+        entries = entries[mixed[rows[entries]]]
+        a[np.ix_(at, entries)] = 0.0
+        c[at, j] = 0.0
+        lo[at, j] = every.col_lower[:, j].min()
+        hi[at, j] = widest[k]
+    return replace(arrays, a_data=a, c=c, col_lower=lo, col_upper=hi)
 
 
 def arrays_of(comp: Compiled, par: Parametric, values: np.ndarray, set_id: str,
