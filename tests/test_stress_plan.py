@@ -382,3 +382,26 @@ def test_resume_with_another_plan_is_refused(plan_dir: Path, tmp_path: Path) -> 
     assert done.exit_code == 0, done.output
     summary = json.loads(done.stdout)
     assert summary["solved_this_run"] == 32 and summary["finished"] == 64
+
+
+def test_a_site_the_future_takes_away_is_closed_there_as_the_plan_has_it(tmp_path: Path) -> None:
+    """The hand-derived site case with a set that loses the hub in one future (p = 0.05):
+    the plan keeps the hub wherever it stands and the lost future closes it by force
+    (models/plan.md); stress --plan holds the same plan and reads that future the same way,
+    so every future is solved (none plan_infeasible) and scores what the plan says."""
+    case = tmp_path / "lost"
+    shutil.copytree(Path(__file__).parent / "plan_cases" / "site_cut", case)
+    with (case / "instance.yaml").open("a", encoding="utf-8") as f:
+        f.write("  - id: lost\n    name: The hub lost in one future\n    table: lost.csv\n"
+                "    inputs:\n      - {name: hub, path: \"sites[hub].available\"}\n")
+    (case / "lost.csv").write_text("hub,probability\n1,0.95\n0,0.05\n", encoding="utf-8")
+    made = invoke("plan", case, "--set", "lost", "--out", tmp_path / "plan", "--json")
+    assert made.exit_code == 0, made.output
+    hedged = pd.read_csv(tmp_path / "plan" / "plan_scenarios.csv").set_index("scenario")
+    assert hedged["hedged"].tolist() == pytest.approx([250.0, 230.0])
+    run = invoke("stress", case, "--set", "lost", "--plan", tmp_path / "plan", "--out",
+                 tmp_path / "run", "--workers", "1", "--json")
+    assert run.exit_code == 0, run.output
+    rows = read_results(tmp_path / "run").set_index("scenario").sort_index()
+    assert (rows.status == "optimal").all(), rows[["status", "reason"]]
+    assert rows.objective.tolist() == pytest.approx(hedged["hedged"].tolist())

@@ -99,6 +99,10 @@ class EngineSpec:
     # the columns held at col_lower in every scenario; None: the integer columns unless mip.
     # A saved plan (stress --plan) holds its first stage too, continuous columns included.
     fixed: np.ndarray | None = None
+    # (columns,) bool, with a saved plan (stress --plan): fixed columns a scenario may take
+    # away (hwbopt.plan.stages.TAKEN_AWAY: a lost site), held at the plan's value clipped into
+    # the scenario's bounds (closed by force) instead of ruling the plan out
+    clip: np.ndarray | None = None
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -336,8 +340,9 @@ class Engine:
             lo, hi = self.col_lower[cols], self.col_upper[cols]
             fixed = self.fixed[cols]
             if fixed.any():
-                # the plan's integer decisions stay; a scenario may only rule them out
-                plan = self.plan[cols]
+                # the plan's integer decisions stay; a scenario may only rule them out, or,
+                # for a saved plan's sites, close one it takes away
+                plan = self._held()[cols]
                 tol = 1e-9 * np.maximum(1.0, np.abs(plan))
                 bad = fixed & ((plan < lo - tol) | (plan > hi + tol))
                 if bad.any():
@@ -348,10 +353,21 @@ class Engine:
             h.changeColsBounds(len(cols), cols, lo, hi)
         return None
 
+    def _held(self) -> np.ndarray:
+        """The plan's values as this scenario holds them: a saved plan's site the scenario
+        takes away (``spec.clip``) closed by force, clipped into the scenario's bounds."""
+        if self.spec.clip is None:
+            return self.plan
+        held: np.ndarray = np.where(self.spec.clip,
+                                    np.clip(self.plan, self.col_lower, self.col_upper),
+                                    self.plan)
+        return held
+
     def _lp_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Column bounds as the main model holds them: the plan's decisions fixed (LP path)."""
-        return (np.where(self.fixed, self.plan, self.col_lower),
-                np.where(self.fixed, self.plan, self.col_upper))
+        held = self._held()
+        return (np.where(self.fixed, held, self.col_lower),
+                np.where(self.fixed, held, self.col_upper))
 
     def _solve(self, scenario: int, record: dict[str, Any]) -> Solved:
         spec, h = self.spec, self.h
@@ -421,7 +437,7 @@ class Engine:
         """The plan's held decisions (columns) a re-solved scenario changed."""
         cols = np.flatnonzero(self.fixed)
         integer = self.spec.integer[cols]
-        plan = self.plan[cols]
+        plan = self._held()[cols]
         value = np.where(integer, np.round(x[cols]), x[cols])
         # a saved plan's continuous commitments (this year's money and activity) move when
         # they differ by more than the certificate's tolerance

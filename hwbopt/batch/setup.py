@@ -500,6 +500,7 @@ def prepare(
         activity=activity, binding_rows=binding, base_available=base_available, seed=seed,
         time_limit=time_limit, mip_gap=d.mip_gap if mip_gap is None else mip_gap,
         known=par.known, fixed=None if held is None else fixed,
+        clip=None if held is None else held.mask & _taken_away(comp),
     )
     from hwbopt.words import quantity, rule
 
@@ -543,3 +544,10 @@ def _spec_key(comp: Compiled, stress: StressSet, seed: int, mip: bool,
         h.update(np.ascontiguousarray(np.flatnonzero(held.mask)).tobytes())
         h.update(np.ascontiguousarray(held.values[held.mask]).tobytes())
     return h.hexdigest()
+
+
+def _taken_away(comp: Compiled) -> np.ndarray:
+    """Columns a future may take away from a saved plan (a lost site: closed by force)."""
+    from hwbopt.plan.stages import taken_away_columns
+
+    return taken_away_columns(comp)

@@ -153,6 +153,9 @@ class PlanResult:
     f_deterministic: np.ndarray | None = field(default=None, repr=False)
     f_ws: np.ndarray | None = field(default=None, repr=False)
     x_hedged: np.ndarray | None = field(default=None, repr=False)
+    # the hedged plan's commitments (whole columns, second stage 0): x_hedged[s] reads a site
+    # scenario s takes away as closed
+    z_hedged: np.ndarray | None = field(default=None, repr=False)
     inputs: list[str] = field(default_factory=list)  # the stress set's input names
 
     @property

@@ -137,7 +137,9 @@ def evaluate_plan(ctx: Context, pool: Pool, z: Floats, candidates: list[Floats],
 
 
 def _best(ctx: Context, plans: list[Floats]) -> Evaluated:
-    """Per scenario, the plan of ``plans`` with the best value (each S × columns)."""
+    """Per scenario, the plan of ``plans`` with the best value (each S × columns), as the
+    scenario has it (a site it takes away closed: :meth:`Arrays.effective`)."""
+    plans = [ctx.sc.arrays.effective(x) for x in plans]
     vals = [values_of(ctx.comp, ctx.first, ctx.sc.arrays, ctx.elastic, x) for x in plans]
     f = np.vstack([v.f for v in vals])  # (plans, S)
     pick = np.argmin(f, axis=0) if ctx.comp.sense > 0 else np.argmax(f, axis=0)
@@ -231,8 +233,8 @@ def run_plan(instance: Instance, *, stress_set: str | None = None,
         res.status, res.message = solved.outcome.status, solved.outcome.message
         if solved.x is not None:
             _measure(ctx, P, res, solved, mv, det, risk)
-        if evaluate is not None and res.x_hedged is not None:
-            res.out_of_sample = _out_of_sample(ctx, chosen, risk, res.x_hedged[0], mv,
+        if evaluate is not None and res.z_hedged is not None:
+            res.out_of_sample = _out_of_sample(ctx, chosen, risk, res.z_hedged, mv,
                                                evaluate, client, n_workers)
     res.seconds = time.perf_counter() - start
     return res
@@ -320,11 +322,12 @@ def _measure(ctx: Context, P: Pool, res: PlanResult, solved: Solved, mv: Floats,
     x_plan = solved.x
     assert x_plan is not None
     bound = solved.outcome.bound
+    # the commitments themselves (a scenario's own plan reads a site it takes away as closed)
+    z_hedged = np.where(ctx.first, x_plan[0], 0.0)
     if solved.exact:
         hedged: Evaluated | None = _best(ctx, [x_plan])
     else:
-        hedged = evaluate_plan(ctx, P, np.where(ctx.first, x_plan[0], 0.0), [x_plan],
-                               "the hedged plan")
+        hedged = evaluate_plan(ctx, P, z_hedged, [x_plan], "the hedged plan")
     if hedged is None:
         res.status, res.message = Status.ERROR, "a scenario could not be solved with the plan"
         return
@@ -334,7 +337,7 @@ def _measure(ctx: Context, P: Pool, res: PlanResult, solved: Solved, mv: Floats,
     if better(eev, rp, sense):
         # within the gap the solver's plan can be beaten by the mean-value plan, which is a
         # plan of the same problem: the better one is the hedged plan
-        hedged, rp = det, eev
+        hedged, rp, z_hedged = det, eev, np.where(ctx.first, mv, 0.0)
         ctx.notes.append("the mean-value plan did better than the solver's incumbent "
                          "(within its gap) and is reported as the hedged plan")
     ws = wait_and_see(ctx, P, [hedged.x, det.x])
@@ -342,7 +345,6 @@ def _measure(ctx: Context, P: Pool, res: PlanResult, solved: Solved, mv: Floats,
         res.status, res.message = Status.ERROR, "a scenario could not be solved alone"
         return
     ws_value = risk_value(ws.values.f, p, risk, sense)
-    z_hedged = np.where(ctx.first, hedged.x[0], 0.0)
     res.rp, res.ev, res.eev, res.ws = rp, float(mean_values.f[0]), eev, ws_value
     res.vss, res.evpi = gain(rp, eev, sense), gain(ws_value, rp, sense)
     res.bound = bound
@@ -353,7 +355,7 @@ def _measure(ctx: Context, P: Pool, res: PlanResult, solved: Solved, mv: Floats,
                          f"{bound:,.6g}: its optimality is not certified")
         ctx.unproven = Status.ERROR
     res.f_hedged, res.f_deterministic, res.f_ws = hedged.values.f, det.values.f, ws.values.f
-    res.x_hedged = hedged.x
+    res.x_hedged, res.z_hedged = hedged.x, z_hedged
     res.first_stage = first_stage_list(d, comp, ctx.first, z_hedged)
     res.differs_from_deterministic = differences(d, comp, ctx.first, z_hedged, mv, ws.x, p)
     res.hedged = _distribution(ctx, hedged, risk)

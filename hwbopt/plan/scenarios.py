@@ -23,6 +23,7 @@ from hwbopt.batch.setup import Parametric, parametric, pick_stress_set
 from hwbopt.compile import Compiled
 from hwbopt.errors import UsageError
 from hwbopt.pipeline import Built, build
+from hwbopt.plan.stages import taken_away_columns
 from hwbopt.scenarios import apply_changes
 from hwbopt.schema import Change, Instance, StressSet
 
@@ -45,7 +46,9 @@ class Arrays:
     col_upper: np.ndarray
     need: np.ndarray  # (S, offered × years): the need the response curves are read with
     target: np.ndarray  # (S, targets): each target's level
-
+    # (S, columns) first-stage columns a scenario takes away (:func:`taken_away`): a plan's
+    # value there is inert, and the scenario's own plan reads them as 0 (the site closed)
+    taken: np.ndarray | None = None
     @property
     def size(self) -> int:
         return int(self.c.shape[0])
@@ -54,7 +57,15 @@ class Arrays:
         """The scenarios ``rows`` of the block, in that order."""
         at = np.asarray(rows, dtype=np.int64)
         return Arrays(self.c[at], self.a_data[at], self.row_lower[at], self.row_upper[at],
-                      self.col_lower[at], self.col_upper[at], self.need[at], self.target[at])
+                      self.col_lower[at], self.col_upper[at], self.need[at], self.target[at],
+                      None if self.taken is None else self.taken[at])
+
+    def effective(self, x: np.ndarray) -> np.ndarray:
+        """Plans ``x`` (S × columns) as each scenario has them: a column it takes away is 0
+        (a lost site is closed, whatever the plan committed)."""
+        if self.taken is None:
+            return x
+        return np.where(self.taken, 0.0, x)
 
     def compiled(self, comp: Compiled, s: int) -> Compiled:
         """Scenario ``s`` as a compiled model of its own (the instance's structure)."""
@@ -148,21 +159,12 @@ def draw_scenarios(inst: Instance, *, stress_set: str | None = None,
         inputs=[t.column for t in par.targets])
 
 
-# first-stage columns a future can take away: a site lost in a future (``available`` false) is
-# closed there by force, whatever the plan. The board's commitment is to keep a site open
-# wherever it still stands; where it is lost, the commitment costs and gives nothing (no
-# running cost, no capacity, no closure cost or receipt), instead of being a rule the plan
-# breaks (which priced a future's loss as if the board had kept a lost building open)
-TAKEN_AWAY = ("open",)
-
-
 def taken_away(comp: Compiled, arrays: Arrays, every: Arrays, first_year: int) -> Arrays:
     """``arrays`` with each :data:`TAKEN_AWAY` column a scenario forbids (upper bound 0 where
     some scenario of ``every`` allows it) made inert in that scenario: its entries in rows
     with second-stage columns and its cost are 0, and its bounds are the widest of ``every``.
     Rows of first-stage columns alone (a closed site stays closed) keep binding it."""
-    cols = np.array([j for name in TAKEN_AWAY if name in set(comp.col_component)
-                     for j in comp.cols(name).values()], dtype=np.int64)
+    cols = np.flatnonzero(taken_away_columns(comp))
     if not len(cols):
         return arrays
     widest = every.col_upper[:, cols].max(axis=0)
@@ -178,6 +180,8 @@ def taken_away(comp: Compiled, arrays: Arrays, every: Arrays, first_year: int) -
     mixed[rows[~first[entry_col]]] = True
     a, c = arrays.a_data.copy(), arrays.c.copy()
     lo, hi = arrays.col_lower.copy(), arrays.col_upper.copy()
+    taken = np.zeros(c.shape, dtype=bool)
+    taken[:, cols] = lost
     for k, j in enumerate(cols):
         at = np.flatnonzero(lost[:, k])
         if not len(at):
@@ -188,7 +192,7 @@ def taken_away(comp: Compiled, arrays: Arrays, every: Arrays, first_year: int) -
         c[at, j] = 0.0
         lo[at, j] = every.col_lower[:, j].min()
         hi[at, j] = widest[k]
-    return replace(arrays, a_data=a, c=c, col_lower=lo, col_upper=hi)
+    return replace(arrays, a_data=a, c=c, col_lower=lo, col_upper=hi, taken=taken)
 
 
 def arrays_of(comp: Compiled, par: Parametric, values: np.ndarray, set_id: str,

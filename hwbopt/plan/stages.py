@@ -17,6 +17,21 @@ from hwbopt.model.names import ARRAY_COMPONENTS, COMPONENTS
 
 Bools = npt.NDArray[np.bool_]
 
+# first-stage columns a future can take away: a site lost in a future (``available`` false) is
+# closed there by force, whatever the plan. The board's commitment is to keep a site open
+# wherever it still stands; where it is lost, the commitment costs and gives nothing (no
+# running cost, no capacity, no closure cost or receipt), instead of being a rule the plan
+# breaks (which priced a future's loss as if the board had kept a lost building open).
+# Used by the plan's scenarios (hwbopt.plan.scenarios.taken_away) and by stress --plan
+TAKEN_AWAY = ("open",)
+
+
+def taken_away_columns(comp: Compiled) -> Bools:
+    """Per column of ``comp``: is it of a :data:`TAKEN_AWAY` component?"""
+    names = np.asarray(comp.col_component, dtype=object)
+    out: Bools = np.isin(names, TAKEN_AWAY)
+    return out
+
 
 def stage_of(name: str) -> str:
     """The declared stage of the variable component ``name``."""
@@ -47,4 +62,5 @@ def _year(index: object) -> object:
     return index[-1] if isinstance(index, tuple) else index
 
 
-__all__ = ["FIRST", "FIRST_YEAR", "SECOND", "first_stage", "stage_of"]
+__all__ = ["FIRST", "FIRST_YEAR", "SECOND", "TAKEN_AWAY", "first_stage", "stage_of",
+           "taken_away_columns"]
