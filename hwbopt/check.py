@@ -14,12 +14,17 @@ alternatives, and dependencies on the required service's activity, not only its 
 Give it the solver's own values (``hwbopt.results.plan_tables``), not the tables as displayed:
 display cleaning zeroes small values and drops empty rows, which could hide a negative amount.
 Solver noise passes within the relative tolerance ``REL``.
+
+A plan's scenario keeps the instance's own first year (``models/plan.md``): its figures reach
+only the years after. ``check_solution(scenario, ..., first_year=instance)`` reads every
+figure of the horizon's first year (money, need, unit costs, staff, site availability,
+targets) from ``instance`` and those of later years from ``scenario``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 import pandas as pd
 
@@ -27,9 +32,11 @@ from hwbopt.schema import (
     CapChange,
     ForbidChange,
     Instance,
+    InterventionRow,
     KeepOpen,
     MinPriorityShare,
     NoClosures,
+    Partner,
     Policy,
     Protect,
 )
@@ -48,21 +55,80 @@ def _tol(*magnitudes: float) -> float:
     return REL * max([1.0, *[abs(m) for m in magnitudes]])
 
 
-def _available(inst: Instance) -> dict[tuple[str, int], tuple[float, float, float]]:
-    """(available, required savings, fenced) per partner and year, from the raw fields."""
-    years = list(range(inst.horizon.first_year, inst.horizon.last_year + 1))
-    base = {(b.partner, b.year): b.baseline for b in inst.budgets}
+def _structure(inst: Instance) -> dict[str, set[Hashable]]:
+    """What two instances must share for one to hold the other's first year."""
+    return {
+        "years": set(inst.years),
+        "partners": {p.id for p in inst.partners},
+        "ring-fenced lines": {(p.id, r.id) for p in inst.partners for r in p.ring_fenced},
+        "budgets": {(b.partner, b.year) for b in inst.budgets},
+        "pool contributors": {(g.id, c.partner) for g in inst.pools for c in g.contributors},
+        "interventions": {i.id for i in inst.interventions},
+        "activity": {(a.intervention, a.locality or "all") for a in inst.activity},
+        "staff": {(r.employer, r.role, r.year) for r in inst.staff},
+        "sites": {s.id for s in inst.sites},
+        "targets": {(t.priority, t.year) for t in inst.targets},
+    }
+
+
+class _Years:
+    """Which instance's figures hold in a year: ``first_year``'s in the horizon's first year,
+    ``inst``'s in the years after (both ``inst`` when ``first_year`` is None).
+
+    ``at(y)`` is that instance; ``intervention`` and ``partner`` look a row up in it, and
+    ``need`` is each offered (intervention, locality)'s need in each year, grown from its
+    year's figures. Rules linking years read each year's own figures through these.
+    """
+
+    def __init__(self, inst: Instance, first_year: Instance | None) -> None:
+        if first_year is not None and first_year is not inst:
+            mine, theirs = _structure(inst), _structure(first_year)
+            differ = [name for name in mine if mine[name] != theirs[name]]
+            if differ:
+                raise ValueError(f"first_year must have the structure of the instance checked "
+                                 f"(the same board, another year's figures): its "
+                                 f"{', '.join(differ)} differ")
+        self.years = list(inst.years)
+        self.first = self.years[0]
+        # indexed by "is a later year": 0 the first year's instance, 1 the later years'
+        self._inst = (inst if first_year is None else first_year, inst)
+        self._interventions = tuple({i.id: i for i in x.interventions} for x in self._inst)
+        self._partners = tuple({p.id: p for p in x.partners} for x in self._inst)
+        self.need: dict[tuple[str, str, int], float] = {}
+        for y in self.years:
+            for a in self(y).activity:
+                growth = self.intervention(a.intervention, y).need_growth
+                self.need[a.intervention, a.locality or "all", y] = (
+                    a.need * (1.0 + growth) ** (y - self.first))
+
+    def _later(self, year: int) -> int:
+        return int(year != self.first)
+
+    def __call__(self, year: int) -> Instance:
+        return self._inst[self._later(year)]
+
+    def intervention(self, i: str, year: int) -> InterventionRow:
+        return self._interventions[self._later(year)][i]
+
+    def partner(self, p: str, year: int) -> Partner:
+        return self._partners[self._later(year)][p]
+
+
+def _available(at: _Years) -> dict[tuple[str, int], tuple[float, float, float]]:
+    """(available, required savings, fenced) per partner and year, from the raw fields of the
+    year's instance."""
     out = {}
-    for p in inst.partners:
-        for n, y in enumerate(years, start=1):
+    for n, y in enumerate(at.years, start=1):
+        base = {b.partner: b.baseline for b in at(y).budgets if b.year == y}
+        for p in at(y).partners:
             if p.cut_by_year is not None:
                 cut = p.cut_by_year[y]
             elif p.cut is not None:
                 cut = p.cut.total * min(n, p.cut.over_years) / p.cut.over_years
             else:
                 cut = 0.0
-            required = base[p.id, y] * (1.0 - (1.0 - p.savings_rate) ** n)
-            available = base[p.id, y] * (1.0 - cut) - required
+            required = base[p.id] * (1.0 - (1.0 - p.savings_rate) ** n)
+            available = base[p.id] * (1.0 - cut) - required
             fenced = available * sum(line.share for line in p.ring_fenced)
             out[p.id, y] = (available, required, fenced)
     return out
@@ -84,14 +150,16 @@ def _table(tables: Tables, name: str) -> pd.DataFrame:
     return tables.get(name, pd.DataFrame())
 
 
-def _staff(inst: Instance, tables: Tables, units: ByYear, years: list[int],
+def _staff(inst: Instance, at: _Years, tables: Tables, units: ByYear,
            bad: list[str]) -> tuple[ByYear, ByYear]:
-    """Staff rules; returns (staff cost per (intervention, year), net staff cost per partner)."""
+    """Staff rules; returns (staff cost per (intervention, year), net staff cost per partner).
+    Each year's staff line (fte, recruit limit, …) is the year's instance's."""
     staff_cost: ByYear = defaultdict(float)
     net: ByYear = defaultdict(float)
     if not inst.staff:
         return staff_cost, net
-    line = {(r.employer, r.role, r.year): r for r in inst.staff}
+    years = at.years
+    line = {(r.employer, r.role, r.year): r for y in years for r in at(y).staff if r.year == y}
     lead = {i.id: i.lead for i in inst.interventions}
     per_unit = {(r.intervention, r.role): r.fte_per_unit for r in inst.intervention_staff}
     rows = {(r.employer, r.role, int(r.year)): r
@@ -157,13 +225,16 @@ def _staff(inst: Instance, tables: Tables, units: ByYear, years: list[int],
     return staff_cost, net
 
 
-def _estate(inst: Instance, tables: Tables, act: dict[tuple[str, str, int], float],
-            years: list[int], bad: list[str]) -> ByPayer:
-    """Site and space rules; returns the net estate cost per partner and year."""
+def _estate(inst: Instance, at: _Years, tables: Tables,
+            act: dict[tuple[str, str, int], float], bad: list[str]) -> ByPayer:
+    """Site and space rules; returns the net estate cost per partner and year. Whether a site
+    is available in a year is the year's instance's figure."""
     net: ByPayer = defaultdict(float)
     if not inst.sites:
         return net
+    years = at.years
     site = {s.id: s for s in inst.sites}
+    available = {(s.id, y): s.available for y in years for s in at(y).sites}
     cap = {(c.site, c.space_type): c.capacity for c in inst.site_capacity}
     types: defaultdict[str, int] = defaultdict(int)
     for s_id, _t in cap:
@@ -184,9 +255,9 @@ def _estate(inst: Instance, tables: Tables, act: dict[tuple[str, str, int], floa
                 continue
             if now and not before:
                 bad.append(f"site {s.id} reopens in {y} after closing")
-            if not now and not s.can_close and s.available:
+            if not now and not s.can_close and available[s.id, y]:
                 bad.append(f"site {s.id} closes in {y} but may not close")
-            if now and not s.available:
+            if now and not available[s.id, y]:
                 bad.append(f"site {s.id} is open in {y} but not available")
             closing = before and not now
             net[s.owner, y] += (s.running_cost if now else 0.0) + (
@@ -302,10 +373,20 @@ def check_solution(
     tables: Tables,
     objective_kind: str,
     objective: float | None = None,
+    *,
+    first_year: Instance | None = None,
 ) -> list[str]:
+    """Every rule of ``inst`` the plan in ``tables`` breaks, in words (see the module).
+
+    ``first_year``: the instance whose figures hold in the horizon's first year (a plan's
+    scenario keeps the instance's own first year); None: ``inst``'s. It must have the
+    structure of ``inst`` (the same partners, interventions, sites, years, …), else
+    ValueError.
+    """
     bad: list[str] = []
-    years = list(range(inst.horizon.first_year, inst.horizon.last_year + 1))
-    first = years[0]
+    at = _Years(inst, first_year)
+    years = at.years
+    first = at.first
     alloc = tables["allocation"]
     activity = tables["activity"]
     budgets = tables["budgets"]
@@ -313,13 +394,11 @@ def check_solution(
     outcomes = tables["outcomes"]
 
     # ---- activity: need caps and change limits --------------------------------------------
-    spec = {i.id: i for i in inst.interventions}
     act: dict[tuple[str, str, int], float] = {}
     for r in activity.itertuples(index=False):
         act[r.intervention, r.locality, int(r.year)] = float(r.activity)
     for a in inst.activity:
         loc = a.locality or "all"
-        intervention = spec[a.intervention]
         prev = a.current
         for y in years:
             cell = (a.intervention, loc, y)
@@ -327,7 +406,8 @@ def check_solution(
                 bad.append(f"activity of {a.intervention} in {loc} {y} is missing")
                 continue
             v = act[cell]
-            need = a.need * (1.0 + intervention.need_growth) ** (y - first)
+            intervention = at.intervention(a.intervention, y)
+            need = at.need[cell]
             if v < -_tol(need) or v > need + _tol(need):
                 bad.append(f"activity of {a.intervention} in {loc} {y} = {v:g} outside [0, "
                            f"need {need:g}]")
@@ -368,12 +448,13 @@ def check_solution(
     units: ByYear = defaultdict(float)
     for (i, _loc, y), v in act.items():
         units[i, y] += v
-    staff_cost, staff_net = _staff(inst, tables, units, years, bad)
-    estate_net = _estate(inst, tables, act, years, bad)
+    staff_cost, staff_net = _staff(inst, at, tables, units, bad)
+    estate_net = _estate(inst, at, tables, act, bad)
     setup = _choices(inst, tables, units, years, bad)
     cost_total: ByYear = defaultdict(float)
     for (i, _loc, y), v in act.items():
-        cost_total[i, y] += v * spec[i].unit_cost * (1.0 + spec[i].cost_growth) ** (y - first)
+        i_y = at.intervention(i, y)
+        cost_total[i, y] += v * i_y.unit_cost * (1.0 + i_y.cost_growth) ** (y - first)
     for key, v in (*staff_cost.items(), *setup.items()):
         cost_total[key] += v
     for key in set(cost_total) | set(paid):
@@ -382,7 +463,7 @@ def check_solution(
             bad.append(f"{key[0]} in {key[1]} costs {cost:g} but {pay:g} is paid for it")
 
     # ---- budgets, ring-fences, QIPP credits, pools ---------------------------------------
-    money = _available(inst)
+    money = _available(at)
     rates: defaultdict[str, dict[str, float]] = defaultdict(dict)
     for saving in inst.avoided_costs:
         rates[saving.partner][saving.intervention] = saving.saving_per_unit
@@ -391,17 +472,19 @@ def check_solution(
     for r in pools.itertuples(index=False):
         contributed[r.partner, int(r.year)] += float(r.contributed)
         pool_rows[r.pool, r.partner, int(r.year)] = float(r.contributed)
-    bounds = {(c.partner, g.id): (c.min_share, c.max_share) for g in inst.pools
-              for c in g.contributors}
-    for (pid, gid), (lo, hi) in bounds.items():
+    bounds = {(c.partner, g.id, y): (c.min_share, c.max_share) for y in years
+              for g in at(y).pools for c in g.contributors}
+    contributors = [(c.partner, g.id) for g in inst.pools for c in g.contributors]
+    for pid, gid in contributors:
         for y in years:
+            lo, hi = bounds[pid, gid, y]
             v = pool_rows.get((gid, pid, y), 0.0)
             avail = money[pid, y][0]
             if v < lo * avail - _tol(avail) or v > hi * avail + _tol(avail):
                 bad.append(f"{pid} puts {v:g} into {gid} in {y}, outside shares [{lo:g}, "
                            f"{hi:g}] of {avail:g}")
     for (gid, pid, _y), v in pool_rows.items():
-        if (pid, gid) not in bounds and abs(v) > _tol(v):
+        if (pid, gid) not in contributors and abs(v) > _tol(v):
             bad.append(f"{pid} contributes to {gid} but is not a contributor")
     _pool_payers(inst, alloc, pool_rows, bad)
     general_spend: ByYear = defaultdict(float)
@@ -429,7 +512,7 @@ def check_solution(
             cap = available - fenced + cr
             if used > cap + _tol(cap, used):
                 bad.append(f"{p.id} spends {used:g} of general money in {y}, above {cap:g}")
-            for line in p.ring_fenced:
+            for line in at.partner(p.id, y).ring_fenced:
                 s = line_spend[p.id, line.id, y]
                 lcap = line.share * available
                 if s > lcap + _tol(lcap, s):
@@ -445,23 +528,22 @@ def check_solution(
     # ---- equity floor ---------------------------------------------------------------------
     phi = inst.settings.equity_floor
     if phi:
-        needs: defaultdict[str, dict[str, float]] = defaultdict(dict)
+        localities: defaultdict[str, list[str]] = defaultdict(list)
         for a in inst.activity:
-            needs[a.intervention][a.locality or "all"] = a.need
-        for i, by_loc in needs.items():
-            if len(by_loc) < 2:
+            localities[a.intervention].append(a.locality or "all")
+        for i, locs in localities.items():
+            if len(locs) < 2:
                 continue
-            growth = spec[i].need_growth
             for y in years:
-                f = (1.0 + growth) ** (y - first)
-                total_need = sum(by_loc.values()) * f
-                total_act = sum(act.get((i, loc, y), 0.0) for loc in by_loc)
+                total_need = sum(at.need[i, loc, y] for loc in locs)
+                total_act = sum(act.get((i, loc, y), 0.0) for loc in locs)
                 if total_need <= 0:
                     continue
-                for loc, n in by_loc.items():
+                for loc in locs:
+                    n = at.need[i, loc, y]
                     if n <= 0:
                         continue
-                    lhs = act.get((i, loc, y), 0.0) / (n * f)
+                    lhs = act.get((i, loc, y), 0.0) / n
                     rhs = phi * total_act / total_need
                     if lhs < rhs - _tol(rhs):
                         bad.append(f"{i} in {loc} {y} covers {lhs:.4g} of need, below the "
@@ -471,7 +553,7 @@ def check_solution(
     curves: defaultdict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
     for r in inst.responses:
         curves[r.intervention, r.priority].append((r.upto_share, r.effect))
-    need_of = {(a.intervention, a.locality or "all"): a.need for a in inst.activity}
+    offered = [(a.intervention, a.locality or "all") for a in inst.activity]
     achieved: dict[tuple[str, int], float] = {}
     for k in inst.priorities:
         for y in years:
@@ -479,10 +561,9 @@ def check_solution(
             for (i, kk), pts in curves.items():
                 if kk != k.id:
                     continue
-                f = (1.0 + spec[i].need_growth) ** (y - first)
-                for (ii, loc), n in need_of.items():
+                for ii, loc in offered:
                     if ii == i:
-                        v += _response(pts, n * f, act.get((i, loc, y), 0.0))
+                        v += _response(pts, at.need[i, loc, y], act.get((i, loc, y), 0.0))
             achieved[k.id, y] = v
     reported = {(r.priority, int(r.year)): r for r in outcomes.itertuples(index=False)}
     for key, v in achieved.items():
@@ -493,13 +574,15 @@ def check_solution(
             bad.append(f"outcome of {key[0]} in {key[1]} reported {r.achieved:g}, "
                        f"recomputed {v:g}")
     hard = {k.id: k.target_type == "hard" or objective_kind == "cost" for k in inst.priorities}
+    goal = {(t.priority, t.year): t.target for y in years for t in at(y).targets if t.year == y}
     shortfall: dict[tuple[str, int], float] = {}
     for t in inst.targets:
-        v = achieved[t.priority, t.year]
-        short = max(t.target - v, 0.0)
-        shortfall[t.priority, t.year] = short
-        if hard[t.priority] and short > _tol(t.target):
-            bad.append(f"hard target of {t.priority} in {t.year} missed: {v:g} < {t.target:g}")
+        key = (t.priority, t.year)
+        v, target = achieved[key], goal[key]
+        short = max(target - v, 0.0)
+        shortfall[key] = short
+        if hard[t.priority] and short > _tol(target):
+            bad.append(f"hard target of {t.priority} in {t.year} missed: {v:g} < {target:g}")
 
     # ---- objective ------------------------------------------------------------------------
     if objective is not None:

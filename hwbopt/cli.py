@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from hwbopt.cli_options import (
+    OPEN_SHARE,
     PATH,
+    SHARE,
     FiniteRange,
     force_option,
     instance_path,
@@ -30,6 +32,9 @@ from hwbopt.cli_options import (
     objective_option,
     out_option,
     report_option,
+    scenarios_option,
+    seed_option,
+    set_option,
     time_limit_option,
 )
 from hwbopt.errors import HwbError, InstanceError, UsageError
@@ -37,6 +42,7 @@ from hwbopt.status import EARLY, Status
 
 if TYPE_CHECKING:
     from hwbopt.errors import Problem
+    from hwbopt.plan import PlanResult, Risk
     from hwbopt.report import Reportable
     from hwbopt.schema import Instance
 
@@ -328,12 +334,9 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
 
 @cli.command()
 @instance_path
-@click.option("--set", "set_name", default=None, metavar="NAME",
-              help="Which stress set of the instance (needed when it has several).")
-@click.option("--scenarios", type=click.IntRange(min=1), default=None,
-              help="How many scenarios to solve (default: the set's samples).")
-@click.option("--seed", type=click.IntRange(min=0), default=None,
-              help="Seed of the draws (default: the set's seed).")
+@set_option
+@scenarios_option("How many scenarios to solve (default: the set's samples).")
+@seed_option
 @out_option("Folder for the Parquet results, run.json and summary.json "
             "(default: runs/SET-seedSEED).")
 @click.option("--resume", is_flag=True, help="Finish an interrupted run in --out.")
@@ -348,6 +351,14 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
 @click.option("--mip", is_flag=True,
               help="Re-solve the full mixed-integer model per scenario, instead of the "
                    "plan's integer decisions fixed.")
+@click.option("--hold-first-year", is_flag=True,
+              help="Keep the instance's own first-year figures in every scenario (the set's "
+                   "inputs reach the years after): the futures hwbopt plan chooses over.")
+@click.option("--plan", "plan_dir", type=PATH, default=None, metavar="DIR",
+              help="Test the plan `hwbopt plan --out DIR` saved: hold its first-stage "
+                   "decisions (sites, go/no-go, posts, this year's money and activity) in "
+                   "every scenario and re-plan the rest. Implies --hold-first-year: the plan "
+                   "committed the first year knowing it.")
 @objective_option
 @time_limit_option("Seconds HiGHS may take for each scenario (and for the plan).")
 @click.option("--cold-check", type=FiniteRange(min=0, max=1), default=0.01,
@@ -361,9 +372,9 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
               "instance workbook.")
 def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | None,
            out: Path | None, resume: bool, report_dir: Path | None, workers: int | None,
-           scheduler: str | None, block_size: int | None, mip: bool, objective: str | None,
-           time_limit: float | None, cold_check: float, as_json: bool, quiet: bool,
-           force: bool) -> None:
+           scheduler: str | None, block_size: int | None, mip: bool, hold_first_year: bool,
+           plan_dir: Path | None, objective: str | None, time_limit: float | None,
+           cold_check: float, as_json: bool, quiet: bool, force: bool) -> None:
     """Solve every scenario of a stress set of the instance at PATH, and sum them up."""
     if scheduler is not None:
         from hwbopt.outputs import check_scheduler
@@ -379,8 +390,10 @@ def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | 
 
     source = instance_provenance(path)
     from hwbopt.batch.run import run_stress
-    from hwbopt.batch.setup import pick_stress_set
+    from hwbopt.batch.setup import load_plan, pick_stress_set
 
+    # a bad --plan folder is refused before any solve, and before --force clears --out
+    saved = None if plan_dir is None else load_plan(plan_dir, source)
     _, chosen = pick_stress_set(inst, set_name)
     if out is None:
         out = Path("runs") / f"{chosen.id}-seed{chosen.seed if seed is None else seed}"
@@ -400,10 +413,11 @@ def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | 
         summary = _run_stress(run_stress, inst, set_name=set_name, scenarios=scenarios,
                               seed=seed, out=out, resume=resume, workers=workers,
                               scheduler=scheduler, block_size=block_size, mip=mip,
-                              objective=objective, time_limit=time_limit,
+                              hold_first_year=hold_first_year, objective=objective,
+                              time_limit=time_limit,
                               cold_check=cold_check,
                               progress=not quiet and sys.stderr.isatty(), source=source,
-                              force=force)
+                              force=force, plan=saved)
     except KeyboardInterrupt:
         _stress_interrupted(out)
     _write_report(out, report_dir)  # from the run's folder: the Parquet results are there
@@ -412,11 +426,27 @@ def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | 
     else:
         from hwbopt.report.stress_text import print_stress
 
+        if saved is not None:
+            import textwrap
+
+            click.echo(textwrap.fill(
+                f"Testing the plan in {saved.folder}: its {len(saved.values):,} first-stage "
+                "decisions held in every scenario and the rest re-planned, with the first "
+                "year's figures the instance's own (the plan committed them knowing them).",
+                width=max(40, min(shutil.get_terminal_size().columns, 100))))
         print_stress(summary, inst)
         click.echo(f"\nresults in {out} (Parquet: {out}/scenarios, summary.json)")
         _said_report(report_dir)
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
+    if saved is not None and saved.elsewhere:
+        click.echo(f"warning: the plan in {saved.folder} was made on another instance "
+                   f"({saved.elsewhere}); its decisions are exactly this instance's first "
+                   "stage, so they were tested as given", err=True)
+    if saved is not None and saved.objective not in (None, summary["objective_kind"]):
+        click.echo(f"warning: the plan in {saved.folder} was chosen for the objective "
+                   f"{saved.objective}; this run re-plans for {summary['objective_kind']}",
+                   err=True)
 
 
 def _run_stress(run_stress: Callable[..., dict[str, Any]], inst: Instance, **kw: Any
@@ -450,6 +480,138 @@ def _stress_interrupted(out: Path) -> NoReturn:
         saved = f"partial results in {out}"
     click.echo(f"interrupted: {saved}; finish with the same command and --resume", err=True)
     sys.exit(EXIT_INTERRUPTED)
+
+
+@cli.command()
+@instance_path
+@set_option
+@scenarios_option("How many scenarios to plan over: the first N the set draws, or the first N "
+                  "rows of its table (default: the set's samples, at most 50).")
+@seed_option
+@click.option("--risk", type=click.Choice(["expectation", "cvar"]), default=None,
+              help="What the plan optimises across the scenarios: the probability-weighted "
+                   "expectation (default), or cvar: part of the weight on the worst tail.")
+@click.option("--alpha", type=OPEN_SHARE, default=None,
+              help="With --risk cvar: the tail is the worst 1 - ALPHA of the probability "
+                   "(default 0.9: the worst 10%).")
+@click.option("--weight", type=SHARE, default=None,
+              help="With --risk cvar: the weight on the tail, 0 to 1 (default 0.5); the rest "
+                   "is on the expectation.")
+@click.option("--method", type=click.Choice(["auto", "extensive", "decomposed"]),
+              default="auto", show_default=True,
+              help="How to solve: extensive (one mixed-integer model over every scenario), "
+                   "decomposed (a first-stage master and one subproblem per scenario, on "
+                   "--workers), or auto: extensive for a few scenarios, decomposed beyond.")
+@click.option("--evaluate", type=click.IntRange(min=2), default=None, metavar="M",
+              help="Test the hedged and mean-value plans on M fresh futures (a seed stream "
+                   "of their own), with 95% confidence intervals and the hedged plan's "
+                   "estimated optimality gap.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Local worker processes for the scenario subproblems.")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="Solve the scenario subproblems on an existing Dask cluster instead.")
+@report_option
+@objective_option
+@time_limit_option("Seconds HiGHS may take for each solve (the hedged plan, the plan for the "
+                   "average future and each scenario's own).")
+@mip_gap_option(default="the instance's settings.mip_gap, 1e-4")
+@json_option
+@out_option("Write summary.json and the hedged plan's tables (as solve --out writes them) "
+            "into this folder.")
+@force_option("Write into --out even if another command, or this one on another instance, "
+              "wrote it (the old results are removed first).")
+def plan(path: Path, set_name: str | None, scenarios: int | None, seed: int | None,
+         risk: str | None, alpha: float | None, weight: float | None, method: str,
+         evaluate: int | None, workers: int, scheduler: str | None, report_dir: Path | None,
+         objective: str | None, time_limit: float | None, mip_gap: float | None,
+         as_json: bool, out: Path | None, force: bool) -> None:
+    """Choose the commitments (sites, go/no-go, posts, this year's money) that hold up best
+    across the scenarios of a stress set of the instance at PATH, and compare them with the
+    plan for the average future."""
+    chosen_risk = _plan_risk(risk, alpha, weight)
+    if scheduler is not None:
+        from hwbopt.outputs import check_scheduler
+
+        check_scheduler(scheduler)
+    run = _start("plan", path, out, report_dir, force)
+    _check_plan_request(run.inst, set_name, scenarios)
+    from hwbopt.plan import plan as run_plan
+
+    result = run_plan(run.inst, stress_set=set_name, scenarios=scenarios, seed=seed,
+                      risk=chosen_risk, objective=objective, time_limit=time_limit,
+                      mip_gap=mip_gap, method=method, workers=workers, scheduler=scheduler,
+                      evaluate=evaluate,
+                      on_round=_round_line if sys.stderr.isatty() and not as_json else None)
+    result.provenance.update(run.source)
+    if out is not None:
+        from hwbopt.io.results import write_plan
+
+        _clear(out, run.clear)
+        write_plan(result, out)
+    _write_report(out if out is not None else result, report_dir)
+    if as_json:
+        click.echo(json.dumps(result.summary(), indent=2, allow_nan=False))
+    else:
+        from hwbopt.report.plan_text import print_plan
+
+        print_plan(result, run.inst, method)
+        if out is not None:
+            click.echo(f"\nwrote results to {out}")
+        _said_report(report_dir)
+    for w in [*map(str, run.warnings), *_plan_warnings(result)]:
+        click.echo(f"warning: {w}", err=True)
+    _exit_for(result.status, result.rp, result.message, not as_json)
+
+
+def _round_line(r: Any) -> None:
+    """One line on stderr per round of the decomposition, for a person at a terminal."""
+    best = "none yet" if r.best is None else f"{r.best:,.6g}"
+    click.echo(f"  decomposition, {r.phase} round: bound {r.bound:,.6g}, best plan {best}, "
+               f"{r.cuts} cuts, {r.seconds:,.0f} s", err=True)
+
+
+def _plan_warnings(result: PlanResult) -> list[str]:
+    """What a user of the hedged plan's tables must know: they are a plan of the instance
+    itself, which may not hold every commitment (or any plan at all)."""
+    tables = result.result
+    if result.rp is None or tables is None:
+        return []
+    out = list(tables.warnings)
+    if tables.objective is None:
+        out.append(f"the hedged plan's commitments give no plan on the instance itself "
+                   f"({tables.status}: {tables.message or 'no plan'}), so its tables are "
+                   "empty (--out); the figures over the scenarios stand")
+    return out
+
+
+def _plan_risk(measure: str | None, alpha: float | None, weight: float | None) -> Risk:
+    """The risk measure of ``hwbopt plan``: --alpha and --weight shape the CVaR part, so they
+    are refused without --risk cvar rather than silently ignored."""
+    from hwbopt.plan import CVAR, Risk
+
+    given = [name for name, v in (("--alpha", alpha), ("--weight", weight)) if v is not None]
+    if given and measure != CVAR:
+        raise UsageError(f"{' and '.join(given)} shape{'s' if len(given) == 1 else ''} the "
+                         "CVaR part of the objective: add --risk cvar (the expectation weighs "
+                         "every scenario by its probability alone)")
+    if measure != CVAR:
+        return Risk()
+    return Risk(CVAR, alpha=0.9 if alpha is None else alpha,
+                weight=0.5 if weight is None else weight)
+
+
+def _check_plan_request(inst: Instance, set_name: str | None, scenarios: int | None) -> None:
+    """Refuse a plan no run can honour before any solve: no such stress set, more scenarios
+    than its table has rows (as ``hwbopt stress`` refuses them), or chosen rows that all have
+    probability 0."""
+    from hwbopt.plan.scenarios import chosen_set
+
+    _, chosen = chosen_set(inst, set_name, scenarios, None)
+    try:
+        chosen.probabilities()
+    except ValueError as exc:
+        raise UsageError(f"stress set '{chosen.id}', table {chosen.table}: {exc}; choose "
+                         "more scenarios with --scenarios") from None
 
 
 @cli.command()

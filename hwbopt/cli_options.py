@@ -29,6 +29,8 @@ class FiniteRange(click.FloatRange):
 
 SECONDS = FiniteRange(min=0, min_open=True)
 GAP = FiniteRange(min=0, max=1, max_open=True)
+OPEN_SHARE = FiniteRange(min=0, max=1, min_open=True, max_open=True)  # 0 < x < 1
+SHARE = FiniteRange(min=0, max=1)  # 0 <= x <= 1
 FORCE_HELP = ("Write into --out or --report even if another command, another instance or an "
               "instance workbook is there (the old results are removed first).")
 
@@ -43,6 +45,15 @@ report_option = click.option(
          "folder.")
 objective_option = click.option("--objective", type=click.Choice(["outcome", "cost"]),
                                 default=None, help="Override the instance's objective.")
+set_option = click.option("--set", "set_name", default=None, metavar="NAME",
+                          help="Which stress set of the instance (needed when it has several).")
+seed_option = click.option("--seed", type=click.IntRange(min=0), default=None,
+                           help="Seed of the draws (default: the set's seed).")
+
+
+def scenarios_option(help: str) -> Callable[[F], F]:
+    """``--scenarios``: how many scenarios of the stress set, at least 1."""
+    return click.option("--scenarios", type=click.IntRange(min=1), default=None, help=help)
 
 
 def out_option(help: str, required: bool = False) -> Callable[[F], F]:

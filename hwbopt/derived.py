@@ -55,6 +55,7 @@ class Layout:
     n_interventions: int
     staff_at: Ints  # (S, Y) (employer, role) pair and year -> staff row
     site_can_close: Bools  # (sites,)
+    target_t: Floats  # (targets,) each target's year offset
 
 
 def layout(inst: Instance) -> Layout:
@@ -82,6 +83,8 @@ def layout(inst: Instance) -> Layout:
         staff_at=_index([[staff_row.get((e, r, y), len(inst.staff)) for y in years]
                          for (e, r) in pairs], (len(pairs), len(years))),
         site_can_close=np.array([s.can_close for s in inst.sites], dtype=np.bool_),
+        target_t=np.array([years.index(t.year) if t.year in years else -1
+                           for t in inst.targets], dtype=np.float64),
     )
 
 
@@ -266,6 +269,32 @@ def _sites(f: dict[str, Floats], lay: Layout) -> dict[str, Floats]:
     years = len(lay.years)
     return {"open_lb": np.repeat(fixed_open[:, :, None].astype(np.float64), years, axis=2),
             "open_ub": np.repeat(available[:, :, None].astype(np.float64), years, axis=2)}
+
+
+def derive_block(f: dict[str, Floats], lay: Layout, *, need_share: bool = False,
+                 known: dict[str, Floats] | None = None) -> Derived:
+    """:func:`derive`, then the first year held at ``known`` (the instance's own derived
+    numbers, :func:`hold_first_year`) if given, then the need shares if asked for."""
+    derived = derive(f, lay)
+    if known is not None:
+        hold_first_year(derived.values, known, lay)
+    if need_share:
+        add_need_share(derived.values, lay)
+    return derived
+
+
+def hold_first_year(values: dict[str, Floats], base: dict[str, Floats], lay: Layout) -> None:
+    """Put the instance's own first-year numbers (``base``, a block of one) back into a
+    block's ``values``, in place: every per-year number's first year, and the targets of the
+    first year. What a plan commits this year is decided knowing this year's budgets, need,
+    staff and sites; a scenario is what the years after may bring (``hwbopt plan``, and
+    ``hwbopt stress --hold-first-year``)."""
+    for name, block in values.items():
+        if name == "target":
+            first = lay.target_t == 0
+            block[:, first] = base[name][:, first]
+        elif name != "need_share":  # recomputed from need (add_need_share)
+            block[..., 0] = base[name][..., 0]
 
 
 def add_need_share(values: dict[str, Floats], lay: Layout) -> None:

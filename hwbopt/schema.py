@@ -28,6 +28,8 @@ from pydantic import (
 
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]*$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
+# the column of a stress set's table that holds each scenario's probability, not an input
+PROBABILITY = "probability"
 
 LABEL_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 Label = Annotated[
@@ -499,7 +501,10 @@ class StressSet(Frozen):
     """Named distributions over inputs (or a table of explicit scenarios), a count and a seed.
 
     ``table`` names a CSV file in the instance folder with one row per scenario and one column
-    per input ``name``; the reader puts its rows into ``table_rows``.
+    per input ``name``; the reader puts its rows into ``table_rows``. An optional column
+    ``probability`` gives each row's relative probability (``table_probabilities``, normalised
+    by :meth:`probabilities`; ``hwbopt plan`` weighs its scenarios by them, ``hwbopt stress``
+    does not use them).
     """
 
     id: Id = doc(..., "id of the stress set", example="cuts_and_pressures")
@@ -517,6 +522,9 @@ class StressSet(Frozen):
         example="stress_explicit.csv")
     table_rows: tuple[tuple[Real, ...], ...] = doc(
         (), "explicit scenarios: one value per input, a row per scenario")
+    table_probabilities: tuple[NonNegative, ...] = doc(
+        (), "relative probability of each explicit scenario, a value per table row (the "
+        "table's optional column 'probability'; blank: all equally likely)", example=0.5)
 
     @model_validator(mode="after")
     def _consistent(self) -> StressSet:
@@ -538,7 +546,39 @@ class StressSet(Frozen):
             if len(row) != len(self.inputs):
                 raise ValueError(f"table row {n + 1} has {len(row)} values for "
                                  f"{len(self.inputs)} inputs")
+        self._check_probabilities(columns)
         return self
+
+    def _check_probabilities(self, columns: list[str]) -> None:
+        if PROBABILITY in columns and (self.table is not None or self.table_rows):
+            raise ValueError(f"an input of a set with a table may not be named "
+                             f"'{PROBABILITY}': the table's column of that name holds each "
+                             "scenario's probability")
+        if not self.table_probabilities:
+            return
+        if len(self.table_probabilities) != len(self.table_rows):
+            raise ValueError(f"{len(self.table_probabilities)} probabilities for "
+                             f"{len(self.table_rows)} table rows: give one per row")
+        if not any(w > 0 for w in self.table_probabilities):
+            raise ValueError("the table's probabilities are all 0: at least one scenario "
+                             "must be possible")
+
+    def probabilities(self, n: int | None = None) -> tuple[float, ...]:
+        """The probability of each of the first ``n`` scenarios (default: :attr:`size`),
+        summing to 1: a table's ``probability`` column normalised over those rows, else
+        equal. Raises ``ValueError`` if those rows' probabilities are all zero."""
+        n = self.size if n is None else n
+        if not self.table_probabilities:
+            return (1.0 / n,) * n if n else ()
+        if n > len(self.table_probabilities):
+            raise ValueError(f"the table has {len(self.table_probabilities)} scenarios, not {n}")
+        weights = self.table_probabilities[:n]
+        top = max(weights, default=0.0)
+        if not top > 0:
+            raise ValueError(f"the first {n} scenarios of the table all have probability 0")
+        scaled = [w / top for w in weights]  # no overflow in the sum, however large the values
+        total = math.fsum(scaled)
+        return tuple(w / total for w in scaled)
 
     @property
     def label(self) -> str:

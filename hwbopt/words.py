@@ -159,6 +159,18 @@ def bound_rule(d: ModelData, component: str, index: Index, side: str,
     if (component, side) == ("open", "lower"):
         s, y = index
         return f"{lab.site[s]} cannot close (open in {year_label(y)})"
+    if (component, side) == ("open", "upper"):
+        s, y = index
+        return f"{lab.site[s]} is not available in {year_label(y)}"
+    if (component, side) == ("segment", "upper"):
+        i, k, loc, y, _j = index
+        u = lab.intervention_unit[i]
+        return (f"need for {where(lab, i, loc)}, {year_label(y)} (at most "
+                f"{num(d.need[i, loc, y])} {u} count towards {lab.priority[k]})")
+    if (component, side) == ("in_post", "lower"):
+        e, r, y = index
+        return (f"{lab.partner[e]} cannot release more {lab.role[r]} than it has in post "
+                f"in {year_label(y)}")
     if (component, side) == ("qipp_credit", "upper"):
         p, y = index
         need = money(inst, d.money[p, y]["savings_required"])

@@ -27,11 +27,11 @@ import scipy.sparse as sp
 from hwbopt import highs
 from hwbopt.batch import certify
 from hwbopt.batch.inputs import Target
-from hwbopt.batch.params import Compiled1, apply_inputs
+from hwbopt.batch.params import Compiled1, apply_inputs, needs_share
 from hwbopt.batch.params import evaluate as evaluate_maps
 from hwbopt.batch.readback import Response, Spend
 from hwbopt.compile import Compiled
-from hwbopt.derived import Layout, add_need_share, derive
+from hwbopt.derived import Layout, derive_block
 from hwbopt.status import Status
 
 COLD_CHECK_RATE = 0.01  # share of scenarios re-solved cold as a check on warm starts
@@ -93,6 +93,16 @@ class EngineSpec:
     cold_rate: float = COLD_CHECK_RATE
     die_on: dict[str, Any] = field(default_factory=dict)  # tests only: kill a worker once
     run_id: str = ""  # the run's id, written into each part's Parquet metadata
+    # the instance's own derived numbers when every scenario keeps the first year
+    # (hwbopt.derived.hold_first_year: stress --hold-first-year, or a plan's commitments)
+    known: dict[str, np.ndarray] | None = None
+    # the columns held at col_lower in every scenario; None: the integer columns unless mip.
+    # A saved plan (stress --plan) holds its first stage too, continuous columns included.
+    fixed: np.ndarray | None = None
+    # (columns,) bool, with a saved plan (stress --plan): fixed columns a scenario may take
+    # away (hwbopt.plan.stages.TAKEN_AWAY: a lost site), held at the plan's value clipped into
+    # the scenario's bounds (closed by force) instead of ruling the plan out
+    clip: np.ndarray | None = None
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -172,7 +182,9 @@ class Engine:
         self.AT = self.A.T  # a CSR view on the same values: changed coefficients show in it
         self.a_pos = spec.prepared["A"].position if "A" in spec.prepared \
             else np.zeros(0, dtype=np.int64)
-        self.fixed = spec.integer & ~spec.mip  # integer columns held at the plan's values
+        # the columns held at the plan's values: its integer decisions (and a saved plan's
+        # first stage)
+        self.fixed = spec.integer & ~spec.mip if spec.fixed is None else spec.fixed
         self.certify_seconds = 0.0  # this scenario's time in the certificate
         self.plan = np.where(self.fixed, spec.col_lower, 0.0)
         self.h = self._highs(spec.col_lower, spec.col_upper, integer=spec.mip)
@@ -240,9 +252,8 @@ class Engine:
     def _solve_chain(self, idx: np.ndarray, vals: np.ndarray) -> list[dict[str, Any]]:
         spec = self.spec
         fields = apply_inputs(spec.fields, spec.targets, vals)
-        derived = derive(fields, spec.layout)
-        if "need_share" in {s for c1 in spec.prepared.values() for s in c1.gather}:
-            add_need_share(derived.values, spec.layout)
+        derived = derive_block(fields, spec.layout, need_share=needs_share(spec.prepared),
+                               known=spec.known)
         entries = evaluate_maps(spec.prepared, derived.values)
         available = derived.values["available"].sum(axis=(1, 2))
         targets = derived.values["target"] if len(spec.base_targets) else None
@@ -329,9 +340,11 @@ class Engine:
             lo, hi = self.col_lower[cols], self.col_upper[cols]
             fixed = self.fixed[cols]
             if fixed.any():
-                # the plan's integer decisions stay; a scenario may only rule them out
-                plan = self.plan[cols]
-                bad = fixed & ((plan < lo - 1e-9) | (plan > hi + 1e-9))
+                # the plan's integer decisions stay; a scenario may only rule them out, or,
+                # for a saved plan's sites, close one it takes away
+                plan = self._held()[cols]
+                tol = 1e-9 * np.maximum(1.0, np.abs(plan))
+                bad = fixed & ((plan < lo - tol) | (plan > hi + tol))
                 if bad.any():
                     return ("the plan's decision on column "
                             f"{int(cols[np.flatnonzero(bad)[0]])} is ruled out in this "
@@ -340,10 +353,21 @@ class Engine:
             h.changeColsBounds(len(cols), cols, lo, hi)
         return None
 
+    def _held(self) -> np.ndarray:
+        """The plan's values as this scenario holds them: a saved plan's site the scenario
+        takes away (``spec.clip``) closed by force, clipped into the scenario's bounds."""
+        if self.spec.clip is None:
+            return self.plan
+        held: np.ndarray = np.where(self.spec.clip,
+                                    np.clip(self.plan, self.col_lower, self.col_upper),
+                                    self.plan)
+        return held
+
     def _lp_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Column bounds as the main model holds them: the plan's decisions fixed (LP path)."""
-        return (np.where(self.fixed, self.plan, self.col_lower),
-                np.where(self.fixed, self.plan, self.col_upper))
+        held = self._held()
+        return (np.where(self.fixed, held, self.col_lower),
+                np.where(self.fixed, held, self.col_upper))
 
     def _solve(self, scenario: int, record: dict[str, Any]) -> Solved:
         spec, h = self.spec, self.h
@@ -410,9 +434,15 @@ class Engine:
         return solved
 
     def _changes(self, x: np.ndarray) -> list[int]:
-        """The plan's integer decisions (columns) a re-solved scenario changed."""
+        """The plan's held decisions (columns) a re-solved scenario changed."""
         cols = np.flatnonzero(self.fixed)
-        moved = np.abs(np.round(x[cols]) - self.plan[cols]) > 0.5
+        integer = self.spec.integer[cols]
+        plan = self._held()[cols]
+        value = np.where(integer, np.round(x[cols]), x[cols])
+        # a saved plan's continuous commitments (this year's money and activity) move when
+        # they differ by more than the certificate's tolerance
+        moved = np.abs(value - plan) > np.where(integer, 0.5,
+                                                1e-6 * np.maximum(1.0, np.abs(plan)))
         return [int(j) for j in cols[moved]]
 
     def _cold(self, prob: certify.Problem) -> Solved:

@@ -184,3 +184,8 @@ def evaluate(prepared: dict[str, Compiled1], values: dict[str, np.ndarray]) -> d
         out[name] = np.where(c1.delta[None, :], c1.base[None, :] + c1.k * (theta - c1.theta_base),
                              c1.k * theta)
     return out
+
+
+def needs_share(prepared: dict[str, Compiled1]) -> bool:
+    """Whether any mapped entry reads the need shares (only the equity floor's do)."""
+    return any("need_share" in c1.gather for c1 in prepared.values())

@@ -9,9 +9,7 @@ writes each block as it arrives, so nothing is held in memory and nothing is wri
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
 import math
 import os
 import time
@@ -23,10 +21,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hwbopt.analyses.stress import summarise
+from hwbopt.batch.cluster import dask_client
 from hwbopt.batch.engine import CHAIN, COLD_CHECK_RATE, EngineSpec, solve_block
 from hwbopt.batch.sample import draw, neighbour_order
-from hwbopt.batch.setup import Prepared, pick_stress_set, prepare
-from hwbopt.batch.store import RUN_FILE, claim, instance_hash, open_run, settle_parts, write_part
+from hwbopt.batch.setup import Prepared, SavedPlan, load_plan, pick_stress_set, prepare
+from hwbopt.batch.store import (
+    RUN_FILE,
+    claim,
+    instance_hash,
+    open_run,
+    settle_parts,
+    write_part,
+)
 from hwbopt.errors import UsageError
 from hwbopt.highs import highs_version
 from hwbopt.io.folder import atomic_write_text
@@ -37,8 +43,6 @@ if TYPE_CHECKING:  # rich is imported only when a bar is shown
     from rich.progress import Progress, TaskID
 
 DEFAULT_BLOCK = 256  # scenarios per task: whole chains, enough to keep a worker busy
-M_TRIM_THRESHOLD = -1  # mallopt parameter number in glibc
-TRIM_BYTES = 256 * 1024 * 1024
 
 
 @dataclass
@@ -79,56 +83,6 @@ def auto_block(n: int, workers: int) -> int:
     return max(CHAIN, min(DEFAULT_BLOCK, math.ceil(per_worker / CHAIN) * CHAIN))
 
 
-def relax_malloc_trim() -> bool:
-    """Undo a small ``MALLOC_TRIM_THRESHOLD_`` (Dask's nanny sets 64 kB) in this process: with
-    it glibc hands memory back after nearly every free, and each warm HiGHS solve pays to get
-    it again. Returns whether the call took effect (glibc only)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        return bool(libc.mallopt(M_TRIM_THRESHOLD, TRIM_BYTES))
-    except (OSError, AttributeError):
-        return False
-
-
-@contextlib.contextmanager
-def _dask(workers: int, scheduler: str | None, trim: bool) -> Iterator[Any]:
-    import distributed  # before dask.config.set: importing it resets the nanny environment
-    from dask import config
-
-    # distributed's Client and LocalCluster carry no annotations: held as Any
-    client: Any
-    if scheduler is not None:
-        try:
-            client = distributed.Client(  # type: ignore[no-untyped-call]
-                scheduler, timeout="10s")
-        except OSError as exc:
-            raise UsageError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there "
-                             f"({exc})") from None
-        try:
-            if trim:
-                client.run(relax_malloc_trim)
-            yield client
-        finally:
-            client.close()
-        return
-    environ = dict(config.get("distributed.nanny.pre-spawn-environ", {}))
-    if trim:
-        environ["MALLOC_TRIM_THRESHOLD_"] = str(TRIM_BYTES)
-    with config.set({"distributed.nanny.pre-spawn-environ": environ,
-                     "distributed.worker.daemon": False}):
-        cluster: Any = distributed.LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-            silence_logs=logging.ERROR)
-    client = distributed.Client(cluster)  # type: ignore[no-untyped-call]
-    try:
-        yield client
-    finally:
-        client.close()
-        cluster.close()
-
-
 def _progress(enabled: bool, total: int, done: int) -> tuple[Progress, TaskID]:
     from rich.console import Console
     from rich.progress import (
@@ -160,6 +114,7 @@ def run_stress(
     scheduler: str | None = None,
     block_size: int | None = None,
     mip: bool = False,
+    hold_first_year: bool = False,
     objective: str | None = None,
     time_limit: float | None = None,
     cold_check: float = COLD_CHECK_RATE,
@@ -168,6 +123,7 @@ def run_stress(
     die_on: dict[str, Any] | None = None,
     source: dict[str, Any] | None = None,
     force: bool = False,
+    plan: str | Path | SavedPlan | None = None,
 ) -> dict[str, Any]:
     """Solve every scenario of a stress set into ``out``; returns the summary (the JSON of
     ``hwbopt stress --json``). See the module docstring and ``models/stress.md``.
@@ -177,6 +133,11 @@ def run_stress(
 
     ``source`` is the instance's files in provenance form
     (:func:`hwbopt.provenance.instance_provenance`), added to the summary's ``provenance``.
+
+    ``plan`` is a plan ``hwbopt plan --out`` saved (its folder, or read by
+    :func:`hwbopt.batch.setup.load_plan`): every scenario holds its first stage and the
+    instance's first year (``hold_first_year``), re-optimising the rest; ``run.json`` records
+    it (its folder and the hash of its values, which ``resume`` must match).
     """
     start = time.perf_counter()
     out = Path(out)
@@ -192,21 +153,27 @@ def run_stress(
                          f"scenarios: --scenarios {scenarios} asks for more")
     stress = stress.model_copy(update={k2: v for k2, v in (("samples", scenarios),
                                                               ("seed", seed)) if v is not None})
+    saved = plan if isinstance(plan, SavedPlan) or plan is None else load_plan(plan, source)
+    if saved is not None:
+        hold_first_year = True  # the plan committed the first year knowing it
     n = stress.size
     meta = {
         "hwbopt": _version(), "instance": inst.name, "instance_hash": instance_hash(inst),
         "stress_set": stress.id, "stress": stress.model_dump(mode="json",
                                                              exclude={"table_rows"}),
-        "scenarios": n, "seed": stress.seed, "mip": mip, "objective": objective,
+        "scenarios": n, "seed": stress.seed, "mip": mip, "hold_first_year": hold_first_year,
+        "objective": objective,
         "chain": CHAIN, "time_limit": time_limit, "cold_check": cold_check,
     }
+    if saved is not None:
+        meta["plan"] = saved.identity()
     if workers is not None and workers < 1:
         raise UsageError("--workers must be at least 1")
     with claim(out) as created:  # locked against another hwbopt while the run lasts
         # refuses a wrong folder before any work
         resume = open_run(out, meta, resume, force, created=created)
         prep = prepare(inst, stress, k, seed=stress.seed, objective=objective, mip=mip,
-                       time_limit=time_limit)
+                       time_limit=time_limit, hold_first_year=hold_first_year, plan=saved)
         meta.update(_meta_of(prep))
         if not resume:
             atomic_write_text(out / RUN_FILE, json.dumps(meta, indent=2) + "\n")
@@ -252,6 +219,7 @@ def run_stress(
             "workers": 1 if (workers == 1 and scheduler is None) else workers,
             "scheduler": scheduler,
             "mip": mip,
+            "plan": None if saved is None else str(saved.folder),
             "instance": inst.name,
             "objective_kind": prep.base.objective_kind,
             "years": list(inst.years),
@@ -281,7 +249,7 @@ def _execute(blocks: list[Block], spec: EngineSpec, workers: int, scheduler: str
     from distributed import as_completed
 
     started = time.perf_counter()
-    with _dask(workers, scheduler, trim) as client:
+    with dask_client(workers, scheduler, trim) as client:
         timing["cluster"] = time.perf_counter() - started
         shared = client.scatter(spec, broadcast=True, hash=False)
         futures = {client.submit(solve_block, shared, b.chains, b.values, pure=False,

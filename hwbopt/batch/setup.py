@@ -6,30 +6,53 @@ scenario. Each stress input is resolved to the fields it varies, and tried at th
 range: if any edge changes the model's structure (a need of zero drops rows, a savings rate of
 zero drops a QIPP credit), the input is rejected with a located message instead of being
 silently rebuilt.
+
+With a saved plan (``hwbopt stress --plan DIR``, :func:`load_plan`) every first-stage column
+(:func:`hwbopt.plan.stages.first_stage`) is fixed at the plan's value instead, the base plan is
+the instance solved with them fixed, and the rest is re-optimised per scenario.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from hwbopt import highs
 from hwbopt.batch.engine import EngineSpec
-from hwbopt.batch.inputs import StressError, resolve_inputs
-from hwbopt.batch.params import ParametricModel
+from hwbopt.batch.inputs import StressError, Target, resolve_inputs
+from hwbopt.batch.params import (
+    Compiled1,
+    ParametricModel,
+    apply_inputs,
+    evaluate,
+    needs_share,
+)
 from hwbopt.batch.readback import response_of, spend_of
 from hwbopt.batch.sample import extremes
-from hwbopt.compile import Compiled, structure_key
-from hwbopt.derived import FEEDS, add_need_share, derive, fields, layout
+from hwbopt.compile import Compiled, structure_key, with_bounds
+from hwbopt.derived import (
+    FEEDS,
+    Derived,
+    Layout,
+    add_need_share,
+    derive,
+    derive_block,
+    fields,
+    layout,
+)
 from hwbopt.errors import InstanceError, Problem, UsageError
 from hwbopt.model.component import STRESS_BINDING
+from hwbopt.model.data import ModelData
 from hwbopt.model.names import with_role
-from hwbopt.pipeline import Built, build, solve_built
+from hwbopt.pipeline import Built, build, result_from, solve_built
 from hwbopt.results import Result
 from hwbopt.scenarios import apply_changes
 from hwbopt.schema import Change, Instance, StressSet
@@ -51,6 +74,7 @@ class Prepared:
     decision_texts: dict[int, str]
     stress: StressSet
     index: int  # the stress set's place in instance.yaml
+    plan: SavedPlan | None = None  # the saved plan whose first stage every scenario holds
 
 
 def pick_stress_set(inst: Instance, name: str | None) -> tuple[int, StressSet]:
@@ -67,6 +91,215 @@ def pick_stress_set(inst: Instance, name: str | None) -> tuple[int, StressSet]:
             return k, s
     raise UsageError(f"unknown stress set '{name}': expected one of "
                      f"{', '.join(s.id for s in inst.stress)}")
+
+
+# ---- a saved plan (hwbopt stress --plan DIR) ------------------------------------------------
+
+PLAN_SUMMARY = "summary.json"
+# how far a saved value may lie outside its column's bounds (the solver's tolerance; relative
+# to the bound) and still be read as at the bound, or from a whole number for an integer
+PLAN_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    """The first stage of a plan that ``hwbopt plan --out DIR`` saved (``DIR/summary.json``,
+    key ``first_stage``), read and checked by :func:`load_plan`."""
+
+    folder: Path
+    values: dict[str, float]  # decision (the compiled model's column name) -> value
+    place: dict[str, int]  # decision -> its position in first_stage, for messages
+    objective: str | None  # the objective the plan was chosen for
+    stress_set: str | None  # the stress set it was chosen over
+    elsewhere: str | None = None  # the instance it was made on, when not this one
+
+    @property
+    def file(self) -> Path:
+        return self.folder / PLAN_SUMMARY
+
+    @property
+    def digest(self) -> str:
+        """sha256 of the first-stage values (decision by decision, in name order)."""
+        text = json.dumps(sorted(self.values.items()), separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def identity(self) -> dict[str, str]:
+        """What ``run.json`` records of the plan (``--resume`` compares the hash)."""
+        return {"path": str(self.folder), "sha256": self.digest}
+
+    def where(self, name: str) -> str:
+        return f"{name} (first_stage[{self.place[name]}] of {self.file})"
+
+    def made_elsewhere(self) -> str:
+        """A clause for messages: the plan was made on another instance (or "")."""
+        return f"; the plan was made on another instance ({self.elsewhere})" \
+            if self.elsewhere else ""
+
+
+def load_plan(folder: str | Path, source: dict[str, Any] | None = None) -> SavedPlan:
+    """The plan saved in ``folder`` (``hwbopt plan --out``), checked before any solve: a
+    located :class:`UsageError` for a missing folder or summary, one another command wrote,
+    unreadable JSON, or a first stage that is not a list of {decision, value} with finite
+    values and no decision twice. ``source`` (the instance's files in provenance form,
+    :func:`hwbopt.provenance.instance_provenance`) tells whether the plan was made on another
+    instance (``elsewhere``); whether its decisions fit this instance's model is
+    :func:`held_columns`'s to check."""
+    folder = Path(folder)
+    expected = "expected the folder `hwbopt plan --out` wrote"
+    if not folder.exists():
+        raise UsageError(f"--plan {folder}: no such folder ({expected})")
+    if not folder.is_dir():
+        raise UsageError(f"--plan {folder} is not a folder ({expected})")
+    file = folder / PLAN_SUMMARY
+    if not file.exists():
+        raise UsageError(f"--plan {folder} holds no {PLAN_SUMMARY} ({expected})")
+    try:
+        data = json.loads(file.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        raise UsageError(f"--plan {file}: cannot read it ({exc.strerror or exc})") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise UsageError(f"--plan {file} is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"--plan {file} is not a plan's summary (expected a JSON object)")
+    kind = data.get("kind") or "solve"  # as hwbopt.outputs.result_owner reads a summary
+    if kind != "plan":
+        raise UsageError(f"--plan {file} holds the results of `hwbopt {kind}`, not of "
+                         f"`hwbopt plan`: {expected}")
+    rows = data.get("first_stage")
+    if not isinstance(rows, list):
+        raise UsageError(f"--plan {file} has no first_stage list: it is not a plan hwbopt "
+                         "can test")
+    if not rows:
+        status, message = data.get("status"), data.get("message")
+        raise UsageError(f"--plan {file} lists no first-stage decisions (the plan's status: "
+                         f"{status}{': ' + str(message) if message else ''}): there is no "
+                         "plan to test")
+    values: dict[str, float] = {}
+    place: dict[str, int] = {}
+    for k, row in enumerate(rows):
+        decision = row.get("decision") if isinstance(row, dict) else None
+        if not isinstance(decision, str) or "value" not in row:
+            raise UsageError(f"--plan {file}: first_stage[{k}] is not "
+                             "{decision, text, value}")
+        value = row["value"]
+        if isinstance(value, bool) or not isinstance(value, int | float) or \
+                not math.isfinite(value):
+            raise UsageError(f"--plan {file}: first_stage[{k}] ({decision}) has value "
+                             f"{json.dumps(value)}, not a finite number")
+        if decision in values:
+            raise UsageError(f"--plan {file}: decision {decision} is listed twice in "
+                             f"first_stage ([{place[decision]}] and [{k}])")
+        values[decision], place[decision] = float(value), k
+    options = (data.get("provenance") or {}).get("options") if \
+        isinstance(data.get("provenance"), dict) else None
+    objective = options.get("objective") if isinstance(options, dict) else None
+    stress_set = data.get("stress_set")
+    return SavedPlan(folder, values, place,
+                     objective if isinstance(objective, str) else None,
+                     stress_set if isinstance(stress_set, str) else None,
+                     _elsewhere(data.get("provenance"), source))
+
+
+def _elsewhere(made: Any, source: dict[str, Any] | None) -> str | None:
+    """Where the plan was made, if its provenance names other instance files than
+    ``source``'s (by their hash, as ``hwbopt.provenance`` records them); None if the same, or
+    if either side does not say."""
+    if not isinstance(made, dict) or source is None:
+        return None
+    sha, now = made.get("instance_sha256"), source.get("instance_sha256")
+    if not isinstance(sha, str) or not sha or not now or sha == now:
+        return None
+    was = made.get("instance_source")
+    was_text = str(was) if isinstance(was, str) and was else "an instance"
+    here = source.get("instance_source")
+    if isinstance(was, str) and was and isinstance(here, str) and \
+            Path(was).resolve() == Path(here).resolve():
+        return f"{was_text} as it was then: its files have changed since"
+    return f"{was_text}, files hash {sha[:12]}…"
+
+
+@dataclass(frozen=True)
+class Held:
+    """The compiled columns a saved plan fixes, and their values (integers rounded)."""
+
+    mask: np.ndarray  # (columns,) bool: the instance's first-stage columns
+    values: np.ndarray  # (columns,) the plan's value where ``mask``, else 0
+
+
+def held_columns(plan: SavedPlan, comp: Compiled, d: ModelData) -> Held:
+    """Each decision of ``plan`` as a first-stage column of ``comp`` (``d``: its model data),
+    checked before any solve: every decision a column of this model and first stage here,
+    every first-stage column of this model in the plan, whole numbers for integer columns
+    (rounded) and values within the instance's own bounds (a value outside them by no more
+    than the solver's tolerance is put on the bound)."""
+    from hwbopt.plan.stages import FIRST_YEAR, first_stage, stage_of
+    from hwbopt.words import quantity
+
+    first = first_stage(comp, d.YEARS[0])
+    names = [comp.col_name(j) for j in range(comp.n_cols)]
+    column = {name: j for j, name in enumerate(names)}
+    note = plan.made_elsewhere()
+
+    def more(found: list[str]) -> str:
+        return f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+
+    unknown = [name for name in plan.values if name not in column]
+    if unknown:
+        raise UsageError(f"--plan: decision {plan.where(unknown[0])} is not in this "
+                         f"instance's model{more(unknown)}{note}")
+    later = [name for name in plan.values if not first[column[name]]]
+    if later:
+        stage = stage_of(comp.col_component[column[later[0]]])
+        why = "a year after the first" if stage == FIRST_YEAR else \
+            "it adapts to each future: second stage"
+        raise UsageError(f"--plan: decision {plan.where(later[0])} is not a first-stage "
+                         f"decision of this instance ({why}){more(later)}{note}")
+    missing = [names[j] for j in map(int, np.flatnonzero(first)) if names[j] not in plan.values]
+    if missing:
+        j = column[missing[0]]
+        raise UsageError(f"--plan {plan.file} has no value for the first-stage decision "
+                         f"{missing[0]} ({quantity(d, comp.col_component[j], comp.col_index[j])})"
+                         f" of this instance{more(missing)}{note}")
+    values = np.zeros(comp.n_cols)
+    for name, value in plan.values.items():
+        j = column[name]
+        if comp.integer[j]:
+            whole = round(value)
+            if abs(value - whole) > PLAN_TOLERANCE:
+                raise UsageError(f"--plan: decision {plan.where(name)} takes whole numbers; "
+                                 f"the plan gives {value:g}")
+            value = float(whole)
+        lo, hi = float(comp.col_lower[j]), float(comp.col_upper[j])
+        if value < lo - PLAN_TOLERANCE * max(1.0, abs(lo)) or \
+                value > hi + PLAN_TOLERANCE * max(1.0, abs(hi)):
+            words = quantity(d, comp.col_component[j], comp.col_index[j])
+            raise UsageError(f"--plan {plan.folder}: the plan's commitments give no plan on "
+                             f"the instance itself: {name} ({words}) is {value:,.6g}, outside "
+                             f"its bounds here, {lo:,.6g} to {hi:,.6g}{note}")
+        values[j] = min(max(value, lo), hi)
+    return Held(first, values)
+
+
+def _held_base(built: Built, plan: SavedPlan, held: Held, time_limit: float | None,
+               mip_gap: float | None) -> Result:
+    """The instance solved with the plan's first stage fixed, through the normal pipeline
+    and its independent check: the base plan of a batch that tests a saved plan."""
+    comp = built.compiled
+    lower, upper = comp.col_lower.copy(), comp.col_upper.copy()
+    lower[held.mask] = upper[held.mask] = held.values[held.mask]
+    fixed = with_bounds(comp, col_lower=lower, col_upper=upper)
+    gap = built.data.mip_gap if mip_gap is None else mip_gap
+    raw = highs.solve_compiled(fixed, time_limit=time_limit, mip_gap=gap)
+    base = result_from(built.data, fixed, raw, build_seconds=built.seconds,
+                       time_limit=time_limit, mip_gap=gap)
+    if base.status != Status.OPTIMAL or base.objective is None:
+        other = built.data.objective
+        chosen = f"; the plan was chosen for the objective {plan.objective}, this run's is " \
+            f"{other}" if plan.objective not in (None, other) else ""
+        raise UsageError(f"--plan {plan.folder}: the plan's commitments give no plan on the "
+                         f"instance itself ({base.status}: {base.message or 'no plan'}); a "
+                         f"stress batch starts from a plan{plan.made_elsewhere()}{chosen}")
+    return base
 
 
 def pattern_key(comp: Compiled) -> str:
@@ -115,6 +348,49 @@ def check_structure(inst: Instance, stress: StressSet, where: str, objective: st
         raise StressError(problems, source=where)
 
 
+@dataclass
+class Parametric:
+    """A stress set's inputs as the compiled model's numbers: where each input goes
+    (``targets``), the instance's figures it changes (``fields``, a block of one) on the
+    model's grids (``layout``), and the entries of the compiled arrays the derived numbers
+    reach (``prepared``, :meth:`hwbopt.batch.params.ParametricModel.prepare`)."""
+
+    targets: list[Target]
+    layout: Layout
+    fields: dict[str, np.ndarray]
+    prepared: dict[str, Compiled1]
+    # the instance's own derived numbers when the first year is held at them
+    # (:func:`hwbopt.derived.hold_first_year`), else None
+    known: dict[str, np.ndarray] | None = None
+
+    def entries(self, values: np.ndarray) -> tuple[Derived, dict[str, np.ndarray]]:
+        """The derived numbers of a block of scenarios (``values``: scenarios × inputs) and
+        the new value of every mapped entry of the compiled arrays, (scenarios, entries)
+        per array."""
+        derived = derive_block(apply_inputs(self.fields, self.targets, values), self.layout,
+                               need_share=needs_share(self.prepared), known=self.known)
+        return derived, evaluate(self.prepared, derived.values)
+
+
+def parametric(inst: Instance, stress: StressSet, index: int, objective: str | None,
+               built: Built, hold_first_year: bool = False) -> Parametric:
+    """The parametric model of stress set ``index`` of ``inst`` over its built model: its
+    inputs resolved (a located :class:`StressError` for one the engine cannot vary) and
+    tried at the edges of their ranges (:func:`check_structure`). With ``hold_first_year``
+    every scenario keeps the instance's first-year numbers
+    (:func:`hwbopt.derived.hold_first_year`)."""
+    where = f"stress[{index}]"
+    targets = resolve_inputs(inst, stress.inputs, where)
+    check_structure(inst, stress, where, objective, built)
+    touched = {feed for t in targets for name, _ in t.leaves for feed in FEEDS[name]}
+    lay, base_fields = layout(inst), fields(inst)
+    base_derived = derive(base_fields, lay)
+    add_need_share(base_derived.values, lay)
+    prepared = ParametricModel(built.compiled, built.data, touched).prepare(base_derived.values)
+    return Parametric(targets, lay, base_fields, prepared,
+                      base_derived.values if hold_first_year else None)
+
+
 Basis = tuple[np.ndarray, np.ndarray]  # (column, row) basis status
 
 
@@ -147,29 +423,48 @@ def prepare(
     mip: bool = False,
     time_limit: float | None = None,
     mip_gap: float | None = None,
+    hold_first_year: bool = False,
+    plan: SavedPlan | None = None,
 ) -> Prepared:
-    where = f"stress[{index}]"
+    """Build and solve the base plan and make the engine's spec.
+
+    With ``plan`` (:func:`load_plan`) every first-stage column is fixed at the plan's value
+    (checked against the model before any solve, :func:`held_columns`), the base plan is the
+    instance solved with them fixed (a located :class:`UsageError` if that has no plan), and
+    every scenario keeps the instance's first year (``hold_first_year``: the plan committed
+    it knowing it). The integer columns left (second stage) are fixed at the base plan's
+    values as without a plan, or free with ``mip``."""
     built = build(inst, objective)
-    base = solve_built(built, time_limit=time_limit, mip_gap=mip_gap)
+    comp, d = built.compiled, built.data
+    held = None
+    if plan is None:
+        base = solve_built(built, time_limit=time_limit, mip_gap=mip_gap)
+    else:
+        hold_first_year = True
+        held = held_columns(plan, comp, d)
+        base = _held_base(built, plan, held, time_limit, mip_gap)
     if base.status != "optimal" or base.objective is None:
         raise UsageError(f"the base plan is {base.status}: {base.message} — a stress batch "
                          "starts from an optimal plan")
-    targets = resolve_inputs(inst, stress.inputs, where)
-    check_structure(inst, stress, where, objective, built)
-    touched = {feed for t in targets for name, _ in t.leaves for feed in FEEDS[name]}
-    comp, d = built.compiled, built.data
-    lay, base_fields = layout(inst), fields(inst)
-    base_derived = derive(base_fields, lay)
-    add_need_share(base_derived.values, lay)
-    prepared = ParametricModel(comp, d, touched).prepare(base_derived.values)
+    par = parametric(inst, stress, index, objective, built, hold_first_year)
+    targets, lay, base_fields, prepared = par.targets, par.layout, par.fields, par.prepared
 
     x = np.asarray(base.solution)
     lower, upper = comp.col_lower.copy(), comp.col_upper.copy()
     is_mip = bool(comp.integer.any())
+    # the columns every scenario holds: the plan's integer decisions (unless mip) and, with a
+    # saved plan, its first stage; the engine solves a MIP only if integers are left free
+    fixed = comp.integer & (not mip)
+    engine_mip = mip
+    if held is not None:
+        lower[held.mask] = upper[held.mask] = held.values[held.mask]
+        fixed = fixed | held.mask
+        engine_mip = mip and bool((comp.integer & ~fixed).any())
     if is_mip and not mip:
-        plan = np.round(x[comp.integer])
-        lower[comp.integer] = upper[comp.integer] = plan
-    basis, fixed_objective = _basis(comp, lower, upper, integer=is_mip and mip)
+        rest = comp.integer if held is None else comp.integer & ~held.mask
+        plan_int = np.round(x[rest])
+        lower[rest] = upper[rest] = plan_int
+    basis, fixed_objective = _basis(comp, lower, upper, integer=is_mip and engine_mip)
     if abs(fixed_objective - base.objective) > 1e-6 * max(1.0, abs(base.objective)):
         raise UsageError("the base plan with its integer decisions fixed solves to "
                          f"{fixed_objective:,.6g}, not the plan's {base.objective:,.6g}")
@@ -187,15 +482,16 @@ def prepare(
     binding = np.array(sorted(r for name in BINDING_FAMILIES for r in comp.rows(name).values()),
                        dtype=np.int64)
     base_available = float(sum(m["available"] for m in d.money.values()))
-    key = _spec_key(comp, stress, seed, mip, time_limit)
+    key = _spec_key(comp, stress, seed, mip, time_limit, hold_first_year, held)
     spec = EngineSpec(
         key=key, n_cols=comp.n_cols, n_rows=comp.n_rows, sense=comp.sense, c=comp.c,
         offset=comp.offset, constant=comp.constant, A_indptr=comp.A.indptr,
         A_indices=comp.A.indices,
         A_data=comp.A.data.astype(float), col_lower=lower, col_upper=upper,
         free_lower=comp.col_lower, free_upper=comp.col_upper, free_start=x,
-        row_lower=comp.row_lower, row_upper=comp.row_upper, integer=comp.integer, mip=mip,
-        basis=basis, start=x if mip else None, fields=base_fields, targets=targets,
+        row_lower=comp.row_lower, row_upper=comp.row_upper, integer=comp.integer,
+        mip=engine_mip, basis=basis, start=x if engine_mip else None, fields=base_fields,
+        targets=targets,
         layout=lay, prepared=prepared, a_rows=a_rows,
         a_cols=a_cols, priorities=list(d.PRIORITIES), years=Y, response=response_of(d, comp),
         target_at=target_at,
@@ -203,6 +499,8 @@ def prepare(
         partners=list(d.PARTNERS), spend=spend_of(d, comp), interventions=list(d.INTERVENTIONS),
         activity=activity, binding_rows=binding, base_available=base_available, seed=seed,
         time_limit=time_limit, mip_gap=d.mip_gap if mip_gap is None else mip_gap,
+        known=par.known, fixed=None if held is None else fixed,
+        clip=None if held is None else held.mask & _taken_away(comp),
     )
     from hwbopt.words import quantity, rule
 
@@ -210,11 +508,13 @@ def prepare(
     texts = {int(r): rule(d, comp.row_component[int(r)], comp.row_index[int(r)])
              for r in binding}
     decisions = np.flatnonzero(comp.integer) if is_mip and not mip else np.zeros(0, dtype=int)
+    if held is not None:
+        decisions = np.flatnonzero(fixed)
     decision_names = {int(j): comp.col_name(int(j)) for j in decisions}
     decision_texts = {int(j): quantity(d, comp.col_component[int(j)], comp.col_index[int(j)])
                       for j in decisions}
     return Prepared(spec, built, base, names, texts, decision_names, decision_texts, stress,
-                    index)
+                    index, plan)
 
 
 def _sum_matrix(comp: Compiled, owners: Sequence[str],
@@ -230,11 +530,24 @@ def _sum_matrix(comp: Compiled, owners: Sequence[str],
 
 
 def _spec_key(comp: Compiled, stress: StressSet, seed: int, mip: bool,
-              time_limit: float | None) -> str:
+              time_limit: float | None, hold_first_year: bool,
+              held: Held | None = None) -> str:
     h = hashlib.blake2b(digest_size=16)
     h.update(structure_key(comp).encode())
     for arr in (comp.col_lower, comp.col_upper, comp.row_lower, comp.row_upper, comp.c):
         h.update(np.ascontiguousarray(arr).tobytes())
-    h.update(json.dumps([stress.model_dump(mode="json"), seed, mip, time_limit],
+    h.update(json.dumps([stress.model_dump(mode="json"), seed, mip, time_limit,
+                         hold_first_year],
                         sort_keys=True).encode())
+    if held is not None:  # a saved plan's first stage: which columns, at which values
+        h.update(b"plan")
+        h.update(np.ascontiguousarray(np.flatnonzero(held.mask)).tobytes())
+        h.update(np.ascontiguousarray(held.values[held.mask]).tobytes())
     return h.hexdigest()
+
+
+def _taken_away(comp: Compiled) -> np.ndarray:
+    """Columns a future may take away from a saved plan (a lost site: closed by force)."""
+    from hwbopt.plan.stages import taken_away_columns
+
+    return taken_away_columns(comp)

@@ -55,9 +55,19 @@ PART_NAME = re.compile(r"part-(\d{7})-(\d{7})\.parquet")
 TEMP_NAME = re.compile(r"\.part-\d{7}-\d{7}\.[A-Za-z0-9_]{8}")
 # what must match for --resume to finish the same run
 IDENTITY = ("instance_hash", "stress_set", "stress", "scenarios", "seed", "mip", "objective",
-            "chain", "time_limit", "cold_check")
+            "chain", "time_limit", "cold_check", "hold_first_year", "plan")
 # what a run written before a key joined IDENTITY had, so it can still be resumed
-IDENTITY_DEFAULTS = {"cold_check": 0.01}
+IDENTITY_DEFAULTS: dict[str, Any] = {"cold_check": 0.01, "hold_first_year": False,
+                                     "plan": None}
+
+
+def identity(key: str, meta: dict[str, Any]) -> Any:
+    """The value of ``key`` that --resume must match: a saved plan by the hash of its values
+    (a copy of the same plan in another folder is the same plan), anything else as it is."""
+    value = meta.get(key, IDENTITY_DEFAULTS.get(key))
+    if key == "plan" and isinstance(value, dict):
+        return value.get("sha256")
+    return value
 # what every run.json has
 REQUIRED = ("instance_hash", "stress_set", "scenarios", "seed", "chain")
 
@@ -193,7 +203,7 @@ def open_run(out: Path, meta: dict[str, Any], resume: bool, force: bool = False,
             raise UsageError(f"--resume: {out} holds no stress run to finish ({RUN_FILE} "
                              "missing)")
         old = load_run_file(out)
-        differ = [k for k in IDENTITY if old.get(k, IDENTITY_DEFAULTS.get(k)) != meta.get(k)]
+        differ = [k for k in IDENTITY if identity(k, old) != identity(k, meta)]
         if differ:
             raise UsageError(f"--resume: {out} holds a different run ({run_file} differs in "
                              f"{', '.join(differ)}); use the same instance and options, or "

@@ -32,7 +32,14 @@ from hwbopt.io.data import (
 )
 from hwbopt.outputs import file_mode
 from hwbopt.scenarios import check_overrides
-from hwbopt.schema import TABLES, YAML_FIELDS, Instance, StressInput, number_from_text
+from hwbopt.schema import (
+    PROBABILITY,
+    TABLES,
+    YAML_FIELDS,
+    Instance,
+    StressInput,
+    number_from_text,
+)
 
 # --------------------------------------------------------------------------------------------
 # YAML
@@ -491,44 +498,86 @@ def _read_stress_tables(folder: Path, data: dict[str, Any]) -> list[Problem]:
         except UnreadableFile as exc:
             problems.append(Problem(name, None, None, str(exc)))
             continue
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-        rows: list[tuple[float, ...]] = []
-        try:
-            header = [h.strip() for h in next(reader, [])]
-            missing = [c for c in columns if c not in header]
-            if missing:
-                problems.append(Problem(name, 1, ", ".join(missing), (
-                    "missing column: expected one column per input name "
-                    f"({', '.join(columns)})")))
-                continue
-            at = [header.index(c) for c in columns]
-            end = reader.line_num
-            for cells in reader:
-                line, end = end + 1, reader.line_num
-                if not any(c.strip() for c in cells):
-                    continue
-                if len(cells) != len(header):
-                    problems.append(Problem(name, line, None,
-                                            f"expected {len(header)} cells, found {len(cells)}"))
-                    continue
-                values = []
-                for c, j in zip(columns, at, strict=True):
-                    cell = cells[j].strip()
-                    v = number_from_text(cell)
-                    if v is None:
-                        problems.append(Problem(name, line, c, (
-                            f"expected a finite number such as 0.25, got {cell!r}")))
-                        continue
-                    values.append(v)
-                rows.append(tuple(values))
-        except csv.Error as exc:
-            problems.append(Problem(name, None, None, f"not valid CSV: {exc}"))
-            continue
-        if not rows and not problems:
-            problems.append(Problem(name, 2, None, "the table has no rows: at least one "
-                                    "scenario expected"))
-        spec["table_rows"] = rows
+        rows, chances, found = _scenario_rows(name, text, columns)
+        problems.extend(found)
+        if rows is not None:
+            spec["table_rows"] = rows
+        if chances is not None:
+            spec["table_probabilities"] = chances
     return problems
+
+
+def _scenario_rows(name: str, text: str, columns: list[str]
+                   ) -> tuple[list[tuple[float, ...]] | None, list[float] | None, list[Problem]]:
+    """The rows of a stress set's table ``name``: each row's input values (``None`` if the
+    table cannot be read at all), each row's probability if the table has a ``probability``
+    column (else ``None``), and the problems."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[tuple[float, ...]] = []
+    chances: list[float] = []
+    problems: list[Problem] = []
+    bad: list[Problem] = []  # the probability column's
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        missing = [c for c in columns if c not in header]
+        if missing:
+            return None, None, [Problem(name, 1, ", ".join(missing), (
+                "missing column: expected one column per input name "
+                f"({', '.join(columns)})"))]
+        at = [header.index(c) for c in columns]
+        weighted = PROBABILITY in header and PROBABILITY not in columns  # else schema says
+        near = [h for h in header if h != PROBABILITY and
+                re.sub(r"[\s_-]+", "", h.lower()) == PROBABILITY]
+        if near:  # read as an unknown column, its weights would be ignored without a word
+            return None, None, [Problem(name, 1, near[0], (
+                f"expected '{PROBABILITY}' exactly for the column of each scenario's "
+                "probability"))]
+        end = reader.line_num
+        for cells in reader:
+            line, end = end + 1, reader.line_num
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != len(header):
+                problems.append(Problem(name, line, None,
+                                        f"expected {len(header)} cells, found {len(cells)}"))
+                continue
+            values = []
+            for c, j in zip(columns, at, strict=True):
+                cell = cells[j].strip()
+                v = number_from_text(cell)
+                if v is None:
+                    problems.append(Problem(name, line, c, (
+                        f"expected a finite number such as 0.25, got {cell!r}")))
+                    continue
+                values.append(v)
+            rows.append(tuple(values))
+            if weighted:
+                chance, problem = _probability(name, line, cells[header.index(PROBABILITY)])
+                chances.append(chance)
+                bad.extend(problem)
+    except csv.Error as exc:
+        return None, None, [*problems, *bad, Problem(name, None, None,
+                                                     f"not valid CSV: {exc}")]
+    if not rows and not problems:
+        problems.append(Problem(name, 2, None, "the table has no rows: at least one "
+                                "scenario expected"))
+    elif weighted and rows and not bad and not any(chances):
+        bad.append(Problem(name, None, PROBABILITY, (
+            "every scenario has probability 0: at least one must be possible (the column "
+            "gives each row's relative probability)")))
+    # probabilities with a problem are reported here alone, not again by the schema
+    return rows, chances if weighted and not bad else None, problems + bad
+
+
+def _probability(name: str, line: int, cell: str) -> tuple[float, list[Problem]]:
+    """One row's ``probability`` cell: a finite number, zero or more (relative: the rows are
+    normalised to sum to 1 when used)."""
+    v = number_from_text(cell.strip())
+    if v is None or v < 0:
+        return 0.0, [Problem(name, line, PROBABILITY, (
+            "expected a probability: a finite number, zero or more, such as 0.25 (relative: "
+            f"the rows are scaled to sum to 1), got {cell.strip()!r}"))]
+    return v, []
 
 
 def instance_from_dict(data: dict[str, Any], references: bool = True) -> Instance:
@@ -588,8 +637,11 @@ def write_folder(inst: Instance, path: str | os.PathLike[str]) -> Path:
             entry["table"] = stress.table or f"stress_{stress.id}.csv"
             buf = io.StringIO()
             writer = csv.writer(buf, lineterminator="\n")
-            writer.writerow([i.column for i in stress.inputs])
-            writer.writerows([_cell(v) for v in row] for row in stress.table_rows)
+            weights = stress.table_probabilities
+            writer.writerow([i.column for i in stress.inputs]
+                            + ([PROBABILITY] if weights else []))
+            writer.writerows([_cell(v) for v in row] + ([_cell(weights[n])] if weights else [])
+                             for n, row in enumerate(stress.table_rows))
             atomic_write_text(folder / entry["table"], buf.getvalue())
     for kind in ("scenarios", "options"):
         # a change that sets a field to null keeps its 'value: null'

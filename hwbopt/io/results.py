@@ -19,6 +19,7 @@ from hwbopt.io.folder import atomic_write_text
 if TYPE_CHECKING:
     from hwbopt.analyses.compare import Comparison
     from hwbopt.analyses.explain import Explanation
+    from hwbopt.plan import PlanResult
     from hwbopt.results import Result
 
 
@@ -43,6 +44,20 @@ def write_result(result: Result, out: str | Path) -> Path:
         atomic_write_text(folder / f"{name}.csv", table.to_csv(index=False))
     atomic_write_text(folder / "summary.json",
                       json.dumps(result.summary(), indent=2, allow_nan=False) + "\n")
+    return folder
+
+
+def write_plan(plan: PlanResult, out: str | Path) -> Path:
+    """``summary.json`` (the JSON of ``hwbopt plan --json``), the hedged plan's tables as
+    ``hwbopt solve --out`` writes them (its first stage on the instance itself), header-only
+    without a plan, so the folder never mixes tables of an earlier run with this summary, and
+    the plan's own tables (:mod:`hwbopt.plan.tables`)."""
+    folder = check_out_dir(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, table in plan.tables.items():
+        atomic_write_text(folder / f"{name}.csv", table.to_csv(index=False))
+    atomic_write_text(folder / "summary.json",
+                      json.dumps(plan.summary(), indent=2, allow_nan=False) + "\n")
     return folder
 
 

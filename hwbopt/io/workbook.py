@@ -77,6 +77,7 @@ from hwbopt.scenarios import check_overrides
 from hwbopt.schema import (
     PLAIN_NUMBER,
     POLICY_RULES,
+    PROBABILITY,
     TABLES,
     Change,
     Instance,
@@ -436,6 +437,7 @@ class _Reader:
         rows_of: dict[tuple[str, int], int] = {}
         first: dict[str, int] = {}
         reported: set[tuple[str, Any]] = set()  # scenarios with a bad row: not incomplete too
+        weighted: set[str] = set()  # sets with a bad probability row
         for r, raw in (sheet.rows if sheet is not None and not sheet.broken else []):
             cols = [c.header for c in stress_table_columns()]
             bad = [c for c in cols if (STRESS_TABLE, r, c) in self.bad_cells]
@@ -465,7 +467,14 @@ class _Reader:
             names = _input_names(sets[sid][1])
             if names is None:
                 continue  # the set's inputs are invalid: reported on their own sheet
-            if name not in names:
+            if name == PROBABILITY and name not in names and got["value"] < 0:
+                self.problem(STRESS_TABLE, r, "value", (
+                    f"expected a probability: zero or more (relative: the scenarios are scaled "
+                    f"to sum to 1), got {got['value']:g}"))
+                reported.add((sid, n))
+                weighted.add(sid)
+                continue
+            if name not in names and name != PROBABILITY:
                 self.problem(STRESS_TABLE, r, "input", (
                     f"unknown input '{name}' of stress set '{sid}': expected one of "
                     + ", ".join(names)))
@@ -503,8 +512,36 @@ class _Reader:
                     continue
                 rows.append([found[sid][n][c] for c in names])
             spec["table_rows"] = rows
+            if sid in weighted or any(PROBABILITY in v for v in found[sid].values()):
+                self._stress_probabilities(spec, sid, names, found[sid], rows_of,
+                                           {n for t, n in reported if t == sid})
             self.origins[("stress", k, "table_rows")] = _Origin(STRESS_TABLE, first[sid],
                                                                 "value")
+
+    def _stress_probabilities(self, spec: dict[str, Any], sid: str, names: list[str],
+                              scenarios: dict[int, dict[str, float]],
+                              rows_of: dict[tuple[str, int], int], reported: set[Any]
+                              ) -> None:
+        """A set's scenario probabilities (rows whose input is ``probability``) into its
+        ``table_probabilities``: none, or one for every scenario, not all zero. ``reported``:
+        scenarios with a bad row already reported (a bad probability among them)."""
+        if PROBABILITY in names:
+            return  # the schema refuses the name
+        complete = [n for n in sorted(scenarios) if all(c in scenarios[n] for c in names)]
+        lacking = [n for n in complete if PROBABILITY not in scenarios[n] and n not in reported]
+        for n in lacking:
+            self.problem(STRESS_TABLE, rows_of[sid, n], "scenario", (
+                f"scenario {n} of stress set '{sid}' has no probability, but others do: give "
+                f"a row with input '{PROBABILITY}' for every scenario of the set, or for none"))
+        chances = [scenarios[n].get(PROBABILITY, 0.0) for n in complete]
+        if lacking or reported or not chances:
+            return  # reported: the schema need not say it again
+        if not any(chances):
+            self.problem(STRESS_TABLE, rows_of[sid, complete[0]], "value", (
+                f"every scenario of stress set '{sid}' has probability 0: at least one must "
+                "be possible"))
+            return
+        spec["table_probabilities"] = chances
 
     def _unknown_parent(self, spec: ListSheet, r: int, key: tuple[Any, ...],
                         items: dict[tuple[str, ...], Any]) -> None:

@@ -341,8 +341,11 @@ def stress_table_columns() -> list[Column]:
         Column("scenario", (), int, True, "number of the explicit scenario within its set, "
                "from 1", example=1),
         Column("input", (), str, True, "an input of the set, by its name (an input without "
-               "a name: its path made into an id, as in results)", example="council_cut"),
-        Column("value", (), float, True, "the input's value in this scenario", example=0.28),
+               "a name: its path made into an id, as in results), or 'probability' for the "
+               "scenario's relative probability (optional: for every scenario or none)",
+               example="council_cut"),
+        Column("value", (), float, True, "the input's value in this scenario (or its "
+               "probability)", example=0.28),
     ]
 
 
@@ -360,6 +363,7 @@ def covered_fields() -> set[tuple[str, ...]]:
         if item_kind(spec)[0] == "objects":
             out |= {(*spec.path, *c.path) for c in sheet_columns(spec) if c.path}
     out.add(("stress", "table_rows"))  # sheet stress_table
+    out.add(("stress", "table_probabilities"))  # sheet stress_table, input 'probability'
     return out
 
 

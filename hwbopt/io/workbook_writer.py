@@ -35,7 +35,7 @@ from hwbopt.io.workbook_layout import (
 )
 from hwbopt.outputs import file_mode
 from hwbopt.paths import plain
-from hwbopt.schema import TABLES, Instance
+from hwbopt.schema import PROBABILITY, TABLES, Instance
 
 VALIDATION_ROWS = 2000  # data validation reaches this many rows below the data
 FORMULA_START = ("=", "+", "-", "@")  # text starting so would be read as a formula by Excel
@@ -170,9 +170,15 @@ def _list_rows(inst: Instance, spec: ListSheet) -> list[list[Any]]:
 
 
 def _stress_table_rows(inst: Instance) -> list[list[Any]]:
-    return [[s.id, n, i.column, v] for s in inst.stress
-            for n, row in enumerate(s.table_rows, start=1)
-            for i, v in zip(s.inputs, row, strict=True)]
+    """One row per scenario and input, then the scenario's probability if the set has them
+    (input ``probability``)."""
+    out: list[list[Any]] = []
+    for s in inst.stress:
+        for n, row in enumerate(s.table_rows, start=1):
+            out += [[s.id, n, i.column, v] for i, v in zip(s.inputs, row, strict=True)]
+            if s.table_probabilities:
+                out.append([s.id, n, PROBABILITY, s.table_probabilities[n - 1]])
+    return out
 
 
 def _read_me(ws: Any, inst: Instance) -> None:

@@ -12,6 +12,7 @@ import pyomo.environ as pyo
 
 from hwbopt.model.component import (
     BINDING,
+    FIRST_YEAR,
     NEED,
     SOFT,
     STRESS_BINDING,
@@ -198,6 +199,7 @@ FAMILIES = (
 
 COMPONENTS = (
     Component("activity", "var", PAGE, "units of an intervention run in a locality",
+              stage=FIRST_YEAR,
               quantity=lambda lab, i, loc, _y: f"activity of {where(lab, i, loc)}",
               family="need", relaxed="upper", reach={NEED: _activity_reach}),
     Component("growth_limit", "con", PAGE, "how much an intervention may grow in a year",
@@ -213,6 +215,7 @@ COMPONENTS = (
               roles={BINDING: 12, SOFT: 4, STRESS_BINDING: 7}, reach={NEED: _equity_reach},
               relaxation=_equity_relaxation, size=_need_size),
     Component("total_activity", "var", PAGE, "an intervention's activity over the whole area",
+              stage=FIRST_YEAR,
               quantity=lambda lab, i, _y: f"{possessive(lab.intervention[i])} area total"),
     Component("total_activity_def", "con", PAGE, "the area total adds up the localities",
               words=_total_def_words),

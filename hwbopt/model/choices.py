@@ -13,6 +13,7 @@ import pyomo.environ as pyo
 
 from hwbopt.model.component import (
     BINDING,
+    FIRST,
     HARD,
     NEED,
     SOFT,
@@ -217,8 +218,10 @@ FAMILIES = (
 
 COMPONENTS = (
     Component("run", "var", PAGE, "an intervention runs in a year (go/no-go)",
+              stage=FIRST,
               quantity=lambda lab, i, _y: f"{lab.intervention[i]} runs"),
     Component("start", "var", PAGE, "an intervention starts (pays its set-up cost)",
+              stage=FIRST,
               quantity=lambda lab, i, _y: f"{lab.intervention[i]} starts"),
     Component("run_min", "con", PAGE, "a running intervention's minimum scale",
               words=_run_min_words, family="min_scale",

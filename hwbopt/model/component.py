@@ -34,6 +34,13 @@ MONEY_GAP = "money_gap"  # status quo may run out of money here (compare's money
 STRESS_BINDING = "stress_binding"  # the stress engine reports whether it binds per scenario
 ROLES = (MARGINAL, BINDING, SOFT, HARD, MONEY_GAP, STRESS_BINDING)
 
+# Stages of a two-stage plan (``hwbopt plan``, models/plan.md): which of a variable's values
+# are committed before the year's cuts are known (one value shared by every scenario).
+FIRST = "first"  # every index
+FIRST_YEAR = "first_year"  # the indices of the horizon's first year (the year is last)
+SECOND = "second"  # adapts to each scenario
+STAGES = (FIRST, FIRST_YEAR, SECOND)
+
 # Groups of derived numbers a stress input can move (hwbopt.derived.FEEDS)
 MONEY, NEED, COST, STAFF, SITES, TARGETS = "money", "need", "cost", "staff", "sites", "targets"
 DERIVED = (MONEY, NEED, COST, STAFF, SITES, TARGETS)
@@ -125,7 +132,10 @@ class Component:
     - ``reach``: derived-number group -> the function adding the entries those numbers reach;
     - ``one_more``: what one more unit of the limit is (``marginal`` rules);
     - ``relaxation`` and ``size``: how far the rule must give in words, and the size a
-      relaxation is weighed against (``soft`` rules, and a variable with a soft bound).
+      relaxation is weighed against (``soft`` rules, and a variable with a soft bound);
+    - ``stage``: a variable's stage in a two-stage plan (:data:`STAGES`): ``first`` (committed
+      before the scenario is known, every index), ``first_year`` (committed in the horizon's
+      first year, the last element of its index), or ``second`` (adapts per scenario).
     """
 
     name: str
@@ -141,6 +151,7 @@ class Component:
     one_more: OneMore | None = None
     relaxation: Relaxation | None = None
     size: Size | None = None
+    stage: str = SECOND
 
 
 @dataclass(frozen=True)

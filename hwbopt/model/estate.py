@@ -13,6 +13,7 @@ import pyomo.environ as pyo
 
 from hwbopt.model.component import (
     BINDING,
+    FIRST,
     HARD,
     MARGINAL,
     SITES,
@@ -172,6 +173,7 @@ FAMILIES = (FamilyText("space", "the space in open sites", place=9),)
 
 COMPONENTS = (
     Component("open", "var", PAGE, "a site is open in a year",
+              stage=FIRST,
               quantity=lambda lab, s, _y: f"{lab.site[s]} is open", reach={SITES: _open_reach}),
     Component("use", "var", PAGE, "space at a site used by an intervention",
               quantity=lambda lab, s, i, t, _y: f"{lab.space[t]} at {lab.site[s]} used by "

@@ -16,6 +16,7 @@ import pyomo.environ as pyo
 from hwbopt.model.component import (
     BINDING,
     COST,
+    FIRST_YEAR,
     HARD,
     MARGINAL,
     MONEY,
@@ -280,22 +281,27 @@ FAMILIES = (
 
 COMPONENTS = (
     Component("contribution", "var", PAGE, "money a partner puts into a pool",
+              stage=FIRST_YEAR,
               quantity=lambda lab, p, g, _y: f"{possessive(lab.partner[p])} contribution to "
                                           f"{lab.pool[g]}",
               family="pool_minimum", relaxed="lower", reach={MONEY: _contribution_reach},
               relaxation=_contribution_relaxation, size=_minimum_contribution),
     Component("spend_retained", "var", PAGE, "a partner's own money spent on its remit",
+              stage=FIRST_YEAR,
               quantity=lambda lab, p, i, _y: f"{possessive(lab.partner[p])} own money spent on "
                                           f"{lab.intervention[i]}"),
     Component("spend_fenced", "var", PAGE, "money spent from a ring-fenced line",
+              stage=FIRST_YEAR,
               quantity=lambda lab, p, r, i, _y: f"money from {possessive(lab.partner[p])} line "
                                              f"'{lab.line[p, r]}' spent on "
                                              f"{lab.intervention[i]}"),
     Component("spend_pooled", "var", PAGE, "money a pool spends on an intervention",
+              stage=FIRST_YEAR,
               quantity=lambda lab, g, i, _y: f"money {lab.pool[g]} spends on "
                                           f"{lab.intervention[i]}"),
     Component("qipp_credit", "var", PAGE,
               "avoided costs counted towards a partner's required savings",
+              stage=FIRST_YEAR,
               quantity=lambda lab, p, _y: "avoided costs counted towards "
                                        f"{possessive(lab.partner[p])} savings",
               reach={MONEY: _qipp_credit_reach}),

@@ -13,6 +13,7 @@ import pyomo.environ as pyo
 
 from hwbopt.model.component import (
     BINDING,
+    FIRST,
     HARD,
     MARGINAL,
     STAFF,
@@ -201,9 +202,11 @@ FAMILIES = (
 
 COMPONENTS = (
     Component("recruit", "var", PAGE, "FTE recruited in a role in a year",
+              stage=FIRST,
               quantity=lambda lab, e, r, _y: f"{staff_subject(lab, e, r)} recruited",
               reach={STAFF: _recruit_reach}),
     Component("release", "var", PAGE, "FTE released (redeployed out) in a year",
+              stage=FIRST,
               quantity=lambda lab, e, r, _y: f"{staff_subject(lab, e, r)} released"),
     Component("in_post", "var", PAGE, "FTE an employer has in post in a role",
               quantity=lambda lab, e, r, _y: f"{staff_subject(lab, e, r)} in post"),

@@ -38,6 +38,9 @@ TABLE_ORDER = {  # the result tables' sheets in reading order, by kind of result
     "explain": ("marginal_values", "binding", "unfunded", "unfunded_effects", "relaxations",
                 "conflict"),
 }
+# a plan: its own tables first, then the hedged plan's on the instance (as solve's)
+TABLE_ORDER["plan"] = ("plan_scenarios", "plan_first_stage", "plan_differences",
+                       "plan_elastic", *TABLE_ORDER["solve"])
 MISSED = "#C0392B"
 CHART_ROWS = 22  # rows a chart takes on the charts sheet
 

@@ -1,0 +1,180 @@
+"""The decomposition (``hwbopt plan --method decomposed``) against the extensive form, the
+hand-derived site case, and its own pieces checked by routes that share none of its code.
+
+- Agreement: on the hand-derived site case (tests/test_plan.py's docstring) the decomposition
+  finds the hand's RP, EEV, VSS, WS and EVPI under the expectation and each CVaR weight; on
+  the tutorial's sampled set both methods' values agree within the gap, expectation and CVaR.
+- Cuts: every cut the master is given lies below the scenario's true value at the extensive
+  form's optimum, the value of a fixed first stage computed afresh by HiGHS on that scenario
+  alone.
+- Second-stage integers: on an S-shaped response (a binary orders its pieces) the exact
+  recourse by branch and bound equals HiGHS's MIP of the same subproblem, and a decomposition
+  that cannot close its gap says so (``stopped``), never ``optimal``.
+- Workers: the same plan, to the last digit, in this process and on two Dask workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import hwbopt
+from hwbopt.plan import Risk, plan
+from hwbopt.plan.extensive import build_extensive, elastic_of, solve_extensive
+from hwbopt.plan.recourse import fixed_recourse, pool, sub_spec
+from hwbopt.plan.scenarios import draw_scenarios
+from hwbopt.plan.stages import first_stage
+
+CASE = Path(__file__).resolve().parent / "plan_cases" / "site_cut"
+TUTORIAL = hwbopt.shipped_instance("tutorial")
+ABS = 1e-6
+
+
+def within_gap(a: float, b: float, gap: float = 1e-4) -> float:
+    return gap * max(abs(a), abs(b)) + 1e-6
+
+
+@pytest.mark.parametrize(("set_name", "risk", "numbers"), [
+    # tests/test_plan.py docstring: (RP, EEV, VSS, WS, EVPI)
+    ("cuts", Risk(), (194.0, 190.0, 4.0, 202.0, 8.0)),
+    ("cuts_cvar", Risk("cvar", 0.5, 1.0), (194.0, 190.0, 4.0, 202.0, 8.0)),
+    ("cuts_cvar", Risk("cvar", 0.5, 0.0), (220.0, 220.0, 0.0, 226.0, 6.0)),
+    ("cuts_cvar", Risk("cvar", 0.5, 0.5), (205.0, 205.0, 0.0, 214.0, 9.0)),
+])
+def test_decomposition_finds_the_hand_derived_measures(set_name: str, risk: Risk,
+                                                       numbers: tuple[float, ...]) -> None:
+    inst = hwbopt.load(CASE)
+    res = plan(inst, stress_set=set_name, risk=risk, method="decomposed", mip_gap=0.0)
+    assert res.status == "optimal", res.message
+    assert res.method == "decomposed"
+    got = (res.rp, res.eev, res.vss, res.ws, res.evpi)
+    for g, want in zip(got, numbers, strict=True):
+        assert g == pytest.approx(want, abs=1e-5)
+    ef = plan(inst, stress_set=set_name, risk=risk, method="extensive", mip_gap=0.0)
+    assert [e["value"] for e in res.first_stage] == pytest.approx(
+        [e["value"] for e in ef.first_stage], abs=1e-6)
+
+
+@pytest.mark.parametrize("risk", [Risk(), Risk("cvar", 0.8, 0.5)], ids=["mean", "cvar"])
+def test_both_methods_agree_within_the_gap_on_the_tutorial(risk: Risk) -> None:
+    inst = hwbopt.load(TUTORIAL)
+    runs = {m: plan(inst, stress_set="cuts_and_pressures", scenarios=30, risk=risk, method=m,
+                    mip_gap=1e-4) for m in ("extensive", "decomposed")}
+    for m, res in runs.items():
+        assert res.status == "optimal", (m, res.message)
+        assert res.bound is not None and res.gap is not None and res.gap <= 1e-4
+    ef, dec = runs["extensive"], runs["decomposed"]
+    assert dec.rp == pytest.approx(ef.rp, abs=within_gap(ef.rp, dec.rp))
+    # each method's proven bound holds for the other's plan
+    assert dec.rp <= ef.bound + within_gap(ef.rp, dec.rp, 1e-9)
+    assert ef.rp <= dec.bound + within_gap(ef.rp, dec.rp, 1e-9)
+    for key in ("eev", "ws", "ev"):
+        assert getattr(dec, key) == pytest.approx(getattr(ef, key), rel=1e-6), key
+
+
+def test_every_cut_lies_below_the_scenarios_true_value() -> None:
+    """Cuts recorded from a whole decomposition, evaluated at the extensive form's optimum,
+    against each scenario's value there, solved afresh by HiGHS (its rows, not the cuts)."""
+    import hwbopt.plan.decomposed as dec_mod
+    from hwbopt import highs
+
+    inst = hwbopt.load(TUTORIAL)
+    sc = draw_scenarios(inst, stress_set="cuts_and_pressures", scenarios=12, seed=3)
+    comp, first = sc.comp, first_stage(sc.comp, sc.built.data.YEARS[0])
+    el = elastic_of(comp, first, [sc.arrays, sc.mean])
+    ef = solve_extensive(comp, first, sc.arrays, sc.probability, Risk(), el, mip_gap=0.0)
+    assert ef.z is not None
+    cuts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    original = dec_mod.Master.add_cuts
+
+    def record(self: dec_mod.Master, scenarios: np.ndarray, values: np.ndarray,
+               grads: np.ndarray, at: np.ndarray) -> None:
+        cuts.append((scenarios.copy(), values.copy(), np.asarray(grads).copy(), at.copy()))
+        original(self, scenarios, values, grads, at)
+
+    spec = sub_spec(comp, first, sc.arrays, el, None, 0.0)
+    dec_mod.Master.add_cuts = record  # type: ignore[method-assign]
+    try:
+        with pool(spec) as P:
+            floors = np.array([comp.sense * r.value for r in P.own([], relax=True)])
+            start = ef.x[0] if ef.x is not None else ef.z
+            dec_mod.solve_decomposed(P, sc.probability, Risk(), start=0.0 * start,
+                                     floors=floors, mip_gap=0.0, arrays_values=sc.values)
+    finally:
+        dec_mod.Master.add_cuts = original  # type: ignore[method-assign]
+    assert sum(len(c[0]) for c in cuts) > sc.size
+    true = []
+    for s in range(sc.size):
+        one, _ = build_extensive(comp, first, sc.arrays.take([s]), np.ones(1), Risk(), el,
+                                 fixed=ef.z, bounded=spec.bounded)
+        raw = highs.solve_compiled(replace(one, integer=np.zeros(one.n_cols, dtype=bool)))
+        assert raw.objective is not None
+        true.append(comp.sense * raw.objective)
+    zf = ef.z[first]
+    for scen, values, grads, at in cuts:
+        at_opt = values + grads @ zf - grads @ at
+        assert np.all(at_opt <= np.asarray(true)[scen] + 1e-6 * np.maximum(1, np.abs(at_opt)))
+
+
+def s_shaped(tmp_path: Path) -> hwbopt.Instance:
+    """The site case with reablement's response S-shaped (1 point an episode up to half its
+    need, then 3): a binary orders the pieces, in the second stage too."""
+    from hwbopt.schema import ResponseRow
+
+    inst = hwbopt.load(CASE)
+    pieces = (ResponseRow(intervention="reablement", priority="health", upto_share=0.5,
+                          effect=1.0),
+              ResponseRow(intervention="reablement", priority="health", upto_share=1.0,
+                          effect=3.0),
+              *[r for r in inst.responses if r.intervention != "reablement"])
+    return inst.model_copy(update={"responses": pieces})
+
+
+def test_branch_and_bound_recourse_equals_highs_mip(tmp_path: Path) -> None:
+    inst = s_shaped(tmp_path)
+    sc = draw_scenarios(inst, stress_set="cuts", scenarios=2)
+    comp, first = sc.comp, first_stage(sc.comp, sc.built.data.YEARS[0])
+    assert (comp.integer & ~first).any(), "the S-shaped response's order binaries"
+    el = elastic_of(comp, first, [sc.arrays, sc.mean])
+    spec = sub_spec(comp, first, sc.arrays, el, None, 0.0)
+    rng = np.random.default_rng(5)
+    base = plan(inst, stress_set="cuts", method="extensive", mip_gap=0.0)
+    assert base.x_hedged is not None
+    for trial in range(6):
+        z = base.x_hedged[0].copy()
+        # another first year: activity scaled (within need), sites as the plan has them
+        z[first & ~comp.integer] *= rng.uniform(0.3, 1.0)
+        for s in range(sc.size):
+            mine = fixed_recourse(spec, s, z, None, exact=True)
+            theirs = solve_extensive(comp, first, sc.arrays.take([s]), np.ones(1), Risk(), el,
+                                     fixed=z, mip_gap=0.0)
+            assert mine.value is not None and theirs.outcome.objective is not None
+            assert mine.value == pytest.approx(theirs.outcome.objective, abs=1e-6), (trial, s)
+
+
+def test_decomposition_never_calls_an_open_gap_optimal(tmp_path: Path) -> None:
+    inst = s_shaped(tmp_path)
+    res = plan(inst, stress_set="cuts", method="decomposed", mip_gap=0.0)
+    ef = plan(inst, stress_set="cuts", method="extensive", mip_gap=0.0)
+    assert ef.status == "optimal"
+    assert res.rp is not None and res.bound is not None and res.gap is not None
+    assert res.rp <= ef.rp + 1e-6 and res.bound >= ef.rp - 1e-6
+    if res.gap > 1e-9:
+        assert res.status == "stopped" and "LP relaxation" in res.message
+    else:
+        assert res.status == "optimal" and res.rp == pytest.approx(ef.rp, abs=1e-6)
+
+
+def test_the_same_plan_on_one_worker_and_on_two() -> None:
+    inst = hwbopt.load(TUTORIAL)
+    runs = [plan(inst, stress_set="cuts_and_pressures", scenarios=24, seed=11,
+                 method="decomposed", workers=w) for w in (1, 2)]
+    one, two = runs
+    assert one.status == two.status == "optimal"
+    assert [e["value"] for e in one.first_stage] == [e["value"] for e in two.first_stage]
+    for key in ("rp", "bound", "eev", "ws", "ev"):
+        assert getattr(one, key) == getattr(two, key), key
+    np.testing.assert_array_equal(one.f_hedged, two.f_hedged)
