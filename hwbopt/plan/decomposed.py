@@ -53,6 +53,9 @@ Bools = npt.NDArray[np.bool_]
 # seconds a round's master MIP may take: stopped early it still gives a plan to cut at and a
 # proven bound, and the next round starts from its plan
 MASTER_ROUND = 60.0
+# master MIP solves that may fail numerically, each replaced by its LP relaxation rounded,
+# before the run gives up
+MASTER_FAILURES = 5
 # the master MIP's feasibility tolerance (Master.__init__)
 MASTER_FEASIBILITY = 1e-5
 # a cut is added only if it lifts θ_s by more than this, relative to the scenario's value
@@ -133,6 +136,7 @@ class Master:
         lower[self.t0:self.t0 + self.S] = floors
         lower[self.t0 + kept] = -np.inf
         A_hard, lo_hard, hi_hard = hard
+        self.hard = hard
         A_own = sp.hstack([own.A.tocsr(), sp.csr_array((own.n_rows, n - self.t0))])
         # θ_r − σ·c_r·X = σ·offset: the kept scenario's value, exactly
         link = np.zeros((1, n))
@@ -195,12 +199,30 @@ class Master:
         self.h.addRows(k, lower, np.full(k, highspy.kHighsInf), len(index), starts, index, value)
         self.cuts += k
 
-    def make_integral(self) -> None:
+    def make_integral(self, integral: bool = True) -> None:
+        """The master MIP (or, ``integral`` false, its LP relaxation again)."""
         ints = np.flatnonzero(self.integer).astype(np.int32)
         if len(ints):
             self.h.changeColsIntegrality(len(ints), ints,
-                                         np.full(len(ints), 1, dtype=np.uint8))
-        self.integral = True
+                                         np.full(len(ints), int(integral), dtype=np.uint8))
+        self.integral = integral
+
+    def relaxed(self, time_limit: float | None) -> highs.RawSolution:
+        """The master's LP relaxation, solved once with the MIP restored after: a proven
+        bound and a point to round when the MIP search fails numerically."""
+        self.make_integral(False)
+        try:
+            return highs.run(self.h, time_limit=time_limit)
+        finally:
+            self.make_integral(True)
+
+    def holds(self, z_first: Floats) -> bool:
+        """Does the first stage ``z_first`` keep every hard row of first-stage columns alone
+        (a plan may only be the incumbent if it does)?"""
+        A, lo, hi = self.hard
+        act = A @ z_first
+        tol = 1e-6 * np.maximum(1.0, np.abs(act))
+        return bool(np.all(act >= lo - tol) and np.all(act <= hi + tol))
 
     def theta(self, x: Floats) -> Floats:
         out: Floats = x[self.t0:self.t0 + self.S]
@@ -316,6 +338,8 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
 
     def exact(z: Floats, found: list[Recourse]) -> None:
         nonlocal upper, best_z, best_x, best_v
+        if not master.holds(z[first]):
+            return  # a rounded relaxation that breaks a rule of the commitments themselves
         rs = found if all(r.value is not None for r in found) else pool.fixed(z, exact=True)
         if any(r.value is None for r in rs):
             return
@@ -346,6 +370,7 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
     next_start: Floats | None = None
     tight = False  # solve the master to a quarter of mip_gap, not to the gap still open
     idle = 0  # master rounds in a row that ended without a plan
+    failed = 0  # master MIP solves that failed numerically (then relaxed: MASTER_FAILURES)
     while True:
         remaining = left()
         if remaining is not None and remaining <= 0:
@@ -365,9 +390,19 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
                 continue  # the master found no plan in its round: give it another
             if sol.status in (Status.TIME_LIMIT, Status.STOPPED):
                 break
-            status = Status.ERROR
-            message = f"the master problem ended {sol.status} ({sol.detail})"
-            break
+            if not master.integral or failed >= MASTER_FAILURES:
+                status = Status.ERROR
+                message = f"the master problem ended {sol.status} ({sol.detail})"
+                break
+            # HiGHS's MIP search failed on the master (penalty-sized cuts): its LP
+            # relaxation still gives a proven bound, and its first stage, rounded, a plan
+            # to evaluate and cut at
+            failed += 1
+            sol = master.relaxed(remaining)
+            if sol.x is None or sol.bound is None:
+                status = Status.ERROR
+                message = f"the master problem ended {sol.status} ({sol.detail})"
+                break
         idle = 0
         lower = max(lower, float(sol.bound))
         if _closed(upper, lower, mip_gap, comp.constant, sigma):
