@@ -391,8 +391,7 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
             if sol.status in (Status.TIME_LIMIT, Status.STOPPED):
                 break
             if not master.integral or failed >= MASTER_FAILURES:
-                status = Status.ERROR
-                message = f"the master problem ended {sol.status} ({sol.detail})"
+                status, message = _master_failed(sol, best_v is not None)
                 break
             # HiGHS's MIP search failed on the master (penalty-sized cuts): its LP
             # relaxation still gives a proven bound, and its first stage, rounded, a plan
@@ -400,8 +399,7 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
             failed += 1
             sol = master.relaxed(remaining)
             if sol.x is None or sol.bound is None:
-                status = Status.ERROR
-                message = f"the master problem ended {sol.status} ({sol.detail})"
+                status, message = _master_failed(sol, best_v is not None)
                 break
         idle = 0
         lower = max(lower, float(sol.bound))
@@ -468,6 +466,16 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
             ": the best plan found, not proven optimal" if rp is not None else ", no plan")
     return Decomposed(Outcome(status, text, "decomposition", rp, bound, gap), seconds, best_z,
                       best_x, best_v, rounds)
+
+
+def _master_failed(sol: highs.RawSolution, has_plan: bool) -> tuple[Status, str]:
+    """How the run ends when HiGHS fails on the master: ``stopped`` with the best plan found
+    and the bound proven so far (reported, as a stopped MIP's are), else an error."""
+    why = f"the master problem ended {sol.status} ({sol.detail}): numerical trouble"
+    if has_plan:
+        return Status.STOPPED, why + "; the best plan found and the bound proven so far " \
+            "are reported (--method extensive may do better on this instance)"
+    return Status.ERROR, why
 
 
 def _master_gap(upper: float, lower: float, mip_gap: float, constant: float,

@@ -160,9 +160,11 @@ def wait_and_see(ctx: Context, pool: Pool, known: list[Floats]) -> Evaluated | N
 
 
 # the extensive form is chosen by auto up to this many columns over all scenarios (scenarios
-# × the instance's columns): measured on the county (2,808 columns), 10 scenarios, the
-# extensive form and the decomposition take about as long (see benchmarks/plan_bench.py)
-EXTENSIVE_UP_TO = 30_000
+# × the instance's columns: 50 county scenarios). Measured on the county (2,808 columns), 2
+# cores, 1% gap (benchmarks/README.md): 10 scenarios, the extensive form 56 s, optimal; the
+# decomposition stopped at its 300 s limit, 6% gap. At 50 both stop at the limit, the
+# extensive form in 1.4 GB. Beyond it the extensive form's memory grows with every scenario
+EXTENSIVE_UP_TO = 150_000
 
 
 def choose_method(method: str, scenarios: int, comp: Compiled) -> str:
