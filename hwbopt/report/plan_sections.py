@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -952,22 +953,24 @@ INSTANCE_NOTE = (
     "when they do not.")
 
 
-@section("plan", order=90)
-def instance_outcomes(data: ReportData) -> Section | None:
-    sec = solve_sections.outcomes(_instance_view(data))
+def _on_instance(data: ReportData, key: str, what: str,
+                 solve_section: Callable[[ReportData], Section | None]) -> Section | None:
+    """A solve report's section, run on the hedged plan's own tables on the instance."""
+    sec = solve_section(_instance_view(data))
     if sec is None:
         return None
-    return Section("instance_outcomes", "The hedged plan's outcomes on the instance's own "
-                   "numbers", f"{INSTANCE_NOTE} {sec.intro}", sec.blocks)
+    return Section(key, f"The hedged plan's {what} on the instance's own numbers",
+                   f"{INSTANCE_NOTE} {sec.intro}", sec.blocks)
+
+
+@section("plan", order=90)
+def instance_outcomes(data: ReportData) -> Section | None:
+    return _on_instance(data, "instance_outcomes", "outcomes", solve_sections.outcomes)
 
 
 @section("plan", order=91)
 def instance_allocation(data: ReportData) -> Section | None:
-    sec = solve_sections.allocation(_instance_view(data))
-    if sec is None:
-        return None
-    return Section("instance_allocation", "The hedged plan's money on the instance's own "
-                   "numbers", f"{INSTANCE_NOTE} {sec.intro}", sec.blocks)
+    return _on_instance(data, "instance_allocation", "money", solve_sections.allocation)
 
 
 @section("plan", order=99)
