@@ -148,7 +148,7 @@ def test_branch_and_bound_recourse_equals_highs_mip(tmp_path: Path) -> None:
         # another first year: activity scaled (within need), sites as the plan has them
         z[first & ~comp.integer] *= rng.uniform(0.3, 1.0)
         for s in range(sc.size):
-            mine = fixed_recourse(spec, s, z, None, exact=True)
+            mine = fixed_recourse(spec, s, z, exact=True)
             theirs = solve_extensive(comp, first, sc.arrays.take([s]), np.ones(1), Risk(), el,
                                      fixed=z, mip_gap=0.0)
             assert mine.value is not None and theirs.outcome.objective is not None

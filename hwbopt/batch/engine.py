@@ -237,11 +237,7 @@ class Engine:
             return
         if spec.basis is None:
             raise ValueError("an LP batch restarts from the base plan's basis, and has none")
-        basis = highspy.HighsBasis()
-        basis.col_status = [highspy.HighsBasisStatus(int(s)) for s in spec.basis[0]]
-        basis.row_status = [highspy.HighsBasisStatus(int(s)) for s in spec.basis[1]]
-        basis.valid = True
-        self.h.setBasis(basis)
+        highs.set_basis(self.h, spec.basis)
 
     def solve_chains(self, chains: list[np.ndarray], values: list[np.ndarray]) -> pd.DataFrame:
         rows = []

@@ -391,7 +391,7 @@ def parametric(inst: Instance, stress: StressSet, index: int, objective: str | N
                       base_derived.values if hold_first_year else None)
 
 
-Basis = tuple[np.ndarray, np.ndarray]  # (column, row) basis status
+Basis = highs.Basis
 
 
 def _basis(comp: Compiled, lower: np.ndarray, upper: np.ndarray,
@@ -407,10 +407,7 @@ def _basis(comp: Compiled, lower: np.ndarray, upper: np.ndarray,
                          f"({raw.status}); run hwbopt solve on the instance first")
     if integer:
         return None, raw.objective
-    b = h.getBasis()
-    cols = np.array([int(s) for s in b.col_status], dtype=np.int8)
-    rows = np.array([int(s) for s in b.row_status], dtype=np.int8)
-    return (cols, rows), raw.objective
+    return highs.get_basis(h), raw.objective
 
 
 def prepare(

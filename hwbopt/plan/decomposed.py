@@ -60,17 +60,33 @@ MASTER_FAILURES = 5
 MASTER_FEASIBILITY = 1e-5
 # a cut is added only if it lifts θ_s by more than this, relative to the scenario's value
 VIOLATED = 1e-7
-# the LP phase ends when its bound improved by less than this (relative) over LP_PATIENCE
-# rounds
-LP_STALL = 1e-5
-LP_PATIENCE = 3
+# a cut is dropped before the master MIP when the LP optimum leaves it slack by more than
+# this, relative to its right-hand side (Master.drop_slack)
+SLACK = 1e-6
+# LP rounds that choose the rest of the first stage again for a rounding of the LP optimum
+POLISH_ROUNDS = 15
+# a cut's term g_j·z_j is replaced by its least value over z_j's bounds when that moves the
+# cut by at most this, relative to the cut's right-hand side: the penalty-sized gradients of
+# rule-breaking plans put coefficients from 2e-5 to 4e7 in one row (county, 10 scenarios),
+# and HiGHS's master LP ended in "error" on such rows after some 300 cuts
+NEGLIGIBLE = 1e-9
+# the LP phase ends when the master's LP bound is within LP_CLOSE × mip_gap of the best LP
+# value of a first stage it tried (the LP relaxation of the plan is then solved to well
+# within the gap asked), when no cut is violated, or when its bound improved by less than
+# LP_STALL (relative) over LP_PATIENCE rounds. Benders' bound moves in steps with long flat
+# runs between them (county, 10 scenarios: flat for 8 rounds at 309.4k, then down to the LP
+# optimum 306.2k in 50 more), so a short patience ends the phase far from the LP optimum and
+# leaves the costly MIP rounds to close what cheap LP rounds would have
+LP_CLOSE = 0.1
+LP_STALL = 1e-6
+LP_PATIENCE = 30
 
 
 @dataclass
 class Round:
     """One round of the loop, for the log and the benchmark."""
 
-    phase: str  # "lp" or "mip"
+    phase: str  # "lp", "rounding" (the LP optimum's roundings tried) or "mip"
     lower: float  # the proven bound after the round (σ-minimising)
     upper: float  # the incumbent's value (σ-minimising; inf before one)
     cuts: int  # cuts added
@@ -133,6 +149,7 @@ class Master:
         # own)
         lower[:self.nF] = arrays.col_lower[:, first].min(axis=0)
         upper[:self.nF] = arrays.col_upper[:, first].max(axis=0)
+        self.z_lower, self.z_upper = lower[:self.nF].copy(), upper[:self.nF].copy()
         lower[self.t0:self.t0 + self.S] = floors
         lower[self.t0 + kept] = -np.inf
         A_hard, lo_hard, hi_hard = hard
@@ -175,6 +192,7 @@ class Master:
         self.h.setOptionValue("mip_feasibility_tolerance", MASTER_FEASIBILITY)
         self.integral = False
         self.cuts = 0
+        self.base_rows = A.shape[0]  # the cuts are the rows after these
 
     def add_cuts(self, scenarios: Ints, values: Floats, grads: Floats, at: Floats) -> None:
         """``θ_s − g_s·z >= v_s − g_s·ẑ`` for each of ``scenarios`` (``grads``: one row per
@@ -182,8 +200,9 @@ class Master:
         k = len(scenarios)
         if not k:
             return
-        G = np.asarray(grads)
-        keep = G != 0
+        G = np.asarray(grads, dtype=float)
+        lower = values - G @ at
+        lower, keep = clean(G, lower, self.z_lower, self.z_upper)
         per_row = keep.sum(axis=1) + 1
         starts = np.concatenate([[0], np.cumsum(per_row)[:-1]]).astype(np.int32)
         index = np.empty(int(per_row.sum()), dtype=np.int32)
@@ -195,9 +214,47 @@ class Master:
             value[a:a + len(zcols)] = -G[r, zcols]
             index[a + len(zcols)] = self.t0 + int(scenarios[r])
             value[a + len(zcols)] = 1.0
-        lower = values - G @ at
         self.h.addRows(k, lower, np.full(k, highspy.kHighsInf), len(index), starts, index, value)
         self.cuts += k
+
+    def run(self, time_limit: float | None, mip_gap: float | None = None,
+            is_mip: bool = False) -> highs.RawSolution:
+        """One solve of the master; one that ends in "error", "infeasible" or "unbounded" is
+        tried once more from nothing (its rebuilt factorisation and scaling usually succeed
+        where the warm start from the last basis, many steep cuts later, did not). The master
+        always has a point (any plan, its θ raised to its cuts) and a bound (each θ_s has a
+        floor), so those verdicts are numerical trouble."""
+        sol = highs.run(self.h, time_limit=time_limit, mip_gap=mip_gap, is_mip=is_mip)
+        if sol.status in (Status.ERROR, Status.INFEASIBLE, Status.UNBOUNDED):
+            self.h.clearSolver()
+            sol = highs.run(self.h, time_limit=time_limit, mip_gap=mip_gap, is_mip=is_mip)
+        return sol
+
+    def drop_slack(self, row_activity: Floats) -> int:
+        """Delete the cuts that are slack at the master solution whose row activities are
+        ``row_activity`` (by more than :data:`SLACK` of their right-hand side); returns how
+        many. The master's bound stays valid with any subset of the cuts; the slack ones
+        only slow its MIP search (county, 50 scenarios: 2,600 dense rows, a minute a round)."""
+        lp = self.h.getLp()
+        lower = np.asarray(lp.row_lower_)[self.base_rows:]
+        act = row_activity[self.base_rows:]
+        slack = act - lower > SLACK * np.maximum(1.0, np.abs(lower))
+        rows = (self.base_rows + np.flatnonzero(slack)).astype(np.int32)
+        if len(rows):
+            self.h.deleteRows(len(rows), rows)
+        return len(rows)
+
+    def hold_integers(self, z_first: Floats | None) -> None:
+        """Fix the first stage's integer columns at ``z_first``'s values (None: free them
+        within their bounds again)."""
+        ints = np.flatnonzero(self.integer[:self.nF]).astype(np.int32)
+        if not len(ints):
+            return
+        if z_first is None:
+            lo, hi = self.z_lower[ints], self.z_upper[ints]
+        else:
+            lo = hi = np.round(z_first[ints])
+        self.h.changeColsBounds(len(ints), ints, lo, hi)
 
     def make_integral(self, integral: bool = True) -> None:
         """The master MIP (or, ``integral`` false, its LP relaxation again)."""
@@ -212,7 +269,7 @@ class Master:
         bound and a point to round when the MIP search fails numerically."""
         self.make_integral(False)
         try:
-            return highs.run(self.h, time_limit=time_limit)
+            return self.run(time_limit)
         finally:
             self.make_integral(True)
 
@@ -237,7 +294,7 @@ class Master:
             # is off by more than the feasibility tolerance in the last digits
             ints = np.flatnonzero(self.integer).astype(np.int32)
             self.h.setSolution(len(ints), ints, np.round(start[ints]))
-        return highs.run(self.h, time_limit=time_limit, mip_gap=mip_gap, is_mip=is_mip)
+        return self.run(time_limit, mip_gap, is_mip)
 
     def incumbent(self, x: Floats, values: Floats) -> Floats:
         """A master solution from a plan: ``x`` the kept scenario's whole plan (the
@@ -268,6 +325,38 @@ class Master:
             eta = out[self.t0 + self.S]
             out[self.t0 + self.S + 1:] = np.maximum(theta - eta, 0.0)
         return out
+
+
+def roundings(z: Floats, integer: Bools) -> list[Floats]:
+    """The first stage ``z`` (the master LP's optimum) with its fractional integers rounded:
+    every one up (a site partly open kept open, so the activity the LP put there still has
+    room), and each to the nearest whole value (first). The distinct ones, whole already
+    excepted."""
+    out: list[Floats] = []
+    frac = integer & (np.abs(z - np.round(z)) > 1e-6)
+    if not frac.any():
+        return out
+    for rounded in (np.where(integer, np.round(z), z), np.where(frac, np.ceil(z), z)):
+        if not any(np.array_equal(rounded, o) for o in out):
+            out.append(rounded)
+    return out
+
+
+def clean(G: Floats, lower: Floats, z_lower: Floats,
+          z_upper: Floats) -> tuple[Floats, Bools]:
+    """Cuts ``θ − G·z >= lower`` without their negligible terms: each term ``g_j·z_j`` that
+    moves by at most :data:`NEGLIGIBLE` × |lower| over ``z_j``'s finite bounds is replaced by
+    its least value there, so the cut stays valid (it is only weakened, by at most that much
+    per term). Returns the new right-hand sides and which terms stay."""
+    width = z_upper - z_lower
+    finite = np.isfinite(width)
+    moves = np.abs(G) * np.where(finite, width, 0.0)[None, :]
+    tiny = (moves <= NEGLIGIBLE * np.maximum(1.0, np.abs(lower))[:, None]) & (G != 0) \
+        & finite[None, :]
+    zl, zu = np.where(finite, z_lower, 0.0), np.where(finite, z_upper, 0.0)
+    least = np.minimum(G * zl[None, :], G * zu[None, :])
+    out: Floats = lower + np.where(tiny, least, 0.0).sum(axis=1)
+    return out, (G != 0) & ~tiny
 
 
 def hard_first_rows(spec: SubSpec) -> tuple[sp.csr_array, Floats, Floats]:
@@ -361,12 +450,46 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
         master.add_cuts(take, v[take], G[take], z[first])
         return len(take)
 
+    def polish(z_round: Floats) -> None:
+        """The master LP with the first stage's integers held at ``z_round``'s, re-solved
+        with the cuts it makes until its bound meets the best LP value it tried (within
+        LP_CLOSE × mip_gap) or POLISH_ROUNDS pass; that best first stage is then evaluated
+        exactly. Its cuts hold everywhere, so they stay."""
+        master.hold_integers(z_round[first])
+        try:
+            best_lp, best_at, low = np.inf, None, -np.inf
+            for _ in range(POLISH_ROUNDS):
+                remaining = left()
+                if remaining is not None and remaining <= 0:
+                    break
+                sol = master.solve(remaining, mip_gap)
+                if sol.x is None or sol.bound is None:
+                    break
+                low = max(low, float(sol.bound))
+                zp = np.zeros(comp.n_cols)
+                zp[first] = sol.x[:master.nF]
+                zp[first & comp.integer] = np.round(zp[first & comp.integer])
+                found = pool.fixed(zp, exact=False)
+                added = cuts(zp, found, master.theta(sol.x))
+                value = risk_value(np.array([r.cut_value for r in found], dtype=float),
+                                   probability, risk, 1)
+                if value < best_lp:
+                    best_lp, best_at = value, zp
+                if added == 0 or _closed(best_lp, low, LP_CLOSE * mip_gap, comp.constant,
+                                         sigma):
+                    break
+        finally:
+            master.hold_integers(None)
+        if best_at is not None and master.holds(best_at[first]):
+            exact(best_at, pool.fixed(best_at, exact=True))
+
     z0 = np.where(comp.integer, np.round(start), start)
     found = pool.fixed(z0, exact=True)
     cuts(z0, found, None)
     exact(z0, found)
     status, message = Status.TIME_LIMIT, ""
     stall: list[float] = []
+    lp_upper = np.inf  # the best LP value of a first stage the LP phase tried
     next_start: Floats | None = None
     tight = False  # solve the master to a quarter of mip_gap, not to the gap still open
     idle = 0  # master rounds in a row that ended without a plan
@@ -431,11 +554,28 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
             break
         if not master.integral:
             stall.append(lower)
+            lp_upper = min(lp_upper, risk_value(lp_values, probability, risk, 1))
             stalled = len(stall) > LP_PATIENCE and (
                 stall[-1] - stall[-1 - LP_PATIENCE]
                 <= LP_STALL * max(1.0, abs(stall[-1])))
-            if added == 0 or stalled:
+            if added == 0 or stalled or _closed(lp_upper, lower, LP_CLOSE * mip_gap,
+                                                comp.constant, sigma):
+                # the LP optimum rounded, the rest of the first stage chosen again for
+                # those whole values: plans to start the incumbent from, and cuts where the
+                # master MIP will look first
+                for z_round in roundings(z, comp.integer & first):
+                    if not _closed(upper, lower, mip_gap, comp.constant, sigma):
+                        polish(z_round)
+                # the LP optimum with every cut, to see which are slack there
+                again = master.solve(left(), mip_gap)
+                if again.row_activity is not None and again.bound is not None:
+                    lower = max(lower, float(again.bound))
+                    master.drop_slack(again.row_activity)
                 master.make_integral()
+                rounds.append(Round("rounding", lower, upper, 0, time.perf_counter() - began,
+                                    sigma))
+                if on_round is not None:
+                    on_round(rounds[-1])
             continue
         if added == 0 and not tight:
             # the master's plan scores what the cuts say: only the master's own gap is open

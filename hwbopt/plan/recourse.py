@@ -14,15 +14,23 @@ fixed at and never above the scenario's true value (σ-minimising form, ``σ`` =
 objective's sense). Where the second stage has integers, the subproblem is then solved as a
 MIP from the LP's plan: that is what the plan scores.
 
-**Reproducible on any number of workers.** Each scenario's LP restarts from the basis of its
-own previous solve, which travels with the scenario (returned to the driver and handed back
-with the next request), never from whatever a worker solved last; a worker's HiGHS runs one
-thread. The same requests give the same numbers however the scenarios are spread.
+**Held where it is solved.** A scenario's LP (built once) and the basis of its last solve stay
+in the process that solves it (:class:`Held`), and each request only changes the first
+stage's bounds and re-solves warm: county, about 1 ms of overhead and a few ms of simplex a
+scenario, where rebuilding the LP and carrying its basis to and from the driver cost 12 ms.
+
+**Reproducible on any number of workers.** Scenarios go in fixed chunks of :data:`CHUNK`, each
+chunk always to the same worker (chunk ``k`` to worker ``k mod W``, local or on Dask) and
+solved in order there. A scenario's LP restarts from the basis of its own previous solve, its
+first solve from the basis of the chunk's scenario before it (the same on any number of
+workers), never from whatever a worker solved last; a worker's HiGHS runs one thread. The
+same requests give the same numbers however many workers there are.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -42,7 +50,6 @@ from hwbopt.status import Status
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
-Basis = tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]  # (column, row) statuses
 
 ONE = np.ones(1)
 
@@ -108,7 +115,6 @@ class Recourse:
     cut_value: float | None = None
     grad: Floats | None = None
     bound: float | None = None
-    basis: Basis | None = None
 
 
 def _plan(spec: SubSpec, X: Floats) -> Floats:
@@ -121,60 +127,97 @@ def _plan(spec: SubSpec, X: Floats) -> Floats:
     return x
 
 
-def _get_basis(h: highspy.Highs) -> Basis:
-    b = h.getBasis()
-    return (np.array([int(s) for s in b.col_status], dtype=np.int8),
-            np.array([int(s) for s in b.row_status], dtype=np.int8))
+@dataclass
+class Held:
+    """Scenario ``s``'s fixed-first-stage LP as HiGHS takes it, and the basis of its last
+    solve (None before the first)."""
+
+    lp: highspy.HighsLp
+    integers: Ints  # its second-stage integer columns (relaxed in the LP)
+    basis: highspy.HighsBasis | None = None
 
 
-def _set_basis(h: highspy.Highs, basis: Basis) -> None:
-    b = highspy.HighsBasis()
-    b.col_status = [highspy.HighsBasisStatus(int(s)) for s in basis[0]]
-    b.row_status = [highspy.HighsBasisStatus(int(s)) for s in basis[1]]
-    b.valid = True
-    h.setBasis(b)
+# per process: each spec's held scenarios (the last HELD_SPECS specs), and one HiGHS they are
+# solved in
+HELD_SPECS = 2
+_held: OrderedDict[str, dict[int, Held]] = OrderedDict()
+_solver: list[highs.Loaded] = []
 
 
-def fixed_recourse(spec: SubSpec, s: int, z: Floats, basis: Basis | None,
-                   exact: bool = True) -> Recourse:
+def held(spec: SubSpec, s: int) -> Held:
+    """Scenario ``s``'s :class:`Held` in this process, built on first use: its one-scenario
+    extensive form with every integer relaxed and the rows of first-stage columns alone
+    free (the master holds them)."""
+    mine = _held.get(spec.key)
+    if mine is None:
+        mine = _held[spec.key] = {}
+        while len(_held) > HELD_SPECS:
+            _held.popitem(last=False)
+    out = mine.get(s)
+    if out is None:
+        ef, sh = build_extensive(spec.comp, spec.first, spec.arrays.take([s]), ONE, Risk(),
+                                 spec.elastic, bounded=spec.bounded)
+        row_lower, row_upper = ef.row_lower.copy(), ef.row_upper.copy()
+        row_lower[spec.first_rows], row_upper[spec.first_rows] = -np.inf, np.inf
+        lp = replace(ef, integer=np.zeros(ef.n_cols, dtype=bool), row_lower=row_lower,
+                     row_upper=row_upper)
+        out = mine[s] = Held(highs.to_highs_lp(lp),
+                             np.flatnonzero(ef.integer[sh.nF:]).astype(np.int64) + sh.nF)
+    return out
+
+
+def solver() -> highs.Loaded:
+    """This process's HiGHS for held subproblems."""
+    if not _solver:
+        _solver.append(highs.new_highs())
+    return _solver[0]
+
+
+def forget(key: str) -> None:
+    """Drop the held scenarios of the spec ``key`` in this process."""
+    _held.pop(key, None)
+
+
+def fixed_recourse(spec: SubSpec, s: int, z: Floats, exact: bool = True,
+                   basis: highspy.HighsBasis | None = None) -> Recourse:
     """Scenario ``s`` with the first stage at ``z`` (whole columns; its first-stage values
     are used): the LP's cut, then, ``exact``, the best plan with whole second-stage integers
     (:func:`branch`). Not ``exact``, the value is the LP's where its plan is whole, else
-    None."""
+    None. The LP restarts from the scenario's last basis, or on its first solve from
+    ``basis`` (another scenario's of the same shape)."""
     # integers within noise of a whole value are made whole; a fractional first stage (the
     # master's LP relaxation) is kept as it is, so the cut is taken where it is anchored
     near = np.abs(z - np.round(z)) <= 1e-6
-    zf = np.where(spec.comp.integer & near, np.round(z), z)
-    ef, sh = build_extensive(spec.comp, spec.first, spec.arrays.take([s]), ONE, Risk(),
-                             spec.elastic, fixed=zf, bounded=spec.bounded)
-    row_lower, row_upper = ef.row_lower.copy(), ef.row_upper.copy()
-    row_lower[spec.first_rows], row_upper[spec.first_rows] = -np.inf, np.inf
-    lp = replace(ef, integer=np.zeros(ef.n_cols, dtype=bool), row_lower=row_lower,
-                 row_upper=row_upper)
-    h = highs.load(lp)
-    if basis is not None and len(basis[0]) == lp.n_cols and len(basis[1]) == lp.n_rows:
-        _set_basis(h, basis)
+    zf = np.where(spec.comp.integer & near, np.round(z), z)[spec.first]
+    mine = held(spec, s)
+    h = solver()
+    h.passModel(mine.lp)
+    nF = len(zf)
+    h.changeColsBounds(nF, np.arange(nF, dtype=np.int32), zf, zf)
+    start = mine.basis if mine.basis is not None else basis
+    if start is not None:
+        h.setBasis(start)
     raw = highs.run(h, time_limit=spec.time_limit)
     if raw.x is None or raw.col_dual is None or raw.objective is None:
+        mine.basis = None  # the next solve starts afresh
         return Recourse(s, raw.status, None, None)
+    mine.basis = h.getBasis()
     sigma = spec.comp.sense
     # HiGHS's column duals are the objective's change per unit of each column's (fixed)
     # bound, in the model's own sense
-    grad = sigma * raw.col_dual[:sh.nF]
-    new_basis = _get_basis(h)
-    ints = np.flatnonzero(ef.integer[sh.nF:]) + sh.nF
+    grad = sigma * raw.col_dual[:nF]
+    ints = mine.integers
     whole = not len(ints) or bool(
         np.all(np.abs(raw.x[ints] - np.round(raw.x[ints])) <= 1e-6))
     if whole or not exact:
         return Recourse(s, Status.OPTIMAL, raw.objective if whole else None,
-                        _plan(spec, raw.x), sigma * raw.objective, grad, basis=new_basis)
+                        _plan(spec, raw.x), sigma * raw.objective, grad)
     found = branch(h, ints, sigma, raw.x, sigma * raw.objective, spec.time_limit)
     if found is None:
-        return Recourse(s, Status.ERROR, None, None, sigma * raw.objective, grad,
-                        basis=new_basis)
+        return Recourse(s, Status.ERROR, None, None, sigma * raw.objective, grad)
     value, X = found
     return Recourse(s, Status.OPTIMAL, sigma * value, _plan(spec, X), sigma * raw.objective,
-                    grad, basis=new_basis)
+                    grad)
 
 
 def branch(h: highs.Loaded, ints: Ints, sigma: int, x_root: Floats, root: float,
@@ -226,11 +269,23 @@ def branch(h: highs.Loaded, ints: Ints, sigma: int, x_root: Floats, root: float,
     return best
 
 
-def own_optimum(spec: SubSpec, s: int, starts: Sequence[Floats],
-                relax: bool = False) -> Recourse:
-    """Scenario ``s``'s own optimum (its whole model, rules elastic), started from the plans
-    ``starts`` (whole plans of this scenario); ``bound`` is HiGHS's proven bound. ``relax``:
-    the LP relaxation's optimum instead (a floor no first stage goes below)."""
+def own_optimum(spec: SubSpec, s: int, starts: Sequence[Floats], relax: bool = False,
+                basis: highspy.HighsBasis | None = None) -> tuple[Recourse, Any]:
+    """Scenario ``s``'s own optimum, started from the plans ``starts`` (whole plans of this
+    scenario); ``bound`` is HiGHS's proven bound. First its hard model (the instance's, with
+    this scenario's numbers: no slack, half the columns, solved ten times faster on the
+    county), and only if that has no plan the elastic one: slack costs more than any plan
+    gains from it, so the two agree whenever the hard model has a plan (as the mean-value
+    problem is solved, :func:`hwbopt.plan.run.best_response`).
+
+    ``relax``: the elastic LP relaxation's optimum instead, a floor no first stage goes below
+    (never the hard model's, which is not a bound on the elastic one), started from
+    ``basis`` (another scenario's of the same shape). Returns the answer and, for ``relax``,
+    the LP's final basis."""
+    if not relax:
+        hard = _own_hard(spec, s, starts)
+        if hard is not None:
+            return hard, None
     ef, sh = build_extensive(spec.comp, spec.first, spec.arrays.take([s]), ONE, Risk(),
                              spec.elastic, bounded=spec.bounded)
     if relax:
@@ -243,10 +298,29 @@ def own_optimum(spec: SubSpec, s: int, starts: Sequence[Floats],
         for x in starts:
             highs.start_from(h, start_of(ef, sh, spec.comp, spec.arrays.take([s]),
                                          spec.elastic, x[None, :]))
+    elif basis is not None:
+        h.setBasis(basis)
     raw = highs.run(h, time_limit=spec.time_limit, mip_gap=spec.ws_gap, is_mip=is_mip)
     if raw.x is None or raw.objective is None:
-        return Recourse(s, raw.status, None, None)
-    return Recourse(s, raw.status, raw.objective, _plan(spec, raw.x), bound=raw.bound)
+        return Recourse(s, raw.status, None, None), None
+    return (Recourse(s, raw.status, raw.objective, _plan(spec, raw.x), bound=raw.bound),
+            None if is_mip else h.getBasis())
+
+
+def _own_hard(spec: SubSpec, s: int, starts: Sequence[Floats]) -> Recourse | None:
+    """Scenario ``s``'s own optimum in its hard model, or None where it has no plan."""
+    comp = spec.arrays.compiled(spec.comp, s)
+    is_mip = bool(comp.integer.any())
+    h = highs.load(comp)
+    if is_mip:
+        for x in starts:
+            highs.start_from(h, x)
+    raw = highs.run(h, time_limit=spec.time_limit, mip_gap=spec.ws_gap, is_mip=is_mip)
+    if raw.x is None or raw.objective is None:
+        return None
+    x = raw.x.copy()
+    x[comp.integer] = np.round(x[comp.integer])
+    return Recourse(s, raw.status, raw.objective, x, bound=raw.bound)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -255,17 +329,26 @@ def own_optimum(spec: SubSpec, s: int, starts: Sequence[Floats],
 
 
 def solve_fixed(spec: SubSpec, scenarios: Sequence[int], z: Floats,
-                bases: Sequence[Basis | None], exact: bool) -> list[Recourse]:
-    """:func:`fixed_recourse` for each of ``scenarios`` (one task)."""
-    return [fixed_recourse(spec, int(s), z, b, exact)
-            for s, b in zip(scenarios, bases, strict=True)]
+                exact: bool) -> list[Recourse]:
+    """:func:`fixed_recourse` for each of ``scenarios`` (one chunk, in order: a scenario's
+    first solve starts from the basis of the one before it)."""
+    out: list[Recourse] = []
+    for s in scenarios:
+        before = held(spec, out[-1].scenario).basis if out else None
+        out.append(fixed_recourse(spec, int(s), z, exact, before))
+    return out
 
 
 def solve_own(spec: SubSpec, scenarios: Sequence[int],
               starts: Sequence[Sequence[Floats]], relax: bool) -> list[Recourse]:
-    """:func:`own_optimum` for each of ``scenarios`` (one task)."""
-    return [own_optimum(spec, int(s), st, relax)
-            for s, st in zip(scenarios, starts, strict=True)]
+    """:func:`own_optimum` for each of ``scenarios`` (one chunk, in order: an LP relaxation
+    starts from the basis of the one before it)."""
+    out: list[Recourse] = []
+    basis = None
+    for s, st in zip(scenarios, starts, strict=True):
+        r, basis = own_optimum(spec, int(s), st, relax, basis)
+        out.append(r)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -273,51 +356,76 @@ def solve_own(spec: SubSpec, scenarios: Sequence[int],
 # ---------------------------------------------------------------------------------------------
 
 
+# scenarios per chunk: a chunk is solved in order by one worker, always the same one
+CHUNK = 16
+
+
 class Pool:
     """Where subproblems run: in this process (``workers`` 1, no scheduler) or on Dask
-    workers (local processes, or the cluster at ``scheduler``). Results come back in the
-    scenarios' order; each scenario's LP basis is kept here between requests."""
+    workers (local processes, or the cluster at ``scheduler``). Scenarios go in fixed chunks
+    of :data:`CHUNK`, chunk ``k`` always to the same worker, which holds their LPs and bases
+    (module docstring); results come back in the scenarios' order. :meth:`close` frees what
+    the workers hold."""
 
     def __init__(self, spec: SubSpec, client: Any | None, workers: int) -> None:
         self.spec = spec
         self.client = client
         self.workers = workers
-        self.bases: dict[int, Basis] = {}
         self.shared = None if client is None else client.scatter(spec, broadcast=True,
                                                                   hash=False)
 
-    def _blocks(self, scenarios: Sequence[int]) -> list[list[int]]:
-        n = max(1, min(len(scenarios), 4 * self.workers))
-        return [list(map(int, b)) for b in np.array_split(np.asarray(scenarios), n) if len(b)]
+    def _chunks(self, scenarios: Sequence[int]) -> list[tuple[int, list[int]]]:
+        """(chunk number, its scenarios among ``scenarios``), in order."""
+        by: dict[int, list[int]] = {}
+        for s in scenarios:
+            by.setdefault(int(s) // CHUNK, []).append(int(s))
+        return sorted(by.items())
 
     def fixed(self, z: Floats, exact: bool = True,
               scenarios: Sequence[int] | None = None) -> list[Recourse]:
         """Every scenario (or ``scenarios``) at the first stage ``z``
         (:func:`fixed_recourse`)."""
         which = list(range(self.spec.arrays.size)) if scenarios is None else list(scenarios)
-        args = [(b, [self.bases.get(s) for s in b]) for b in self._blocks(which)]
+        chunks = self._chunks(which)
         if self.client is None:
-            out = [r for b, bs in args for r in solve_fixed(self.spec, b, z, bs, exact)]
-        else:
-            futures = [self.client.submit(solve_fixed, self.shared, b, z, bs, exact,
-                                          pure=False)
-                       for b, bs in args]
-            out = [r for f in futures for r in f.result()]
-        for r in out:
-            if r.basis is not None:
-                self.bases[r.scenario] = r.basis
-        return out
+            return [r for _, b in chunks for r in solve_fixed(self.spec, b, z, exact)]
+        where = self._workers()
+        futures = [self.client.submit(solve_fixed, self.shared, b, z, exact, pure=False,
+                                      workers=[where[k % len(where)]],
+                                      allow_other_workers=False)
+                   for k, b in chunks]
+        return [r for f in futures for r in f.result()]
+
+    def _workers(self) -> list[str]:
+        """The cluster's workers now, in a fixed order: chunk ``k`` goes to the ``k mod W``-th
+        (strictly, so Dask never moves it where its scenarios are not held; a worker lost
+        between requests only changes where its chunks are built again)."""
+        assert self.client is not None
+        return sorted(self.client.scheduler_info().get("workers", {}))
 
     def own(self, starts: Sequence[Floats], relax: bool = False) -> list[Recourse]:
         """Every scenario's own optimum (:func:`own_optimum`), started from the plans
         ``starts`` (each S × columns)."""
-        which = list(range(self.spec.arrays.size))
-        args = [(b, [[p[s] for p in starts] for s in b]) for b in self._blocks(which)]
+        chunks = self._chunks(range(self.spec.arrays.size))
+        args = [(k, b, [[p[s] for p in starts] for s in b]) for k, b in chunks]
         if self.client is None:
-            return [r for b, st in args for r in solve_own(self.spec, b, st, relax)]
+            return [r for _, b, st in args for r in solve_own(self.spec, b, st, relax)]
         futures = [self.client.submit(solve_own, self.shared, b, st, relax, pure=False)
-                   for b, st in args]
+                   for _, b, st in args]
         return [r for f in futures for r in f.result()]
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Free the scenarios' held LPs and bases, here or on every worker."""
+        if self.client is None:
+            forget(self.spec.key)
+        else:
+            self.client.run(forget, self.spec.key)
 
 
 @contextmanager
@@ -337,4 +445,8 @@ def cluster(workers: int = 1, scheduler: str | None = None) -> Iterator[tuple[An
 def pool(spec: SubSpec, workers: int = 1, scheduler: str | None = None) -> Iterator[Pool]:
     """A :class:`Pool` for ``spec`` on its own :func:`cluster`."""
     with cluster(workers, scheduler) as (client, n):
-        yield Pool(spec, client, n)
+        p = Pool(spec, client, n)
+        try:
+            yield p
+        finally:
+            p.close()

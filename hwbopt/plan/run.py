@@ -216,8 +216,8 @@ def run_plan(instance: Instance, *, stress_set: str | None = None,
             "evaluate": evaluate}),
         labels=instance_labels(instance))
     spec = sub_spec(comp, first, sc.arrays, ctx.elastic, time_limit, gap)
-    with cluster(workers, scheduler) as (client, n_workers):
-        P = Pool(spec, client, n_workers)
+    with cluster(workers, scheduler) as (client, n_workers), \
+            Pool(spec, client, n_workers) as P:
         # the mean-value plan first: EEV needs it, and both methods start from it (a plan
         # of every scenario, slack and all, so the solver has an incumbent before its search)
         mv = best_response(ctx, sc.mean, 0, None, None, "the mean-value problem")
@@ -251,13 +251,13 @@ def _out_of_sample(ctx: Context, chosen: str, risk: Risk, hedged: Floats, mv: Fl
     fresh = draw_scenarios(sc.instance, stress_set=sc.stress.id, scenarios=m, seed=seed,
                            objective=sc.built.data.objective, built=sc.built)
     spec = sub_spec(comp, first, fresh.arrays, ctx.elastic, ctx.time_limit, ctx.mip_gap)
-    P = Pool(spec, client, n_workers)
 
     def value_of(arrays: Arrays) -> Callable[[Floats], Floats]:
         return lambda x: values_of(comp, first, arrays, ctx.elastic, x).f
 
-    on_h = values_on(P, np.where(first, hedged, 0.0), value_of(fresh.arrays))
-    on_d = values_on(P, np.where(first, mv, 0.0), value_of(fresh.arrays))
+    with Pool(spec, client, n_workers) as P:
+        on_h = values_on(P, np.where(first, hedged, 0.0), value_of(fresh.arrays))
+        on_d = values_on(P, np.where(first, mv, 0.0), value_of(fresh.arrays))
     if on_h is None or on_d is None:
         ctx.notes.append("a fresh future could not be solved: no out-of-sample test")
         return None
@@ -269,9 +269,9 @@ def _out_of_sample(ctx: Context, chosen: str, risk: Risk, hedged: Floats, mv: Fl
         arrays = fresh.arrays.take(at)
         p = np.full(n, 1.0 / n)
         bspec = sub_spec(comp, first, arrays, ctx.elastic, ctx.time_limit, ctx.mip_gap)
-        solved = _solve(chosen, comp, first, ctx.elastic, arrays, p, fresh.values[at],
-                        Pool(bspec, client, n_workers), risk, x_h[at], hedged, ctx.time_limit,
-                        ctx.mip_gap)
+        with Pool(bspec, client, n_workers) as bpool:
+            solved = _solve(chosen, comp, first, ctx.elastic, arrays, p, fresh.values[at],
+                            bpool, risk, x_h[at], hedged, ctx.time_limit, ctx.mip_gap)
         if solved.outcome.bound is None:
             ctx.notes.append(f"replication {g} of the gap estimate has no proven bound "
                              f"({solved.outcome.status}): left out")
