@@ -567,7 +567,8 @@ def _round_line(r: Any) -> None:
     """One line on stderr per round of the decomposition, for a person at a terminal."""
     best = "none yet" if r.best is None else f"{r.best:,.6g}"
     click.echo(f"  decomposition, {r.phase} round: bound {r.bound:,.6g}, best plan {best}, "
-               f"{r.cuts} cuts, {r.seconds:,.0f} s", err=True)
+               f"{r.cuts} cuts, {r.seconds:,.0f} s (master {r.master_seconds:,.0f} s, "
+               f"scenarios {r.sub_seconds:,.0f} s)", err=True)
 
 
 def _plan_warnings(result: PlanResult) -> list[str]:

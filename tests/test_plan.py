@@ -130,7 +130,7 @@ CUTS = {"cuts": ([0.1, 0.7], [0.4, 0.6]), "cuts_cvar": ([0.1, 0.7], [0.7, 0.3])}
 CONTRACT = ["status", "message", "method", "scenarios", "seed", "stress_set", "risk",
             "objective_kind", "rp", "ev", "eev", "vss", "ws", "evpi", "bound", "gap",
             "first_stage", "differs_from_deterministic", "hedged", "deterministic", "elastic",
-            "out_of_sample", "seconds", "kind", "provenance", "labels"]
+            "out_of_sample", "seconds", "kind", "provenance", "labels", "decomposition"]
 PLAN_STATS = {"mean", "cvar", "p5", "p50", "p95", "target_probability", "breaks_share",
               "mean_without_penalties", "broken_rules"}
 

@@ -82,7 +82,7 @@ SUMMARY_KEYS = (
     "status", "message", "method", "scenarios", "seed", "stress_set", "risk", "objective_kind",
     "rp", "ev", "eev", "vss", "ws", "evpi", "bound", "gap", "first_stage",
     "differs_from_deterministic", "hedged", "deterministic", "elastic", "out_of_sample",
-    "seconds", "kind", "provenance", "labels",
+    "seconds", "kind", "provenance", "labels", "decomposition",
 )
 
 
@@ -141,7 +141,9 @@ class PlanResult:
     hedged: dict[str, Any] = field(default_factory=dict)
     deterministic: dict[str, Any] = field(default_factory=dict)
     elastic: list[dict[str, Any]] = field(default_factory=list)
-    out_of_sample: dict[str, Any] | None = None  # --evaluate: not in this version
+    out_of_sample: dict[str, Any] | None = None  # with --evaluate
+    # the decomposition's rounds and where its time went (None for the extensive form)
+    decomposition: dict[str, Any] | None = None
     seconds: float = 0.0
     provenance: dict[str, Any] = field(default_factory=dict)
     labels: dict[str, Any] = field(default_factory=dict)
@@ -187,6 +189,7 @@ class PlanResult:
             "elastic": self.elastic, "out_of_sample": self.out_of_sample,
             "seconds": round(self.seconds, 6), "kind": "plan",
             "provenance": self.provenance, "labels": self.labels,
+            "decomposition": self.decomposition,
         }
         return {k: out[k] for k in SUMMARY_KEYS}
 

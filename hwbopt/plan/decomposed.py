@@ -92,6 +92,8 @@ class Round:
     cuts: int  # cuts added
     seconds: float  # since the start
     sense: int = 1  # σ: +1 minimising, −1 maximising
+    master_seconds: float = 0.0  # of ``seconds``, in master solves so far
+    sub_seconds: float = 0.0  # of ``seconds``, in scenario subproblems so far
 
     @property
     def bound(self) -> float:
@@ -420,6 +422,29 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
     best_x: Floats | None = None
     best_v: Floats | None = None
 
+    spent = {"master": 0.0, "sub": 0.0}
+
+    def fixed(z: Floats, exact: bool) -> list[Recourse]:
+        began_sub = time.perf_counter()
+        try:
+            return pool.fixed(z, exact=exact)
+        finally:
+            spent["sub"] += time.perf_counter() - began_sub
+
+    def solve_master(time_limit: float | None, gap: float,
+                     start: Floats | None = None) -> highs.RawSolution:
+        began_master = time.perf_counter()
+        try:
+            return master.solve(time_limit, gap, start)
+        finally:
+            spent["master"] += time.perf_counter() - began_master
+
+    def record(phase: str, added: int) -> None:
+        rounds.append(Round(phase, lower, upper, added, time.perf_counter() - began, sigma,
+                            spent["master"], spent["sub"]))
+        if on_round is not None:
+            on_round(rounds[-1])
+
     def left() -> float | None:
         if time_limit is None:
             return None
@@ -429,7 +454,7 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
         nonlocal upper, best_z, best_x, best_v
         if not master.holds(z[first]):
             return  # a rounded relaxation that breaks a rule of the commitments themselves
-        rs = found if all(r.value is not None for r in found) else pool.fixed(z, exact=True)
+        rs = found if all(r.value is not None for r in found) else fixed(z, True)
         if any(r.value is None for r in rs):
             return
         v = np.array([sigma * float(r.value) for r in rs])  # type: ignore[arg-type]
@@ -462,14 +487,14 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
                 remaining = left()
                 if remaining is not None and remaining <= 0:
                     break
-                sol = master.solve(remaining, mip_gap)
+                sol = solve_master(remaining, mip_gap)
                 if sol.x is None or sol.bound is None:
                     break
                 low = max(low, float(sol.bound))
                 zp = np.zeros(comp.n_cols)
                 zp[first] = sol.x[:master.nF]
                 zp[first & comp.integer] = np.round(zp[first & comp.integer])
-                found = pool.fixed(zp, exact=False)
+                found = fixed(zp, False)
                 added = cuts(zp, found, master.theta(sol.x))
                 value = risk_value(np.array([r.cut_value for r in found], dtype=float),
                                    probability, risk, 1)
@@ -481,10 +506,10 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
         finally:
             master.hold_integers(None)
         if best_at is not None and master.holds(best_at[first]):
-            exact(best_at, pool.fixed(best_at, exact=True))
+            exact(best_at, fixed(best_at, True))
 
     z0 = np.where(comp.integer, np.round(start), start)
-    found = pool.fixed(z0, exact=True)
+    found = fixed(z0, True)
     cuts(z0, found, None)
     exact(z0, found)
     status, message = Status.TIME_LIMIT, ""
@@ -505,7 +530,7 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
                 and best_v is not None:
             next_start = master.incumbent(best_x[master.kept], sigma * best_v)
         cap = MASTER_ROUND if remaining is None else min(remaining, MASTER_ROUND)
-        sol = master.solve(cap if master.integral else remaining, used_gap, next_start)
+        sol = solve_master(cap if master.integral else remaining, used_gap, next_start)
         if sol.x is None or sol.bound is None:
             if sol.status in (Status.TIME_LIMIT, Status.STOPPED) and idle < 2 and (
                     remaining is None or remaining > cap):
@@ -528,16 +553,13 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
         lower = max(lower, float(sol.bound))
         if _closed(upper, lower, mip_gap, comp.constant, sigma):
             status = Status.OPTIMAL
-            rounds.append(Round("mip" if master.integral else "lp", lower, upper, 0,
-                                time.perf_counter() - began, sigma))
-            if on_round is not None:
-                on_round(rounds[-1])
+            record("mip" if master.integral else "lp", 0)
             break
         z = np.zeros(comp.n_cols)
         z[first] = sol.x[:master.nF]
         if master.integral:
             z[first & comp.integer] = np.round(z[first & comp.integer])
-        found = pool.fixed(z, exact=False)
+        found = fixed(z, False)
         added = cuts(z, found, master.theta(sol.x))
         lp_values = np.array([r.cut_value for r in found], dtype=float)
         next_start = master.lifted(sol.x, lp_values) if master.integral else None
@@ -545,10 +567,7 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
             lp_value = risk_value(lp_values, probability, risk, 1)
             if lp_value < upper - 1e-9 * max(1.0, abs(upper)):
                 exact(z, found)
-        rounds.append(Round("mip" if master.integral else "lp", lower, upper, added,
-                            time.perf_counter() - began, sigma))
-        if on_round is not None:
-            on_round(rounds[-1])
+        record("mip" if master.integral else "lp", added)
         if _closed(upper, lower, mip_gap, comp.constant, sigma):
             status = Status.OPTIMAL
             break
@@ -567,15 +586,12 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
                     if not _closed(upper, lower, mip_gap, comp.constant, sigma):
                         polish(z_round)
                 # the LP optimum with every cut, to see which are slack there
-                again = master.solve(left(), mip_gap)
+                again = solve_master(left(), mip_gap)
                 if again.row_activity is not None and again.bound is not None:
                     lower = max(lower, float(again.bound))
                     master.drop_slack(again.row_activity)
                 master.make_integral()
-                rounds.append(Round("rounding", lower, upper, 0, time.perf_counter() - began,
-                                    sigma))
-                if on_round is not None:
-                    on_round(rounds[-1])
+                record("rounding", 0)
             continue
         if added == 0 and not tight:
             # the master's plan scores what the cuts say: only the master's own gap is open

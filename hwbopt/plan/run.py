@@ -160,11 +160,12 @@ def wait_and_see(ctx: Context, pool: Pool, known: list[Floats]) -> Evaluated | N
 
 
 # the extensive form is chosen by auto up to this many columns over all scenarios (scenarios
-# × the instance's columns: 50 county scenarios). Measured on the county (2,808 columns), 2
-# cores, 1% gap (benchmarks/README.md): 10 scenarios, the extensive form 56 s, optimal; the
-# decomposition stopped at its 300 s limit, 6% gap. At 50 both stop at the limit, the
-# extensive form in 1.4 GB. Beyond it the extensive form's memory grows with every scenario
-EXTENSIVE_UP_TO = 150_000
+# × the instance's columns: 7 county scenarios, 2,808 columns each). Measured on the county,
+# 1% gap (benchmarks/README.md): 10 scenarios, the decomposition 33 s against the extensive
+# form's 56 s, both optimal; 50, the decomposition optimal in 269 s where the extensive form
+# stops at its limit 155% from its bound, in 1.4 GB. A small instance's extensive form is one
+# quick MIP with nothing to coordinate
+EXTENSIVE_UP_TO = 20_000
 
 
 def choose_method(method: str, scenarios: int, comp: Compiled) -> str:
@@ -232,6 +233,7 @@ def run_plan(instance: Instance, *, stress_set: str | None = None,
         solved = _solve(chosen, ctx.comp, ctx.first, ctx.elastic, sc.arrays, p, sc.values, P,
                         risk, det.x, mv, time_limit, gap, on_round)
         ctx.rounds = solved.rounds
+        res.decomposition = _rounds_summary(solved.rounds)
         res.status, res.message = solved.outcome.status, solved.outcome.message
         if solved.x is not None:
             _measure(ctx, P, res, solved, mv, det, risk)
@@ -240,6 +242,19 @@ def run_plan(instance: Instance, *, stress_set: str | None = None,
                                                evaluate, client, n_workers)
     res.seconds = time.perf_counter() - start
     return res
+
+
+def _rounds_summary(rounds: list[Round]) -> dict[str, Any] | None:
+    """The decomposition's rounds by phase, and its seconds in master solves and in scenario
+    subproblems (the rest: evaluating plans exactly and bookkeeping); None without rounds."""
+    if not rounds:
+        return None
+    last = rounds[-1]
+    phases = [r.phase for r in rounds]
+    return {"rounds": len(rounds), "lp_rounds": phases.count("lp"),
+            "mip_rounds": phases.count("mip"), "seconds": round(last.seconds, 3),
+            "master_seconds": round(last.master_seconds, 3),
+            "subproblem_seconds": round(last.sub_seconds, 3)}
 
 
 def _out_of_sample(ctx: Context, chosen: str, risk: Risk, hedged: Floats, mv: Floats, m: int,
