@@ -15,7 +15,10 @@ the proven gap (the summary's ``gap``), RP and its bound, peak RSS, and seconds 
 Run from the repository root (hours for every size; pick sizes)::
 
     python benchmarks/plan_bench.py --sizes 10,50 --methods extensive,decomposed
-    python benchmarks/plan_bench.py --sizes 200,1000 --methods decomposed --workers 1,2
+    python benchmarks/plan_bench.py --sizes 200,1000 --methods decomposed --workers 2 --append
+
+Each decomposed run also records the summary's ``decomposition``: its rounds by phase and the
+seconds spent in master solves and in scenario subproblems (the profile of where time goes).
 """
 
 from __future__ import annotations
@@ -56,7 +59,8 @@ def run(size: int, method: str, workers: int, gap: float, limit: float) -> dict[
     except json.JSONDecodeError:
         out["error"] = proc.stderr[-2000:]
         return out
-    for key in ("status", "method", "rp", "bound", "gap", "eev", "ws", "vss", "evpi"):
+    for key in ("status", "method", "rp", "bound", "gap", "eev", "ws", "vss", "evpi",
+                "decomposition"):
         out[key] = summary.get(key)
     out["seconds_per_scenario"] = round(seconds / size, 3)
     return out
@@ -70,15 +74,22 @@ def main() -> None:
     ap.add_argument("--mip-gap", type=float, default=TARGET_GAP)
     ap.add_argument("--time-limit", type=float, default=TARGET_SECONDS)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "plan.json")
+    ap.add_argument("--append", action="store_true",
+                    help="keep the runs already in --out (a run of the same size, method and "
+                         "workers is replaced): the sizes may be measured in several sittings "
+                         "with their own methods and limits")
     args = ap.parse_args()
     rows = []
+    if args.append and args.out.exists():
+        rows = json.loads(args.out.read_text(encoding="utf-8")).get("runs", [])
     for size in map(int, args.sizes.split(",")):
         for method in args.methods.split(","):
             # the extensive form is one HiGHS model: extra workers do not reach it
             for workers in ([1] if method == "extensive" else
                             list(map(int, args.workers.split(",")))):
                 row = run(size, method, workers, args.mip_gap, args.time_limit)
-                rows.append(row)
+                rows = [r for r in rows if (r["scenarios"], r["method"], r["workers"])
+                        != (size, method, workers)] + [row]
                 print(json.dumps(row), flush=True)
     base = {r["scenarios"]: r for r in rows if r["method"] == "extensive"}
     for r in rows:
@@ -93,7 +104,8 @@ def main() -> None:
         verdict = {"seconds": t["seconds"], "gap": t.get("gap"),
                    "met": bool(t["seconds"] <= TARGET_SECONDS and t.get("gap") is not None
                                and t["gap"] <= TARGET_GAP)}
-    report = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+    report = {"date": time.strftime("%Y-%m-%d"),
+              "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                           "python": platform.python_version()},
               "target": {"scenarios": TARGET_SIZE, "seconds": TARGET_SECONDS,
                          "gap": TARGET_GAP, "workers": 2, "verdict": verdict},

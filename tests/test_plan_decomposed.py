@@ -178,3 +178,68 @@ def test_the_same_plan_on_one_worker_and_on_two() -> None:
     for key in ("rp", "bound", "eev", "ws", "ev"):
         assert getattr(one, key) == getattr(two, key), key
     np.testing.assert_array_equal(one.f_hedged, two.f_hedged)
+
+
+def test_a_cleaned_cut_is_never_above_the_cut_it_came_from() -> None:
+    """``clean`` folds negligible terms into the right-hand side at their least value over the
+    column's bounds: checked at the box's corners and at random points, against the cut
+    written out term by term."""
+    from hwbopt.plan.decomposed import NEGLIGIBLE, clean
+
+    rng = np.random.default_rng(3)
+    n = 6
+    lo = np.array([0.0, 0.0, -2.0, 0.0, 1.0, 0.0])
+    hi = np.array([1.0, 1.0, 3.0, np.inf, 5.0, 1.0])
+    G = np.array([[1e-12, 5.0, -1e-13, 2.0, 3e-12, -4.0],
+                  [0.0, 1e-20, 1.0, 1e-15, 0.0, 2.0]])
+    lower = np.array([1e4, -3.0])
+    out, keep = clean(G, lower, lo, hi)
+    assert keep.tolist() == [[False, True, False, True, False, True],
+                             [False, False, True, True, False, True]]
+    box = np.where(np.isfinite(hi), hi, lo + 10.0)
+    points = [lo, box] + [lo + rng.uniform(size=n) * (box - lo) for _ in range(200)]
+    for z in points:
+        for r in range(2):
+            full = lower[r] + G[r] @ z  # θ must be at least this
+            cleaned = out[r] + G[r, keep[r]] @ z[keep[r]]
+            assert cleaned <= full + 1e-12
+            # and it is weakened by no more than NEGLIGIBLE of the right-hand side a term
+            assert full - cleaned <= (n * NEGLIGIBLE * max(1.0, abs(lower[r])))
+
+
+def test_roundings_of_an_lp_optimum() -> None:
+    from hwbopt.plan.decomposed import roundings
+
+    integer = np.array([True, True, True, False])
+    z = np.array([0.3, 1.0, 0.7, 0.45])
+    near, up = roundings(z, integer)
+    assert near.tolist() == [0.0, 1.0, 1.0, 0.45]  # the continuous column as it is
+    assert up.tolist() == [1.0, 1.0, 1.0, 0.45]
+    assert roundings(np.array([0.0, 1.0, 1.0, 0.45]), integer) == []  # whole already
+    only = roundings(np.array([0.6, 1.0, 1.0, 0.2]), integer)
+    assert len(only) == 1 and only[0].tolist() == [1.0, 1.0, 1.0, 0.2]  # both the same
+
+
+def test_held_subproblems_answer_as_a_fresh_solve_and_are_freed() -> None:
+    """A scenario's held LP, re-solved warm at first stages in any order (its own basis, or
+    the chunk's last), scores what HiGHS finds on that scenario alone from nothing; closing
+    the pool forgets it."""
+    from hwbopt.plan import recourse
+
+    inst = hwbopt.load(TUTORIAL)
+    sc = draw_scenarios(inst, stress_set="cuts_and_pressures", scenarios=5, seed=2)
+    comp, first = sc.comp, first_stage(sc.comp, sc.built.data.YEARS[0])
+    el = elastic_of(comp, first, [sc.arrays, sc.mean])
+    spec = sub_spec(comp, first, sc.arrays, el, None, 0.0)
+    own = [recourse.own_optimum(spec, s, [])[0].x for s in range(sc.size)]
+    with pool(spec) as p:
+        for z in (own[0], own[3], own[1], own[0], own[4]):
+            found = p.fixed(z, exact=True)
+            for r in found:
+                fresh = solve_extensive(comp, first, sc.arrays.take([r.scenario]), np.ones(1),
+                                        Risk(), el, fixed=z, mip_gap=0.0)
+                assert r.value is not None and fresh.outcome.objective is not None
+                assert r.value == pytest.approx(fresh.outcome.objective,
+                                                abs=within_gap(r.value, 0.0, 1e-7))
+        assert spec.key in recourse._held
+    assert spec.key not in recourse._held
