@@ -563,12 +563,20 @@ def plan(path: Path, set_name: str | None, scenarios: int | None, seed: int | No
     _exit_for(result.status, result.rp, result.message, not as_json)
 
 
+# how the terminal names a decomposition round's phase (hwbopt.plan.decomposed.Round.phase)
+_PHASES = {"lp": "LP round", "rounding": "roundings", "mip": "MIP round"}
+
+
 def _round_line(r: Any) -> None:
-    """One line on stderr per round of the decomposition, for a person at a terminal."""
-    best = "none yet" if r.best is None else f"{r.best:,.6g}"
-    click.echo(f"  decomposition, {r.phase} round: bound {r.bound:,.6g}, best plan {best}, "
-               f"{r.cuts} cuts, {r.seconds:,.0f} s (master {r.master_seconds:,.0f} s, "
-               f"scenarios {r.sub_seconds:,.0f} s)", err=True)
+    """One line on stderr per round of the decomposition, for a person at a terminal (short
+    enough for 80 columns at the county's figures: whole numbers, no exponents)."""
+    def figure(x: float) -> str:
+        return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.4g}"
+
+    best = "none yet" if r.best is None else figure(r.best)
+    click.echo(f"  {_PHASES.get(r.phase, r.phase)}: bound {figure(r.bound)}, best {best}, "
+               f"{r.cuts} cuts, {r.seconds:,.0f} s (master {r.master_seconds:,.0f} s)",
+               err=True)
 
 
 def _plan_warnings(result: PlanResult) -> list[str]:
