@@ -232,6 +232,8 @@ def test_held_subproblems_answer_as_a_fresh_solve_and_are_freed() -> None:
     el = elastic_of(comp, first, [sc.arrays, sc.mean])
     spec = sub_spec(comp, first, sc.arrays, el, None, 0.0)
     own = [recourse.own_optimum(spec, s, [])[0].x for s in range(sc.size)]
+    # another run's limit left in this process's shared solver must not reach this one's
+    recourse.solver().setOptionValue("time_limit", 1e-9)
     with pool(spec) as p:
         for z in (own[0], own[3], own[1], own[0], own[4]):
             found = p.fixed(z, exact=True)

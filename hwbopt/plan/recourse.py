@@ -152,7 +152,9 @@ def held(spec: SubSpec, s: int) -> Held:
     if mine is None:
         mine = _held[spec.key] = {}
         while len(_held) > HELD_SPECS:
-            _held.popitem(last=False)
+            _held.popitem(last=False)  # the spec used longest ago
+    else:
+        _held.move_to_end(spec.key)
     out = mine.get(s)
     if out is None:
         ef, sh = build_extensive(spec.comp, spec.first, spec.arrays.take([s]), ONE, Risk(),
@@ -197,7 +199,10 @@ def fixed_recourse(spec: SubSpec, s: int, z: Floats, exact: bool = True,
     start = mine.basis if mine.basis is not None else basis
     if start is not None:
         h.setBasis(start)
-    raw = highs.run(h, time_limit=spec.time_limit)
+    # the solver is shared by every spec this process serves: a limit is always set, never
+    # left over from another run's
+    limit = np.inf if spec.time_limit is None else spec.time_limit
+    raw = highs.run(h, time_limit=limit)
     if raw.x is None or raw.col_dual is None or raw.objective is None:
         mine.basis = None  # the next solve starts afresh
         return Recourse(s, raw.status, None, None)
@@ -212,7 +217,7 @@ def fixed_recourse(spec: SubSpec, s: int, z: Floats, exact: bool = True,
     if whole or not exact:
         return Recourse(s, Status.OPTIMAL, raw.objective if whole else None,
                         _plan(spec, raw.x), sigma * raw.objective, grad)
-    found = branch(h, ints, sigma, raw.x, sigma * raw.objective, spec.time_limit)
+    found = branch(h, ints, sigma, raw.x, sigma * raw.objective, limit)
     if found is None:
         return Recourse(s, Status.ERROR, None, None, sigma * raw.objective, grad)
     value, X = found
