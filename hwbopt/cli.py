@@ -10,6 +10,7 @@ Options several commands share are defined once, in :mod:`hwbopt.cli_options`.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import sys
@@ -621,6 +622,98 @@ def _check_plan_request(inst: Instance, set_name: str | None, scenarios: int | N
     except ValueError as exc:
         raise UsageError(f"stress set '{chosen.id}', table {chosen.table}: {exc}; choose "
                          "more scenarios with --scenarios") from None
+
+
+@cli.command()
+@instance_path
+@click.option("--scenario", default="base", show_default=True, metavar="NAME",
+              help="Value the coalitions under this scenario of the instance.")
+@click.option("--samples", type=click.IntRange(min=2), default=None, metavar="N",
+              help="Estimate Shapley shares from N random orders of joining, with standard "
+                   "errors, instead of valuing every coalition (the default up to 12 "
+                   "partners; beyond, 200 orders unless given).")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Seed of the sampled orders (default 0).")
+@click.option("--split", "split", default="shapley", show_default=True,
+              metavar="NAME|PARTNER=VALUE,...",
+              help="The split to test for groups that would leave it: shapley, contributions "
+                   "(in proportion to pooled money), owen, nucleolus, or a value per partner "
+                   "such as ccg=4000,county=2500,...")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Local worker processes for the coalitions' solves.")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="Solve the coalitions on an existing Dask cluster instead.")
+@json_option
+@out_option("Write summary.json, coalitions.csv and partners.csv into this folder.")
+@report_option
+@objective_option
+@time_limit_option("Seconds HiGHS may take for each coalition.")
+@mip_gap_option(default="1e-6: a coalition's value is a difference of two objectives "
+                "some 30 times larger")
+@force_option()
+def coalitions(path: Path, scenario: str, samples: int | None, seed: int | None, split: str,
+               workers: int, scheduler: str | None, as_json: bool, out: Path | None,
+               report_dir: Path | None, objective: str | None, time_limit: float | None,
+               mip_gap: float | None, force: bool) -> None:
+    """Value every coalition of the partners of the instance at PATH (what pooling is worth
+    when only they pool), split the value of pooling fairly (Shapley), and find the groups
+    that would gain by leaving a split (the core)."""
+    chosen = _parse_split(split)
+    if scheduler is not None:
+        from hwbopt.outputs import check_scheduler
+
+        check_scheduler(scheduler)
+    run = _start("coalitions", path, out, report_dir, force)
+    from hwbopt.analyses.coalitions import coalitions as run_coalitions
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"  {done:,} of {total:,} coalitions valued", err=True)
+
+    result = run_coalitions(run.inst, scenario=scenario, samples=samples, seed=seed,
+                            split=chosen, objective=objective, time_limit=time_limit,
+                            mip_gap=mip_gap, workers=workers, scheduler=scheduler,
+                            on_progress=progress if sys.stderr.isatty() and not as_json
+                            else None)
+    result.provenance.update(run.source)
+    if out is not None:
+        from hwbopt.io.results import write_coalitions
+
+        _clear(out, run.clear)
+        write_coalitions(result, out)
+    _write_report(out if out is not None else result, report_dir)
+    if as_json:
+        click.echo(json.dumps(result.summary(), indent=2, allow_nan=False))
+    else:
+        from hwbopt.report.coalitions_text import print_coalitions
+
+        print_coalitions(result.summary())
+        if out is not None:
+            click.echo(f"\nwrote results to {out}")
+        _said_report(report_dir)
+    for w in run.warnings:
+        click.echo(f"warning: {w}", err=True)
+    _exit_for(result.status, result.grand_value, result.message, not as_json)
+
+
+def _parse_split(text: str) -> str | dict[str, float]:
+    """``--split``: a name, or PARTNER=VALUE pairs (checked against the partners later,
+    before any solve)."""
+    if "=" not in text:
+        return text.strip()
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if not name.strip() or not math.isfinite(number):
+            raise UsageError(f"--split {text!r}: {part.strip()!r} is not PARTNER=VALUE with a "
+                             "finite value")
+        if name.strip() in out:
+            raise UsageError(f"--split {text!r}: {name.strip()!r} is given twice")
+        out[name.strip()] = number
+    return out
 
 
 @cli.command()

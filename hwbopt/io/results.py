@@ -17,6 +17,7 @@ from hwbopt.errors import UsageError
 from hwbopt.io.folder import atomic_write_text
 
 if TYPE_CHECKING:
+    from hwbopt.analyses.coalitions import Coalitions
     from hwbopt.analyses.compare import Comparison
     from hwbopt.analyses.explain import Explanation
     from hwbopt.plan import PlanResult
@@ -72,6 +73,18 @@ def write_comparison(comp: Comparison, out: str | Path) -> Path:
         atomic_write_text(folder / f"{name}.csv", table.to_csv(index=False))
     atomic_write_text(folder / "summary.json",
                       json.dumps(comp.summary(), indent=2, allow_nan=False) + "\n")
+    return folder
+
+
+def write_coalitions(co: Coalitions, out: str | Path) -> Path:
+    """``summary.json`` (the JSON of ``hwbopt coalitions --json``), ``coalitions.csv`` (every
+    coalition valued) and ``partners.csv`` (each partner's shares)."""
+    folder = check_out_dir(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, table in co.tables.items():
+        atomic_write_text(folder / f"{name}.csv", table.to_csv(index=False))
+    atomic_write_text(folder / "summary.json",
+                      json.dumps(co.summary(), indent=2, allow_nan=False) + "\n")
     return folder
 
 
