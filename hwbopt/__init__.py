@@ -7,6 +7,7 @@ The pipeline, each step a plain function::
     result.allocation, result.outcomes, result.budgets   # tidy pandas tables
     result.summary()                                # the JSON of `hwbopt solve --json`
     hwbopt.explain(inst).summary()                  # the JSON of `hwbopt explain --json`
+    hwbopt.coalitions(inst).shapley                 # each partner's fair share of pooling
     hwbopt.write_report(result, "board-paper/")     # report.html and report.xlsx
 
 Names are imported on first use, so ``hwbopt validate`` does not pay for the solver stack.
@@ -43,6 +44,8 @@ _EXPORTS = {
     "apply_changes": "hwbopt.scenarios",
     "scenario_instance": "hwbopt.scenarios",
     "explain": "hwbopt.analyses.explain",
+    "coalitions": "hwbopt.analyses.coalitions",
+    "Coalitions": "hwbopt.analyses.coalitions",
     "Explanation": "hwbopt.analyses.explain",
 }
 _ALIASES = {"load": ("hwbopt.io.instance", "load_instance")}

@@ -646,7 +646,7 @@ def _analyse(res: Coalitions, split: str | dict[str, float], owen_priced: Floats
         owen_blocks = block(scaled)
         owen = {"allocation": _by(players, scaled), "priced_total": float(owen_priced.sum()),
                 "in_core": False if owen_blocks else (True if res.exact else None),
-                "blocking": _listed(res, owen_blocks)}
+                "blocking": _listed(res, owen_blocks), "blocking_count": len(owen_blocks)}
     res.owen = owen
     proposal, why = _proposal(split, players, phi,
                               phi if core_split is None else core_split, owen, contributed,
@@ -654,7 +654,8 @@ def _analyse(res: Coalitions, split: str | dict[str, float], owen_priced: Floats
     blocking = [] if proposal is None else block(proposal)
     res.split = {"name": split if isinstance(split, str) else "given",
                  "allocation": None if proposal is None else _by(players, proposal),
-                 "blocking": _listed(res, blocking), "message": why}
+                 "blocking": _listed(res, blocking), "blocking_count": len(blocking),
+                 "message": why}
     shapley_blocks = block(phi)
     # sampled, a blocking group found is proof the split is outside the core; none found is
     # not proof it is inside (the search is partial)
@@ -663,7 +664,8 @@ def _analyse(res: Coalitions, split: str | dict[str, float], owen_priced: Floats
                 else (False if shapley_blocks else None),
                 "allocation": None if core_split is None else _by(players, core_split),
                 "method": method, "epsilon": None if math.isnan(eps) else float(eps),
-                "blocking": _listed(res, blocking), "partial": not res.exact}
+                "blocking": _listed(res, blocking), "blocking_count": len(blocking),
+                "partial": not res.exact}
     res.partners_rows = _partner_rows(res, contributed)
 
 

@@ -286,6 +286,9 @@ def split_head(summary: dict[str, Any]) -> str:
     if not rows:
         tail = " (none was found by the search)" if partial else ""
         return f"No group of partners would gain by leaving {name}{tail}."
+    count = split.get("blocking_count")
+    if isinstance(count, int) and count >= len(rows):
+        return f"{_plural(count, 'group')} would gain by leaving {name}:"
     many = "At least " if len(rows) >= LISTED else ""
     return f"{many}{_plural(len(rows), 'group')} would gain by leaving {name}:"
 
