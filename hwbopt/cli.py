@@ -914,6 +914,9 @@ def generate(out: Path, localities: int | None, interventions: int | None,
                f"  hwbopt validate {folder}\n  hwbopt solve {folder}")
 
 
+# commands defined in modules of their own (hwbopt/cli_*.py), each registered on `cli` here
+
+
 def main() -> None:
     try:
         cli(prog_name="hwbopt")
