@@ -242,6 +242,12 @@ def test_contract_of_the_summary(county_ex):
     assert {"constraint", "text"} <= set(s["binding"][0])
     assert {"constraint", "text", "value", "valid_from", "valid_to"} <= set(
         s["marginal_values"][0])
+    # every priority's weight ranged (tests/test_weight_ranges.py checks them by re-solves)
+    assert [w["priority"] for w in s["weight_ranges"]] == list(county_ex.labels["priorities"])
+    for w in s["weight_ranges"]:
+        assert {"priority", "weight", "valid_from", "valid_to"} <= set(w)
+        assert w["valid_from"] <= w["weight"] and (w["valid_to"] is None
+                                                   or w["weight"] <= w["valid_to"])
     json.dumps(s, allow_nan=False)
 
 

@@ -10,7 +10,7 @@ from test_cli import Proc, json_only, no_traceback, run_parallel, same, shown
 
 import hwbopt
 
-CONTRACT = {"status", "binding", "marginal_values", "unfunded", "infeasibility"}
+CONTRACT = {"status", "binding", "marginal_values", "unfunded", "infeasibility", "weight_ranges"}
 
 
 def _edit(folder: Path, name: str, old: str, new: str) -> None:
@@ -63,7 +63,10 @@ def test_explain_prints_values_rules_and_unfunded(runs):
     for piece in ("Riverside tutorial — optimal", "Marginal values", "Rules at their limit",
                   "One more £k of general money for Riverside County Council in 2013/14",
                   "Riverside County Council budget, 2013/14 (£k 837 of general money): "
-                  "fully spent", "Befriending", "fixed at its plan value"):
+                  "fully spent", "Befriending", "fixed at its plan value",
+                  "How far each weight may move",
+                  "Mental health: the plan stands while its weight is at least 5 points a "
+                  "person (now 8)."):
         assert piece in out, piece
 
 
@@ -81,6 +84,10 @@ def test_explain_json_contract(runs, tutorial):
         assert m["value"] != 0
     (u,) = s["unfunded"]
     assert u["intervention"] == "befriending" and "required_improvement" in u
+    assert [w["priority"] for w in s["weight_ranges"]] == ["older_people", "mental_health",
+                                                           "obesity"]
+    for w in s["weight_ranges"]:
+        assert {"priority", "weight", "valid_from", "valid_to"} <= set(w)
     assert u["required_improvement"]["cheaper_by_percent"] > 0
     api = hwbopt.explain(tutorial).summary()
     # provenance differs by design: the date, and the instance's files the command line read
@@ -105,6 +112,7 @@ def test_explain_infeasible_exits_3_with_the_smallest_relaxation(runs):
     s = json_only(runs["unreachable-json"])
     assert runs["unreachable-json"].returncode == 3
     assert s["status"] == "infeasible" and s["binding"] == s["marginal_values"] == []
+    assert s["weight_ranges"] == []
     inf = s["infeasibility"]
     (r,) = inf["relaxations"]
     assert r["rule"] == "target[mental_health,2013]" and r["unit"] == "people"

@@ -11,7 +11,9 @@ See ``models/explain.md``. For a plan:
   model do not exist;
 - the **binding rules** are those at their limit in the plan, in words;
 - an **unfunded** intervention (no activity anywhere in any year) gets the cut in unit cost, or
-  the rise in effect, that would bring it into the plan (:mod:`hwbopt.analyses.unfunded`).
+  the rise in effect, that would bring it into the plan (:mod:`hwbopt.analyses.unfunded`);
+- under the ``outcome`` objective, each priority's **weight** gets the range over which the
+  plan stays optimal (:mod:`hwbopt.analyses.weights`).
 
 For an infeasible instance, :mod:`hwbopt.analyses.elastic` gives the smallest relaxation of the
 soft-able rules that makes a plan possible or, when hard rules contradict each other, an
@@ -31,6 +33,7 @@ from hwbopt import highs, words
 from hwbopt.analyses import elastic
 from hwbopt.analyses.plan_lp import PlanLP, fix_integers, settle_credit, solve_plan_lp
 from hwbopt.analyses.unfunded import Unfunded, unfunded
+from hwbopt.analyses.weights import WeightRange, weight_ranges
 from hwbopt.compile import Compiled
 from hwbopt.model.component import BINDING, MARGINAL
 from hwbopt.model.data import ModelData
@@ -140,6 +143,7 @@ class Explanation:
     binding: list[Binding] = field(default_factory=list)
     marginal_values: list[MarginalValue] = field(default_factory=list)
     unfunded: list[Unfunded] = field(default_factory=list)
+    weight_ranges: list[WeightRange] = field(default_factory=list)  # outcome objective only
     infeasibility: Infeasibility | None = None
     warnings: list[str] = field(default_factory=list)
     all_values: bool = False
@@ -177,6 +181,7 @@ class Explanation:
             "marginal_values": [m.summary() for m in self.marginal_values],
             "all_values": self.all_values,
             "unfunded": [u.summary() for u in self.unfunded],
+            "weight_ranges": [w.summary() for w in self.weight_ranges],
             "infeasibility": self.infeasibility.summary() if self.infeasibility else None,
             "years": list(self.years),
             "currency": self.currency,
@@ -469,6 +474,8 @@ def explain_built(b: Built, *, all_values: bool = False, time_limit: float | Non
         out.message = ("the linear model with the plan's integer decisions fixed did not solve "
                        "to optimality, so no marginal values can be given")
         return out
+    # weights are ranged on the plan LP's basic solution, before its credits are settled
+    out.weight_ranges = weight_ranges(d, plan, time_limit)
     plan = settle_credit(d, plan)
     out.objective = plan.objective
     out.integers_fixed = is_mip

@@ -1,13 +1,17 @@
-"""The terminal view of an explanation: marginal values, binding rules, unfunded interventions,
-or why no plan exists."""
+"""The terminal view of an explanation: marginal values, binding rules, unfunded interventions
+and how far each weight may move, or why no plan exists."""
 
 from __future__ import annotations
+
+import textwrap
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from hwbopt.analyses.explain import Binding, Explanation
+from hwbopt.analyses.weights import not_ranged
 from hwbopt.words import num, percent
 
 BINDING_SHOWN = 40  # without --all, the binding rules with the largest marginal values
@@ -76,6 +80,33 @@ def unfunded_table(ex: Explanation) -> Table:
     return t
 
 
+WEIGHTS_TITLE = "How far each weight may move"
+
+
+def weight_lines(ex: Explanation) -> list[str]:
+    """One sentence per priority: the weights over which the plan stands. Under the ``cost``
+    objective weights do not enter it, which is said instead."""
+    if ex.objective_kind != "outcome":
+        return [not_ranged(ex.objective_kind)]
+    lines = [w.text for w in ex.weight_ranges]
+    if lines and ex.integers_fixed:
+        lines.append("(With every go/no-go, site and whole-post decision held as planned.)")
+    return lines
+
+
+def print_weights(ex: Explanation, console: Console) -> None:
+    lines = weight_lines(ex)
+    if not lines:
+        return
+    console.print(Text(WEIGHTS_TITLE, style="italic"))
+    for line in lines:
+        # wrapped here, with a hanging indent and no padding to the console's width; plain
+        # Text, so a priority's name is printed as written, never read as markup
+        text = textwrap.fill(line, width=max(console.width, 40), initial_indent=" ",
+                             subsequent_indent=" ")
+        console.print(Text(text), soft_wrap=True)
+
+
 def infeasibility_tables(ex: Explanation) -> list[Table]:
     inf = ex.infeasibility
     if inf is None:
@@ -136,3 +167,4 @@ def print_explanation(ex: Explanation, show_all: bool = False,
         console.print(unfunded_table(ex))
         for u in ex.unfunded:
             console.print(f"  {escape(u.required_improvement.text)}")
+    print_weights(ex, console)

@@ -6,7 +6,9 @@ An explanation's folder (``hwbopt explain --out``) holds ``summary.json`` (the J
 ``conflict.csv``. Every text in them is already in the instance's names and units (see
 :mod:`hwbopt.words`); the sections arrange it: marginal values as bars labelled with the range
 each holds over, the binding rules, the unfunded interventions with the improvement each
-needs, or, for an infeasible instance, the smallest relaxation and the conflicting rules.
+needs, how far each priority's weight may move with the plan standing (from ``summary.json``'s
+``weight_ranges``), or, for an infeasible instance, the smallest relaxation and the conflicting
+rules.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hwbopt.analyses.weights import figures_apart, not_ranged
 from hwbopt.report.sections import figures, headline, section
 from hwbopt.report.spec import Chart, ReportData, Section, Series, Table, figure_table
 from hwbopt.words import num
@@ -216,3 +219,36 @@ def unfunded(data: ReportData) -> Section | None:
     return Section("unfunded", "Interventions left unfunded", (
         "Services with no activity anywhere in any year, and what would bring each into the "
         "plan."), blocks)
+
+
+@section("explain", order=50)
+def weight_ranges(data: ReportData) -> Section | None:
+    s = data.summary
+    ranges = s.get("weight_ranges")
+    if ranges is None or s.get("infeasibility") or s.get("objective") is None:
+        return None  # a folder written before weight ranges, or no plan to range
+    title = "How far each weight may move"
+    kind = str(s.get("objective_kind") or "outcome")
+    if kind != "outcome":
+        return Section("weight_ranges", title, not_ranged(kind))
+    if not ranges:
+        return None
+    rows = []
+    for w in ranges:
+        to = None if _missing(w.get("valid_to")) else float(w["valid_to"])
+        # as many figures as tell the weight and its ends apart (a range may be narrow)
+        now, frm, end = figures_apart([float(w["weight"]), float(w["valid_from"]),
+                                       float(w["weight"]) if to is None else to])
+        rows.append([data.name("priorities", w["priority"]), now, frm,
+                     "no limit" if to is None else end, str(w.get("unit") or ""),
+                     str(w.get("text") or "")])
+    frame = pd.DataFrame(rows, columns=[
+        "priority", "weight now (points a unit)", "the plan stands from", "to",
+        "unit of outcome", "in words"])
+    held = (" With every go/no-go, site and whole-post decision held as planned."
+            if s.get("integers_fixed") else "")
+    return Section("weight_ranges", title, (
+        "Each priority's weight (objective points per unit of its outcome) may move anywhere "
+        "within its range and the plan stays optimal; outside it another plan is better. A "
+        "range with no upper end says 'no limit'." + held),
+        [Table("weight_ranges", "Weight ranges", frame)])
