@@ -241,7 +241,9 @@ def validate(path: Path) -> None:
 @json_option
 @out_option("Write the result tables as CSV plus summary.json into this folder.")
 @report_option
-@objective_option
+@click.option("--objective", type=click.Choice(["outcome", "cost", "equity"]), default=None,
+              help="Override the instance's objective; equity lifts the worst-served target "
+                   "first, then the weighted outcome (models/equity.md).")
 @time_limit_option("Seconds HiGHS may take; beyond it nothing is reported as optimal.")
 @mip_gap_option(default="the instance's settings.mip_gap, 1e-4")
 @force_option()
@@ -254,8 +256,14 @@ def solve(path: Path, as_json: bool, out: Path | None, report_dir: Path | None,
     from hwbopt.pipeline import build as build_model
     from hwbopt.pipeline import solve_built
 
-    result = solve_built(build_model(run.inst, objective), time_limit=time_limit,
-                         mip_gap=mip_gap, warnings=[str(w) for w in run.warnings])
+    if objective == "equity":  # two solves of one model (hwbopt.analyses.criteria)
+        from hwbopt.analyses.criteria import solve_equity
+
+        result = solve_equity(run.inst, time_limit, mip_gap,
+                              warnings=[str(w) for w in run.warnings])
+    else:
+        result = solve_built(build_model(run.inst, objective), time_limit=time_limit,
+                             mip_gap=mip_gap, warnings=[str(w) for w in run.warnings])
     result.provenance.update(run.source)
     summary = result.summary()
     if out is not None:

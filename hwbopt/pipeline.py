@@ -39,8 +39,13 @@ class Built:
 
 
 def build(instance: Instance, objective: str | None = None) -> Built:
+    if objective == "equity":  # two solves of one model, not one build: see solve()
+        raise UsageError("the equity objective is solved by hwbopt.solve(instance, "
+                         "objective='equity') (hwbopt.analyses.criteria.solve_equity), not "
+                         "built as one model")
     if objective not in (None, "outcome", "cost"):
-        raise UsageError(f"unknown objective {objective!r}: expected 'outcome' or 'cost'")
+        raise UsageError(f"unknown objective {objective!r}: expected 'outcome', 'cost' or "
+                         "'equity'")
     start = time.perf_counter()
     d = model_data(instance, objective)
     comp = compile_model(build_model(d))
@@ -245,8 +250,13 @@ def solve(
 
     ``mip_gap`` (relative) overrides ``settings.mip_gap``; a mixed-integer plan within it is
     ``optimal``. With ``time_limit`` reached, a found plan comes back as ``time_limit`` with
-    its objective, bound and gap; none found means no objective.
+    its objective, bound and gap; none found means no objective. ``objective="equity"`` is
+    the lexicographic equity objective (:func:`hwbopt.analyses.criteria.solve_equity`).
     """
     check_limits(time_limit, mip_gap)
+    if objective == "equity":
+        from hwbopt.analyses.criteria import solve_equity  # it builds on this module
+
+        return solve_equity(instance, time_limit, mip_gap, check=check, threads=threads)
     return solve_built(build(instance, objective), time_limit=time_limit, mip_gap=mip_gap,
                        check=check, threads=threads)

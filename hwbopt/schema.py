@@ -141,6 +141,10 @@ class Settings(Frozen):
     equity_floor: Share | None = doc(
         None, "no locality's coverage of a service below this share of the area's (blank: "
         "no floor)", unit="share", example=0.7)
+    equity_over: Literal["targets", "localities"] = doc(
+        "targets", "what the equity objective lifts first: targets (the lowest share of any "
+        "target met) or localities (the worst locality's weighted outcome per head of need; "
+        "only with localities, each with a population)", example="targets")
     whole_posts: bool = doc(False, "recruit and release whole FTE posts only",
                             unit="true/false", example=False)
     site_charging: Literal["by_use", "owner"] = doc(

@@ -628,6 +628,21 @@ def check_options(inst: Instance) -> list[Problem]:
     return out
 
 
+def check_equity_over(inst: Instance) -> list[Problem]:
+    """``equity_over: localities`` compares localities per head of need: it needs localities,
+    each with a population (models/equity.md)."""
+    if inst.settings.equity_over != "localities":
+        return []
+    if not inst.localities:
+        return [_yaml("settings.equity_over", (
+            "'localities' needs localities, and instance.yaml declares none: use 'targets' "
+            "(the default) or declare localities"))]
+    return [_yaml(f"localities[{k}].population", (
+                f"locality '{loc.id}' has no population: settings.equity_over: localities "
+                "compares localities per head of need (population × need_index)"))
+            for k, loc in enumerate(inst.localities) if not loc.population]
+
+
 CHECKS = (
     check_unique_ids,
     check_yaml_references,
@@ -638,6 +653,7 @@ CHECKS = (
     check_staff_and_estate,
     check_servable,
     check_options,
+    check_equity_over,
     check_repeated_members,
     check_magnitudes,
 )

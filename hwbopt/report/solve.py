@@ -105,8 +105,10 @@ def overview(data: ReportData) -> Section:
     m = data.money
     rows: list[tuple[str, str]] = [("status", str(s.get("status", "")))]
     if s.get("objective") is not None:
-        kind = "weighted outcome" if s.get("objective_kind") == "outcome" else "total spend"
+        kind = "total spend" if s.get("objective_kind") == "cost" else "weighted outcome"
         rows.append((f"objective ({kind})", f"{s['objective']:,.2f}"))
+    if s.get("objective_kind") == "equity" and s.get("min_attainment") is not None:
+        rows.append(("lowest share of a target met", f"{s['min_attainment']:.2%}"))
     if s.get("total_spend") is not None:
         rows.append((f"spend on services ({m})", f"{s['total_spend']:,.1f}"))
     if s.get("total_cost") is not None:

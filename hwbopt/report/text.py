@@ -8,6 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from hwbopt.results import Result
+from hwbopt.results.result import min_attainment
 from hwbopt.schema import Instance, year_label
 from hwbopt.status import EARLY
 from hwbopt.words import labels
@@ -179,7 +180,8 @@ def print_result(result: Result, inst: Instance, console: Console | None = None)
         console.print(f"[yellow]warning:[/yellow] {escape(w)}")
     if result.objective is None:
         return  # the CLI prints the reason on stderr
-    kind = "weighted outcome" if result.objective_kind == "outcome" else "total spend"
+    # the equity objective reports the weighted outcome of its lexicographic plan
+    kind = "total spend" if result.objective_kind == "cost" else "weighted outcome"
     spend = float(result.tables["allocation"]["money"].sum())
     integer = f", {result.n_integer} integer" if result.n_integer else ""
     console.print(
@@ -189,6 +191,8 @@ def print_result(result: Result, inst: Instance, console: Console | None = None)
     if result.n_integer and result.bound is not None:
         console.print(f"bound {result.bound:,.2f}, gap {result.mip_gap:.4%} "
                       f"(optimal within {result.gap_tolerance:g})")
+    if result.objective_kind == "equity":
+        console.print(lowest_attainment(result, inst))
     if result.status in EARLY:
         console.print(f"[yellow]{escape(result.message)}[/yellow]")
     console.print()
@@ -201,3 +205,27 @@ def print_result(result: Result, inst: Instance, console: Console | None = None)
         console.print(site_table(result, inst))
     if len(result.tables["choices"]):
         console.print(choice_table(result, inst))
+
+
+def lowest_attainment(result: Result, inst: Instance) -> str:
+    """One line: the lowest share of a target met, and where (models/equity.md); with
+    ``equity_over: localities`` also the worst locality's outcome per head of need."""
+    lab = labels(inst)
+    low = min_attainment(result.tables["outcomes"])
+    if low is None:
+        line = "lowest attainment: no target above zero"
+    else:
+        out = result.tables["outcomes"]
+        rows = out[out["target"].notna() & (out["target"] > 0)]
+        worst = rows.iloc[int((rows["achieved"] / rows["target"]).to_numpy().argmin())]
+        line = (f"lowest attainment: {low:.2%} of a target "
+                f"({escape(lab.priority[worst.priority])}, {year_label(int(worst.year))})")
+    if inst.settings.equity_over == "localities":
+        from hwbopt.analyses.criteria import locality_outcomes
+
+        per_head = locality_outcomes(inst, result.tables["activity"])
+        if per_head:
+            loc = min(per_head, key=lambda k: per_head[k])
+            line += (f"; worst locality: {escape(lab.locality.get(loc, loc))}, "
+                     f"{per_head[loc]:,.6g} points of weighted outcome per head of need")
+    return line

@@ -16,6 +16,19 @@ def _finite(value: float | None) -> float | None:
     return value if value is not None and np.isfinite(value) else None
 
 
+def min_attainment(outcomes: pd.DataFrame) -> float | None:
+    """The lowest share of a target met: min of achieved / target over the rows of an outcomes
+    table with a target above zero (None when there is none). The equity objective maximises
+    it (models/equity.md)."""
+    if not len(outcomes) or "target" not in outcomes:
+        return None
+    target = pd.to_numeric(outcomes["target"], errors="coerce")
+    rows = target.notna() & (target > 0)
+    if not rows.any():
+        return None
+    return float((outcomes["achieved"][rows].astype(float) / target[rows]).min())
+
+
 @dataclass
 class Result:
     """The outcome of one solve: status, objective, the tidy tables and the summary."""
@@ -103,6 +116,7 @@ class Result:
             "targets": targets,
             "targets_met": int(sum(t["met"] for t in targets)),
             "targets_total": len(targets),
+            "min_attainment": min_attainment(outcomes) if solved else None,
             "solve_seconds": round(self.solve_seconds, 6),
             "build_seconds": round(self.build_seconds, 6),
             "mip_gap": _finite(self.mip_gap),
