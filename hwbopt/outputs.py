@@ -186,7 +186,7 @@ def check_result_folder(folder: Path, kind: str, source: dict[str, Any], force: 
 
 def clear_results(folder: Path) -> None:
     """Remove what a result folder of any kind holds (``--force``): the tables, the summary,
-    a comparison's runs and a stress run's parts."""
+    a comparison's runs, a stress run's parts and a frontier's points."""
     folder = Path(folder)
     if not folder.is_dir():
         return
@@ -194,7 +194,7 @@ def clear_results(folder: Path) -> None:
         if p.is_file() and (p.suffix in (".csv", ".parquet") or
                             p.name in ("summary.json", "run.json")):
             p.unlink()
-    for sub in ("runs", "scenarios"):
+    for sub in ("runs", "scenarios", "points"):
         if (folder / sub).is_dir() and not (folder / sub).is_symlink():
             shutil.rmtree(folder / sub)
 

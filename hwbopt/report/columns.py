@@ -17,7 +17,7 @@ TEXT = frozenset({
     "constraint", "what", "unit", "name", "method",
 })
 BOOL = frozenset({"met", "hard", "open", "closed", "runs", "starts", "integrated",
-                  "holds_for_increase"})
+                  "holds_for_increase", "checked"})
 INTEGER = frozenset({"year"})
 
 MONEY = "money"

@@ -37,6 +37,7 @@ TABLE_ORDER = {  # the result tables' sheets in reading order, by kind of result
                "cut_response", "cut_first", "binding"),
     "explain": ("marginal_values", "binding", "unfunded", "unfunded_effects", "relaxations",
                 "conflict"),
+    "frontier": ("frontier", "changes"),
 }
 # a plan: its own tables first, then the hedged plan's on the instance (as solve's)
 TABLE_ORDER["plan"] = ("plan_scenarios", "plan_first_stage", "plan_differences",
@@ -105,8 +106,56 @@ def _summary(w: _Writer, data: ReportData, sections: list[Section],
         row += 1
 
 
+def _scatter_block(w: _Writer, ws: Any, chart: Chart, top: int) -> int:
+    """A scatter chart: each series' points as two columns (x, value) and, when labelled, a
+    third of labels the chart's data labels refer to; a native scatter chart beside them."""
+    from xlsxwriter.utility import xl_col_to_name
+
+    w.put(ws, top, 0, chart.title, w.bold)
+    col, rows = 0, max((len(s.values) for s in chart.series), default=0)
+    first = top + 2
+    xl = w.wb.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
+    for s in chart.series:
+        labelled = bool(s.labels and any(s.labels))
+        w.put(ws, top + 1, col, f"{s.name}: {chart.x_title or 'x'}", w.head)
+        w.put(ws, top + 1, col + 1, f"{s.name}: {chart.y_title or 'value'}", w.head)
+        for r, (x, y) in enumerate(zip(s.x or [], s.values, strict=False)):
+            w.put(ws, first + r, col, x, w.number)
+            w.put(ws, first + r, col + 1, y, w.number)
+        last = first + len(s.values) - 1
+        series: dict[str, Any] = {
+            "name": [CHART_SHEET, top + 1, col + 1],
+            "categories": [CHART_SHEET, first, col, last, col],
+            "values": [CHART_SHEET, first, col + 1, last, col + 1],
+            "marker": {"type": "diamond" if len(s.values) == 1 else "circle",
+                       "size": 9 if len(s.values) == 1 else 6},
+        }
+        if not s.joined or len(s.values) == 1:
+            series["line"] = {"none": True}
+        if labelled:
+            w.put(ws, top + 1, col + 2, f"{s.name}: label", w.head)
+            for r, text in enumerate(s.labels or []):
+                if text:
+                    w.put(ws, first + r, col + 2, text)
+            cell = f"='{CHART_SHEET}'!$%s$%d"
+            series["data_labels"] = {"value": False, "position": "above", "custom": [
+                {"value": cell % (xl_col_to_name(col + 2), first + r + 1)} if t
+                else {"delete": True} for r, t in enumerate(s.labels or [])]}
+        xl.add_series(series)
+        col += 3 if labelled else 2
+    xl.set_title({"name": chart.title, "name_font": {"size": 12}})
+    xl.set_x_axis({"name": chart.x_title, "major_gridlines": {"visible": True}})
+    xl.set_y_axis({"name": chart.y_title, "major_gridlines": {"visible": True}})
+    xl.set_legend({"position": "bottom"})
+    xl.set_size({"width": 760, "height": 400})
+    ws.insert_chart(top, col + 1, xl)
+    return top + max(CHART_ROWS, rows + 4)
+
+
 def _chart_block(w: _Writer, ws: Any, chart: Chart, top: int) -> int:
     """Write the chart's data at ``top`` and draw the chart beside it; returns the next row."""
+    if chart.kind == "scatter":
+        return _scatter_block(w, ws, chart, top)
     stacks = list(dict.fromkeys(s.stack for s in chart.series))
     several = len(stacks) > 1
     # several stacks side by side: one category row per (category, stack), each series

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from hwbopt.report.spec import Chart, ReportData, Section, Table
+from hwbopt.report.spec import Chart, ReportData, Section, Series, Table
 
 PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6", "#a5a5a5",
            "#843c0c", "#375623", "#d6336c", "#0b7285", "#5f3dc4"]
@@ -107,6 +107,9 @@ def figure(chart: Chart) -> Any:
     for n, s in enumerate(chart.series):
         color = PALETTE[n % len(PALETTE)]
         values = [None if v is None else float(v) for v in s.values]
+        if chart.kind == "scatter":
+            fig.add_trace(_scatter(s, values, color))
+            continue
         if chart.kind == "line":
             fig.add_trace(go.Scatter(name=plotly_text(s.name), x=x, y=values,
                                      mode="lines+markers", line={"color": color, "width": 2},
@@ -144,12 +147,18 @@ def figure(chart: Chart) -> Any:
         template="plotly_white",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
         margin={"l": 60, "r": 20, "t": 90, "b": 40},
-        height=max(480, 160 + 24 * lines * max(1, len(chart.series))) if flat else 480,
+        # a bar per series side by side (grouped), or one bar per stack (stacked)
+        height=max(480, 160 + 24 * lines * max(1, len(chart.series) if barmode == "group"
+                                                else len(stacks))) if flat else 480,
         font={"family": "Segoe UI, Helvetica, Arial, sans-serif"})
     if flat:
         fig.update_layout(xaxis_title=value_title, yaxis_title=category_title,
                           yaxis={"automargin": True, "autorange": "reversed"},
                           xaxis={"automargin": True})
+    elif chart.kind == "scatter":  # two numeric axes, figures written out in full
+        fig.update_layout(yaxis_title=value_title, xaxis_title=category_title,
+                          xaxis={"automargin": True, "tickformat": ","},
+                          yaxis={"automargin": True, "tickformat": ","})
     else:
         fig.update_layout(yaxis_title=value_title, xaxis_title=category_title,
                           xaxis={"automargin": True, "tickangle": 0})
@@ -162,6 +171,32 @@ def figure(chart: Chart) -> Any:
         else:
             fig.add_hline(y=chart.line, **place)
     return fig
+
+
+def _scatter(s: Series, values: list[float | None], color: str) -> Any:
+    """A series of a scatter chart: its points at (x, value), numbered by their labels; a
+    series of one point (a plan to compare with the rest) is drawn as a larger open diamond,
+    so a point of another series under it still shows."""
+    import plotly.graph_objects as go
+
+    one = len(values) == 1
+    mode = ("lines+markers" if s.joined and not one else "markers") + \
+        ("+text" if s.labels and any(s.labels) else "")
+    kw: dict[str, Any] = {
+        "name": plotly_text(s.name), "x": [None if v is None else float(v) for v in s.x or []],
+        "y": values, "mode": mode, "line": {"color": color, "width": 2},
+        "marker": ({"color": color, "size": 20, "symbol": "diamond-open",
+                    "line": {"color": color, "width": 3}} if one else
+                   {"color": color, "size": 9, "symbol": "circle",
+                    "line": {"color": "#ffffff", "width": 1}}),
+        "cliponaxis": False}
+    if s.labels and any(s.labels):
+        kw.update(text=[plotly_text(t) for t in s.labels], textposition="top right",
+                  textfont={"size": 11, "color": "#333333"})
+    if s.hover:
+        kw.update(hovertext=[plotly_text(t).replace("\n", "<br>") for t in s.hover],
+                  hoverinfo="text")
+    return go.Scatter(**kw)
 
 
 def chart_html(chart: Chart) -> str:

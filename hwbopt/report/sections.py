@@ -38,7 +38,8 @@ Loader = Callable[[Path, dict[str, Any]], dict[str, Any]]
 # modules whose import registers sections (one per kind of result)
 SECTION_MODULES = ("hwbopt.report.solve", "hwbopt.report.compare_sections",
                    "hwbopt.report.stress_sections", "hwbopt.report.explain_sections",
-                   "hwbopt.report.plan_sections", "hwbopt.report.coalitions_sections")
+                   "hwbopt.report.plan_sections", "hwbopt.report.coalitions_sections",
+                   "hwbopt.report.frontier_sections")
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,11 @@ class Series:
     stack: str = ""
     marked: list[bool] | None = None
     labels: list[str] | None = None
+    # a scatter chart's: each point's position on its numeric x axis, whether the points are
+    # joined by a line (in order), and text shown when the pointer is on a point
+    x: Sequence[float | None] | None = None
+    joined: bool = True
+    hover: list[str] | None = None
 
 
 @dataclass
@@ -42,7 +47,9 @@ class Chart:
     y_title: str
     x_title: str = ""
     mode: Literal["stack", "group"] = "stack"
-    kind: Literal["bar", "line"] = "bar"  # a line chart joins each series' points in order
+    kind: Literal["bar", "line", "scatter"] = "bar"  # a line chart joins each series' points
+    # in order; a scatter chart puts them at (Series.x, value) on two numeric axes (categories
+    # unused), joined or not
     horizontal: bool = False  # bars across, categories down: for long category names
     line: float | None = None  # a reference line across the chart (e.g. 100% of target)
     line_label: str = ""
