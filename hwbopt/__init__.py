@@ -45,6 +45,8 @@ _EXPORTS = {
     "scenario_instance": "hwbopt.scenarios",
     "explain": "hwbopt.analyses.explain",
     "coalitions": "hwbopt.analyses.coalitions",
+    "frontier": "hwbopt.analyses.frontier",
+    "Frontier": "hwbopt.analyses.frontier",
     "Coalitions": "hwbopt.analyses.coalitions",
     "Explanation": "hwbopt.analyses.explain",
 }
