@@ -923,6 +923,9 @@ def generate(out: Path, localities: int | None, interventions: int | None,
 
 
 # commands defined in modules of their own (hwbopt/cli_*.py), each registered on `cli` here
+from hwbopt.cli_alternatives import alternatives as _alternatives  # noqa: E402
+
+cli.add_command(_alternatives)
 from hwbopt.cli_frontier import frontier as _frontier  # noqa: E402
 
 cli.add_command(_frontier)

@@ -1,0 +1,109 @@
+"""``hwbopt alternatives``: room for manoeuvre within a slack of the optimum
+(``models/alternatives.md``).
+
+Registered on the ``hwbopt`` group at the end of :mod:`hwbopt.cli`. ``--slack``, ``--of`` and
+``--count`` are checked by click (exit 2 naming the option, before the instance is even read)
+and ``--scheduler`` before any work; the output folders are checked and the instance read as
+every command does (``hwbopt.cli._start``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from hwbopt.cli_options import (
+    FiniteRange,
+    force_option,
+    instance_path,
+    json_option,
+    mip_gap_option,
+    objective_option,
+    out_option,
+    report_option,
+    time_limit_option,
+)
+
+KINDS = ("partners", "interventions", "priorities", "sites", "pools")  # as the analysis's
+
+
+@click.command()
+@instance_path
+@click.option("--slack", type=FiniteRange(min=0, max=1, max_open=True), default=0.05,
+              show_default=True, metavar="S",
+              help="How much of the optimal objective a plan may give up, as a share "
+                   "(0.05: within 5%); 0 <= S < 1.")
+@click.option("--of", "kinds", type=click.Choice(KINDS), multiple=True,
+              help="Which quantities to range (repeat for several): each partner's spend by "
+                   "year, each intervention's activity over the horizon, each priority's "
+                   "outcome by year, the years each site is open, the money paid into each "
+                   "pool by year. Default: partners and interventions.")
+@click.option("--count", type=click.IntRange(min=1), default=None, metavar="K",
+              help="Also find K alternative plans within the slack, chosen to differ as much "
+                   "as possible from the optimum and from each other.")
+@click.option("--hold-integers", is_flag=True,
+              help="Keep the optimum's integer decisions (sites, go/no-go, curve pieces): "
+                   "linear re-solves, faster, over fewer plans (default: free, every plan "
+                   "within the slack).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Local worker processes for the re-solves.")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="Run the re-solves on an existing Dask cluster instead.")
+@objective_option
+@json_option
+@out_option("Write summary.json, ranges.csv, alternatives.csv and each alternative's tables "
+            "(alternatives/NN/, as solve --out writes them) into this folder.")
+@report_option
+@time_limit_option("Seconds HiGHS may take for each solve.")
+@mip_gap_option(default="the instance's settings.mip_gap, 1e-4, for the optimum and each "
+                "bound")
+@force_option()
+def alternatives(path: Path, slack: float, kinds: tuple[str, ...], count: int | None,
+                 hold_integers: bool, workers: int, scheduler: str | None,
+                 objective: str | None, as_json: bool, out: Path | None,
+                 report_dir: Path | None, time_limit: float | None, mip_gap: float | None,
+                 force: bool) -> None:
+    """How much of the plan for the instance at PATH is open to negotiation: the lowest and
+    highest value of each quantity among the plans within the slack of the optimum (each a
+    checked plan), and with --count, alternative plans that differ as much as they can."""
+    from hwbopt.cli import _clear, _exit_for, _said_report, _start, _write_report
+
+    if scheduler is not None:
+        from hwbopt.outputs import check_scheduler
+
+        check_scheduler(scheduler)
+    run = _start("alternatives", path, out, report_dir, force)
+    from hwbopt.analyses.alternatives import alternatives as run_alternatives
+    from hwbopt.analyses.alternatives import write_alternatives
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"  {done:,} of {total:,} bounds found", err=True)
+
+    result = run_alternatives(
+        run.inst, slack=slack, of=kinds or None, count=count or 0, objective=objective,
+        time_limit=time_limit, mip_gap=mip_gap, workers=workers, scheduler=scheduler,
+        hold_integers=hold_integers,
+        on_progress=progress if sys.stderr.isatty() and not as_json else None)
+    result.provenance.update(run.source)
+    for a in result.alternatives:
+        if a.result is not None:
+            a.result.provenance.update(run.source)
+    if out is not None:
+        _clear(out, run.clear)
+        write_alternatives(result, out)
+    _write_report(out if out is not None else result, report_dir)
+    if as_json:
+        click.echo(json.dumps(result.summary(), indent=2, allow_nan=False))
+    else:
+        from hwbopt.report.alternatives_text import print_alternatives
+
+        print_alternatives(result.summary())
+        if out is not None:
+            click.echo(f"\nwrote results to {out}")
+        _said_report(report_dir)
+    for w in run.warnings:
+        click.echo(f"warning: {w}", err=True)
+    _exit_for(result.status, result.objective, result.message, not as_json)
