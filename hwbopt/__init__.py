@@ -8,6 +8,8 @@ The pipeline, each step a plain function::
     result.summary()                                # the JSON of `hwbopt solve --json`
     hwbopt.explain(inst).summary()                  # the JSON of `hwbopt explain --json`
     hwbopt.coalitions(inst).shapley                 # each partner's fair share of pooling
+    hwbopt.frontier(inst, "outcome,cost").summary() # every efficient trade-off
+    hwbopt.alternatives(inst, slack=0.05).summary() # what can move within 5% of the optimum
     hwbopt.write_report(result, "board-paper/")     # report.html and report.xlsx
 
 Names are imported on first use, so ``hwbopt validate`` does not pay for the solver stack.
@@ -46,6 +48,8 @@ _EXPORTS = {
     "explain": "hwbopt.analyses.explain",
     "coalitions": "hwbopt.analyses.coalitions",
     "frontier": "hwbopt.analyses.frontier",
+    "alternatives": "hwbopt.analyses.alternatives",
+    "Alternatives": "hwbopt.analyses.alternatives",
     "Frontier": "hwbopt.analyses.frontier",
     "Coalitions": "hwbopt.analyses.coalitions",
     "Explanation": "hwbopt.analyses.explain",
