@@ -637,7 +637,7 @@ def _analyse(res: Coalitions, split: str | dict[str, float], owen_priced: Floats
                 found.setdefault(m, e)
             ranked = sorted(found.items(), key=lambda t: -t[1])
             return _minimal(ranked, lookup, x, tol)
-    res.shapley = {p: float(phi[i]) for i, p in enumerate(players)}
+    res.shapley = _by(players, phi)
     contributed = _contributed(res)
     owen = None
     grand = res.grand_value or 0.0
@@ -722,7 +722,11 @@ def _proposal(split: str | dict[str, float], players: Sequence[str], phi: Floats
 
 
 def _by(players: Sequence[str], x: Floats) -> dict[str, float]:
-    return {p: float(x[i]) for i, p in enumerate(players)}
+    """A split by partner, its solver noise shown as the zero it is (-8.7e-12 reads as a
+    debt): below 1e-9 of the largest share."""
+    scale = max([abs(float(v)) for v in x] + [1.0])
+    return {p: 0.0 if abs(float(x[i])) <= 1e-9 * scale else float(x[i])
+            for i, p in enumerate(players)}
 
 
 def _listed(res: Coalitions, found: list[tuple[int, float]]) -> list[dict[str, Any]]:
