@@ -328,3 +328,16 @@ def test_a_forced_share_is_kept_inside_a_coalition_and_waived_outside():
                                "C": approx(0), "AB": approx(120), "AC": approx(20),
                                "BC": approx(120), "ABC": approx(220)}
     assert sum(res.shapley.values()) == approx(220)
+
+
+def test_a_board_that_cannot_go_it_alone_says_the_siloed_plan_is_the_cause():
+    """A hard target of 400 points: siloed, every pound buys 1 (250 at most), so nobody
+    pooling has no plan, and no coalition can be measured against it; pooling all
+    (3 (250 - 60) = 570) would meet it."""
+    data = three(priorities=None)
+    data["priorities"] = [{"id": "health", "measure": "health gained", "unit": "points",
+                           "target_type": "hard"}]
+    data["targets"] = [{"priority": "health", "year": 2013, "target": 400}]
+    res = coalitions(hwbopt.instance_from_dict(data))
+    assert res.status == "infeasible"
+    assert "nobody pooling" in res.message

@@ -420,10 +420,17 @@ def overall(solved: dict[int, Solved], inst: Instance) -> tuple[str, str]:
     bad = [s for s in solved.values() if s.status != Status.OPTIMAL]
     if not bad:
         return Status.OPTIMAL, ""
+    siloed = solved.get(0)
+    if siloed is not None and siloed.objective is None:
+        # every value is measured against it: this, not any coalition, is the cause
+        return siloed.status, ("with nobody pooling (the siloed plan every coalition is "
+                               f"measured against) there is no plan: {siloed.message}; no "
+                               "coalition can be valued")
     order = [Status.ERROR, Status.INFEASIBLE, Status.UNBOUNDED, Status.TIME_LIMIT,
              Status.STOPPED]
-    worst = min(bad, key=lambda s: order.index(Status(s.status))
-                if s.status in order else len(order))
+    # among equally bad, the smallest coalition: the likeliest cause of the larger ones
+    worst = min(bad, key=lambda s: (order.index(Status(s.status)) if s.status in order
+                                    else len(order), s.mask.bit_count(), s.mask))
     who = " + ".join(members(inst, worst.mask)) or "nobody (siloed)"
     n = len(bad)
     more = f" ({n} coalitions in all)" if n > 1 else ""
