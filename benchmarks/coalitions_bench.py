@@ -36,7 +36,7 @@ larger value of pooling (5% of the objective; seed 5: 1%). With 150 intervention
 12 contributors) seed 8 was feasible but pooling worth nothing (every value 0), and exact took
 11 minutes.
 
-Run from the repository root (about 20 minutes in all)::
+Run from the repository root (about 25 minutes in all on 2 cores)::
 
     python benchmarks/coalitions_bench.py
     python benchmarks/coalitions_bench.py --only county --no-naive
@@ -495,10 +495,13 @@ def machine() -> dict[str, Any]:
             info["memory_gb"] = round(int(fh.readline().split()[1]) / 1024 ** 2, 1)
     except (OSError, ValueError, IndexError):
         pass
-    info["git_commit"] = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT,
-                                        capture_output=True, text=True,
-                                        check=False).stdout.strip() or None
+    info["git_commit"] = commit()
     return info
+
+
+def commit() -> str | None:
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True, check=False).stdout.strip() or None
 
 
 def _f(value: Any, spec: str = "") -> str:
@@ -626,15 +629,19 @@ def main() -> None:
     if args.only and args.out.exists():
         report = json.loads(args.out.read_text(encoding="utf-8"))
     report.update(date=time.strftime("%Y-%m-%d"), machine=machine())
+    # each part keeps its own start and commit: with --only, the parts of one file may come
+    # from different sittings (and others may commit in between)
     if args.only in (None, "county"):
+        started = {"started": time.strftime("%Y-%m-%d %H:%M"), "git_commit": commit()}
         earlier = None
         if args.out.exists():
             earlier = json.loads(args.out.read_text(encoding="utf-8")).get(
                 "county", {}).get("naive")
-        report["county"] = county(list(map(int, args.workers.split(","))), not args.no_naive,
-                                  args.repeat, earlier)
+        report["county"] = started | county(list(map(int, args.workers.split(","))),
+                                            not args.no_naive, args.repeat, earlier)
     if args.only in (None, "generated"):
-        report["generated"] = generated(args.generated, args.seed,
+        started = {"started": time.strftime("%Y-%m-%d %H:%M"), "git_commit": commit()}
+        report["generated"] = started | generated(args.generated, args.seed,
                                         list(map(int, args.samples.split(","))),
                                         args.exact_workers, not args.no_exact)
     m = report["machine"]
