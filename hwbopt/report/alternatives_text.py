@@ -26,6 +26,7 @@ from hwbopt.report.coalitions_text import (
     money_label,
     number,
 )
+from hwbopt.report.text import print_headline, summary_console
 from hwbopt.words import num, percent, sentence_case
 
 NAME_WIDTH = 24  # the narrowest the column of quantities may wrap to
@@ -247,18 +248,8 @@ def bullets(lines: list[str]) -> Table:
 def print_alternatives(summary: dict[str, Any], console: Console | None = None) -> None:
     """Print room for manoeuvre from its summary: the optimum and the slack, each kind's
     ranges, and the alternatives side by side with what changes most in each."""
-    if console is None:
-        console = Console(highlight=False)
-        if not console.is_terminal:
-            console.width = max(console.width, 120)
-    first, *rest = header(summary)
-    console.print(f"[bold]{escape(first)}[/bold]")
-    for line in rest:
-        console.print(escape(line))
-    status = summary.get("status")
-    if summary.get("message"):
-        colour = "dim" if status == "optimal" else "yellow"
-        console.print(f"[{colour}]{escape(str(summary['message']))}[/{colour}]")
+    console = summary_console(console)
+    print_headline(console, header(summary), summary)
     if missing(summary.get("objective")):
         return  # the CLI prints the reason on stderr
     for kind in kinds(summary):

@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from hwbopt.report.text import print_headline, summary_console
 from hwbopt.words import num, sentence_case
 
 SHOWN = 5  # groups listed in words; the report's tables, --json and --out hold them all
@@ -537,18 +538,8 @@ def print_coalitions(summary: dict[str, Any], console: Console | None = None) ->
     """Print a coalition analysis from its summary: the value of pooling, each partner's
     shares, the core's verdict, the groups that would leave the proposed split, the best
     coalition of each size and the coalitions worth less than their parts."""
-    if console is None:
-        console = Console(highlight=False)
-        if not console.is_terminal:
-            console.width = max(console.width, 120)
-    first, *rest = header(summary)
-    console.print(f"[bold]{escape(first)}[/bold]")
-    for line in rest:
-        console.print(escape(line))
-    status = summary.get("status")
-    if summary.get("message"):
-        colour = "dim" if status == "optimal" else "yellow"
-        console.print(f"[{colour}]{escape(str(summary['message']))}[/{colour}]")
+    console = summary_console(console)
+    print_headline(console, header(summary), summary)
     if missing(summary.get("grand_value")):
         return  # the CLI prints the reason on stderr
     console.print()

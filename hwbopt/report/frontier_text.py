@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from hwbopt.report.coalitions_text import bullets, figure, missing, money_label
+from hwbopt.report.text import print_headline, summary_console
 
 SHOWN = 4  # changes listed per step in the terminal; --json, --out and the report hold them all
 SHORT = {"outcome": "points", "equity": "% of target"}  # a criterion's unit in a header
@@ -221,17 +222,8 @@ def header(summary: dict[str, Any]) -> list[str]:
 def print_frontier(summary: dict[str, Any], console: Console | None = None) -> None:
     """Print a frontier from its summary: the points, the instance's own plan among them, and
     what changes from each point to the next."""
-    if console is None:
-        console = Console(highlight=False)
-        if not console.is_terminal:
-            console.width = max(console.width, 120)
-    first, *rest = header(summary)
-    console.print(f"[bold]{escape(first)}[/bold]")
-    for line in rest:
-        console.print(escape(line))
-    if summary.get("message"):
-        colour = "dim" if summary.get("status") == "optimal" else "yellow"
-        console.print(f"[{colour}]{escape(str(summary['message']))}[/{colour}]")
+    console = summary_console(console)
+    print_headline(console, header(summary), summary)
     ps = points(summary)
     if not ps:
         return  # the CLI prints the reason on stderr

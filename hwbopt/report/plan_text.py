@@ -14,6 +14,7 @@ from rich.table import Table
 
 from hwbopt.model.phrases import labels, money, num, percent
 from hwbopt.plan import CVAR, PlanResult
+from hwbopt.report.text import summary_console
 from hwbopt.schema import Instance, year_label
 from hwbopt.status import EARLY
 
@@ -389,10 +390,7 @@ def print_plan(plan: PlanResult, inst: Instance, method: str = "extensive",
     """Print the plan: its run, commitments, differences from the plan for the average
     future, the measures with VSS and EVPI in a sentence each, both plans' spread and target
     probabilities, and the rules that gave. ``method`` is the --method asked for."""
-    if console is None:
-        console = Console(highlight=False)
-        if not console.is_terminal:
-            console.width = max(console.width, 120)
+    console = summary_console(console)
     for line in header(plan, inst, method):
         console.print(line)
     if plan.rp is None:

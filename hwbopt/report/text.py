@@ -14,6 +14,27 @@ from hwbopt.status import EARLY
 from hwbopt.words import labels
 
 
+def summary_console(console: Console | None) -> Console:
+    """The console a result's text is printed on: the one given, or the terminal's; written
+    to a file or a pipe, at least 120 columns wide (nothing there wraps for a reader)."""
+    if console is None:
+        console = Console(highlight=False)
+        if not console.is_terminal:
+            console.width = max(console.width, 120)
+    return console
+
+
+def print_headline(console: Console, lines: list[str], summary: dict[str, object]) -> None:
+    """A result's header lines (the first bold) and its message, dim when all is well."""
+    first, *rest = lines
+    console.print(f"[bold]{escape(first)}[/bold]")
+    for line in rest:
+        console.print(escape(line))
+    if summary.get("message"):
+        colour = "dim" if summary.get("status") == "optimal" else "yellow"
+        console.print(f"[{colour}]{escape(str(summary['message']))}[/{colour}]")
+
+
 def _money(v: float) -> str:
     return f"{v:,.1f}"
 
