@@ -62,7 +62,8 @@ def instance_labels(inst: Instance) -> dict[str, Any]:
         "partners": {p.id: p.label for p in inst.partners},
         "pools": {g.id: g.label for g in inst.pools},
         "priorities": {k.id: {"name": k.label, "unit": k.unit, "measure": k.measure,
-                              "weight": k.weight, "target_type": k.target_type}
+                              "weight": k.weight, "target_type": k.target_type,
+                              "shortfall_penalty": k.shortfall_penalty}
                        for k in inst.priorities},
         "interventions": {i.id: {"name": i.label, "unit": i.unit} for i in inst.interventions},
         "localities": {loc.id: loc.name or loc.id for loc in inst.localities},

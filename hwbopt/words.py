@@ -19,12 +19,18 @@ a component name and its index:
 - :func:`bound_rule` — a variable bound that is a board rule (need, pool shares, recruitment
   limits, sites that cannot close) in words;
 - :func:`relaxation` — how far a rule must give: "Mental health target, 2013/14 must fall by
-  312 people".
+  312 people";
+- :func:`objective_sentence` — what the objective counts, with the weights: "1 under-18
+  conception averted = 10 points; ...";
+- :func:`measured` — an outcome with the direction its measure states: "+48.57 under-18
+  conceptions averted", never a bare "+48.57 conceptions" that reads as harm.
 """
 
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hwbopt.model.component import Index, QuantityWords, RuleWords
@@ -41,14 +47,16 @@ from hwbopt.model.phrases import (
     plural,
     possessive,
     sentence_case,
+    singular,
     where,
 )
 from hwbopt.schema import year_label
 
 __all__ = [
     "BOUND_RULES", "CONSTRAINTS", "Labels", "Phrase", "State", "amount", "bound_rule",
-    "bound_unit", "labels", "money", "num", "one_more", "percent", "phrase", "plural",
-    "quantity", "relaxation", "rule", "sentence", "sentence_case", "unit",
+    "bound_unit", "labels", "measured", "money", "num", "objective_sentence", "one_more",
+    "percent", "phrase", "plural", "quantity", "relaxation", "rule", "sentence",
+    "sentence_case", "unit", "weight_term",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -220,3 +228,149 @@ def amount(d: ModelData, unit_: str, value: float | None) -> str:
     if unit_ == d.instance.money_label:
         return money(d.instance, value)
     return f"{num(value)} {unit_}"
+
+
+# ---------------------------------------------------------------------------------------------
+# the objective and the direction of each measure, for people who never see the model
+# ---------------------------------------------------------------------------------------------
+
+# a priority as the instance gives it (hwbopt.schema.Priority) or as a result folder's
+# summary.json labels carry it ({"name", "measure", "unit", "weight", ...})
+PriorityLike = Any
+
+
+def _field(k: PriorityLike, name: str, default: Any = None) -> Any:
+    value = k.get(name, default) if isinstance(k, Mapping) else getattr(k, name, default)
+    return default if value is None else value
+
+
+def _name(k: PriorityLike) -> str:
+    return str(_field(k, "name") or _field(k, "label") or _field(k, "id") or "")
+
+
+def _measure(k: PriorityLike) -> str:
+    """The measure without its parenthetical detail: what a sentence can carry."""
+    text = re.sub(r"\s*\([^)]*\)", "", str(_field(k, "measure", ""))).strip()
+    return re.sub(r"\s+", " ", text)
+
+
+def _one(k: PriorityLike) -> str:
+    """One unit of a priority's measure: 'under-18 conception averted', 'older person helped
+    to stay living at home'. The unit is singular where the measure names it (the measure is
+    the plural phrase the instance wrote); otherwise the measure's first word, when it is a
+    plural noun, is; failing both the unit leads, with the measure after it."""
+    measure, unit_ = _measure(k), str(_field(k, "unit", ""))
+    if not measure:
+        return singular(unit_) or "unit"
+    if unit_:
+        hit = re.search(rf"\b{re.escape(unit_)}\b", measure)
+        if hit:
+            return measure[:hit.start()] + singular(unit_) + measure[hit.end():]
+    first, _, rest = measure.partition(" ")
+    one = singular(first)
+    # 'adults losing weight, or children ...': a singular first noun would not agree with the
+    # alternatives after it, so such a measure keeps the unit in front
+    if one != first and first.isalpha() and not re.search(r"\bor\b", rest):
+        return f"{one} {rest}".strip()
+    return f"{singular(unit_) or 'unit'} ({measure})"
+
+
+def weight_term(k: PriorityLike) -> str:
+    """What one unit of a priority is worth: '1 under-18 conception averted = 10 points'."""
+    weight = float(_field(k, "weight", 1.0))
+    return f"1 {_one(k)} = {num(weight)} point{'' if weight == 1 else 's'}"
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _penalties(priorities: list[PriorityLike]) -> str:
+    """The soft targets' extra loss per unit short, or ''."""
+    soft = [k for k in priorities if _field(k, "target_type") == "soft"
+            and float(_field(k, "shortfall_penalty", 0.0)) > 0]
+    if not soft:
+        return ""
+    terms = []
+    for k in soft:
+        pen = float(_field(k, "shortfall_penalty"))
+        terms.append(f"{num(pen)} point{'' if pen == 1 else 's'} per "
+                     f"{singular(str(_field(k, 'unit', ''))) or 'unit'} for {_name(k)}")
+    return "Each unit short of a soft target loses a further " + _and(terms)
+
+
+def _hard(priorities: list[PriorityLike]) -> str:
+    hard = [_name(k) for k in priorities if _field(k, "target_type") == "hard"]
+    if not hard:
+        return ""
+    return (f"The {_and(hard)} target{'s' if len(hard) > 1 else ''} must be met in full "
+            "every year")
+
+
+def objective_sentence(priorities: Iterable[PriorityLike], kind: str = "outcome", *,
+                       money_label: str = "money", discount_rate: float = 0.0,
+                       equity_over: str = "targets") -> str:
+    """What the objective counts, in a sentence or three a board member can check.
+
+    ``priorities`` are :class:`hwbopt.schema.Priority` objects or the mappings a result's
+    ``summary.json`` labels carry (``name``, ``measure``, ``unit``, ``weight``,
+    ``target_type`` and, where recorded, ``shortfall_penalty``); ``kind`` is the
+    ``objective_kind`` (``outcome``, ``cost`` or ``equity``).
+
+    >>> objective_sentence(inst.priorities)  # doctest: +SKIP
+    'The objective adds up points for outcomes over the years: 1 older person helped to
+    stay living at home = 8 points; ...; 1 under-18 conception averted = 10 points. Each unit
+    short of a soft target loses a further 6 points per person for Older people's
+    independence and 10 points per conception for Teenage pregnancy. The Mental health
+    target must be met in full every year.'
+    """
+    ks = list(priorities)
+    years = ("each later year's points discounted at " f"{percent(discount_rate)} a year"
+             if discount_rate > 0 else "")
+    points = "; ".join(weight_term(k) for k in ks)
+    if kind == "cost":
+        money_years = ("each later year's money discounted at "
+                       f"{percent(discount_rate)} a year" if discount_rate > 0 else "")
+        head = ("The objective is the least money, in " + money_label + ", that meets every "
+                "target: everything the partners pay out over the years, services, staff "
+                "and buildings alike; every target, soft or hard, must be met in full")
+        return head + (f", {money_years}" if money_years else "") + "."
+    parts: list[str] = []
+    if kind == "equity":
+        if equity_over == "localities":
+            first = ("The objective first lifts the worst-served locality: it makes the "
+                     "lowest weighted outcome per head of need in any locality as high as "
+                     "it can")
+        else:
+            first = ("The objective first lifts the worst-met target: it makes the lowest "
+                     "share of any target met (achieved ÷ target) as high as it can")
+        parts.append(first + "; holding that, it scores outcomes in points"
+                     + (f": {points}" if points else ""))
+    else:
+        parts.append("The objective adds up points for outcomes over the years"
+                     + (f": {points}" if points else ""))
+    if years:
+        parts[-1] += f", {years}"
+    for extra in (_penalties(ks), _hard(ks)):
+        if extra:
+            parts.append(extra)
+    return ". ".join(parts) + "."
+
+
+def measured(value: float, k: PriorityLike, *, signed: bool = True,
+             significant: int = 6) -> str:
+    """An amount of a priority's outcome with the direction its measure states:
+    '+48.57 under-18 conceptions averted', '−3 people moving to recovery ...'. A plain
+    '+48.57 conceptions' reads as harm where the measure is conceptions averted; the measure,
+    not the bare unit, says that more is better."""
+    measure, unit_ = _measure(k), str(_field(k, "unit", ""))
+    sign = ("+" if value > 0 else "−" if value < 0 else "") if signed else (
+        "−" if value < 0 else "")
+    amount = f"{sign}{num(abs(value), significant)}"
+    if not measure:
+        return f"{amount} {plural(unit_, abs(value))}".strip()
+    if abs(value) == 1:
+        return f"{amount} {_one(k)}"
+    if unit_ and re.search(rf"\b{re.escape(unit_)}\b", measure):
+        return f"{amount} {measure}"
+    return f"{amount} {plural(unit_, abs(value))} ({measure})".strip()

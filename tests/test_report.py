@@ -43,6 +43,62 @@ OLD_KEYS = {"status", "message", "objective", "objective_kind", "total_spend", "
             "solver", "warnings"}
 
 
+# how a workbook shows a table's ids (ids stay in "<column> (id)" columns), written out here
+# on its own, apart from hwbopt.report.excel
+SHOWN_BY_NAME = {"partner": "partners", "employer": "partners", "owner": "partners",
+                 "payer": "partners", "payee": "partners", "lead": "partners",
+                 "pool": "pools", "intervention": "interventions", "priority": "priorities",
+                 "locality": "localities", "role": "roles", "site": "sites",
+                 "space_type": "space_types", "scenario": "scenarios", "option": "options"}
+
+
+def as_shown(frame: pd.DataFrame, summary: dict, options: pd.DataFrame | None = None
+             ) -> pd.DataFrame:
+    """A result table as its sheet should hold it: names for ids, '2011/12' for 2011, and
+    each column so changed repeated with its ids as '<column> (id)' after the table's own."""
+    labels = summary.get("labels") or {}
+
+    def name(kind: str, v: object) -> object:
+        if not isinstance(v, str) or not v:
+            return v
+        if kind == "options" and options is not None:
+            names = [o if o != "partial" or pd.isna(x) else f"partial@{float(x):g}"
+                     for o, x in zip(options.option, options.pool_share, strict=True)]
+            for n, o, lab in zip(names, options.option, options.label, strict=True):
+                if v in (n, o):
+                    return lab
+        if kind == "scenarios" and v == "base":
+            return "base (as the instance says)"
+        entry = (labels.get(kind) or {}).get(v)
+        if entry is None and kind == "partners" and v in (labels.get("pools") or {}):
+            entry = labels["pools"][v]
+        return (entry.get("name") if isinstance(entry, dict) else entry) or v
+
+    out = frame.copy()
+    ids = {}
+    for col in frame.columns:
+        if col == "year" and len(frame):
+            out[col] = [f"{int(y)}/{(int(y) + 1) % 100:02d}" for y in frame[col]]
+            ids[col] = [int(y) for y in frame[col]]
+            continue
+        kind = "partners" if col in ("source", "users") else SHOWN_BY_NAME.get(col)
+        if kind is None:
+            continue
+        if col == "option" and "label" in frame.columns:
+            new = [lab or v for v, lab in zip(frame[col], frame["label"], strict=True)]
+        elif col == "users":
+            new = ["; ".join(str(name("partners", u)) for u in v.split(";") if u)
+                   if isinstance(v, str) and v else v for v in frame[col]]
+        else:
+            new = [name(kind, v) for v in frame[col]]
+        if new != list(frame[col]):
+            out[col] = new
+            ids[col] = list(frame[col])
+    for col, values in ids.items():
+        out[f"{col} (id)"] = values
+    return out
+
+
 def shown(proc) -> str:
     return f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
 
@@ -158,6 +214,16 @@ def test_excel_report_has_every_table_with_units_values_and_charts(county: dict)
         heads = [c.value for c in ws[1]]
         assert heads[:len(frame.columns)] == [header(name, c, "£k") for c in frame.columns]
         assert ws.max_row == len(frame) + 1, name
+        # ids by name and years as the page shows them, the ids kept at the sheet's end
+        own = list(frame.columns)
+        frame = as_shown(frame, summary)
+        extra = [c for c in frame.columns if c not in own]
+        assert [h for h in heads if h and h.endswith(" (id)")] == extra, name
+        for col in extra:
+            j = heads.index(col) + 1
+            assert [ws.cell(r, j).value for r in range(2, ws.max_row + 1)] == \
+                [v if v != "" else None for v in frame[col]], (name, col)
+        frame = frame[own]
         for r, row in enumerate(frame.itertuples(index=False), start=2):
             for j, value in enumerate(row, start=1):
                 got = ws.cell(r, j).value
@@ -173,8 +239,9 @@ def test_excel_report_has_every_table_with_units_values_and_charts(county: dict)
     assert "money (£k)" in [c.value for c in wb["allocation"][1]]
     assert "in_post (FTE)" in [c.value for c in wb["staff"][1]]
     outcome_heads = [c.value for c in wb["outcomes"][1]]
-    assert outcome_heads[-1] == "unit"
-    assert wb["outcomes"].cell(2, len(outcome_heads)).value == "people"
+    unit = len(tables["outcomes"].columns) + 1
+    assert outcome_heads[unit - 1] == "unit"
+    assert wb["outcomes"].cell(2, unit).value == "people"
 
     charts = wb["charts"]._charts
     assert len(charts) == len(county_charts(county["out"])) == 6

@@ -25,6 +25,7 @@ import pandas as pd
 import pytest
 from conftest import ODD_KIND_LABELS, ODD_LABELS, copy_instance, run_cli
 from openpyxl import load_workbook
+from test_report import as_shown
 
 import hwbopt
 from hwbopt.io.results import read_result, write_explanation
@@ -104,11 +105,24 @@ def summary_figures(wb: Any) -> dict[str, Any]:
     return {r[0].value: r[1].value for r in wb["summary"].iter_rows() if r[0].value}
 
 
-def assert_sheet_is_table(ws: Any, name: str, frame: pd.DataFrame, money: str = "£k") -> None:
-    """The sheet holds the table: headers with units, numbers as numbers, text as text."""
+def assert_sheet_is_table(ws: Any, name: str, frame: pd.DataFrame, money: str = "£k",
+                          summary: dict[str, Any] | None = None,
+                          options: pd.DataFrame | None = None) -> None:
+    """The sheet holds the table: headers with units, numbers as numbers, text as text; with
+    ``summary``, ids by name and years as financial years, the ids kept in '(id)' columns."""
     heads = [c.value for c in ws[1]]
     assert heads[:len(frame.columns)] == [header(name, c, money) for c in frame.columns], name
     assert ws.max_row == len(frame) + 1, name
+    if summary is not None:
+        own = list(frame.columns)
+        frame = as_shown(frame, summary, options)
+        extra = [c for c in frame.columns if c not in own]
+        assert [h for h in heads if h and h.endswith(" (id)")] == extra, name
+        sheet = {h: j for j, h in enumerate(heads, start=1)}
+        for col in extra:
+            for r, value in enumerate(frame[col], start=2):
+                assert ws.cell(r, sheet[col]).value == value, (name, col, r)
+        frame = frame[own]
     for r, row in enumerate(frame.itertuples(index=False), start=2):
         for j, value in enumerate(row, start=1):
             got = ws.cell(r, j).value
@@ -187,9 +201,11 @@ def test_compare_workbook_holds_the_tables_and_charts(kind_runs: dict[str, Any],
     assert wb.sheetnames == ["summary", "charts", "options", "outcomes", "partners",
                              "benefits", "policies", "pooling_curve"]
     for name in wb.sheetnames[2:]:
-        assert_sheet_is_table(wb[name], name, tables[name])
+        assert_sheet_is_table(wb[name], name, tables[name], summary=summary,
+                              options=tables["options"])
     assert "total_spend (£k)" in [c.value for c in wb["options"][1]]
-    assert [c.value for c in wb["outcomes"][1]][-1] == "unit"
+    heads = [c.value for c in wb["outcomes"][1]]
+    assert heads[len(tables["outcomes"].columns)] == "unit"
     figures = summary_figures(wb)
     value = summary["value_of_pooling"]
     opts = tables["options"].set_index("option")
@@ -230,15 +246,24 @@ def test_compare_chart_data_matches_the_options(kind_runs: dict[str, Any]) -> No
     assert [ws.cell(row, 1).value for row in rows] == chart.categories
     assert len(chart.categories) == 5
     values = {ws.cell(row, 1).value: ws.cell(row, 2).value for row in rows}
+    # each option against the pooled plan: the difference is the point, not bars from 0
+    pooled = float(opts.set_index("option").objective["pooled"])
     for row in opts.itertuples(index=False):
         if row.option in ("pooled", "siloed"):
-            assert close(values[row.label], row.objective)
+            assert close(values[row.label], row.objective - pooled, rel=1e-9)
+    assert values[opts.set_index("option").label["pooled"]] == 0
+    siloed = chart.series[0].labels[chart.categories.index(
+        opts.set_index("option").label["siloed"])]
+    gap = pooled - float(opts.set_index("option").objective["siloed"])
+    assert siloed == f"−{hwbopt.words.num(gap, 4)} points ({-gap / pooled:.1%})".replace(
+        "(-", "(−")
     # the status quo breaks the rules: its evaluated objective is drawn, marked and labelled
     summary = json.loads((r["out"] / "summary.json").read_text(encoding="utf-8"))
     quo = next(o for o in summary["options"] if o["name"] == "status_quo")
     assert quo["objective"] is None and quo["evaluation"]["rules_broken"]
     label = opts.set_index("option").label["status_quo"]
-    assert close(values[label], quo["evaluation"]["objective"])
+    assert close(values[label], quo["evaluation"]["objective"] - pooled)
+    assert chart.series[0].marked[chart.categories.index(label)]
     page = (r["rep"] / "report.html").read_text(encoding="utf-8")
     assert "breaks the rules" in page
     # the value of pooling by priority, from the outcomes of the two runs' own folders
@@ -251,7 +276,9 @@ def test_compare_chart_data_matches_the_options(kind_runs: dict[str, Any]) -> No
                                   chart.series[0].labels, strict=True):
         k = next(k for k, v in names.items() if v["name"] == name)
         assert close(value, 100 * (a[k] - b[k]) / b[k]), k
-        assert label.startswith("+") and label.endswith(" people")
+        # the gain in the measure's own words, which say more is better
+        measure = names[k]["measure"]
+        assert label.startswith("+") and (measure in label or f"({measure})" in label), label
     # instances/tutorial/README.md derives the siloed plan by hand: older people 150 a year,
     # mental health 213.7 and 211.4, obesity 248.5 and 237
     for k, by_hand in (("older_people", 300.0), ("mental_health", 425.1), ("obesity", 485.5)):
@@ -281,7 +308,7 @@ def test_stress_workbook_recomputed_from_the_parquet_results(kind_runs: dict[str
     changed = results[results.status == "plan_infeasible"]
     assert wb.sheetnames == ["summary", "charts", "objective_distribution", "target_probability",
                              "target_probability_by_year", "cut_response", "cut_first",
-                             "binding", "plan_changes"]
+                             "binding", "input_influence", "input_response", "plan_changes"]
     assert (len(sheet_rows(wb["plan_changes"])) > 1) == bool(len(changed))
     if len(changed):
         counts = pd.Series([j for cols in solved.changed for j in cols]).value_counts()
@@ -292,9 +319,21 @@ def test_stress_workbook_recomputed_from_the_parquet_results(kind_runs: dict[str
         assert close(rows[1][2], counts.iloc[0] / len(solved))
         assert figures_of_solved(summary, changed)
     hist = sheet_rows(wb["objective_distribution"])
-    assert hist[0] == ["bin_from", "bin_to", "scenarios", "share (share of scenarios)"]
-    counts = [row[2] for row in hist[1:]]
+    assert hist[0] == ["bin_from", "bin_to", "scenarios", "share (share of scenarios)",
+                       "plan_changed", "kind"]
+    bins = [row for row in hist[1:] if row[5] == "objective"]
+    counts = [row[2] for row in bins]
     assert sum(counts) == len(objective) == summary["solved"]
+    # the scenarios without a plan stand beside the bins: none drops out of the picture
+    others = {row[5]: row[2] for row in hist[1:] if row[5] != "objective"}
+    assert others == {k: v for k, v in (("infeasible", summary["infeasible"]),
+                                        ("failed", summary["failed"])) if v}
+    assert sum(counts) + sum(others.values()) == len(results)
+    assert close(sum(row[3] for row in hist[1:]), 1.0)
+    moved, _ = np.histogram(changed.objective.to_numpy(dtype=float),
+                            bins=np.array([row[0] for row in bins] + [bins[-1][1]]))
+    assert [row[4] for row in bins] == moved.tolist()
+    hist = [hist[0], *bins]
     edges = [row[0] for row in hist[1:]] + [hist[-1][1]]
     expect, _ = np.histogram(objective, bins=np.array(edges))
     assert counts == expect.tolist()
@@ -306,7 +345,11 @@ def test_stress_workbook_recomputed_from_the_parquet_results(kind_runs: dict[str
     assert close(figures["objective, 95th percentile"], p95)
     assert figures["seed of the draws"] == 7 and figures["solved"] == summary["solved"]
     # probability of meeting every year's target, from the scenarios' own flags
-    probs = {row[0]: row[1] for row in sheet_rows(wb["target_probability"])[1:]}
+    rows = sheet_rows(wb["target_probability"])
+    assert rows[0] == ["priority", "probability (share of scenarios)", "priority (id)"]
+    names = summary["labels"]["priorities"]
+    assert [r[0] for r in rows[1:]] == [names[r[2]]["name"] for r in rows[1:]]
+    probs = {row[2]: row[1] for row in rows[1:]}
     for k, p in probs.items():
         met = results[[c for c in results.columns if c.startswith(f"met.{k}.")]]
         assert close(p, float(met.fillna(False).astype(bool).all(axis=1).mean())), k
@@ -316,21 +359,25 @@ def test_stress_workbook_recomputed_from_the_parquet_results(kind_runs: dict[str
     assert binding[0] == ["rule", "text", "share"]
     assert binding[1][1] == summary["binding"][0]["text"] and "£k" in binding[1][1]
     cut = sheet_rows(wb["cut_response"])
-    assert cut[0][-1] == "unit" and cut[1][-1] == "people"
+    assert cut[0][-2:] == ["unit", "priority (id)"] and cut[1][-2] == "people"
     charts = wb["charts"]._charts
     titles = [c.title for c in charts_of(r["out"])]
-    assert len(charts) == len(titles) == 5
-    assert titles == ["Distribution of the objective over the solved scenarios",
-                      "Probability of meeting each target",
-                      "Response of each target to cut depth",
-                      "What is cut first: activity against the plan, mildest and deepest cuts",
-                      "The rules that bind most often"]
+    drawn = [c for c in results.columns if c.startswith("input.")
+             and results[c].nunique() > 1]
+    assert len(charts) == len(titles) == 5 + min(4, len(drawn))
+    assert titles[:2] == ["Distribution of the objective over the solved scenarios",
+                          "Probability of meeting each target"]
+    assert all(t.startswith("Response of each target to ") for t in titles[2:-3])
+    assert titles[-3:] == [
+        "Response of each target to cut depth",
+        "What is cut first: activity against the plan, mildest and deepest cuts",
+        "The rules that bind most often"]
 
 
 def test_stress_page_marks_the_plans_bin(kind_runs: dict[str, Any]) -> None:
     r = ran(kind_runs, "stress")
     chart = charts_of(r["out"])[0]
-    (series,) = chart.series
+    series = chart.series[0]
     assert sum(series.marked) == 1 and series.labels[series.marked.index(True)] == "the plan"
     s = json.loads((r["out"] / "summary.json").read_text(encoding="utf-8"))
     page = (r["rep"] / "report.html").read_text(encoding="utf-8")
@@ -342,13 +389,16 @@ def test_stress_page_marks_the_plans_bin(kind_runs: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+ONE = {"£k": "£k", "people": "person", "FTE": "FTE"}  # one unit of each limit, in words
+
+
 def test_explain_out_and_workbook(kind_runs: dict[str, Any]) -> None:
     r = ran(kind_runs, "explain")
     printed = json.loads(r["run"].stdout)
     assert sorted(p.name for p in r["out"].iterdir()) == [
         "binding.csv", "marginal_values.csv", "summary.json", "unfunded.csv",
         "unfunded_effects.csv"]
-    _, tables = read_result(r["out"])
+    summary, tables = read_result(r["out"])
     mv = tables["marginal_values"]
     assert len(mv) == len(printed["marginal_values"]) > 0
     for row, m in zip(mv.itertuples(index=False), printed["marginal_values"], strict=True):
@@ -365,11 +415,23 @@ def test_explain_out_and_workbook(kind_runs: dict[str, Any]) -> None:
     assert wb.sheetnames == ["summary", "charts", "marginal_values", "binding", "unfunded",
                              "unfunded_effects"]
     for name in wb.sheetnames[2:]:
-        assert_sheet_is_table(wb[name], name, tables[name])
-    assert [c.title for c in charts_of(r["out"])] == [
-        "What one more unit of each limit is worth",
+        assert_sheet_is_table(wb[name], name, tables[name], summary=summary)
+    # one chart of marginal values per unit, money first: £k values are never slivers
+    # beside a room's or an FTE's
+    charts = charts_of(r["out"])
+    units = list(dict.fromkeys(mv.unit))
+    money_first = ["£k", *sorted((u for u in units if u != "£k"),
+                                 key=lambda u: (-int((mv.unit == u).sum()), u))]
+    assert [c.title for c in charts] == [
+        *(f"What one more {ONE.get(u, u.rstrip('s'))} of each limit is worth"
+          for u in money_first if u in units),
         "What would bring each unfunded intervention into the plan"]
-    assert len(wb["charts"]._charts) == 2
+    for chart, u in zip(charts, [u for u in money_first if u in units], strict=False):
+        mine = mv[mv.unit == u]
+        assert len(chart.categories) == min(20, len(mine))
+        assert {round(v, 9) for v in chart.series[0].values} <= \
+            {round(float(v), 9) for v in mine.value}
+    assert len(wb["charts"]._charts) == len(charts)
     figures = summary_figures(wb)
     assert close(figures["objective (points of weighted outcome)"], TUTORIAL_OBJECTIVE)
     assert figures["rules at their limit"] == len(printed["binding"])

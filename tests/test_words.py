@@ -111,3 +111,55 @@ def test_numbers(value, text):
     ("person setting a quit date", "person setting a quit date"), ("therapy", "therapies")])
 def test_plurals(unit, text):
     assert words.plural(unit) == text
+
+
+# ---------------------------------------------------------------------------------------------
+# the objective in a sentence, and each measure's direction
+# ---------------------------------------------------------------------------------------------
+
+
+def test_objective_sentence_states_every_weight_and_penalty():
+    inst = hwbopt.load(hwbopt.shipped_instance("county"))
+    text = words.objective_sentence(inst.priorities, "outcome", money_label="£k")
+    assert "1 under-18 conception averted = 10 points" in text
+    assert "1 older person helped to stay living at home = 8 points" in text
+    assert "1 smoker quit at four weeks = 0.6 points" in text
+    # soft targets' penalties in their own units; hard targets named as must-meet
+    assert "10 points per conception for Teenage pregnancy" in text
+    assert "6 points per person for Older people's independence" in text
+    assert "The Mental health and Drugs and alcohol targets must be met in full" in text
+    assert "(" not in text.split("1 older person")[1].split(";")[0]  # no parenthetical detail
+    # every priority appears once, with its own weight
+    for k in inst.priorities:
+        assert f"= {words.num(k.weight)} point" in text
+
+
+def test_objective_sentence_reads_the_labels_a_result_folder_carries():
+    inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
+    from hwbopt.provenance import instance_labels
+    as_labels = list(instance_labels(inst)["priorities"].values())
+    for kind in ("outcome", "cost", "equity"):
+        assert words.objective_sentence(as_labels, kind, money_label="£k") == \
+            words.objective_sentence(inst.priorities, kind, money_label="£k")
+
+
+def test_objective_sentence_for_cost_and_equity():
+    inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
+    cost = words.objective_sentence(inst.priorities, "cost", money_label="£k")
+    assert "least money, in £k" in cost and "every target" in cost and "points" not in cost
+    equity = words.objective_sentence(inst.priorities, "equity")
+    assert equity.startswith("The objective first lifts the worst-met target")
+    assert "achieved ÷ target" in equity and "= 10 points" in equity
+    local = words.objective_sentence(inst.priorities, "equity", equity_over="localities")
+    assert "locality" in local
+    discounted = words.objective_sentence(inst.priorities, discount_rate=0.035)
+    assert "discounted at 3.5% a year" in discounted
+
+
+def test_measured_states_the_direction_of_the_measure():
+    inst = hwbopt.load(hwbopt.shipped_instance("county"))
+    k = {p.id: p for p in inst.priorities}
+    assert words.measured(48.57, k["teenage_pregnancy"]) == "+48.57 under-18 conceptions averted"
+    assert words.measured(-1, k["teenage_pregnancy"]) == "−1 under-18 conception averted"
+    assert words.measured(3, k["obesity"]).startswith("+3 people (adults losing 5%")
+    assert words.measured(2, {"unit": "people", "measure": ""}) == "+2 people"

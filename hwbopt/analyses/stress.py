@@ -107,6 +107,106 @@ def cut_first(results: pd.DataFrame, meta: dict[str, Any]) -> list[dict[str, Any
     return rows
 
 
+# ---------------------------------------------------------------------------------------------
+# response to each drawn input: cut depth in the terms the user drew (a council's cut of 20-40%),
+# not only as the change in all partners' money together
+# ---------------------------------------------------------------------------------------------
+
+INPUT = "input."  # prefix of a drawn input's column in the results
+
+
+def drawn_inputs(results: pd.DataFrame) -> list[str]:
+    """The drawn inputs (column names without the prefix) whose value differs between the
+    valid scenarios, in the run's order."""
+    valid = _valid(results)
+    return [c[len(INPUT):] for c in results.columns
+            if c.startswith(INPUT) and pd.to_numeric(valid[c], errors="coerce").nunique() > 1]
+
+
+def _rank_correlation(a: pd.Series, b: pd.Series) -> float:
+    """Spearman's rank correlation (Pearson's on ranks; 0 where either is constant)."""
+    both = pd.concat([pd.to_numeric(a, errors="coerce"), pd.to_numeric(b, errors="coerce")],
+                     axis=1).dropna()
+    if len(both) < 3 or both.iloc[:, 0].nunique() < 2 or both.iloc[:, 1].nunique() < 2:
+        return 0.0
+    ranks = both.rank()
+    return float(np.corrcoef(ranks.iloc[:, 0], ranks.iloc[:, 1])[0, 1])
+
+
+def input_influence(results: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each drawn input's rank correlation with the objective over the solved scenarios and
+    with the money lost (``cut_depth``) over the valid ones, the strongest on the objective
+    first: which of the inputs the user drew move the plan most."""
+    solved, valid = _solved(results), _valid(results)
+    found = [(c, _rank_correlation(solved[INPUT + c], solved.objective) if len(solved) else 0.0,
+              _rank_correlation(valid[INPUT + c], valid.cut_depth) if len(valid) else 0.0)
+             for c in drawn_inputs(results)]
+    found.sort(key=lambda r: -abs(r[1]))
+    return [{"input": c, "objective_correlation": o, "cut_depth_correlation": d}
+            for c, o, d in found]
+
+
+def _groups(values: pd.Series) -> pd.Series:
+    """Equal-count groups of an input's values (as :func:`_bins`), or one group per value for
+    an input drawn from a few values (a site available or not)."""
+    if values.nunique() <= 3:
+        order = sorted(values.unique())
+        return values.map({v: n for n, v in enumerate(order)})
+    return _bins(values)
+
+
+def input_response(results: pd.DataFrame, meta: dict[str, Any], column: str
+                   ) -> dict[str, Curve]:
+    """Per priority, by the drawn input ``column`` (equal-count groups of its value): the
+    probability of meeting every year's target, the median outcome over the horizon and the
+    median money lost in each group (``value`` is the input's median in the group)."""
+    valid = _valid(results)
+    if not len(valid):
+        return {}
+    values = pd.to_numeric(valid[INPUT + column], errors="coerce")
+    groups = _groups(values)
+    out: dict[str, Curve] = {}
+    for k in meta["priorities"]:
+        cols = [c for c in valid.columns if c.startswith(f"met.{k}.")]
+        curve = []
+        for _g, group in valid.groupby(groups, sort=True):
+            v = values[group.index]
+            met = group[cols].fillna(False).astype(bool).all(axis=1) if cols else None
+            outcome = pd.to_numeric(group.get(f"outcome.{k}"), errors="coerce") \
+                if f"outcome.{k}" in group else pd.Series(dtype=float)
+            curve.append({
+                "value": float(v.median()), "value_from": float(v.min()),
+                "value_to": float(v.max()), "scenarios": len(group),
+                "probability_met": None if met is None else float(met.mean()),
+                "outcome_p50": None if outcome.isna().all() else float(outcome.median()),
+                "cut_depth": float(group.cut_depth.median()),
+            })
+        out[k] = curve
+    return out
+
+
+def cut_first_by_input(results: pd.DataFrame, meta: dict[str, Any], column: str,
+                       deeper_when_higher: bool) -> dict[str, float | None]:
+    """Per intervention, the drawn input's value (median of its group) at which the service
+    first falls below 90% of its activity in the plan, groups taken from the mildest value of
+    the input to the deepest (None: never)."""
+    solved = _solved(results)
+    if not len(solved):
+        return {}
+    values = pd.to_numeric(solved[INPUT + column], errors="coerce")
+    groups = _groups(values if deeper_when_higher else -values)
+    median = values.groupby(groups, sort=True).median()
+    out: dict[str, float | None] = {}
+    for i, base in meta["base_activity"].items():
+        col = f"activity.{i}"
+        if base <= 0 or col not in solved:
+            continue
+        ratio = (pd.to_numeric(solved[col]) / base).groupby(groups, sort=True).median()
+        below = ratio[ratio < CUT_FIRST_LEVEL]
+        out[i] = float(median[below.index[0]]) if len(below) else None
+    return out
+
+
 def binding_counts(results: pd.DataFrame) -> tuple[dict[int, int], int]:
     """How many solved scenarios each reported row binds in, and how many were solved."""
     solved = _solved(results)

@@ -98,7 +98,9 @@ def overview(data: ReportData) -> Section:
         intro.append(str(s["message"]))
     rows = [(k, v) for k, v in alternatives_figures(data) if k not in ("kind of result",
                                                                      "message")]
-    return Section("overview", "Overview", "\n".join(intro), [figure_table(rows)])
+    intro.append(data.objective_sentence())  # what the slack is a share of
+    return Section("overview", "Overview", "\n".join(p for p in intro if p),
+                   [figure_table(rows)])
 
 
 # ---------------------------------------------------------------------------------------------

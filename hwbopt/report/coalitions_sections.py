@@ -154,7 +154,9 @@ def overview(data: ReportData) -> Section:
         "with every partner pooling puts on it.")
     rows = [(k, v) for k, v in coalitions_figures(data) if k not in ("kind of result",
                                                                     "message")]
-    return Section("overview", "Overview", "\n".join(intro), [figure_table(rows)])
+    intro.append(data.objective_sentence())  # what a point of the values above is
+    return Section("overview", "Overview", "\n".join(p for p in intro if p),
+                   [figure_table(rows)])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,8 +4,10 @@ A comparison's folder (``hwbopt compare --out``) holds ``options.csv``, ``outcom
 ``partners.csv``, ``benefits.csv``, ``policies.csv``, ``pooling_curve.csv`` and ``summary.json``;
 each run's own result folder under ``runs/`` is not needed here. The sections:
 
-- options side by side: objective, targets met, outcome per priority (as a share of the pooled
-  plan's, so priorities in different units share one axis);
+- options side by side: each objective as a difference from the pooled plan's (bars from 0
+  would hide a 3% difference), targets met, outcome per priority (above or below the pooled
+  plan's, as a share of it, so priorities in different units share one axis), and what each
+  priority's measure counts;
 - who pays and who benefits, pooled against siloed (the benefit rule of
   :data:`hwbopt.report.solve.BENEFIT_RULE`), and the outcome value of each partner's remit;
 - the value of pooling (pooled minus siloed), by priority, and the pooling curve of a
@@ -21,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from hwbopt.report.sections import figures, headline, section
-from hwbopt.report.solve import BENEFIT_RULE, _order
+from hwbopt.report.solve import BENEFIT_RULE, _order, measures_table
 from hwbopt.report.spec import Chart, ReportData, Section, Series, Table, figure_table
 
 STATUS_QUO_NOTE = (
@@ -126,8 +128,30 @@ def overview(data: ReportData) -> Section:
              if isinstance(msg, str) and msg and status != "optimal"] if len(runs) else []
     intro = ("Each option solved under each scenario; the value of pooling is the pooled "
              "plan's objective less the siloed plan's.")
-    return Section("overview", "Overview", "\n".join([intro, *notes]),
+    sentence = data.objective_sentence()
+    return Section("overview", "Overview", "\n".join([intro, *([sentence] if sentence else []),
+                                                      *notes]),
                    [figure_table(rows)])
+
+
+def _difference(value: float | None, pooled: float | None, unit: str) -> str:
+    """'−9,987 points (−3.1%)': an option's objective against the pooled plan's."""
+    from hwbopt.words import num
+
+    if value is None or pooled is None:
+        return ""
+    diff = value - pooled
+    sign = "+" if diff > 0 else "−" if diff < 0 else "±"
+    share = f" ({sign}{abs(diff) / abs(pooled):.1%})" if pooled else ""
+    return f"{sign}{num(abs(diff), 4)} {unit}{share}"
+
+
+def _objective_unit(data: ReportData) -> str:
+    return "points" if data.summary.get("objective_kind") != "cost" else data.money
+
+
+def _single(data: ReportData) -> bool:
+    return len(_scenarios(data)) <= 1
 
 
 @section("compare", order=20)
@@ -140,8 +164,11 @@ def options_side_by_side(data: ReportData) -> Section | None:
     scenarios = _scenarios(data)
     records = _records(data)
     cats = [labels[n] for n in names]
+    unit = _objective_unit(data)
     series, targets = [], []
+    broken = False
     for s in scenarios:
+        pooled = _value(_row(data, s, "pooled"), "objective")
         values: list[float | None] = []
         marks: list[bool] = []
         texts: list[str] = []
@@ -149,31 +176,38 @@ def options_side_by_side(data: ReportData) -> Section | None:
             row = _row(data, s, n)
             value = _value(row, "objective")
             evaluation = (records.get((s, n)) or {}).get("evaluation") or {}
-            if value is None and evaluation.get("objective") is not None:
-                values.append(float(evaluation["objective"]))
-                marks.append(True)
-                texts.append("breaks the rules")
+            marked = value is None and evaluation.get("objective") is not None
+            if marked:
+                value = float(evaluation["objective"])
+                broken = True
+            # against the pooled plan of the same scenario: the point is the difference,
+            # which bars from 0 would hide (3% of 300,000 points is a sliver)
+            values.append(None if value is None or pooled is None else value - pooled)
+            marks.append(marked)
+            if n == "pooled" and value is not None:
+                texts.append(f"the pooled plan: {value:,.0f} {unit}")
+            elif value is None:
+                texts.append("" if row is None else f"no plan ({row.status})")
             else:
-                values.append(value)
-                marks.append(False)
-                texts.append("" if value is not None or row is None else str(row.status))
+                texts.append(_difference(value, pooled, unit)
+                             + (": breaks the rules" if marked else ""))
         name = _scenario_name(data, s)
-        # labels only over a single series: side by side they would overlap
-        series.append(Series(name, values, marked=marks,
-                             labels=texts if len(scenarios) == 1 else None))
+        series.append(Series(name, values, marked=marks, labels=texts))
         targets.append(Series(name, [_value(_row(data, s, n), "targets_met") for n in names]))
-    pooled = _row(data, scenarios[0], "pooled") if len(scenarios) == 1 else None
-    reference = _value(pooled, "objective")
+    title = _objective_title(data)
     blocks: list[Chart | Table] = [Chart(
         "objective_by_option", "Objective of each option", cats, series,
-        y_title=_objective_title(data), mode="group", line=reference,
-        line_label="pooled" if reference is not None else "",
-        note=STATUS_QUO_NOTE if any(any(s.marked or []) for s in series) else "")]
+        y_title=f"{title}: difference from the pooled plan", mode="group", horizontal=True,
+        line=0.0, line_label="pooled",
+        note="Each option's objective less the pooled plan's (under the same scenario), "
+             "labelled with the difference and its share of the pooled plan's objective; the "
+             "table gives each objective in full."
+             + (" " + STATUS_QUO_NOTE if broken else ""))]
     total = runs.targets_total.max() if "targets_total" in runs and len(runs) else None
     if total and not np.isnan(total):
         blocks.append(Chart("targets_met_by_option", "Targets met by each option", cats, targets,
                             y_title="targets met (priority and year)", mode="group",
-                            line=float(total), line_label="targets set"))
+                            horizontal=True, line=float(total), line_label="targets set"))
     blocks += _outcome_charts(data, names, labels, scenarios)
     m = data.money
     rows = []
@@ -183,11 +217,15 @@ def options_side_by_side(data: ReportData) -> Section | None:
                      f"{int(r.targets_met)} of {int(r.targets_total)}"
                      if not pd.isna(r.targets_total) and r.targets_total else "",
                      r.pool_share])
-    frame = pd.DataFrame(rows, columns=["scenario", "option", "status", "objective",
+    frame = pd.DataFrame(rows, columns=["scenario", "option", "status",
+                                        f"objective ({title})",
                                         "change against pooled", f"spend on services ({m})",
                                         "targets met", "pool share"])
+    if _single(data):
+        frame = frame.drop(columns="scenario")
     blocks.append(Table("options", "Options side by side", frame,
-                        digits={"pool share": 2, "objective": 2, "change against pooled": 2}))
+                        digits={"pool share": 2, f"objective ({title})": 2,
+                                "change against pooled": 2}))
     return Section("options", "Options side by side", (
         "Pooled uses the pooling rules as written; siloed has no pooled fund, each partner "
         "funding only its own remit from its own money; partial fixes every contributor's "
@@ -212,27 +250,34 @@ def _outcome_charts(data: ReportData, names: list[str], labels: dict[str, str],
         relative = all(v > 0 for v in base.values())
         series = []
         for n in shown:
+            if relative and n == "pooled":
+                continue  # the line at 0 is the pooled plan
             vals = [float(totals[(s, n, p)]) for p in priorities]
             if relative:
-                vals = [100.0 * v / base[p] for v, p in zip(vals, priorities, strict=True)]
+                vals = [100.0 * v / base[p] - 100.0 for v, p in zip(vals, priorities,
+                                                                    strict=True)]
             series.append(Series(labels[n], vals))
-        title = "Outcome by priority over the horizon"
+        title = "Outcome by priority over the horizon, against the pooled plan" if relative \
+            else "Outcome by priority over the horizon"
         if len(scenarios) > 1:
             title += f", scenario {_scenario_name(data, s)}"
         blocks.append(Chart(
             f"outcome_by_option_{k}", title, [data.name("priorities", p) for p in priorities],
-            series, y_title="% of the pooled plan's outcome" if relative
+            series, y_title="% above (+) or below (−) the pooled plan's outcome" if relative
             else "outcome (each priority's unit)", mode="group",
-            line=100.0 if relative else None, line_label="pooled" if relative else "",
-            note="Each priority's outcome over the horizon as a share of the pooled plan's, so "
-                 "priorities measured in different units share one axis; the table gives the "
-                 "outcomes in their own units." if relative else ""))
+            line=0.0 if relative else None, line_label="pooled" if relative else "",
+            note="Each priority's outcome over the horizon against the pooled plan's, as a "
+                 "share of it, so priorities measured in different units share one axis; the "
+                 "table gives the outcomes in their own units." if relative else ""))
     rows = [[_scenario_name(data, s), labels.get(n, n), data.name("priorities", p),
              data.unit("priorities", p), float(v)]
             for (s, n, p), v in totals.items() if n in names]
+    frame = pd.DataFrame(rows, columns=["scenario", "option", "priority", "unit", "outcome"])
     blocks.append(Table("outcome_by_option", "Outcome by priority over the horizon",
-                        pd.DataFrame(rows, columns=["scenario", "option", "priority", "unit",
-                                                    "outcome"])))
+                        frame.drop(columns="scenario") if _single(data) else frame))
+    measures = measures_table(data, priorities)
+    if measures is not None:
+        blocks.append(measures)
     return blocks
 
 
@@ -286,15 +331,23 @@ def who_pays(data: ReportData) -> Section | None:
     labels = _labels(data)
     merged = partners.merge(ben[["scenario", "option", "partner", "remit_funded_by_others",
                                  "benefit"]], on=["scenario", "option", "partner"], how="left")
+    # spent = contributed + retained + staff and buildings (net): the last is what is left
     rows = [[_scenario_name(data, r.scenario), labels.get(r.option, r.option),
-             data.name("partners", r.partner), r.contributed, r.retained, r.spent,
+             data.name("partners", r.partner), r.contributed, r.retained,
+             r.spent - r.contributed - r.retained, r.spent,
              r.avoided_costs, r.remit_funded_by_others, r.benefit, r.outcome_value]
             for r in merged.itertuples(index=False)]
-    blocks.append(Table("partners", "Who pays and who benefits, by option", pd.DataFrame(
+    frame = pd.DataFrame(
         rows, columns=["scenario", "option", "partner", f"contributed to pools ({m})",
-                       f"retained ({m})", f"spent ({m})", f"costs avoided for it ({m})",
+                       f"retained ({m})", f"staff and buildings, net ({m})", f"spent ({m})",
+                       f"costs avoided for it ({m})",
                        f"spend on its remit funded by others ({m})", f"benefit ({m})",
-                       "outcome value of its remit (points)"])))
+                       "outcome value of its remit (points)"])
+    blocks.append(Table("partners", "Who pays and who benefits, by option",
+                        frame.drop(columns="scenario") if _single(data) else frame,
+                        note="Spent = contributed to pools + retained + staff and buildings "
+                             "(pay, recruitment, running and closure costs, less recharges "
+                             "and receipts)."))
     return Section("pooling", "Who pays and who benefits", (
         "What each partner puts into the pools against what lands in its remit without "
         "coming from its own budget, with and without pooling."), blocks)
@@ -340,7 +393,9 @@ def value_of_pooling(data: ReportData) -> Section | None:
         blocks.append(Table("pooling_by_priority", "Outcome over the horizon, pooled and "
                             "siloed", pd.DataFrame(rows, columns=[
                                 "scenario", "priority", "unit", "pooled", "siloed",
-                                "pooled less siloed"])))
+                                "pooled less siloed"]).pipe(
+                                    lambda f: f.drop(columns="scenario") if _single(data)
+                                    else f)))
     if len(curve) > 1:
         shares = sorted(dict.fromkeys(float(x) for x in curve.share))
         series = []
@@ -382,22 +437,15 @@ def _pooling_by_priority_chart(data: ReportData, by_priority: dict[str, dict[str
         siloed = mine.groupby("priority")["achieved"].sum()
         values = [100.0 * diffs[p] / float(siloed[p]) if p in diffs and p in siloed.index
                   and float(siloed[p]) > 0 else None for p in ids]
-        labels = [f"{'+' if diffs[p] >= 0 else ''}{_number(diffs[p])} "
-                  f"{data.unit('priorities', p)}".strip() if p in diffs else "" for p in ids]
+        labels = [data.measured(float(diffs[p]), p) if p in diffs else "" for p in ids]
         series.append(Series(_scenario_name(data, scenario), values,
                              labels=labels if single else None))
     return Chart("pooling_by_priority", "Value of pooling by priority (pooled less siloed "
                  "outcome over the horizon)", [data.name("priorities", p) for p in ids], series,
-                 y_title="% of the siloed outcome", mode="group",
+                 y_title="% of the siloed outcome", mode="group", horizontal=True, line=0.0,
                  note="Each priority's gain from pooling as a share of its siloed outcome"
-                      + ("; each bar is labelled with the gain in the priority's own unit."
+                      + ("; each bar is labelled with the gain in the priority's own measure."
                          if single else "."))
-
-
-def _number(v: float) -> str:
-    from hwbopt.words import num
-
-    return num(float(v), 4)
 
 
 @section("compare", order=50)
@@ -423,6 +471,8 @@ def policy_prices(data: ReportData) -> Section | None:
              r.price, r.status_without] for r in pol.itertuples(index=False)]
     frame = pd.DataFrame(rows, columns=["scenario", "option", "policy", "price",
                                         "status without it"])
+    if _single(data):
+        frame = frame.drop(columns="scenario")
     return Section("policies", "Price of each policy", (
         "Each policy of an option, priced by solving the option without it: the objective "
         "it costs (0: the policy does not bind)."),

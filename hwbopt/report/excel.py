@@ -6,7 +6,9 @@
   from those cells beside it;
 - one sheet per result table, named as the table, headers carrying units (``money (£k)``,
   ``fte (FTE)``), plus a ``unit`` column where each row has its own unit (outcomes in each
-  priority's unit, activity in each intervention's).
+  priority's unit, activity in each intervention's). Ids are shown by name and years as
+  financial years (``2011/12``), as on the page; each column so shown keeps its ids (years
+  as numbers) in a column ``<column> (id)`` at the end of the sheet, for scripts.
 
 Text is always written as text: a cell that begins with ``=``, ``+``, ``-`` or ``@`` gets
 Excel's quote prefix (the leading apostrophe), so no user label is ever read as a formula.
@@ -38,6 +40,8 @@ TABLE_ORDER = {  # the result tables' sheets in reading order, by kind of result
     "explain": ("marginal_values", "binding", "unfunded", "unfunded_effects", "relaxations",
                 "conflict"),
     "frontier": ("frontier", "changes"),
+    "curve": ("breakpoints", "pieces", "targets", "dropouts", "integer_changes", "outcomes",
+              "spend", "activity"),
 }
 # a plan: its own tables first, then the hedged plan's on the instance (as solve's)
 TABLE_ORDER["plan"] = ("plan_scenarios", "plan_first_stage", "plan_differences",
@@ -154,6 +158,12 @@ def _scatter_block(w: _Writer, ws: Any, chart: Chart, top: int) -> int:
 
 def _chart_block(w: _Writer, ws: Any, chart: Chart, top: int) -> int:
     """Write the chart's data at ``top`` and draw the chart beside it; returns the next row."""
+    if not chart.series:
+        # e.g. differences from the pooled plan when only the pooled plan was compared: Excel
+        # refuses a chart with no series, so the block says there is nothing to draw
+        w.put(ws, top, 0, chart.title, w.bold)
+        w.put(ws, top + 1, 0, "nothing to draw")
+        return top + 3
     if chart.kind == "scatter":
         return _scatter_block(w, ws, chart, top)
     stacks = list(dict.fromkeys(s.stack for s in chart.series))
@@ -191,7 +201,7 @@ def _chart_block(w: _Writer, ws: Any, chart: Chart, top: int) -> int:
             w.put(ws, first + r, line_col, chart.line)
 
     stacked = chart.mode == "stack" and chart.kind == "bar"
-    bars = "bar" if chart.horizontal else "column"
+    bars = "bar" if chart.across else "column"
     xl = w.wb.add_chart({"type": "line"} if chart.kind == "line" else
                         {"type": bars, **({"subtype": "stacked"} if stacked else {})})
     for j, s in enumerate(chart.series):
@@ -213,7 +223,9 @@ def _chart_block(w: _Writer, ws: Any, chart: Chart, top: int) -> int:
                 {"value": cell % (xl_col_to_name(label_col + j), first + r + 1)}
                 if t else {"delete": True} for r, t in enumerate(s.labels)]}
         xl.add_series(series)
-    if chart.line is not None:
+    # Excel draws a line over columns but not over bars across: there the reference stays
+    # in its column of cells, beside the data
+    if chart.line is not None and not (chart.across and chart.kind == "bar"):
         line = w.wb.add_chart({"type": "line"})
         line.add_series({"name": [CHART_SHEET, top + 1, line_col],
                          "categories": [CHART_SHEET, first, 0, last, 0],
@@ -222,7 +234,7 @@ def _chart_block(w: _Writer, ws: Any, chart: Chart, top: int) -> int:
                          "marker": {"type": "none"}})
         xl.combine(line)
     xl.set_title({"name": chart.title, "name_font": {"size": 12}})
-    if chart.horizontal and chart.kind == "bar":
+    if chart.across and chart.kind == "bar":
         # a bar chart's category axis is its y axis: first category on top, as in the page
         xl.set_x_axis({"name": chart.y_title, "major_gridlines": {"visible": True}})
         xl.set_y_axis({"reverse": True, **({"name": chart.x_title} if chart.x_title else {})})
@@ -236,6 +248,86 @@ def _chart_block(w: _Writer, ws: Any, chart: Chart, top: int) -> int:
     return top + max(CHART_ROWS, len(cats) + 4)
 
 
+# id columns a workbook shows by name, and the labels they are named from ("source" is a
+# partner's own money or a pool's); "users" holds several partners, separated by ";"
+NAMED: dict[str, tuple[str, ...]] = {
+    "partner": ("partners",), "employer": ("partners",), "owner": ("partners",),
+    "payer": ("partners",), "payee": ("partners",), "lead": ("partners",),
+    "users": ("partners",), "source": ("partners", "pools"), "pool": ("pools",),
+    "intervention": ("interventions",), "priority": ("priorities",),
+    "locality": ("localities",), "role": ("roles",), "site": ("sites",),
+    "space_type": ("space_types",), "scenario": ("scenarios",), "option": ("options",),
+}
+ID_SUFFIX = " (id)"
+
+
+def _namer(data: ReportData, column: str) -> Any:
+    """The function giving a column's cell its name, or None for a column shown as it is."""
+    kinds = NAMED.get(column)
+    if kinds is None:
+        return None
+    extra: dict[str, str] = {}
+    if column == "option":  # a comparison names its runs in options.csv (a share of a
+        # partial-pooling sweep as partial@SHARE in the other tables)
+        runs = data.table("options")
+        if {"option", "label"} <= set(runs.columns):
+            shares = runs["pool_share"] if "pool_share" in runs.columns else \
+                pd.Series([np.nan] * len(runs), index=runs.index)
+            for o, x, lab in zip(runs.option, shares, runs.label, strict=True):
+                if o == "partial" and not pd.isna(x):
+                    extra.setdefault(f"partial@{float(x):g}", str(lab))
+                extra.setdefault(str(o), str(lab))
+    if column == "scenario":
+        extra = {"base": "base (as the instance says)"}
+
+    def one(ident: str) -> str:
+        if ident in extra:
+            return extra[ident]
+        for kind in kinds:
+            if str(ident) in (data.labels.get(kind) or {}):
+                return data.name(kind, ident)
+        return ident
+
+    def name(value: Any) -> Any:
+        if not isinstance(value, str) or not value:
+            return value
+        if column == "users":
+            return "; ".join(one(u) for u in value.split(";") if u)
+        return one(value)
+
+    return name
+
+
+def readable(data: ReportData, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """A result table as the page shows it: ids as names, years as financial years
+    ('2011/12'); each column so changed keeps its ids (years as numbers) in a column
+    '<column> (id)' after the table's own, for scripts. Returns the frame and the names of the
+    table's own columns so changed."""
+    out = frame.copy()
+    changed: list[str] = []
+    for col in frame.columns:
+        if col == "year" and len(frame):
+            years = pd.to_numeric(frame[col], errors="coerce")
+            if years.notna().all():
+                out[col] = [data.year(int(y)) for y in years]
+                out[col + ID_SUFFIX] = years.astype(int).tolist()
+                changed.append(col)
+            continue
+        name = _namer(data, str(col))
+        if name is None or not len(frame):
+            continue
+        if col == "option" and "label" in frame.columns:  # a row that carries its label
+            shown = [lab if isinstance(lab, str) and lab else name(v)
+                     for v, lab in zip(frame[col], frame["label"], strict=True)]
+        else:
+            shown = [name(v) for v in frame[col]]
+        if shown != list(frame[col]):
+            out[col] = shown
+            out[col + ID_SUFFIX] = frame[col].tolist()
+            changed.append(col)
+    return out, changed
+
+
 def _table_sheet(w: _Writer, data: ReportData, name: str, frame: pd.DataFrame,
                  sheet: str) -> None:
     ws = w.wb.add_worksheet(sheet)
@@ -244,7 +336,11 @@ def _table_sheet(w: _Writer, data: ReportData, name: str, frame: pd.DataFrame,
     row_unit = columns.ROW_UNIT.get(name)
     if row_unit and row_unit[0] not in cols:
         row_unit = None
-    heads = [columns.header(name, c, m) for c in cols] + (["unit"] if row_unit else [])
+    # each row's unit from its id, before ids become names
+    units = [data.unit(row_unit[1], v) for v in frame[row_unit[0]]] if row_unit else []
+    shown, changed = readable(data, frame)
+    ids = [c + ID_SUFFIX for c in changed]
+    heads = [columns.header(name, c, m) for c in cols] + (["unit"] if row_unit else []) + ids
     for j, h in enumerate(heads):
         w.put(ws, 0, j, h, w.head)
         ws.set_column(j, j, max(10, min(28, len(h) + 2)))
@@ -253,11 +349,14 @@ def _table_sheet(w: _Writer, data: ReportData, name: str, frame: pd.DataFrame,
         unit = columns.UNITS.get(name, {}).get(c)
         fmts.append(w.money if unit and unit.startswith(columns.MONEY) else
                     (w.number if unit else None))
-    for r, values in enumerate(frame.itertuples(index=False), start=1):
+    after = len(cols) + (1 if row_unit else 0)
+    for r, values in enumerate(shown[cols].itertuples(index=False), start=1):
         for j, value in enumerate(values):
             w.put(ws, r, j, value, fmts[j] if isinstance(value, float) else None)
         if row_unit:
-            w.put(ws, r, len(cols), data.unit(row_unit[1], values[cols.index(row_unit[0])]))
+            w.put(ws, r, len(cols), units[r - 1])
+        for j, c in enumerate(ids):
+            w.put(ws, r, after + j, shown[c].iloc[r - 1])
     ws.freeze_panes(1, 0)
     if len(frame):
         ws.autofilter(0, 0, len(frame), len(heads) - 1)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from hwbopt.analyses.weights import figures_apart, not_ranged
+from hwbopt.model.phrases import singular
 from hwbopt.report.sections import figures, headline, section
 from hwbopt.report.spec import Chart, ReportData, Section, Series, Table, figure_table
 from hwbopt.words import num
@@ -75,6 +76,8 @@ def overview(data: ReportData) -> Section:
     intro = [str(s.get("message") or "")] if not s.get("infeasibility") else []
     if s.get("integers_note"):
         intro.append(f"Note: {s['integers_note']}.")
+    if s.get("objective") is not None:
+        intro.append(data.objective_sentence())
     intro += [f"Warning: {w}" for w in s.get("warnings") or []]
     return Section("overview", "Overview", "\n".join(p for p in intro if p),
                    [figure_table(rows)])
@@ -115,37 +118,56 @@ def infeasibility(data: ReportData) -> Section | None:
     return Section("infeasibility", "Why there is no plan", str(inf.get("text") or ""), blocks)
 
 
+def _units(mv: pd.DataFrame, money: str) -> list[str]:
+    """The units of the marginal values, money first (what finance reads), then by how many
+    limits each has."""
+    counts = mv.unit.astype(str).value_counts(sort=False)
+    return sorted(counts.index, key=lambda u: (u != money, -int(counts[u]), u))
+
+
+def _marginal_chart(data: ReportData, mv: pd.DataFrame, unit: str, n: int) -> Chart:
+    """The largest marginal values of limits in one unit: one axis, one unit, so £k values
+    are not slivers beside a room's."""
+    m = data.money
+    top = mv.reindex(mv.value.abs().sort_values(ascending=False, kind="stable").index)
+    top = top.head(MARGINAL_CHARTED)
+    exact = [bool(h) for h in top.holds_for_increase]
+    one = unit if unit == m else singular(unit)
+    return Chart(
+        f"marginal_values_{n}" if n else "marginal_values",
+        f"What one more {one} of each limit is worth",
+        [f"{w} (holds from {_end(a, str(u), m)} to {_end(b, str(u), m)})"
+         for w, a, b, u in zip(top.what, top.valid_from, top.valid_to, top.unit, strict=True)],
+        [Series("marginal value", [float(v) for v in top.value],
+                marked=[not e for e in exact])],
+        y_title=f"{_objective_unit(data)} per {one}", horizontal=True,
+        note="Each limit is named with the range over which its value holds. Outlined bars "
+             "sit at the end of their range: the value bounds what one more unit is worth."
+             + (f" The {len(top)} largest of {len(mv)} in {unit} are drawn; the table lists "
+                "all." if len(mv) > len(top) else ""))
+
+
 @section("explain", order=20)
 def marginal_values(data: ReportData) -> Section | None:
     mv = data.table("marginal_values")
     if mv.empty:
         return None
     m = data.money
-    top = mv.reindex(mv.value.abs().sort_values(ascending=False, kind="stable").index)
-    top = top.head(MARGINAL_CHARTED)
-    exact = [bool(h) for h in top.holds_for_increase]
-    chart = Chart(
-        "marginal_values", "What one more unit of each limit is worth",
-        [f"{w} (holds from {_end(a, str(u), m)} to {_end(b, str(u), m)})"
-         for w, a, b, u in zip(top.what, top.valid_from, top.valid_to, top.unit, strict=True)],
-        [Series("marginal value", [float(v) for v in top.value],
-                marked=[not e for e in exact])],
-        y_title=f"{_objective_unit(data)} per unit", horizontal=True,
-        note="Each limit is named with the range over which its value holds. Outlined bars "
-             "sit at the end of their range: the value bounds what one more unit is worth."
-             + (f" The {len(top)} largest of {len(mv)} are drawn; the table lists all."
-                if len(mv) > len(top) else ""))
+    blocks: list[Chart | Table] = [
+        _marginal_chart(data, mv[mv.unit.astype(str) == u], u, n)
+        for n, u in enumerate(_units(mv, m))]
     rows = [[r.what, float(r.value), bool(r.holds_for_increase), _end(r.level, str(r.unit), m),
              _end(r.valid_from, str(r.unit), m), _end(r.valid_to, str(r.unit), m), r.constraint]
             for r in mv.itertuples(index=False)]
     frame = pd.DataFrame(rows, columns=[
         "what one more unit is", f"worth ({_objective_unit(data)})",
         "exactly (not only a bound)", "the limit now", "holds from", "to", "in the model"])
+    blocks.append(Table("marginal_values", "Marginal values", frame,
+                        digits={f"worth ({_objective_unit(data)})": 4}))
     return Section("marginal_values", "Marginal values", (
         "What one more unit of each limit a board sets — money, staff, space, a target — is "
-        "worth to the objective, valid while the limit stays within the range shown."),
-        [chart, Table("marginal_values", "Marginal values", frame,
-                      digits={f"worth ({_objective_unit(data)})": 4})])
+        "worth to the objective, valid while the limit stays within the range shown. One "
+        "chart per unit: money first, then staff, space and targets."), blocks)
 
 
 @section("explain", order=30)

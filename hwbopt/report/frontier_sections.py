@@ -120,7 +120,10 @@ def overview(data: ReportData) -> Section:
                  "folder, as hwbopt solve --out writes them.")
     rows = [(k, v) for k, v in frontier_figures(data) if k not in ("kind of result",
                                                                  "message")]
-    return Section("overview", "Overview", "\n".join(intro), [figure_table(rows)])
+    if "outcome" in (a, b):  # what a point of weighted outcome is
+        intro.append(data.objective_sentence())
+    return Section("overview", "Overview", "\n".join(p for p in intro if p),
+                   [figure_table(rows)])
 
 
 def _hover(s: dict[str, Any], k: int, p: dict[str, Any]) -> str:

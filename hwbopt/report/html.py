@@ -9,6 +9,7 @@ reads a few tags and entities in labels, and ``$…$`` as LaTeX) with :func:`plo
 from __future__ import annotations
 
 import html
+import itertools
 import math
 from typing import Any
 
@@ -19,6 +20,7 @@ from hwbopt.report.spec import Chart, ReportData, Section, Series, Table
 PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6", "#a5a5a5",
            "#843c0c", "#375623", "#d6336c", "#0b7285", "#5f3dc4"]
 MISSED = "#c0392b"
+NO_PLAN = "#8c8c8c"  # scenarios with no plan (infeasible, failed) beside a histogram
 
 CSS = """
 body{font-family:Segoe UI,Helvetica,Arial,sans-serif;margin:0 auto;max-width:1100px;
@@ -94,15 +96,27 @@ def table_html(table: Table) -> str:
             f"<tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 
 
+def legend_name(text: Any) -> str:
+    """A series name for the legend beside the plot: escaped, wrapped so it stays narrow."""
+    return wrap_label(text, 30)
+
+
 def figure(chart: Chart) -> Any:
-    """The plotly figure of a chart (series with several stacks sit side by side)."""
+    """The plotly figure of a chart (series with several stacks sit side by side).
+
+    Legends sit outside the plot, to its right, never over the title or the bars; a chart of
+    one series has none (its axis says what it is). Long lists are drawn across
+    (:attr:`Chart.across`), and a histogram on a numeric axis (:attr:`Chart.edges`).
+    """
     import plotly.graph_objects as go
 
+    if chart.edges is not None and chart.kind == "bar":
+        return _histogram(chart)
     fig = go.Figure()
     stacks = list(dict.fromkeys(s.stack for s in chart.series))
     several = len(stacks) > 1
     base: dict[str, list[float]] = {k: [0.0] * len(chart.categories) for k in stacks}
-    flat = chart.horizontal and chart.kind == "bar"
+    flat = chart.across and chart.kind == "bar"
     x = [wrap_label(c, 56 if flat else 18) for c in chart.categories]
     for n, s in enumerate(chart.series):
         color = PALETTE[n % len(PALETTE)]
@@ -111,11 +125,11 @@ def figure(chart: Chart) -> Any:
             fig.add_trace(_scatter(s, values, color))
             continue
         if chart.kind == "line":
-            fig.add_trace(go.Scatter(name=plotly_text(s.name), x=x, y=values,
+            fig.add_trace(go.Scatter(name=legend_name(s.name), x=x, y=values,
                                      mode="lines+markers", line={"color": color, "width": 2},
                                      marker={"color": color, "size": 7}))
             continue
-        kw: dict[str, Any] = {"name": plotly_text(s.name), "x": x, "y": values,
+        kw: dict[str, Any] = {"name": legend_name(s.name), "x": x, "y": values,
                               "marker": {"color": color}}
         if flat:
             kw.update(x=values, y=x, orientation="h")
@@ -131,7 +145,9 @@ def figure(chart: Chart) -> Any:
                             "pattern": {"shape": ["/" if m else "" for m in s.marked],
                                         "fgcolor": MISSED}}
         if s.labels and any(s.labels):
-            kw["text"] = [plotly_text(t) for t in s.labels]
+            kw["text"] = [_wrapped(t) if t else "" for t in s.labels]
+            # outside the end of its own bar: across, each bar has a row of its own, so a
+            # label never sits behind a neighbour
             kw["textposition"] = "outside"
             kw["textangle"] = 0
             kw["constraintext"] = "none"
@@ -142,34 +158,172 @@ def figure(chart: Chart) -> Any:
     barmode = "group" if chart.mode == "group" or several else "relative"
     value_title, category_title = plotly_text(chart.y_title), plotly_text(chart.x_title)
     lines = sum(max(1, c.count("<br>") + 1) for c in x)
+    _frame(fig, chart, len(chart.series) > 1)
     fig.update_layout(
-        title={"text": plotly_text(chart.title), "y": 0.97}, barmode=barmode,
-        template="plotly_white",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
-        margin={"l": 60, "r": 20, "t": 90, "b": 40},
+        barmode=barmode,
         # a bar per series side by side (grouped), or one bar per stack (stacked)
         height=max(480, 160 + 24 * lines * max(1, len(chart.series) if barmode == "group"
-                                                else len(stacks))) if flat else 480,
-        font={"family": "Segoe UI, Helvetica, Arial, sans-serif"})
+                                                else len(stacks))) if flat else 480)
     if flat:
         fig.update_layout(xaxis_title=value_title, yaxis_title=category_title,
                           yaxis={"automargin": True, "autorange": "reversed"},
-                          xaxis={"automargin": True})
+                          xaxis={"automargin": True, "tickformat": ",", "zeroline": True,
+                                 "zerolinecolor": "#888888",
+                                 **_label_room(chart, barmode == "relative")})
     elif chart.kind == "scatter":  # two numeric axes, figures written out in full
         fig.update_layout(yaxis_title=value_title, xaxis_title=category_title,
                           xaxis={"automargin": True, "tickformat": ","},
                           yaxis={"automargin": True, "tickformat": ","})
     else:
         fig.update_layout(yaxis_title=value_title, xaxis_title=category_title,
-                          xaxis={"automargin": True, "tickangle": 0})
+                          xaxis={"automargin": True, "tickangle": 0},
+                          yaxis={"tickformat": ",", "zeroline": True,
+                                 "zerolinecolor": "#888888"})
     if chart.line is not None:
-        place = {"line_dash": "dash", "line_color": "#444",
-                 "annotation_text": plotly_text(chart.line_label),
-                 "annotation_position": "top right"}
+        # the reference line is named in the legend, beside the plot: a label on the line
+        # itself would sit on the bars that reach it
+        place = {"line_dash": "dash", "line_color": "#444", "line_width": 1.5}
         if flat:
             fig.add_vline(x=chart.line, **place)
         else:
             fig.add_hline(y=chart.line, **place)
+        if chart.line_label:
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines",
+                                     name=legend_name(chart.line_label), hoverinfo="skip",
+                                     line={"color": "#444", "dash": "dash", "width": 1.5}))
+            fig.update_layout(showlegend=True)
+    return fig
+
+
+def _label_room(chart: Chart, stacked: bool) -> dict[str, Any]:
+    """The value axis's range for bars across with labels at their ends: wide enough on each
+    side that a label outside its bar stays inside the plot, never over the category names
+    or off the page. {} (plotly's own range) for a chart without labels."""
+    labelled = [s for s in chart.series if s.labels and any(s.labels)]
+    if not labelled:
+        return {}
+    if stacked:
+        totals = [sum(float(s.values[j] or 0.0) for s in chart.series)
+                  for j in range(len(chart.categories))]
+        ends = [*totals, 0.0]
+    else:
+        ends = [float(v) for s in chart.series for v in s.values if v is not None] + [0.0]
+    if chart.line is not None:
+        ends.append(float(chart.line))
+    lo, hi = min(ends), max(ends)
+    span = (hi - lo) or 1.0
+    # the widest line of a label (labels wrap at LABEL_WIDTH characters), as a share of a
+    # plot about 650 px wide at about 6.5 px a character
+    longest = max(len(line) for s in labelled for t in (s.labels or []) if t
+                  for line in _wrapped(t).split("<br>"))
+    below = any(t and v is not None and float(v) < 0 for s in labelled
+                for v, t in zip(s.values, s.labels or [], strict=False))
+    above = any(t and (v is None or float(v) >= 0) for s in labelled
+                for v, t in zip(s.values, s.labels or [], strict=False))
+    sides = int(below) + int(above)
+    share = min(longest * 6.5 / 650, 0.9 / sides)
+    # the room on each labelled side is that share of the whole range, bars' span included
+    room = share * span / (1 - sides * share)
+    return {"range": [lo - (room if below else 0.03 * span),
+                      hi + (room if above else 0.03 * span)]}
+
+
+LABEL_WIDTH = 40  # characters a line of a bar's label takes before it wraps
+
+
+def _wrapped(text: str) -> str:
+    """A bar's label, escaped and wrapped so a long one (a measure in words) stays narrow."""
+    return wrap_label(text, LABEL_WIDTH)
+
+
+def _frame(fig: Any, chart: Chart, legend: bool) -> None:
+    """Title, font and margins; the legend (if any) outside the plot on its right."""
+    fig.update_layout(
+        title={"text": plotly_text(chart.title), "x": 0, "xref": "paper", "y": 0.98,
+               "yanchor": "top"},
+        template="plotly_white", showlegend=legend,
+        legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top",
+                "font": {"size": 11}},
+        margin={"l": 60, "r": 20, "t": 60, "b": 40},
+        font={"family": "Segoe UI, Helvetica, Arial, sans-serif"})
+
+
+def nice_ticks(lo: float, hi: float, about: int = 6) -> list[float]:
+    """About ``about`` round values (1, 2 or 5 times a power of ten apart) within [lo, hi]: a
+    histogram's axis is read from them, never from a label per bar."""
+    span = hi - lo
+    if not math.isfinite(span) or span <= 0:
+        return [lo] if math.isfinite(lo) else []
+    raw = span / about
+    power = 10 ** math.floor(math.log10(raw))
+    step = min((m * power for m in (1, 2, 5, 10)), key=lambda d: abs(span / d - about))
+    first = math.ceil(lo / step) * step
+    count = math.floor((hi - first) / step + 1e-9) + 1
+    return [round(first + k * step, 12) for k in range(count)]
+
+
+def _decimals(ticks: list[float]) -> int:
+    """Decimals that tell the ticks apart (none for whole steps)."""
+    if len(ticks) < 2:
+        return 0
+    step = abs(ticks[1] - ticks[0])
+    return max(0, -math.floor(math.log10(step))) if step < 1 else 0
+
+
+def _histogram(chart: Chart) -> Any:
+    """A histogram: its bins as bars on a numeric axis (ticks, never a label per bar) and any
+    categories after the bins (infeasible or failed scenarios) in a narrow panel beside it."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    edges = [float(e) for e in chart.edges or []]
+    n = len(edges) - 1
+    centres = [(a + b) / 2 for a, b in itertools.pairwise(edges)]
+    widths = [(b - a) or 1.0 for a, b in itertools.pairwise(edges)]
+    extra = chart.categories[n:]
+    fig = make_subplots(rows=1, cols=2 if extra else 1, shared_yaxes=True,
+                        column_widths=[0.86, 0.14] if extra else None,
+                        horizontal_spacing=0.03) if extra else go.Figure()
+    several = len(chart.series) > 1
+    for k, s in enumerate(chart.series):
+        color = PALETTE[k % len(PALETTE)]
+        values = [None if v is None else float(v) for v in s.values]
+        marks = s.marked or [False] * len(values)
+        marker = {"color": color,
+                  "line": {"color": [MISSED if m else "#ffffff" for m in marks[:n]],
+                           "width": [3 if m else 1 for m in marks[:n]]}}
+        hover = [f"{plotly_text(c)}: {v:,.0f}" if v is not None else ""
+                 for c, v in zip(chart.categories[:n], values[:n], strict=True)]
+        bins = go.Bar(name=legend_name(s.name), x=centres, y=values[:n], width=widths,
+                      marker=marker, hovertext=hover, hoverinfo="text",
+                      legendgroup=str(k), offsetgroup="0")
+        if extra:
+            fig.add_trace(bins, row=1, col=1)
+            # no plan: grey, apart from the colours of the solved scenarios
+            fig.add_trace(go.Bar(name=legend_name(s.name), x=[plotly_text(c) for c in extra],
+                                 y=values[n:], marker={"color": NO_PLAN}, legendgroup=str(k),
+                                 showlegend=False, offsetgroup="0"), row=1, col=2)
+        else:
+            fig.add_trace(bins)
+        labelled = [(centres[j], values[j] or 0.0, t) for j, t in enumerate((s.labels or [])[:n])
+                    if t]
+        for xc, yv, text in labelled:  # above its bar, pointing at it
+            fig.add_annotation(x=xc, y=yv, text=plotly_text(text), showarrow=True,
+                               arrowhead=0, ay=-28, font={"color": MISSED, "size": 11},
+                               row=1 if extra else None, col=1 if extra else None)
+    _frame(fig, chart, several)
+    fig.update_layout(barmode="stack", height=480, bargap=0)
+    ticks = nice_ticks(edges[0], edges[-1]) if edges else []
+    fig.update_xaxes(title_text=plotly_text(chart.x_title), automargin=True, type="linear",
+                     tickangle=0, tickmode="array", tickvals=ticks,
+                     ticktext=[f"{t:,.{_decimals(ticks)}f}" for t in ticks],
+                     range=[edges[0] - 0.02 * (edges[-1] - edges[0] or 1),
+                            edges[-1] + 0.02 * (edges[-1] - edges[0] or 1)] if edges else None,
+                     row=1 if extra else None, col=1 if extra else None)
+    fig.update_yaxes(title_text=plotly_text(chart.y_title), tickformat=",",
+                     row=1 if extra else None, col=1 if extra else None)
+    if extra:
+        fig.update_xaxes(tickangle=0, automargin=True, row=1, col=2)
     return fig
 
 
@@ -183,7 +337,7 @@ def _scatter(s: Series, values: list[float | None], color: str) -> Any:
     mode = ("lines+markers" if s.joined and not one else "markers") + \
         ("+text" if s.labels and any(s.labels) else "")
     kw: dict[str, Any] = {
-        "name": plotly_text(s.name), "x": [None if v is None else float(v) for v in s.x or []],
+        "name": legend_name(s.name), "x": [None if v is None else float(v) for v in s.x or []],
         "y": values, "mode": mode, "line": {"color": color, "width": 2},
         "marker": ({"color": color, "size": 20, "symbol": "diamond-open",
                     "line": {"color": color, "width": 3}} if one else

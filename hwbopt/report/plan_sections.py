@@ -469,6 +469,7 @@ def overview(data: ReportData) -> Section:
         intro.append(
             f"It is compared throughout with the {AVERAGE}: the best plan if the average of "
             "the drawn futures came true, its commitments then kept in every future.")
+        intro.append(data.objective_sentence())  # what a point of each value is
     else:
         intro.append("No hedged plan was found, so there is nothing to commit to; the status "
                      "above says why.")
@@ -700,7 +701,7 @@ def value_of_hedging(data: ReportData) -> Section | None:
                           for r in (det.get("broken_rules") or [])[:3])
         notes.append(f"The {AVERAGE} breaks a rule in {percent(float(det['breaks_share']))} "
                      f"of these futures ({rules}); without the penalties its mean would be "
-                     f"{_cell(det.get('mean_without_penalties'))} {_unit(data)}.")
+                     f"{_cell(det.get('mean_without_penalties')):,.2f} {_unit(data)}.")
     if _risk_is_cvar(data):
         risk = s.get("risk") or {}
         lam, alpha = float(risk.get("weight") or 0), float(risk.get("alpha") or 0.9)
@@ -775,14 +776,28 @@ def _input_name(column: str) -> str:
     return column[len("input."):].replace("_", " ")
 
 
-def _inputs_table(key: str, title: str, scen: pd.DataFrame) -> Table | None:
-    """Each future's inputs as the stress set drew them."""
+def _inputs_table(key: str, title: str, scen: pd.DataFrame,
+                  data: ReportData | None = None) -> Table | None:
+    """Each future's inputs as the stress set drew them, named in words and in their own
+    units (a council's cut in %) where the input's column says what it sets."""
+    from hwbopt.report.stress_sections import guess_input, input_words
+
     inputs = _inputs(scen)
     if not inputs:
         return None
-    frame = pd.DataFrame({"future": [str(x) for x in scen.scenario],
-                          **{_input_name(c): scen[c].to_numpy() for c in inputs}})
-    return Table(key, title, frame, digits={_input_name(c): 4 for c in inputs})
+    columns: dict[str, Any] = {"future": [str(x) for x in scen.scenario]}
+    digits: dict[str, int] = {}
+    for c in inputs:
+        name, labels = c[len("input."):], data.labels if data else {}
+        # an input named by its path reads in words; one the set names keeps its name
+        words, unit, factor = input_words(labels, name, None) \
+            if guess_input(labels, name) else (_input_name(c), "", 1.0)
+        head = f"{words} ({unit})" if unit else words
+        if head in columns:  # two inputs worded alike: the column name tells them apart
+            head = f"{head} [{_input_name(c)}]"
+        columns[head] = scen[c].to_numpy(dtype=float) * factor
+        digits[head] = 2 if factor != 1 else 4
+    return Table(key, title, pd.DataFrame(columns), digits=digits)
 
 
 def _futures_tables(data: ReportData, scen: pd.DataFrame) -> list[Chart | Table]:
@@ -808,7 +823,7 @@ def _futures_tables(data: ReportData, scen: pd.DataFrame) -> list[Chart | Table]
                         f"{OWN[0].upper() + OWN[1:]} is the best any plan could do knowing "
                         "that future: the most either plan can reach there.")
     inputs = _inputs_table("plan_inputs", "Every future's inputs (as the stress set drew "
-                           "them)", scen)
+                           "them)", scen, data)
     return [values] if inputs is None else [values, inputs]
 
 
@@ -881,7 +896,7 @@ def elastic(data: ReportData) -> Section | None:
                                                  "gave by (in the rule's unit)": 2})]
     inputs = _inputs_table("plan_elastic_futures", "What those futures look like (the "
                            "stress set's inputs)",
-                           scen[[str(x) in futures for x in scen.scenario]])
+                           scen[[str(x) in futures for x in scen.scenario]], data)
     if inputs is not None:
         blocks.append(inputs)
     return Section("elastic", title, intro, blocks)

@@ -10,6 +10,7 @@ Two rules the tables alone do not settle are fixed here and stated in the report
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -90,6 +91,7 @@ def solve_figures(data: ReportData) -> list[tuple[str, object]]:
         ("kind of result", data.kind), ("status", s.get("status")),
         ("message", s.get("message") or None),
         (f"objective ({s.get('objective_kind', '')})", s.get("objective")),
+        ("what the objective counts", data.objective_sentence() or None),
         (f"spend on services ({m})", s.get("total_spend")),
         (f"everything partners pay out ({m})", s.get("total_cost")),
         ("targets met", s.get("targets_met")), ("targets with a value", s.get("targets_total")),
@@ -99,14 +101,24 @@ def solve_figures(data: ReportData) -> list[tuple[str, object]]:
     ]
 
 
+def objective_label(data: ReportData) -> str:
+    """The objective's figure named in its unit: points, or money under ``cost``."""
+    kind = data.summary.get("objective_kind")
+    if kind == "cost":
+        return f"objective: total cost ({data.money})"
+    if kind == "equity":
+        return "objective: weighted outcome (points), after lifting the worst-met target"
+    return "objective: weighted outcome (points)"
+
+
 @section("solve", order=10)
 def overview(data: ReportData) -> Section:
     s = data.summary
     m = data.money
     rows: list[tuple[str, str]] = [("status", str(s.get("status", "")))]
     if s.get("objective") is not None:
-        kind = "total spend" if s.get("objective_kind") == "cost" else "weighted outcome"
-        rows.append((f"objective ({kind})", f"{s['objective']:,.2f}"))
+        unit = "" if s.get("objective_kind") == "cost" else " points"
+        rows.append((objective_label(data), f"{s['objective']:,.2f}{unit}"))
     if s.get("objective_kind") == "equity" and s.get("min_attainment") is not None:
         rows.append(("lowest share of a target met", f"{s['min_attainment']:.2%}"))
     if s.get("total_spend") is not None:
@@ -127,6 +139,9 @@ def overview(data: ReportData) -> Section:
     rows.append(("checked independently against the instance",
                  "yes" if s.get("checked") else "no"))
     intro = str(s.get("message") or "")
+    sentence = data.objective_sentence()  # what a point of the objective is
+    if sentence:
+        intro += ("\n" if intro else "") + sentence
     for w in s.get("warnings") or []:
         intro += ("\n" if intro else "") + f"Warning: {w}"
     return Section("overview", "Overview", intro,
@@ -174,42 +189,50 @@ def allocation(data: ReportData) -> Section | None:
                     Table("spend_by_intervention", "Spend by intervention", frame)])
 
 
+def _attainment_chart(data: ReportData, targeted: pd.DataFrame, priorities: list[str]
+                      ) -> Chart:
+    """Each target's outcome against it, as a % above or below the target: bars across, one
+    row per priority and year, so a missed target's label sits at the end of its own bar."""
+    series = []
+    for y in data.years:
+        vals: list[float | None] = []
+        marks: list[bool] = []
+        labels: list[str] = []
+        for k in priorities:
+            r = targeted[(targeted.priority == k) & (targeted.year == y)]
+            if r.empty or float(r.target.iloc[0]) == 0:
+                vals.append(None)
+                marks.append(False)
+                labels.append("")
+                continue
+            row = r.iloc[0]
+            vals.append(100.0 * float(row.achieved) / float(row.target) - 100.0)
+            missed = not bool(row.met)
+            marks.append(missed)
+            labels.append(f"short by {_fmt(float(row.shortfall))} "
+                          f"{data.unit('priorities', k)}".strip() if missed else "")
+        series.append(Series(data.year(y), vals, marked=marks, labels=labels))
+    return Chart(
+        "attainment", "Outcomes against targets (% above or below each year's target)",
+        [data.name("priorities", k) for k in priorities], series,
+        y_title="% above (+) or below (−) the target", mode="group", horizontal=True,
+        line=0.0, line_label="target",
+        note="Bars left of the line miss their target: outlined in red, hatched and labelled "
+             "with the shortfall in the priority's unit. Each priority's measure (what more "
+             "of means better) is in the table.")
+
+
 @section("solve", order=30)
 def outcomes(data: ReportData) -> Section | None:
     out = data.table("outcomes")
     if out.empty:
         return None
-    years = data.years
     targeted = out[out.target.notna()]
     priorities = _order(list(dict.fromkeys(targeted.priority)),
                         list(data.labels.get("priorities", {})))
     blocks: list[Chart | Table] = []
     if priorities:
-        series = []
-        for y in years:
-            vals: list[float | None] = []
-            marks: list[bool] = []
-            labels: list[str] = []
-            for k in priorities:
-                r = targeted[(targeted.priority == k) & (targeted.year == y)]
-                if r.empty or float(r.target.iloc[0]) == 0:
-                    vals.append(None)
-                    marks.append(False)
-                    labels.append("")
-                    continue
-                row = r.iloc[0]
-                vals.append(100.0 * float(row.achieved) / float(row.target))
-                missed = not bool(row.met)
-                marks.append(missed)
-                labels.append(f"short by {_fmt(float(row.shortfall))} "
-                              f"{data.unit('priorities', k)}".strip() if missed else "")
-            series.append(Series(data.year(y), vals, marked=marks, labels=labels))
-        blocks.append(Chart(
-            "attainment", "Outcomes against targets (achieved as % of target)",
-            [data.name("priorities", k) for k in priorities], series,
-            y_title="% of target", mode="group", line=100.0, line_label="target",
-            note="Bars below the line miss their target; missed targets are outlined in red "
-                 "and labelled with the shortfall in the priority's unit."))
+        blocks.append(_attainment_chart(data, targeted, priorities))
     rows = []
     for r in out.itertuples(index=False):
         has = not pd.isna(r.target)
@@ -221,8 +244,38 @@ def outcomes(data: ReportData) -> Section | None:
     frame = pd.DataFrame(rows, columns=["priority", "unit", "year", "achieved", "target",
                                         "shortfall", "state"])
     blocks.append(Table("outcomes", "Outcomes against targets", frame))
+    measures = measures_table(data, priorities or _order(
+        list(dict.fromkeys(out.priority)), list(data.labels.get("priorities", {}))))
+    if measures is not None:
+        blocks.append(measures)
     return Section("outcomes", "Outcomes", "Each priority's outcome against its target, each "
                    "year, in the priority's own unit.", blocks)
+
+
+def measures_table(data: ReportData, priorities: list[str]) -> Table | None:
+    """What each priority counts and which way is better, with its weight: the key to every
+    outcome figure of the page ('under-18 conceptions averted': more is better)."""
+    rows = []
+    for k in priorities:
+        entry = data.labels.get("priorities", {}).get(str(k))
+        if not isinstance(entry, dict) or not entry.get("measure"):
+            continue
+        target = {"hard": "must be met", "soft": "may be missed, at a penalty"}.get(
+            str(entry.get("target_type") or ""), "")
+        rows.append([data.name("priorities", k), str(entry["measure"]),
+                     str(entry.get("unit") or ""),
+                     float(entry["weight"]) if entry.get("weight") is not None else np.nan,
+                     target])
+    if not rows:
+        return None
+    return Table("measures", "What each priority counts (more is better)", pd.DataFrame(
+        rows, columns=["priority", "measure", "unit", "weight (points a unit)", "target"]),
+        digits={"weight (points a unit)": 2})
+
+
+def _flow(r: Any, column: str) -> float:
+    v = getattr(r, column, 0.0)
+    return 0.0 if v is None or pd.isna(v) else float(v)
 
 
 @section("solve", order=40)
@@ -233,15 +286,24 @@ def partners_money(data: ReportData) -> Section | None:
     m = data.money
     rows = []
     for r in budgets.itertuples(index=False):
+        # spent = pooled + retained + staff (pay and recruitment less recharges received)
+        # + buildings (running and closure costs less charges and receipts): the columns
+        # shown add up to it, row by row
+        staff_net = _flow(r, "pay_bill") + _flow(r, "recruitment") - _flow(r, "staff_income")
+        estate_net = _flow(r, "site_costs") - _flow(r, "receipts")
         rows.append([data.name("partners", r.partner), data.year(r.year), r.baseline,
-                     r.available, r.qipp_credit, r.pooled, r.retained, r.spent, r.unspent])
+                     r.available, r.qipp_credit, r.pooled, r.retained, staff_net, estate_net,
+                     r.spent, r.unspent])
     frame = pd.DataFrame(rows, columns=[
         "partner", "year", *(f"{c} ({m})" for c in (
-            "baseline", "available", "savings credited", "pooled", "retained", "spent",
-            "unspent"))])
+            "baseline", "available", "savings credited", "pooled", "retained",
+            "staff, net", "buildings, net", "spent", "unspent"))])
     return Section("money", "Partners' money", (
         "Each partner's budget after cuts and required savings, what it puts into pools and "
-        "keeps, and what it spends in all (services, staff and buildings)."),
+        "keeps for its own services, and what it spends in all. Spent = pooled + retained + "
+        "staff (pay and recruitment, less what other partners pay for its staff) + buildings "
+        "(running and closure costs, less charges to co-located partners and sale receipts); "
+        "unspent = available + savings credited − spent."),
         [Table("budgets", "Partners' money", frame)])
 
 

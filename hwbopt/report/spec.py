@@ -54,6 +54,26 @@ class Chart:
     line: float | None = None  # a reference line across the chart (e.g. 100% of target)
     line_label: str = ""
     note: str = ""
+    # a histogram's bin edges (one more than its bins): the first len(edges) - 1 categories
+    # are bins drawn on a numeric axis with ticks, never a label per bar; any categories after
+    # them (scenarios with no value: infeasible, failed) are drawn as bars in a narrow panel
+    # beside it, on the same count axis
+    edges: list[float] | None = None
+
+    @property
+    def across(self) -> bool:
+        """Bars drawn across (categories down the side): asked for, or a bar chart whose
+        categories would not fit side by side under it (many, or long names)."""
+        if self.kind != "bar" or self.edges is not None:
+            return self.horizontal
+        longest = max((len(c) for c in self.categories), default=0)
+        bars = len(self.categories) * max(1, len(self.series) if self.mode == "group" else 1)
+        return self.horizontal or len(self.categories) > LONG_LIST or longest > LONG_NAME \
+            or bars > 40
+
+
+LONG_LIST = 10  # categories beyond which a bar chart lists them down the side
+LONG_NAME = 48  # a category name longer than this is listed down the side too
 
 
 @dataclass
@@ -139,3 +159,29 @@ class ReportData:
 
     def year(self, y: Any) -> str:
         return year_label(int(y))
+
+    def objective_sentence(self) -> str:
+        """What the objective counts, in words with the weights (:func:`hwbopt.words.
+        objective_sentence`), from the priorities the result's labels carry; '' for a
+        result without them."""
+        from hwbopt.words import objective_sentence
+
+        priorities = self.labels.get("priorities") or {}
+        kind = str(self.summary.get("objective_kind") or "outcome")
+        if not priorities and kind != "cost":
+            return ""
+        settings = self.summary.get("settings") or {}
+        return objective_sentence(
+            list(priorities.values()), kind, money_label=self.money,
+            discount_rate=float(settings.get("discount_rate") or 0.0),
+            equity_over=str(settings.get("equity_over") or "targets"))
+
+    def measured(self, value: float, priority: Any, signed: bool = True) -> str:
+        """An amount of a priority's outcome with its measure's direction: '+48.6 under-18
+        conceptions averted' (:func:`hwbopt.words.measured`)."""
+        from hwbopt.words import measured
+
+        entry = self.labels.get("priorities", {}).get(str(priority))
+        if not isinstance(entry, dict):
+            entry = {"unit": "", "measure": ""}
+        return measured(value, entry, signed=signed, significant=4)

@@ -6,6 +6,14 @@ tables are read from there (:func:`stress_tables`): the distribution of the obje
 solved scenarios (from the Parquet results), and the summary's probabilities of meeting each
 target, cut-response curves, what is cut first and the rules that bind most often, as tidy
 tables. See ``models/stress.md`` for how each is measured.
+
+Cut depth is also given in the terms the user drew (:func:`input_words`): for each drawn input,
+each target's chance of being met against the input's own value (a council's cut of 24-40%),
+the inputs ranked by how strongly they move the objective (``input_response``,
+``input_influence``, computed from the Parquet results by
+:func:`hwbopt.analyses.stress.input_response`); the histogram keeps scenarios with no plan
+(infeasible, failed) beside its bins and stacks those solved with the plan's decisions
+changed.
 """
 
 from __future__ import annotations
@@ -21,39 +29,82 @@ from hwbopt.analyses.stress import SOLVED
 from hwbopt.report.sections import figures, headline, loader, section
 from hwbopt.report.solve import _order
 from hwbopt.report.spec import Chart, ReportData, Section, Series, Table, figure_table
+from hwbopt.status import Status
 from hwbopt.words import num
 
 CUT_LEVEL = 90.0  # % of the plan's activity below which an intervention counts as cut
 BINDING_CHARTED = 12  # rules in the chart of how often rules bind (the table has them all)
 
 
-def histogram(values: np.ndarray) -> pd.DataFrame:
-    """Equal-width bins over the values (about the square root of their number, 5 to 30):
-    bin_from, bin_to, scenarios, share."""
-    cols = ["bin_from", "bin_to", "scenarios", "share"]
-    if not len(values):
-        return pd.DataFrame(columns=cols)
-    lo, hi = float(values.min()), float(values.max())
-    if lo == hi:
-        return pd.DataFrame([[lo, hi, len(values), 1.0]], columns=cols)
-    bins = min(30, max(5, int(math.sqrt(len(values)))))
-    counts, edges = np.histogram(values, bins=bins, range=(lo, hi))
-    return pd.DataFrame({"bin_from": edges[:-1], "bin_to": edges[1:], "scenarios": counts,
-                         "share": counts / len(values)}, columns=cols)
+HISTOGRAM_COLUMNS = ["bin_from", "bin_to", "scenarios", "share", "plan_changed", "kind"]
+BIN, INFEASIBLE, FAILED = "objective", "infeasible", "failed"
+
+
+def histogram(values: np.ndarray, changed: np.ndarray | None = None, infeasible: int = 0,
+              failed: int = 0) -> pd.DataFrame:
+    """Equal-width bins over the objective of the solved scenarios (about the square root of
+    their number, 5 to 30): bin_from, bin_to, scenarios, share (of every finished scenario),
+    plan_changed (of the bin's scenarios, those solved with the plan's decisions changed) and
+    kind ``objective``; then a row of kind ``infeasible`` and one of kind ``failed`` (no bin:
+    no objective) for each that happened, so no scenario drops out of the picture."""
+    changed = np.zeros(len(values), dtype=bool) if changed is None else changed
+    total = len(values) + infeasible + failed
+    rows: list[list[Any]] = []
+    if len(values):
+        lo, hi = float(values.min()), float(values.max())
+        if lo == hi:
+            edges = np.array([lo, hi])
+            counts = np.array([len(values)])
+            moved = np.array([int(changed.sum())])
+        else:
+            bins = min(30, max(5, int(math.sqrt(len(values)))))
+            counts, edges = np.histogram(values, bins=bins, range=(lo, hi))
+            moved, _ = np.histogram(values[changed], bins=edges)
+        rows += [[float(a), float(b), int(c), c / total, int(m), BIN]
+                 for a, b, c, m in zip(edges[:-1], edges[1:], counts, moved, strict=True)]
+    for kind, n in ((INFEASIBLE, infeasible), (FAILED, failed)):
+        if n:
+            rows.append([np.nan, np.nan, int(n), n / total, 0, kind])
+    return pd.DataFrame(rows, columns=HISTOGRAM_COLUMNS)
+
+
+def _read_run(folder: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The run's results (without binding lists) and its run.json; empty without them."""
+    from hwbopt.analyses.stress import load_results
+    from hwbopt.batch.store import load_run_file
+
+    if not (folder / "scenarios").is_dir():
+        return pd.DataFrame(columns=["status", "objective", "cut_depth"]), {}
+    try:
+        meta = load_run_file(folder)
+    except Exception:  # a folder without a readable run.json: the summary's tables only
+        meta = {}
+    if not meta:
+        from hwbopt.batch.store import read_results
+
+        return read_results(folder, columns=["scenario", "status", "objective"]), {}
+    results, _, _ = load_results(folder, meta)
+    return results, meta
 
 
 @loader("stress")
 def stress_tables(folder: Path, summary: dict[str, Any]) -> dict[str, pd.DataFrame]:
     """The report's tables of a stress run, from its folder."""
-    from hwbopt.batch.store import read_results
-
-    results = read_results(folder, columns=["scenario", "status", "objective"]) \
-        if (folder / "scenarios").is_dir() else pd.DataFrame(columns=["status", "objective"])
+    results, meta = _read_run(folder)
     solved = results[results.status.isin(SOLVED)]
-    objective = pd.to_numeric(solved.objective, errors="coerce").dropna().to_numpy(dtype=float)
+    objective = pd.to_numeric(solved.objective, errors="coerce")
+    keep = objective.notna().to_numpy()
+    changed = (solved.status == Status.PLAN_INFEASIBLE).to_numpy()[keep]
     by_year = summary.get("target_probability_by_year") or {}
+    inputs = _input_tables(results, meta, _input_specs(folder),
+                           summary.get("labels") or {}) if meta else {}
+    cut_first_rows = pd.DataFrame(summary.get("cut_first") or [], columns=[
+        "intervention", "cut_depth", "activity_at_mildest", "activity_at_deepest"])
     return {
-        "objective_distribution": histogram(objective),
+        "objective_distribution": histogram(
+            objective.dropna().to_numpy(dtype=float), changed,
+            infeasible=int((results.status == Status.INFEASIBLE).sum()),
+            failed=int((~results.status.isin([*SOLVED, Status.INFEASIBLE])).sum())),
         "target_probability": pd.DataFrame(
             list((summary.get("target_probability") or {}).items()),
             columns=["priority", "probability"]),
@@ -66,13 +117,174 @@ def stress_tables(folder: Path, summary: dict[str, Any]) -> dict[str, pd.DataFra
              for n, point in enumerate(curve)],
             columns=["priority", "bin", "cut_depth_from", "cut_depth_to", "cut_depth",
                      "scenarios", "probability_met", "outcome_p50"]),
-        "cut_first": pd.DataFrame(summary.get("cut_first") or [], columns=[
-            "intervention", "cut_depth", "activity_at_mildest", "activity_at_deepest"]),
+        "cut_first": _cut_first_by_input(cut_first_rows, results, meta, inputs),
         "binding": pd.DataFrame(summary.get("binding") or [],
                                 columns=["rule", "text", "share"]),
         "plan_changes": pd.DataFrame(summary.get("plan_changes") or [],
                                      columns=["decision", "text", "share"]),
+        **inputs,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# the inputs the user drew, in words and in their own units
+# ---------------------------------------------------------------------------------------------
+
+# the words of a field a stress input can set, and whether its values are shares (shown as %)
+FIELD_WORDS: dict[str, tuple[str, bool]] = {
+    "cut.total": ("cut, total over the years", True),
+    "cut.over_years": ("years the cut takes", False),
+    "savings_rate": ("savings rate a year", True),
+    "cost_growth": ("cost growth a year", True),
+    "need_growth": ("need growth a year", True),
+    "unit_cost": ("unit cost", False), "need": ("need", False),
+    "fte": ("staff in post (FTE)", False), "recruit_limit": ("recruitment limit (FTE)", False),
+    "available": ("available (1) or not (0)", False), "target": ("target", False),
+    "baseline": ("baseline budget", False), "effect": ("effect", False),
+}
+NOUNS = {"partners": "partner", "interventions": "service", "activity": "service",
+         "sites": "site", "staff": "staff group", "targets": "target", "budgets": "budget"}
+COLLECTIONS = {"partners": "partners", "interventions": "interventions",
+               "activity": "interventions", "sites": "sites", "targets": "priorities",
+               "budgets": "partners", "responses": "interventions"}
+
+
+def _input_specs(folder: Path) -> dict[str, dict[str, Any]]:
+    """The stress set's inputs from run.json, by their column name."""
+    import json
+
+    from hwbopt.schema import StressInput
+
+    try:
+        run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        specs = (run.get("stress") or {}).get("inputs") or []
+        out = {}
+        for spec in specs:
+            clean = {k: v for k, v in spec.items() if v not in (None, [], "")}
+            out[StressInput.model_validate(clean).column] = spec
+        return out
+    except Exception:  # an older or edited run.json: inputs named by their columns
+        return {}
+
+
+def _field(path: str) -> str:
+    field = path.split("]", 1)[1].lstrip(".") if "]" in path else path.split(".", 1)[-1]
+    return field
+
+
+def input_words(data_labels: dict[str, Any], column: str, spec: dict[str, Any] | None
+                ) -> tuple[str, str, float]:
+    """A drawn input in words, the unit its values are shown in, and the factor that turns a
+    value into that unit: ('Westshire County Council: cut, total over the years', '%', 100)."""
+    import re
+
+    spec = spec or guess_input(data_labels, column)
+    paths = [p for p in ([(spec or {}).get("path"), *list((spec or {}).get("paths") or [])])
+             if p]
+    op = str((spec or {}).get("op") or "value")
+    field = _field(paths[0]) if paths else ""
+    words, share = FIELD_WORDS.get(field, (field.replace("_", " "), False))
+    if op == "scale":
+        unit, factor = "% of the instance's value", 100.0
+    elif share:
+        unit, factor = ("% points added" if op == "add" else "%"), 100.0
+    else:
+        unit, factor = ("added" if op == "add" else ""), 1.0
+    name = (spec or {}).get("name")
+    if len(paths) == 1 and not name:
+        m = re.match(r"(\w+)\[([^\]]*)\]", paths[0])
+        if m:
+            kind = COLLECTIONS.get(m.group(1), m.group(1))
+            ident = m.group(2)
+            who = f"every {kind.rstrip('s')}" if ident == "*" else \
+                _label(data_labels, kind, ident)
+            return f"{who}: {words}", unit, factor
+    title = str(name or column).replace("_", " ")
+    title = title[:1].upper() + title[1:]
+    what = {"scale": "scales", "add": "adds to"}.get(op, "sets")
+    head = re.match(r"(\w+)\[", paths[0]) if paths else None
+    noun = NOUNS.get(head.group(1), "entry") if head else "entry"
+    if len(paths) > 1:
+        scope = f" of {len(paths)} {noun.replace('entry', 'entrie')}s"
+    elif paths and "[*]" in paths[0]:
+        scope = f" of every {noun}"
+    elif head:
+        ident = re.match(r"\w+\[([^\]]*)\]", paths[0])
+        kind = COLLECTIONS.get(head.group(1), head.group(1))
+        scope = f" of {_label(data_labels, kind, ident.group(1))}" if ident else ""
+    else:
+        scope = ""
+    return (f"{title} ({what} {words}{scope})" if words else title), unit, factor
+
+
+def guess_input(labels: dict[str, Any], column: str) -> dict[str, Any] | None:
+    """The input behind a column named from its path (``partners_county_cut_total`` is
+    ``partners[county].cut.total``), for a folder that keeps no stress set: a path with one
+    id of the instance and a field hwbopt knows, else None."""
+    for collection, kind in COLLECTIONS.items():
+        for ident in labels.get(kind) or {}:
+            head = f"{collection}_{ident}_"
+            if not column.startswith(head):
+                continue
+            rest = column[len(head):]
+            for field in FIELD_WORDS:
+                if rest == field.replace(".", "_"):
+                    return {"path": f"{collection}[{ident}].{field}", "op": "value"}
+    return None
+
+
+def _label(labels: dict[str, Any], kind: str, ident: str) -> str:
+    entry = (labels.get(kind) or {}).get(ident)
+    if isinstance(entry, dict):
+        return str(entry.get("name") or ident)
+    return str(entry or ident)
+
+
+def _input_tables(results: pd.DataFrame, meta: dict[str, Any],
+                  specs: dict[str, dict[str, Any]], labels: dict[str, Any]
+                  ) -> dict[str, pd.DataFrame]:
+    """The response of each target to each drawn input (equal-count groups of its value), and
+    how strongly each input moves the plan: ``input_response`` and ``input_influence``."""
+    from hwbopt.analyses.stress import input_influence, input_response
+
+    if "status" not in results or not len(results):
+        return {}
+    influence = input_influence(results)
+    for entry in influence:
+        words, unit, factor = input_words(labels, entry["input"], specs.get(entry["input"]))
+        entry.update(label=words, unit=unit, factor=factor)
+    rows = []
+    for entry in influence:
+        curves = input_response(results, meta, entry["input"])
+        for k, curve in curves.items():
+            rows += [{"input": entry["input"], "priority": k, "group": n + 1, **point}
+                     for n, point in enumerate(curve)]
+    return {
+        "input_response": pd.DataFrame(rows, columns=[
+            "input", "priority", "group", "value_from", "value_to", "value", "scenarios",
+            "probability_met", "outcome_p50", "cut_depth"]),
+        "input_influence": pd.DataFrame(influence, columns=[
+            "input", "label", "unit", "factor", "objective_correlation",
+            "cut_depth_correlation"]),
+    }
+
+
+def _cut_first_by_input(rows: pd.DataFrame, results: pd.DataFrame, meta: dict[str, Any],
+                        inputs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The summary's cut_first table with, for the drawn input that moves the plan most, the
+    value at which each service first falls below 90% of the plan (``input``,
+    ``input_value``; blank: never)."""
+    from hwbopt.analyses.stress import cut_first_by_input
+
+    influence = inputs.get("input_influence")
+    if influence is None or influence.empty or rows.empty:
+        return rows.assign(input=pd.Series(dtype=object), input_value=pd.Series(dtype=float))
+    top = influence.iloc[0]
+    # an input that lowers the objective as it rises cuts deeper when higher
+    deeper_when_higher = float(top.objective_correlation) <= 0
+    at = cut_first_by_input(results, meta, str(top.input), deeper_when_higher)
+    return rows.assign(input=str(top.input),
+                       input_value=[at.get(i) for i in rows.intervention])
 
 
 def _pct(v: Any) -> float | None:
@@ -137,7 +349,9 @@ def overview(data: ReportData) -> Section:
                   "and proven optimal." if s["certified"] == s["solved"] else
                   f" {s['certified']:,} of {s['solved']:,} solved scenarios passed the "
                   "optimality certificate.")
-    return Section("overview", "Overview", intro, [figure_table(rows)])
+    sentence = data.objective_sentence()
+    return Section("overview", "Overview", intro + (f"\n{sentence}" if sentence else ""),
+                   [figure_table(rows)])
 
 
 @section("stress", order=20)
@@ -145,17 +359,33 @@ def distribution(data: ReportData) -> Section | None:
     hist = data.table("objective_distribution")
     if hist.empty:
         return None
+    kind = hist["kind"] if "kind" in hist else pd.Series([BIN] * len(hist))
+    bins, rest = hist[(kind == BIN).to_numpy()], hist[(kind != BIN).to_numpy()]
     base = data.summary.get("base_objective")
-    marks = [base is not None and (lo <= base < hi or (n == len(hist) - 1 and base == hi))
-             for n, (lo, hi) in enumerate(zip(hist.bin_from, hist.bin_to, strict=True))]
-    cats = [f"{num(lo, 4)} to {num(hi, 4)}" for lo, hi in zip(hist.bin_from, hist.bin_to,
+    marks = [base is not None and (lo <= base < hi or (n == len(bins) - 1 and base == hi))
+             for n, (lo, hi) in enumerate(zip(bins.bin_from, bins.bin_to, strict=True))]
+    cats = [f"{num(lo, 4)} to {num(hi, 4)}" for lo, hi in zip(bins.bin_from, bins.bin_to,
                                                               strict=True)]
+    cats += [f"{k} (no plan)" if k == INFEASIBLE else f"{k} to solve" for k in rest["kind"]]
+    changed = [float(c) for c in bins.plan_changed] if "plan_changed" in bins else \
+        [0.0] * len(bins)
+    held = [float(n) - c for n, c in zip(bins.scenarios, changed, strict=True)]
+    series = [Series("the plan's decisions held", [*held, *(float(n) for n in rest.scenarios)],
+                     marked=marks + [False] * len(rest),
+                     labels=["the plan" if m else "" for m in marks] + [""] * len(rest))]
+    if any(changed):
+        series.append(Series("the plan's decisions changed (they could not hold)",
+                             [*changed, *([0.0] * len(rest))]))
+    edges = [*(float(x) for x in bins.bin_from), float(bins.bin_to.iloc[-1])] \
+        if len(bins) else []
     chart = Chart("objective_histogram", "Distribution of the objective over the solved "
-                  "scenarios", cats,
-                  [Series("scenarios", [float(c) for c in hist.scenarios], marked=marks,
-                          labels=["the plan" if m else "" for m in marks])],
-                  y_title="scenarios", x_title=_objective_title(data),
-                  note="The bin holding the plan's own objective (no stress) is outlined.")
+                  "scenarios", cats, series, y_title="scenarios",
+                  x_title=_objective_title(data), edges=edges if len(bins) else None,
+                  note="The bin holding the plan's own objective (no stress) is outlined. "
+                       "Scenarios solved only with the plan's decisions changed are stacked on "
+                       "top; infeasible scenarios (no plan meets every rule) and any that "
+                       "failed to solve stand beside the histogram, since they have no "
+                       "objective.")
     pct = data.summary.get("objective_percentiles") or {}
     rows = [(label, pct.get(key)) for label, key in (
         ("5th percentile", "p5"), ("median", "p50"), ("95th percentile", "p95"),
@@ -164,8 +394,8 @@ def distribution(data: ReportData) -> Section | None:
     frame = pd.DataFrame([(k, float(v) if v is not None else np.nan) for k, v in rows],
                          columns=["measure", _objective_title(data)])
     return Section("distribution", "Distribution of the objective", (
-        "How the plan's objective spreads over the solved scenarios."),
-        [chart, Table("percentiles", "Percentiles of the objective", frame,
+        "How the plan's objective spreads over the scenarios, and how many had no plan."),
+        [chart, Table("percentiles", "Percentiles of the objective (solved scenarios)", frame,
                       digits={_objective_title(data): 2})])
 
 
@@ -195,35 +425,103 @@ def targets(data: ReportData) -> Section | None:
                                  frame)])
 
 
+INPUTS_CHARTED = 4  # drawn inputs given a chart of their own, those moving the plan most
+
+
+def _input_chart(data: ReportData, entry: Any, curves: pd.DataFrame, n: int) -> Chart:
+    """Each target's chance of being met against one drawn input, in the input's own unit."""
+    factor = float(entry.factor) if not pd.isna(entry.factor) else 1.0
+    unit = str(entry.unit) if isinstance(entry.unit, str) else ""
+    ids = _order(list(dict.fromkeys(curves.priority)), list(data.labels.get("priorities", {})))
+    series = []
+    for k in ids:
+        mine = curves[curves.priority == k].sort_values("group")
+        series.append(Series(data.name("priorities", k),
+                             [_pct(p) for p in mine.probability_met],
+                             x=[factor * float(v) for v in mine.value],
+                             hover=[f"{data.name('priorities', k)}: "
+                                    f"{_show(_pct(p))}% of {int(c)} scenarios with the input "
+                                    f"from {num(factor * a, 3)} to {num(factor * b, 3)}"
+                                    for p, c, a, b in zip(mine.probability_met, mine.scenarios,
+                                                          mine.value_from, mine.value_to,
+                                                          strict=True)]))
+    label = str(entry.label)
+    lo = factor * float(curves.value_from.min())
+    hi = factor * float(curves.value_to.max())
+    return Chart(
+        f"input_response_{n}", f"Response of each target to {label}", [], series,
+        y_title="% of scenarios meeting every year's target",
+        x_title=f"{label}, as drawn" + (f" ({unit})" if unit else ""), kind="scatter",
+        note=f"Drawn from {num(lo, 3)} to {num(hi, 3)}{' ' + unit if unit else ''}; "
+             "scenarios are put in groups of equal size by this input, and each point is "
+             "the group's median value.")
+
+
+def _show(v: float | None) -> str:
+    return "–" if v is None else f"{v:.0f}"
+
+
 @section("stress", order=40)
 def cut_response(data: ReportData) -> Section | None:
     curves = data.table("cut_response")
-    if curves.empty:
+    by_input = data.table("input_response")
+    influence = data.table("input_influence")
+    if curves.empty and by_input.empty:
         return None
-    ids = _order(list(dict.fromkeys(curves.priority)), list(data.labels.get("priorities", {})))
-    first = curves[curves.priority == ids[0]].sort_values("bin")
-    cats = [f"{100 * d:.1f}%" for d in first.cut_depth]
-    series = []
-    for k in ids:
-        mine = curves[curves.priority == k].sort_values("bin")
-        series.append(Series(data.name("priorities", k),
-                             [_pct(p) for p in mine.probability_met]))
-    chart = Chart("cut_response", "Response of each target to cut depth", cats, series,
-                  y_title="% of scenarios meeting every year's target",
-                  x_title="cut depth (median of each group of scenarios)", kind="line",
-                  note="Cut depth is the share of the plan's available money a scenario takes "
-                       "away (negative: more money). Scenarios are grouped in ten groups of "
-                       "equal size by cut depth.")
-    rows = [[data.name("priorities", r.priority), int(r.bin), 100 * r.cut_depth_from,
-             100 * r.cut_depth_to, 100 * r.cut_depth, int(r.scenarios),
-             _pct(r.probability_met), r.outcome_p50, data.unit("priorities", r.priority)]
-            for r in curves.itertuples(index=False)]
-    frame = pd.DataFrame(rows, columns=[
-        "priority", "group", "cut depth from (%)", "to (%)", "median (%)", "scenarios",
-        "meeting every year's target (%)", "median outcome", "unit"])
+    blocks: list[Chart | Table] = []
+    charted = [e for e in influence.itertuples(index=False)][:INPUTS_CHARTED] \
+        if not influence.empty else []
+    for n, entry in enumerate(charted):
+        mine = by_input[by_input.input == entry.input]
+        if len(mine):
+            blocks.append(_input_chart(data, entry, mine, n))
+    if not influence.empty:
+        blocks.append(Table("input_influence", "How strongly each drawn input moves the plan",
+                            pd.DataFrame([[str(e.label), _corr(e.objective_correlation),
+                                           _corr(e.cut_depth_correlation)]
+                                          for e in influence.itertuples(index=False)],
+                                         columns=["input drawn", "rank correlation with the "
+                                                  "objective", "with the money lost"]),
+                            note="Spearman's rank correlation over the scenarios: −1 to 1, "
+                                 "0 for no relation. The inputs are charted above in this "
+                                 f"order, the first {INPUTS_CHARTED}.",
+                            digits={"rank correlation with the objective": 2,
+                                    "with the money lost": 2}))
+    if not curves.empty:
+        ids = _order(list(dict.fromkeys(curves.priority)),
+                     list(data.labels.get("priorities", {})))
+        first = curves[curves.priority == ids[0]].sort_values("bin")
+        cats = [f"{100 * d:.1f}%" for d in first.cut_depth]
+        series = []
+        for k in ids:
+            mine = curves[curves.priority == k].sort_values("bin")
+            series.append(Series(data.name("priorities", k),
+                                 [_pct(p) for p in mine.probability_met]))
+        blocks.append(Chart(
+            "cut_response", "Response of each target to cut depth", cats, series,
+            y_title="% of scenarios meeting every year's target",
+            x_title="money lost by all partners together, as a share of the plan's (median "
+                    "of each group)", kind="line",
+            note="Cut depth here is the share of all partners' available money, together, "
+                 "that a scenario takes away against the plan (negative: more money), "
+                 "whatever input moved it; the charts above show each drawn input in its own "
+                 "terms. Scenarios are grouped in ten groups of equal size by cut depth."))
+        rows = [[data.name("priorities", r.priority), int(r.bin), 100 * r.cut_depth_from,
+                 100 * r.cut_depth_to, 100 * r.cut_depth, int(r.scenarios),
+                 _pct(r.probability_met), r.outcome_p50, data.unit("priorities", r.priority)]
+                for r in curves.itertuples(index=False)]
+        frame = pd.DataFrame(rows, columns=[
+            "priority", "group", "cut depth from (%)", "to (%)", "median (%)", "scenarios",
+            "meeting every year's target (%)", "median outcome", "unit"])
+        blocks.append(Table("cut_response", "Cut response (money lost)", frame))
     return Section("cut_response", "Cut response", (
-        "How each priority's chance of meeting its targets changes as cuts deepen."),
-        [chart, Table("cut_response", "Cut response", frame)])
+        "How each priority's chance of meeting its targets changes with the inputs drawn: "
+        "first against each input that moves the plan most, in its own terms (a council's "
+        "cut as drawn), then against the money all partners lose together."), blocks)
+
+
+def _corr(v: Any) -> float:
+    return float("nan") if v is None or pd.isna(v) else float(v)
 
 
 @section("stress", order=50)
@@ -236,15 +534,29 @@ def cut_first(data: ReportData) -> Section | None:
                   "deepest cuts", cats,
                   [Series("mildest cuts", [_pct(v) for v in cuts.activity_at_mildest]),
                    Series("deepest cuts", [_pct(v) for v in cuts.activity_at_deepest])],
-                  y_title="% of the plan's activity", mode="group", line=CUT_LEVEL,
-                  line_label="cut (90% of the plan)",
+                  y_title="% of the plan's activity", mode="group", horizontal=True,
+                  line=CUT_LEVEL, line_label="cut (90% of the plan)",
                   note="Services in the order they fall below 90% of the plan's activity as "
                        "cuts deepen (median of each group of scenarios); those never cut last.")
-    rows = [[data.name("interventions", r.intervention),
-             "never" if pd.isna(r.cut_depth) else f"{100 * r.cut_depth:.1f}%",
-             _pct(r.activity_at_mildest), _pct(r.activity_at_deepest)]
-            for r in cuts.itertuples(index=False)]
+    influence = data.table("input_influence")
+    by_input = "input_value" in cuts and cuts.input_value.notna().any() and \
+        not influence.empty
+    head, factor, unit = "", 1.0, ""
+    if by_input:
+        top = influence.set_index("input").loc[str(cuts.input.dropna().iloc[0])]
+        factor = float(top.factor)
+        unit = str(top.unit) if isinstance(top.unit, str) else ""
+        head = f"below 90% once {top.label} reaches" + (f" ({unit})" if unit else "")
+    rows = []
+    for r in cuts.itertuples(index=False):
+        row = [data.name("interventions", r.intervention),
+               "never" if pd.isna(r.cut_depth) else f"{100 * r.cut_depth:.1f}%"]
+        if by_input:
+            v = r.input_value
+            row.append("never" if v is None or pd.isna(v) else num(factor * float(v), 3))
+        rows.append([*row, _pct(r.activity_at_mildest), _pct(r.activity_at_deepest)])
     frame = pd.DataFrame(rows, columns=["service", "below 90% of the plan from cut depth",
+                                        *([head] if by_input else []),
                                         "activity at the mildest cuts (%)",
                                         "activity at the deepest cuts (%)"])
     return Section("cut_first", "What is cut first", (
