@@ -13,6 +13,12 @@ import pytest
 import hwbopt
 from hwbopt.shipped import shipped_instance
 
+# the CLI honours an exported COLUMNS (hwbopt.report.text.summary_console): tests reading its
+# text from a pipe expect the pipe's own width, whatever the shell running pytest exports or
+# readline (imported by pytest) puts into the process's environment behind os.environ's back
+os.environ.pop("COLUMNS", None)
+os.unsetenv("COLUMNS")
+
 ROOT = Path(__file__).resolve().parents[1]
 INSTANCES = ROOT / "instances"
 CASES = Path(__file__).resolve().parent / "cases"

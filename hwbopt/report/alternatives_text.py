@@ -10,10 +10,10 @@ for one table go in several, each with the optimum's column).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -26,10 +26,10 @@ from hwbopt.report.coalitions_text import (
     money_label,
     number,
 )
-from hwbopt.report.text import print_headline, summary_console
+from hwbopt.report.fit import print_table
+from hwbopt.report.text import print_headline, summary_console, unit_phrase
 from hwbopt.words import num, percent, sentence_case
 
-NAME_WIDTH = 24  # the narrowest the column of quantities may wrap to
 SIGNIFICANT = 6
 SHOWN_CHANGES = 12  # quantities in the side-by-side table of alternatives
 POINTS = "points of weighted outcome"
@@ -109,6 +109,21 @@ def quantity_label(r: dict[str, Any], per_row: bool, short: bool = False) -> str
     return f"{text} ({unit})" if per_row and unit else text
 
 
+def with_measure(summary: dict[str, Any], r: dict[str, Any]) -> dict[str, Any]:
+    """A row of a priority's outcome with its unit in the measure's words ('under-18
+    conceptions averted', not a bare 'conceptions' that reads as harm); any other row as it
+    is. The priority is the first index of the quantity: ``outcome[teen_pregnancy,2013]``."""
+    hit = re.fullmatch(r"outcome\[([^,\]]+)(,.*)?\]", str(r.get("quantity") or ""))
+    labels = ((summary.get("labels") or {}).get("priorities") or {})
+    entry = labels.get(hit.group(1)) if hit else None
+    if not isinstance(entry, dict) or not entry.get("measure"):
+        return r
+    # only a measure that names its unit stands in for it ('points (health gained)' would
+    # nest brackets in a label and read oddly after a number)
+    phrase = unit_phrase(str(entry["measure"]), str(entry.get("unit") or ""))
+    return r if phrase is None else {**r, "unit": phrase}
+
+
 def fixed(r: dict[str, Any]) -> bool:
     """Whether the quantity cannot move at all within the slack."""
     low, high = number(r.get("low")), number(r.get("high"))
@@ -159,14 +174,15 @@ def ranges_table(summary: dict[str, Any], kind: str) -> Table:
     rows = ranges_of(summary, kind)
     per_row = KIND_TITLES.get(kind, (kind, True))[1]
     t = Table(title=escape(kind_title(summary, kind)), title_justify="left")
-    t.add_column("quantity", ratio=1, overflow="fold", min_width=NAME_WIDTH // 2)
+    t.add_column("quantity")
     for head in ("optimum", "lowest", "highest"):
         t.add_column(head, justify="right", no_wrap=True)
     d = digits([r.get(k) for r in rows for k in ("plan", "low", "high")])
     for r in rows:
         cells = [figure(r.get(k), d) for k in ("plan", "low", "high")]
         style = "dim" if fixed(r) else None
-        t.add_row(escape(quantity_label(r, per_row, short=True)), *cells, style=style)
+        label = quantity_label(with_measure(summary, r), per_row, short=True)
+        t.add_row(escape(label), *cells, style=style)
     return t
 
 
@@ -193,46 +209,32 @@ def _alternative_rows(summary: dict[str, Any]) -> list[tuple[str, list[Any], int
         if r is None:
             continue
         figures = [r.get("plan"), *((a.get("values") or {}).get(key) for a in alts)]
-        label = quantity_label(r, True)
+        label = quantity_label(with_measure(summary, r), True)
         rows.append((label, figures, digits(figures)))
     return rows
 
 
-def alternative_tables(summary: dict[str, Any], width: int) -> list[Table]:
-    """The optimum and the alternatives side by side, in as many tables as it takes for the
-    figures to fit ``width`` whole (each table repeats the optimum's column)."""
+CONTINUED = "The alternatives (continued)"
+
+
+def alternatives_table(summary: dict[str, Any]) -> Table | None:
+    """The optimum and the alternatives side by side; :func:`print_alternatives` splits it
+    (:mod:`hwbopt.report.fit`) into as many tables as it takes for every figure to fit whole,
+    each repeating the quantities."""
     alts = summary.get("alternatives") or []
     if not alts:
-        return []
-    rows = _alternative_rows(summary)
-    cells = [[figure(v, d) for v in figures] for _label, figures, d in rows]
+        return None
     heads = ["optimum", *(str(a.get("number", k + 1)) for k, a in enumerate(alts))]
-    widths = [max(cell_len(heads[j]), *(cell_len(c[j]) for c in cells))
-              for j in range(len(heads))]
-    # rich's rules and padding: three a column and one; the names keep NAME_WIDTH
-    room = width - NAME_WIDTH - 4 - (widths[0] + 3)
-    groups: list[list[int]] = [[]]
-    used = 0
-    for j in range(1, len(heads)):
-        if groups[-1] and used + widths[j] + 3 > room:
-            groups.append([])
-            used = 0
-        groups[-1].append(j)
-        used += widths[j] + 3
-    out = []
-    for n, group in enumerate(groups):
-        title = "The alternatives side by side" if n == 0 else "The alternatives (continued)"
-        t = Table(title=title, title_justify="left",
-                  caption=("distance: how far each quantity moves, on average, as a share of "
-                           "its range (0% the optimum, 100% every quantity at the other end)")
-                  if n == len(groups) - 1 else None, caption_justify="left")
-        t.add_column("", ratio=1, overflow="fold", min_width=NAME_WIDTH // 2)
-        for j in [0, *group]:
-            t.add_column(heads[j], justify="right", no_wrap=True)
-        for (label, _f, _d), row in zip(rows, cells, strict=True):
-            t.add_row(escape(label), *(row[j] for j in [0, *group]))
-        out.append(t)
-    return out
+    t = Table(title="The alternatives side by side", title_justify="left",
+              caption="distance: how far each quantity moves, on average, as a share of its "
+                      "range (0% the optimum, 100% every quantity at the other end)",
+              caption_justify="left")
+    t.add_column("")
+    for head in heads:
+        t.add_column(head, justify="right", no_wrap=True)
+    for label, figures, d in _alternative_rows(summary):
+        t.add_row(escape(label), *(figure(v, d) for v in figures))
+    return t
 
 
 def bullets(lines: list[str]) -> Table:
@@ -254,7 +256,7 @@ def print_alternatives(summary: dict[str, Any], console: Console | None = None) 
         return  # the CLI prints the reason on stderr
     for kind in kinds(summary):
         console.print()
-        console.print(ranges_table(summary, kind))
+        print_table(console, ranges_table(summary, kind))
     still = [r for r in summary.get("ranges") or [] if fixed(r)]
     if still:
         console.print(f"[dim]{len(still):,} of {len(summary.get('ranges') or []):,} "
@@ -263,12 +265,14 @@ def print_alternatives(summary: dict[str, Any], console: Console | None = None) 
     if not alts:
         return
     console.print()
-    for table in alternative_tables(summary, console.width):
-        console.print(table)
+    table = alternatives_table(summary)
+    if table is not None:
+        # the optimum's column goes with the quantities into every part: it is the yardstick
+        print_table(console, table, continued=CONTINUED, labels=2)
     for a in alts:
         changes = a.get("changes") or []
         if not changes:
             continue
         console.print(f"[bold]Alternative {escape(str(a.get('number')))}[/bold] "
                       f"({escape(objective_words(summary, a.get('objective')))}):")
-        console.print(bullets([change_sentence(c) for c in changes]))
+        console.print(bullets([change_sentence(with_measure(summary, c)) for c in changes]))

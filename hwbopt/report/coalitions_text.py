@@ -20,18 +20,17 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from hwbopt.report.fit import fit_table, print_table
 from hwbopt.report.text import print_headline, summary_console
 from hwbopt.words import num, sentence_case
 
 SHOWN = 5  # groups listed in words; the report's tables, --json and --out hold them all
 LISTED = 20  # groups the analysis lists at most (hwbopt.analyses.coalitions.MAX_LISTED)
 SIGNIFICANT = 4  # significant figures of the game's values in sentences
-NAME_WIDTH = 10  # the narrowest a column of names may wrap to
 POINTS, POINT = "points of weighted outcome", "point of weighted outcome"
 OWEN = ("Owen's split (each partner's pooled money valued at the grand coalition's shadow "
         "prices, scaled to the value of pooling)")
@@ -432,21 +431,11 @@ def partner_table(summary: dict[str, Any],
     return t
 
 
-def _width(summary: dict[str, Any], columns: Sequence[tuple[str, str, bool]]) -> int:
-    """The width the partner table needs to show every figure whole with its names wrapped
-    into a column of ``NAME_WIDTH``: each figure column as wide as its widest line, plus the
-    rules and padding of a rich table (three a column and one)."""
-    widths = [len(head) for _k, head, _m in columns]
-    for cells in _partner_cells(summary, columns):
-        for j, cell in enumerate(cells):
-            widths[j] = max(widths[j], *(cell_len(line) for line in cell.split("\n")))
-    return NAME_WIDTH + sum(widths) + 3 * (len(columns) + 1) + 1
-
-
 def partner_tables(summary: dict[str, Any], console: Console) -> list[Table]:
-    """The partner table, or, where it is too wide for the terminal, the same in two tables:
-    the money, then the shares."""
-    if _width(summary, PARTNER_COLUMNS) <= console.width:
+    """The partner table, or, where its figures do not fit the terminal beside the names
+    (as :mod:`hwbopt.report.fit` measures it), the same in two tables: the money, then the
+    shares."""
+    if len(fit_table(console, partner_table(summary))) == 1:
         return [partner_table(summary)]
     m = money_label(summary)
     money_cols = tuple(c for c in PARTNER_COLUMNS if c[2])
@@ -545,7 +534,7 @@ def print_coalitions(summary: dict[str, Any], console: Console | None = None) ->
     console.print()
     if partner_rows(summary):
         for table in partner_tables(summary, console):
-            console.print(table)
+            print_table(console, table)
     sentence = range_sentence(summary)
     if sentence:
         console.print(escape(sentence))
@@ -569,9 +558,10 @@ def print_coalitions(summary: dict[str, Any], console: Console | None = None) ->
     if owen:
         console.print(escape(owen))
     console.print()
+    # coalitions are named by their partners: a name wraps as far as it needs, never cut
     for listing in (best_by_size_table(summary), superadditivity_table(summary)):
         if listing is not None:
-            console.print(listing)
+            print_table(console, listing, label_lines=None)
     if superadditive(summary):
         console.print("Every coalition is worth at least as much as any two disjoint parts of "
                       "it pooling separately.")

@@ -7,6 +7,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from hwbopt.analyses.compare import Comparison, Run, partner_measures
+from hwbopt.report.fit import print_table
+from hwbopt.report.text import measure_words, summary_console
 
 
 def _num(v: float | None, digits: str = ",.1f") -> str:
@@ -52,13 +54,16 @@ def priority_table(comp: Comparison, scenario: str) -> Table:
     inst = comp.instance
     runs = [r for r in comp.runs if r.scenario == scenario and r.result.objective is not None]
     t = Table(title="Outcome by priority, total over the horizon", title_justify="left")
-    t.add_column("priority")
-    t.add_column("unit")
+    # what each outcome counts ('under-18 conceptions averted'), not a bare unit that may
+    # read as harm
+    t.add_column("priority: measure")
     for r in runs:
         t.add_column(r.name, justify="right")
+    totals = [r.result.summary()["outcome_by_priority"] for r in runs]  # a summary is costly
     for p in inst.priorities:
-        vals = [r.result.summary()["outcome_by_priority"].get(p.id) for r in runs]
-        t.add_row(escape(p.label), escape(p.unit), *[_num(v) for v in vals])
+        vals = [by.get(p.id) for by in totals]
+        what = measure_words(p.measure, p.unit)
+        t.add_row(f"{escape(p.label)}: {escape(what)}", *[_num(v) for v in vals])
     return t
 
 
@@ -119,21 +124,18 @@ def curve_table(comp: Comparison, scenario: str) -> Table | None:
 
 
 def print_comparison(comp: Comparison, console: Console | None = None) -> None:
-    if console is None:
-        console = Console(highlight=False)
-        if not console.is_terminal:
-            console.width = max(console.width, 160)
+    console = summary_console(console, pipe_width=160)
     inst = comp.instance
     console.print(f"[bold]{escape(inst.name)}[/bold] — {len(comp.runs)} runs in "
                   f"{comp.seconds:.1f} s ({comp.models_built} models built, "
                   f"{comp.solver_reuses} warm re-solves)")
     for s in comp.scenarios:
         console.print()
-        console.print(options_table(comp, s))
-        for table in (priority_table(comp, s), partner_table(comp, s), policy_table(comp, s),
-                      curve_table(comp, s)):
+        print_table(console, options_table(comp, s))
+        print_table(console, priority_table(comp, s), label_lines=None)
+        for table in (partner_table(comp, s), policy_table(comp, s), curve_table(comp, s)):
             if table is not None:
-                console.print(table)
+                print_table(console, table)
         value = comp.value_of_pooling(s)
         if value is not None:
             console.print(f"[bold]value of pooling[/bold] (pooled minus siloed objective): "

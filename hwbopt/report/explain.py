@@ -12,6 +12,8 @@ from rich.text import Text
 
 from hwbopt.analyses.explain import Binding, Explanation
 from hwbopt.analyses.weights import not_ranged
+from hwbopt.report.fit import print_table
+from hwbopt.report.text import summary_console
 from hwbopt.words import num, percent
 
 BINDING_SHOWN = 40  # without --all, the binding rules with the largest marginal values
@@ -138,17 +140,14 @@ def infeasibility_tables(ex: Explanation) -> list[Table]:
 
 def print_explanation(ex: Explanation, show_all: bool = False,
                       console: Console | None = None) -> None:
-    if console is None:
-        console = Console(highlight=False)
-        if not console.is_terminal:
-            console.width = max(console.width, 160)
+    console = summary_console(console, pipe_width=160)
     console.print(f"[bold]{escape(ex.instance_name)}[/bold] — {ex.status}")
     for w in ex.warnings:
         console.print(f"[yellow]warning:[/yellow] {escape(w)}")
     if ex.infeasibility is not None:
         console.print(escape(ex.infeasibility.text))
         for t in infeasibility_tables(ex):
-            console.print(t)
+            print_table(console, t, label_lines=None)
         return
     if ex.objective is None:
         return  # the CLI prints the reason on stderr
@@ -157,14 +156,15 @@ def print_explanation(ex: Explanation, show_all: bool = False,
     if ex.integers_fixed:
         console.print(f"note: {escape(ex.integers_note)}")
     console.print()
+    # the rules and limits are sentences with their amounts: they wrap, never cut short
     if ex.marginal_values:
-        console.print(marginal_table(ex))
+        print_table(console, marginal_table(ex), label_lines=None)
     else:
         console.print("No rule a board sets has a marginal value: none of them holds the "
                       "plan back.")
-    console.print(binding_table(ex, show_all))
+    print_table(console, binding_table(ex, show_all), label_lines=None)
     if ex.unfunded:
-        console.print(unfunded_table(ex))
+        print_table(console, unfunded_table(ex))
         for u in ex.unfunded:
             console.print(f"  {escape(u.required_improvement.text)}")
     print_weights(ex, console)

@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from hwbopt.report.coalitions_text import bullets, figure, missing, money_label
+from hwbopt.report.fit import print_table
 from hwbopt.report.text import print_headline, summary_console
 
 SHOWN = 4  # changes listed per step in the terminal; --json, --out and the report hold them all
@@ -228,7 +229,7 @@ def print_frontier(summary: dict[str, Any], console: Console | None = None) -> N
     if not ps:
         return  # the CLI prints the reason on stderr
     console.print()
-    console.print(point_table(summary))
+    print_table(console, point_table(summary))
     if len(ps) < 2:
         return
     console.print()

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from hwbopt.model.phrases import labels, money, num, percent
 from hwbopt.plan import CVAR, PlanResult
+from hwbopt.report.fit import print_table
 from hwbopt.report.text import summary_console
 from hwbopt.schema import Instance, year_label
 from hwbopt.status import EARLY
@@ -399,21 +400,22 @@ def print_plan(plan: PlanResult, inst: Instance, method: str = "extensive",
         colour = "yellow" if plan.status in EARLY else "dim"
         console.print(f"[{colour}]{escape(plan.message)}[/{colour}]")
     console.print()
-    console.print(commitments_table(plan, inst))
+    # commitments and rules are sentences with their amounts: they wrap, never cut short
+    print_table(console, commitments_table(plan, inst), label_lines=None)
     _print_differences(plan, inst, console)
-    console.print(measures_table(plan, inst))
+    print_table(console, measures_table(plan, inst))
     for sentence in (vss_sentence(plan, inst), evpi_sentence(plan, inst)):
         if sentence is not None:
             console.print(sentence)
     console.print()
-    console.print(spread_table(plan, inst))
+    print_table(console, spread_table(plan, inst))
     console.print(spread_note(plan))
     sentence = breaks_sentence(plan, inst)
     if sentence is not None:
         console.print(sentence)
     table = elastic_table(plan)
     if table is not None:
-        console.print(table)
+        print_table(console, table, label_lines=None)
     if not plan.elastic:
         console.print("every rule held in every future under the hedged commitments "
                       "(no elastic slack used)")
@@ -421,7 +423,7 @@ def print_plan(plan: PlanResult, inst: Instance, method: str = "extensive",
 
 def _print_differences(plan: PlanResult, inst: Instance, console: Console) -> None:
     if plan.differs_from_deterministic:
-        console.print(differences_table(plan, inst))
+        print_table(console, differences_table(plan, inst), label_lines=None)
     else:
         console.print(f"The {HEDGED} commits exactly as the {AVERAGE} does.")
 

@@ -8,6 +8,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from hwbopt.report.fit import print_table
+from hwbopt.report.text import summary_console
 from hwbopt.schema import Instance
 
 
@@ -16,10 +18,7 @@ def _pct(v: float | None) -> str:
 
 
 def print_stress(summary: dict[str, Any], inst: Instance, console: Console | None = None) -> None:
-    if console is None:
-        console = Console(highlight=False)
-        if not console.is_terminal:
-            console.width = max(console.width, 140)
+    console = summary_console(console, pipe_width=140)
     names = {p.id: p.label for p in inst.priorities}
     labels = {i.id: i.label for i in inst.interventions}
     console.print(
@@ -44,15 +43,16 @@ def print_stress(summary: dict[str, Any], inst: Instance, console: Console | Non
     for k, p in summary["target_probability"].items():
         by = summary["target_probability_by_year"].get(k, {})
         t.add_row(escape(names.get(k, k)), _pct(p), *[_pct(by.get(y)) for y in years])
-    console.print(t)
+    print_table(console, t)
     if summary["binding"]:
         b = Table(title="Rules that bind most often (share of solved scenarios)",
                   title_justify="left")
-        b.add_column("rule", no_wrap=True)
+        b.add_column("rule")
         b.add_column("binds", justify="right")
         for row in summary["binding"][:12]:
             b.add_row(escape(row.get("text") or row["rule"]), _pct(row["share"]))
-        console.print(b)
+        # a rule is a sentence with its amounts: it wraps as far as it needs, never cut short
+        print_table(console, b, label_lines=None)
         console.print("  amounts in brackets are the base instance's; each scenario has its own")
     if summary["cut_first"]:
         c = Table(title="What is cut first as cuts deepen (activity against the plan)",
@@ -64,18 +64,18 @@ def print_stress(summary: dict[str, Any], inst: Instance, console: Console | Non
             c.add_row(escape(labels.get(row["intervention"], row["intervention"])),
                       f"{row['cut_depth']:.1%}" if row["cut_depth"] is not None else "never",
                       _pct(row["activity_at_mildest"]), _pct(row["activity_at_deepest"]))
-        console.print(c)
+        print_table(console, c)
     curves = summary["cut_response"]
     if curves:
         first = next(iter(curves.values()))
         r = Table(title="Cut response: probability of meeting every year's target, by cut "
                         "depth", title_justify="left")
-        r.add_column("priority", no_wrap=True)
+        r.add_column("priority")
         for point in first:
             r.add_column(f"{point['cut_depth']:.1%}", justify="right")
         for k, curve in curves.items():
             r.add_row(escape(names.get(k, k)), *[_pct(p["probability_met"]) for p in curve])
-        console.print(r)
+        print_table(console, r)
     if summary["cold_mismatches"]:
         console.print(f"[yellow]warning:[/yellow] {summary['cold_mismatches']} warm solves "
                       "disagreed with a cold re-solve; the cold results are reported")

@@ -2,26 +2,58 @@
 
 from __future__ import annotations
 
+import os
+import re
+
 import pandas as pd
-from rich.console import Console, JustifyMethod
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from hwbopt.report.fit import print_table
 from hwbopt.results import Result
 from hwbopt.results.result import min_attainment
 from hwbopt.schema import Instance, year_label
 from hwbopt.status import EARLY
-from hwbopt.words import labels
+from hwbopt.words import labels, objective_sentence
 
 
-def summary_console(console: Console | None) -> Console:
-    """The console a result's text is printed on: the one given, or the terminal's; written
-    to a file or a pipe, at least 120 columns wide (nothing there wraps for a reader)."""
+def summary_console(console: Console | None, pipe_width: int = 120) -> Console:
+    """The console a result's text is printed on: the one given, or the terminal's. Written to
+    a file or a pipe it is at least ``pipe_width`` columns wide (a reader of a file scrolls
+    rather than reads wrapped tables), unless the ``COLUMNS`` environment variable asks for a
+    width: rich reads that, and a user or a test who sets it gets exactly that width."""
     if console is None:
         console = Console(highlight=False)
-        if not console.is_terminal:
-            console.width = max(console.width, 120)
+        if not console.is_terminal and not os.environ.get("COLUMNS", "").strip().isdigit():
+            console.width = max(console.width, pipe_width)
     return console
+
+
+def _short_measure(measure: str) -> str:
+    """The measure without its parenthetical detail."""
+    return re.sub(r"\s+", " ", re.sub(r"\s*\([^)]*\)", "", measure)).strip()
+
+
+def unit_phrase(measure: str, unit: str) -> str | None:
+    """The measure, when it names its unit, as a phrase to stand where the unit would beside
+    a number: '48.6 under-18 conceptions averted' (a bare '48.6 conceptions' reads as harm);
+    None when it does not name it."""
+    short = _short_measure(measure)
+    if short and unit and re.search(rf"\b{re.escape(unit)}\b", short):
+        return short
+    return None
+
+
+def measure_words(measure: str, unit: str) -> str:
+    """What a priority's outcome counts, its unit named: 'under-18 conceptions averted';
+    'people (adults losing 5% of body weight)' where the measure does not name its unit. The
+    measure's parenthetical detail is left out."""
+    short = _short_measure(measure)
+    phrase = unit_phrase(measure, unit)
+    if phrase is not None or not unit:
+        return phrase or short
+    return f"{unit} ({short})" if short else unit
 
 
 def print_headline(console: Console, lines: list[str], summary: dict[str, object]) -> None:
@@ -69,17 +101,21 @@ def allocation_table(result: Result, inst: Instance) -> Table:
 
 
 def outcome_table(result: Result, inst: Instance) -> Table:
+    """Each priority's outcome against its target, year by year: a heading row names the
+    priority and what its outcome counts ('Teenage pregnancy: under-18 conceptions averted'),
+    then a row a year, so the names take one narrow column however long the measure."""
     pri = {p.id: p for p in inst.priorities}
     t = Table(title="Outcomes against targets", title_justify="left")
-    columns: tuple[tuple[str, JustifyMethod], ...] = (
-        ("priority", "left"), ("unit", "left"), ("year", "left"), ("achieved", "right"),
-        ("target", "right"), ("shortfall", "right"), ("", "left"))
-    for col, just in columns:
-        t.add_column(col, justify=just)
+    t.add_column("priority: measure, year")
+    for col in ("achieved", "target", "shortfall"):
+        t.add_column(col, justify="right")
+    t.add_column("")
     last = None
     for r in result.tables["outcomes"].itertuples(index=False):
         p = pri[r.priority]
-        first = r.priority != last
+        if r.priority != last:
+            t.add_row(f"[bold]{escape(p.label)}[/bold]: {escape(measure_words(p.measure, p.unit))}",
+                      "", "", "", "")
         last = r.priority
         has_target = not pd.isna(r.target)
         if not has_target:
@@ -88,9 +124,7 @@ def outcome_table(result: Result, inst: Instance) -> Table:
             state = "[green]met[/green]"
         else:
             state = "[red]missed[/red]" + (" (soft)" if not r.hard else "")
-        t.add_row(escape(p.label) if first else "", escape(p.unit) if first else "",
-                  year_label(int(r.year)),
-                  _num(r.achieved),
+        t.add_row(f"  {year_label(int(r.year))}", _num(r.achieved),
                   _num(r.target) if has_target else "–",
                   _num(r.shortfall) if has_target and r.shortfall > 0 else "–", state)
     return t
@@ -100,7 +134,7 @@ def budget_table(result: Result, inst: Instance) -> Table:
     unit = inst.money_label
     names = labels(inst).partner
     t = Table(title=f"Partners' money ({escape(unit)})", title_justify="left")
-    t.add_column("partner", no_wrap=True)
+    t.add_column("partner")
     budgets = result.tables["budgets"]
     resources = bool(len(result.tables["staff"]) or len(result.tables["sites"]))
     cols = ["partner", "year", "baseline", "available", "savings credited", "pooled",
@@ -145,7 +179,9 @@ def staff_table(result: Result, inst: Instance) -> Table:
                 change += f" +{r.recruited:,.3g}"
             if r.released > 1e-9:
                 change += f" −{r.released:,.3g}"
-            cells.append(f"{r.in_post:,.1f} / {r.deployed:,.1f}{change}")
+            # the change on a line of its own: a cell is as wide as its widest line
+            cells.append(f"{r.in_post:,.1f} / {r.deployed:,.1f}"
+                         + (f"\n{change.strip()}" if change else ""))
         shared = dep[(dep.employer == e) & (dep.role == role) & dep.integrated.astype(bool)]
         away = shared.groupby("intervention")["fte"].mean()
         text = ", ".join(f"{lab.intervention.get(i, i)} ({v:,.1f})" for i, v in away.items())
@@ -170,7 +206,8 @@ def site_table(result: Result, inst: Instance) -> Table:
                   for r in rows.itertuples(index=False)]
         open_rows = rows[rows.open.astype(bool)]
         users = str(open_rows.iloc[-1].users) if len(open_rows) else ""
-        users = ", ".join(lab.intervention.get(u, u) for u in users.split(";") if u)
+        # a site's users are partners (hwbopt.results.resources), named as everywhere else
+        users = ", ".join(lab.partner.get(u, u) for u in users.split(";") if u)
         cost = next(x.running_cost for x in inst.sites if x.id == s_id)
         t.add_row(escape(lab.site[s_id]), escape(lab.partner.get(first.owner, first.owner)),
                   escape(lab.locality.get(first.locality, str(first.locality))),
@@ -191,10 +228,7 @@ def choice_table(result: Result, inst: Instance) -> Table:
 
 
 def print_result(result: Result, inst: Instance, console: Console | None = None) -> None:
-    if console is None:
-        console = Console(highlight=False)
-        if not console.is_terminal:
-            console.width = max(console.width, 160)
+    console = summary_console(console, pipe_width=160)
     checked = " (checked against the instance)" if result.checked else ""
     console.print(f"[bold]{escape(inst.name)}[/bold] — {result.status}{checked}")
     for w in result.warnings:
@@ -214,18 +248,24 @@ def print_result(result: Result, inst: Instance, console: Console | None = None)
                       f"(optimal within {result.gap_tolerance:g})")
     if result.objective_kind == "equity":
         console.print(lowest_attainment(result, inst))
+    # what a point is, for a reader who was not in the room when the weights were agreed
+    sentence = objective_sentence(
+        inst.priorities, result.objective_kind, money_label=inst.money_label,
+        discount_rate=inst.settings.discount_rate, equity_over=inst.settings.equity_over)
+    console.print(f"[dim]{escape(sentence)}[/dim]")
     if result.status in EARLY:
         console.print(f"[yellow]{escape(result.message)}[/yellow]")
     console.print()
-    console.print(allocation_table(result, inst))
-    console.print(outcome_table(result, inst))
-    console.print(budget_table(result, inst))
+    print_table(console, allocation_table(result, inst))
+    # a priority's heading is a sentence: it may wrap further before the table is split
+    print_table(console, outcome_table(result, inst), label_lines=None)
+    print_table(console, budget_table(result, inst))
     if len(result.tables["staff"]):
-        console.print(staff_table(result, inst))
+        print_table(console, staff_table(result, inst))
     if len(result.tables["sites"]):
-        console.print(site_table(result, inst))
+        print_table(console, site_table(result, inst))
     if len(result.tables["choices"]):
-        console.print(choice_table(result, inst))
+        print_table(console, choice_table(result, inst))
 
 
 def lowest_attainment(result: Result, inst: Instance) -> str:
