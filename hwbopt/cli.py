@@ -4,7 +4,10 @@ Exit codes: 0 solved (or valid), 1 anything unexpected, 2 invalid input or usage
 4 no solution within the time limit, 130 interrupted (Ctrl-C). Errors are one short message on
 stderr; ``--debug`` shows the traceback of unexpected ones. Output paths are checked before any
 work (:mod:`hwbopt.outputs`); a closed stdout (``hwbopt solve t | head -1``) is not an error.
-Options several commands share are defined once, in :mod:`hwbopt.cli_options`.
+Options several commands share are defined once, in :mod:`hwbopt.cli_options`. Commands that
+can take more than a couple of seconds show their progress on stderr when it is a terminal
+(:mod:`hwbopt.progress`; ``--quiet`` hides it), and every command's ``--help`` ends with
+examples that run on a board made by ``hwbopt init myboard``.
 """
 
 from __future__ import annotations
@@ -26,12 +29,16 @@ from hwbopt.cli_options import (
     PATH,
     SHARE,
     FiniteRange,
+    complete_option,
+    complete_scenario,
+    examples,
     force_option,
     instance_path,
     json_option,
     mip_gap_option,
     objective_option,
     out_option,
+    quiet_option,
     report_option,
     scenarios_option,
     seed_option,
@@ -39,12 +46,14 @@ from hwbopt.cli_options import (
     time_limit_option,
 )
 from hwbopt.errors import HwbError, InstanceError, UsageError
+from hwbopt.progress import SOLVE_DELAY, Indicator, indicator
 from hwbopt.status import EARLY, Status
 
 if TYPE_CHECKING:
     from hwbopt.errors import Problem
     from hwbopt.plan import PlanResult, Risk
     from hwbopt.report import Reportable
+    from hwbopt.results import Result
     from hwbopt.schema import Instance
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
@@ -110,7 +119,15 @@ class _Group(click.Group):
                   "traceback, and please report it)", EXIT_UNEXPECTED)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+COMPLETION = ('eval "$(_HWBOPT_COMPLETE=bash_source hwbopt)"   # shell completion: in '
+              '~/.bashrc (zsh_source, fish_source for the others)')
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=examples("hwbopt init myboard          # the tutorial as a starting point",
+                             "hwbopt solve myboard", "hwbopt compare myboard",
+                             "hwbopt solve --help         # each command's options and "
+                             "examples", COMPLETION))
 @click.version_option(package_name="hwbopt")
 @click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")
 @click.pass_context
@@ -216,7 +233,7 @@ def _said_report(report_dir: Path | None) -> None:
         click.echo(f"wrote {report_dir / 'report.html'} and {report_dir / 'report.xlsx'}")
 
 
-@cli.command()
+@cli.command(epilog=examples("hwbopt validate myboard"))
 @instance_path
 def validate(path: Path) -> None:
     """Check the instance at PATH (a folder, or a workbook ending in .xlsx) and list every
@@ -236,7 +253,10 @@ def validate(path: Path) -> None:
         click.echo(f"warning: {w}", err=True)
 
 
-@cli.command()
+@cli.command(epilog=examples(
+    "hwbopt solve myboard --out results/",
+    "hwbopt solve myboard --objective cost --json",
+    "hwbopt solve myboard --scenario council_cuts_35 --option keep_estate"))
 @instance_path
 @json_option
 @out_option("Write the result tables as CSV plus summary.json into this folder.")
@@ -244,52 +264,117 @@ def validate(path: Path) -> None:
 @click.option("--objective", type=click.Choice(["outcome", "cost", "equity"]), default=None,
               help="Override the instance's objective; equity lifts the worst-served target "
                    "first, then the weighted outcome (models/equity.md).")
+@click.option("--scenario", default=None, metavar="NAME", shell_complete=complete_scenario,
+              help="Solve under this scenario of the instance (base: the instance as "
+                   "written).")
+@click.option("--option", default=None, metavar="NAME", shell_complete=complete_option,
+              help="Solve this option, as hwbopt compare does: pooled (the instance as "
+                   "written), siloed, status_quo or an option of the instance.")
 @time_limit_option("Seconds HiGHS may take; beyond it nothing is reported as optimal.")
 @mip_gap_option(default="the instance's settings.mip_gap, 1e-4")
+@quiet_option
 @force_option()
 def solve(path: Path, as_json: bool, out: Path | None, report_dir: Path | None,
-          objective: str | None, time_limit: float | None, mip_gap: float | None,
-          force: bool) -> None:
+          objective: str | None, scenario: str | None, option: str | None,
+          time_limit: float | None, mip_gap: float | None, quiet: bool, force: bool) -> None:
     """Solve the instance at PATH (a folder, or a workbook ending in .xlsx) and print the
     plan, outcomes and budgets."""
-    run = _start("solve", path, out, report_dir, force)
-    from hwbopt.pipeline import build as build_model
-    from hwbopt.pipeline import solve_built
+    with indicator(quiet, "reading the instance", SOLVE_DELAY) as shown:
+        run = _start("solve", path, out, report_dir, force)
+        shown.step("solving (HiGHS)")
+        result, inst = _solve_named(run, scenario, option, objective, time_limit, mip_gap)
+        result.provenance.update(run.source)
+        summary = result.summary()
+        if out is not None:
+            shown.step("writing the results")
+            from hwbopt.io.results import write_result
 
-    if objective == "equity":  # two solves of one model (hwbopt.analyses.criteria)
-        from hwbopt.analyses.criteria import solve_equity
-
-        result = solve_equity(run.inst, time_limit, mip_gap,
-                              warnings=[str(w) for w in run.warnings])
-    else:
-        result = solve_built(build_model(run.inst, objective), time_limit=time_limit,
-                             mip_gap=mip_gap, warnings=[str(w) for w in run.warnings])
-    result.provenance.update(run.source)
-    summary = result.summary()
-    if out is not None:
-        from hwbopt.io.results import write_result
-
-        _clear(out, run.clear)
-        write_result(result, out)
-    _write_report(result, report_dir)
+            _clear(out, run.clear)
+            write_result(result, out)
+        if report_dir is not None:
+            shown.step("writing the report")
+        _write_report(result, report_dir)
     if as_json:
         click.echo(json.dumps(summary, indent=2, allow_nan=False))
     else:
         from hwbopt.report.text import print_result
 
-        print_result(result, run.inst)
+        _say_applied(run.inst, result)
+        print_result(result, inst)
         if out is not None:
             click.echo(f"\nwrote results to {out}")
         _said_report(report_dir)
     _exit_for(result.status, result.objective, result.message, not as_json)
 
 
-@cli.command()
+def _solve_named(run: _Start, scenario: str | None, option: str | None,
+                 objective: str | None, time_limit: float | None, mip_gap: float | None
+                 ) -> tuple[Result, Instance]:
+    """``solve``'s plan, under ``--scenario`` and for ``--option`` if given; with the
+    instance whose rules it obeys. The pooled option is the instance itself (under the
+    scenario), solved as plain ``solve`` solves it; any other option exactly as ``compare``
+    runs it (:func:`hwbopt.analyses.compare.solve_option`)."""
+    warnings = [str(w) for w in run.warnings]
+    inst = run.inst
+    if option not in (None, "pooled"):
+        if objective == "equity":
+            raise UsageError(f"--option {option} with --objective equity: options are solved "
+                             "under the outcome or cost objective, as hwbopt compare solves "
+                             "them; drop one of the two")
+        from hwbopt.analyses.compare import solve_option
+
+        named = solve_option(inst, option=option, scenario=scenario or "base",
+                             objective=objective, time_limit=time_limit, mip_gap=mip_gap)
+        result, inst = named.result, named.instance
+        result.warnings[:0] = warnings
+    else:
+        if scenario is not None:
+            from hwbopt.scenarios import scenario_instance
+
+            inst = scenario_instance(inst, scenario)  # unknown: exit 2 naming the scenarios
+        if objective == "equity":  # two solves of one model (hwbopt.analyses.criteria)
+            from hwbopt.analyses.criteria import solve_equity
+
+            result = solve_equity(inst, time_limit, mip_gap, warnings=warnings)
+        else:
+            from hwbopt.pipeline import build as build_model
+            from hwbopt.pipeline import solve_built
+
+            result = solve_built(build_model(inst, objective), time_limit=time_limit,
+                                 mip_gap=mip_gap, warnings=warnings)
+    result.scenario, result.option = scenario, option
+    return result, inst
+
+
+def _say_applied(inst: Instance, result: Result) -> None:
+    """One line naming the scenario and option a plan was solved under, when asked for."""
+    parts = []
+    if result.scenario is not None:
+        found = next((s for s in inst.scenarios if s.id == result.scenario), None)
+        parts.append(f"scenario {result.scenario}" + (f" ({found.name})" if found and
+                                                      found.name else ""))
+    if result.option is not None:
+        own = next((o for o in inst.options if o.id == result.option), None)
+        parts.append(f"option {result.option}" + (f" ({own.label})" if own else ""))
+    if parts:
+        import textwrap
+
+        click.echo(textwrap.fill("Solved under " + ", ".join(parts),
+                                 width=max(40, min(shutil.get_terminal_size().columns, 100))))
+
+
+@cli.command(epilog=examples(
+    "hwbopt compare myboard",
+    "hwbopt compare myboard --option pooled --option siloed --scenario base "
+    "--scenario council_cuts_35",
+    "hwbopt compare myboard --pool-share 0:1:0.25 --report paper/compare/"))
 @instance_path
 @click.option("--option", "options", multiple=True, metavar="NAME",
+              shell_complete=complete_option,
               help="An option to run (repeatable): pooled, siloed, partial, status_quo or an "
                    "option of the instance. Default: all of them.")
 @click.option("--scenario", "scenarios", multiple=True, metavar="NAME",
+              shell_complete=complete_scenario,
               help="A scenario to run under (repeatable): base or a scenario of the instance. "
                    "Default: base.")
 @click.option("--pool-share", default=None, metavar="SHARE|START:STOP:STEP",
@@ -301,28 +386,34 @@ def solve(path: Path, as_json: bool, out: Path | None, report_dir: Path | None,
 @objective_option
 @time_limit_option("Seconds HiGHS may take for each run.")
 @mip_gap_option()
+@quiet_option
 @force_option()
 def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
             pool_share: str | None, as_json: bool, out: Path | None, report_dir: Path | None,
             objective: str | None, time_limit: float | None, mip_gap: float | None,
-            force: bool) -> None:
+            quiet: bool, force: bool) -> None:
     """Solve the options of the instance at PATH side by side, under one or more scenarios."""
     from hwbopt.analyses.compare import parse_pool_shares
 
     shares = parse_pool_shares(pool_share) if pool_share is not None else None
-    run = _start("compare", path, out, report_dir, force)
-    from hwbopt.analyses.compare import compare as run_compare
+    with indicator(quiet, "reading the instance") as shown:
+        run = _start("compare", path, out, report_dir, force)
+        from hwbopt.analyses.compare import compare as run_compare
 
-    comparison = run_compare(run.inst, options=list(options) or None,
-                             scenarios=list(scenarios) or None, pool_shares=shares,
-                             objective=objective, time_limit=time_limit, mip_gap=mip_gap)
-    comparison.provenance.update(run.source)
-    if out is not None:
-        from hwbopt.io.results import write_comparison
+        comparison = run_compare(run.inst, options=list(options) or None,
+                                 scenarios=list(scenarios) or None, pool_shares=shares,
+                                 objective=objective, time_limit=time_limit, mip_gap=mip_gap,
+                                 on_progress=shown.counted)
+        comparison.provenance.update(run.source)
+        if out is not None:
+            shown.step("writing the results")
+            from hwbopt.io.results import write_comparison
 
-        _clear(out, run.clear)
-        write_comparison(comparison, out)
-    _write_report(comparison, report_dir)
+            _clear(out, run.clear)
+            write_comparison(comparison, out)
+        if report_dir is not None:
+            shown.step("writing the report")
+        _write_report(comparison, report_dir)
     if as_json:
         click.echo(json.dumps(comparison.summary(), indent=2, allow_nan=False))
     else:
@@ -341,17 +432,22 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
         sys.exit(EXIT_UNEXPECTED)
 
 
-@cli.command()
+@cli.command(epilog=examples(
+    "hwbopt stress myboard --set cuts_and_pressures --scenarios 200 --out runs/cuts",
+    "hwbopt stress myboard --set explicit --out runs/explicit --report paper/stress/"))
 @instance_path
 @set_option
 @scenarios_option("How many scenarios to solve (default: the set's samples).")
 @seed_option
 @out_option("Folder for the Parquet results, run.json and summary.json "
             "(default: runs/SET-seedSEED).")
-@click.option("--resume", is_flag=True, help="Finish an interrupted run in --out.")
+@click.option("--resume", is_flag=True,
+              help="Finish an interrupted run in --out, with the set, scenarios, seed and "
+                   "other options its run.json records (one given must agree with it).")
 @report_option
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Local worker processes (default: all cores).")
+              help="Local worker processes (default: this process while the rest of the "
+                   "batch looks shorter than ten seconds, then all cores).")
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
               help="Run the batch on an existing Dask cluster instead.")
 @click.option("--block-size", type=click.IntRange(min=1), default=None,
@@ -398,17 +494,34 @@ def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | 
     from hwbopt.provenance import instance_provenance
 
     source = instance_provenance(path)
-    from hwbopt.batch.run import run_stress
+    from click.core import ParameterSource
+
+    from hwbopt.batch.run import resume_settings, run_stress
     from hwbopt.batch.setup import load_plan, pick_stress_set
 
-    # a bad --plan folder is refused before any solve, and before --force clears --out
-    saved = None if plan_dir is None else load_plan(plan_dir, source)
-    _, chosen = pick_stress_set(inst, set_name)
+    # what the user typed, None where an option was left at its default: --resume takes the
+    # rest from the run's own record (run.json), and refuses what contradicts it
+    ctx = click.get_current_context()
+    typed: dict[str, Any] = {
+        name: value if ctx.get_parameter_source(param) not in (
+            ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP) else None
+        for name, param, value in (
+            ("set_name", "set_name", set_name), ("scenarios", "scenarios", scenarios),
+            ("seed", "seed", seed), ("objective", "objective", objective), ("mip", "mip", mip),
+            ("hold_first_year", "hold_first_year", hold_first_year),
+            ("time_limit", "time_limit", time_limit), ("cold_check", "cold_check", cold_check),
+            ("plan", "plan_dir", plan_dir))}
     if out is None:
+        _, chosen = pick_stress_set(inst, set_name)
         out = Path("runs") / f"{chosen.id}-seed{chosen.seed if seed is None else seed}"
         from hwbopt.outputs import check_folder
 
         check_folder(out, "--out", ("summary.json", "run.json"))
+    if resume and not force:
+        typed = resume_settings(out, typed)
+    # a bad --plan folder is refused before any solve, and before --force clears --out
+    saved = None if typed["plan"] is None else load_plan(typed["plan"], source)
+    pick_stress_set(inst, typed["set_name"])  # an unknown set is refused before any work
     from hwbopt.outputs import result_owner
 
     owner = result_owner(out)
@@ -419,12 +532,13 @@ def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | 
     if theirs and _claim_out(out, "stress", source, force):
         _clear(out, True)
     try:
-        summary = _run_stress(run_stress, inst, set_name=set_name, scenarios=scenarios,
-                              seed=seed, out=out, resume=resume, workers=workers,
-                              scheduler=scheduler, block_size=block_size, mip=mip,
-                              hold_first_year=hold_first_year, objective=objective,
-                              time_limit=time_limit,
-                              cold_check=cold_check,
+        summary = _run_stress(run_stress, inst, set_name=typed["set_name"],
+                              scenarios=typed["scenarios"], seed=typed["seed"], out=out,
+                              resume=resume, workers=workers, scheduler=scheduler,
+                              block_size=block_size, mip=typed["mip"],
+                              hold_first_year=typed["hold_first_year"],
+                              objective=typed["objective"], time_limit=typed["time_limit"],
+                              cold_check=typed["cold_check"],
                               progress=not quiet and sys.stderr.isatty(), source=source,
                               force=force, plan=saved)
     except KeyboardInterrupt:
@@ -487,11 +601,15 @@ def _stress_interrupted(out: Path) -> NoReturn:
             else f"{done:,} scenarios saved in {out}"
     except Exception:  # a report of an interrupt must not fail
         saved = f"partial results in {out}"
-    click.echo(f"interrupted: {saved}; finish with the same command and --resume", err=True)
+    click.echo(f"interrupted: {saved}; finish it with the instance and --resume --out {out} "
+               "(the run's options are read from its run.json)", err=True)
     sys.exit(EXIT_INTERRUPTED)
 
 
-@cli.command()
+@cli.command(epilog=examples(
+    "hwbopt plan myboard --set explicit",
+    "hwbopt plan myboard --set cuts_and_pressures --scenarios 10 --risk cvar --out "
+    "plans/hedged"))
 @instance_path
 @set_option
 @scenarios_option("How many scenarios to plan over: the first N the set draws, or the first N "
@@ -527,13 +645,14 @@ def _stress_interrupted(out: Path) -> NoReturn:
 @json_option
 @out_option("Write summary.json and the hedged plan's tables (as solve --out writes them) "
             "into this folder.")
+@quiet_option
 @force_option("Write into --out even if another command, or this one on another instance, "
               "wrote it (the old results are removed first).")
 def plan(path: Path, set_name: str | None, scenarios: int | None, seed: int | None,
          risk: str | None, alpha: float | None, weight: float | None, method: str,
          evaluate: int | None, workers: int, scheduler: str | None, report_dir: Path | None,
          objective: str | None, time_limit: float | None, mip_gap: float | None,
-         as_json: bool, out: Path | None, force: bool) -> None:
+         as_json: bool, out: Path | None, quiet: bool, force: bool) -> None:
     """Choose the commitments (sites, go/no-go, posts, this year's money) that hold up best
     across the scenarios of a stress set of the instance at PATH, and compare them with the
     plan for the average future."""
@@ -542,22 +661,26 @@ def plan(path: Path, set_name: str | None, scenarios: int | None, seed: int | No
         from hwbopt.outputs import check_scheduler
 
         check_scheduler(scheduler)
-    run = _start("plan", path, out, report_dir, force)
-    _check_plan_request(run.inst, set_name, scenarios)
-    from hwbopt.plan import plan as run_plan
+    with indicator(quiet, "reading the instance") as shown:
+        run = _start("plan", path, out, report_dir, force)
+        _check_plan_request(run.inst, set_name, scenarios)
+        from hwbopt.plan import plan as run_plan
 
-    result = run_plan(run.inst, stress_set=set_name, scenarios=scenarios, seed=seed,
-                      risk=chosen_risk, objective=objective, time_limit=time_limit,
-                      mip_gap=mip_gap, method=method, workers=workers, scheduler=scheduler,
-                      evaluate=evaluate,
-                      on_round=_round_line if sys.stderr.isatty() and not as_json else None)
-    result.provenance.update(run.source)
-    if out is not None:
-        from hwbopt.io.results import write_plan
+        result = run_plan(run.inst, stress_set=set_name, scenarios=scenarios, seed=seed,
+                          risk=chosen_risk, objective=objective, time_limit=time_limit,
+                          mip_gap=mip_gap, method=method, workers=workers,
+                          scheduler=scheduler, evaluate=evaluate,
+                          on_round=lambda r: _round_line(shown, r), on_step=shown.step)
+        result.provenance.update(run.source)
+        if out is not None:
+            shown.step("writing the results")
+            from hwbopt.io.results import write_plan
 
-        _clear(out, run.clear)
-        write_plan(result, out)
-    _write_report(out if out is not None else result, report_dir)
+            _clear(out, run.clear)
+            write_plan(result, out)
+        if report_dir is not None:
+            shown.step("writing the report")
+        _write_report(out if out is not None else result, report_dir)
     if as_json:
         click.echo(json.dumps(result.summary(), indent=2, allow_nan=False))
     else:
@@ -576,16 +699,19 @@ def plan(path: Path, set_name: str | None, scenarios: int | None, seed: int | No
 _PHASES = {"lp": "LP round", "rounding": "roundings", "mip": "MIP round"}
 
 
-def _round_line(r: Any) -> None:
-    """One line on stderr per round of the decomposition, for a person at a terminal (short
-    enough for 80 columns at the county's figures: whole numbers, no exponents)."""
+def _round_line(shown: Indicator, r: Any) -> None:
+    """One line on stderr per round of the decomposition, kept above the progress, for a
+    person at a terminal (short enough for 80 columns at the county's figures: whole
+    numbers, no exponents); nothing when the progress is not shown."""
     def figure(x: float) -> str:
         return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.4g}"
 
     best = "none yet" if r.best is None else figure(r.best)
-    click.echo(f"  {_PHASES.get(r.phase, r.phase)}: bound {figure(r.bound)}, best {best}, "
-               f"{r.cuts} cuts, {r.seconds:,.0f} s (master {r.master_seconds:,.0f} s)",
-               err=True)
+    phase = _PHASES.get(r.phase, r.phase)
+    shown.note(f"  {phase}: bound {figure(r.bound)}, best {best}, {r.cuts} cuts, "
+               f"{r.seconds:,.0f} s (master {r.master_seconds:,.0f} s)")
+    shown.step(f"the hedged plan: decomposition ({phase}, bound {figure(r.bound)}, best "
+               f"{best})")
 
 
 def _plan_warnings(result: PlanResult) -> list[str]:
@@ -632,9 +758,12 @@ def _check_plan_request(inst: Instance, set_name: str | None, scenarios: int | N
                          "more scenarios with --scenarios") from None
 
 
-@cli.command()
+@cli.command(epilog=examples(
+    "hwbopt coalitions myboard",
+    "hwbopt coalitions myboard --scenario council_cuts_35 --split contributions"))
 @instance_path
 @click.option("--scenario", default="base", show_default=True, metavar="NAME",
+              shell_complete=complete_scenario,
               help="Value the coalitions under this scenario of the instance.")
 @click.option("--samples", type=click.IntRange(min=2), default=None, metavar="N",
               help="Estimate Shapley shares from N random orders of joining, with standard "
@@ -658,11 +787,12 @@ def _check_plan_request(inst: Instance, set_name: str | None, scenarios: int | N
 @time_limit_option("Seconds HiGHS may take for each coalition.")
 @mip_gap_option(default="1e-6: a coalition's value is a difference of two objectives "
                 "some 30 times larger")
+@quiet_option
 @force_option()
 def coalitions(path: Path, scenario: str, samples: int | None, seed: int | None, split: str,
                workers: int, scheduler: str | None, as_json: bool, out: Path | None,
                report_dir: Path | None, objective: str | None, time_limit: float | None,
-               mip_gap: float | None, force: bool) -> None:
+               mip_gap: float | None, quiet: bool, force: bool) -> None:
     """Value every coalition of the partners of the instance at PATH (what pooling is worth
     when only they pool), split the value of pooling fairly (Shapley), and find the groups
     that would gain by leaving a split (the core)."""
@@ -671,24 +801,25 @@ def coalitions(path: Path, scenario: str, samples: int | None, seed: int | None,
         from hwbopt.outputs import check_scheduler
 
         check_scheduler(scheduler)
-    run = _start("coalitions", path, out, report_dir, force)
-    from hwbopt.analyses.coalitions import coalitions as run_coalitions
+    with indicator(quiet, "reading the instance") as shown:
+        run = _start("coalitions", path, out, report_dir, force)
+        from hwbopt.analyses.coalitions import coalitions as run_coalitions
 
-    def progress(done: int, total: int) -> None:
-        click.echo(f"  {done:,} of {total:,} coalitions valued", err=True)
+        shown.step("valuing the coalitions")
+        result = run_coalitions(run.inst, scenario=scenario, samples=samples, seed=seed,
+                                split=chosen, objective=objective, time_limit=time_limit,
+                                mip_gap=mip_gap, workers=workers, scheduler=scheduler,
+                                on_progress=shown.counter("valuing the coalitions"))
+        result.provenance.update(run.source)
+        if out is not None:
+            shown.step("writing the results")
+            from hwbopt.io.results import write_coalitions
 
-    result = run_coalitions(run.inst, scenario=scenario, samples=samples, seed=seed,
-                            split=chosen, objective=objective, time_limit=time_limit,
-                            mip_gap=mip_gap, workers=workers, scheduler=scheduler,
-                            on_progress=progress if sys.stderr.isatty() and not as_json
-                            else None)
-    result.provenance.update(run.source)
-    if out is not None:
-        from hwbopt.io.results import write_coalitions
-
-        _clear(out, run.clear)
-        write_coalitions(result, out)
-    _write_report(out if out is not None else result, report_dir)
+            _clear(out, run.clear)
+            write_coalitions(result, out)
+        if report_dir is not None:
+            shown.step("writing the report")
+        _write_report(out if out is not None else result, report_dir)
     if as_json:
         click.echo(json.dumps(result.summary(), indent=2, allow_nan=False))
     else:
@@ -724,7 +855,8 @@ def _parse_split(text: str) -> str | dict[str, float]:
     return out
 
 
-@cli.command()
+@cli.command(epilog=examples("hwbopt export myboard --out model.mps",
+                             "hwbopt export myboard --out model.lp --objective cost"))
 @instance_path
 @out_option("The file to write: .mps or .lp.", required=True)
 @objective_option
@@ -749,7 +881,8 @@ def export(path: Path, out: Path, objective: str | None, force: bool) -> None:
                f"{comp.n_rows:,} rows, named as in models/ (e.g. {comp.row_name(0)})")
 
 
-@cli.command()
+@cli.command(epilog=examples("hwbopt explain myboard",
+                             "hwbopt explain myboard --all --out why/ --report paper/why/"))
 @instance_path
 @json_option
 @click.option("--all", "show_all", is_flag=True,
@@ -760,26 +893,32 @@ def export(path: Path, out: Path, objective: str | None, force: bool) -> None:
 @time_limit_option("Seconds HiGHS may take for the solve, for each diagnostic solve, and for "
                    "the search for what would fund the unfunded interventions (default 60).")
 @mip_gap_option()
+@quiet_option
 @force_option()
 def explain(path: Path, as_json: bool, show_all: bool, out: Path | None,
             report_dir: Path | None, objective: str | None, time_limit: float | None,
-            mip_gap: float | None, force: bool) -> None:
+            mip_gap: float | None, quiet: bool, force: bool) -> None:
     """Explain the plan for PATH: marginal values, binding rules, unfunded interventions; or,
     for an infeasible instance, the smallest relaxation or the conflicting rules (exit 3)."""
-    run = _start("explain", path, out, report_dir, force)
-    from hwbopt.analyses.explain import explain_built
-    from hwbopt.pipeline import build as build_model
+    with indicator(quiet, "reading the instance") as shown:
+        run = _start("explain", path, out, report_dir, force)
+        from hwbopt.analyses.explain import explain_built
+        from hwbopt.pipeline import build as build_model
 
-    ex = explain_built(build_model(run.inst, objective), all_values=show_all,
-                       time_limit=time_limit, mip_gap=mip_gap,
-                       warnings=[str(w) for w in run.warnings])
-    ex.provenance.update(run.source)
-    if out is not None:
-        from hwbopt.io.results import write_explanation
+        shown.step("building the model")
+        ex = explain_built(build_model(run.inst, objective), all_values=show_all,
+                           time_limit=time_limit, mip_gap=mip_gap,
+                           warnings=[str(w) for w in run.warnings], on_step=shown.step)
+        ex.provenance.update(run.source)
+        if out is not None:
+            shown.step("writing the results")
+            from hwbopt.io.results import write_explanation
 
-        _clear(out, run.clear)
-        write_explanation(ex, out)
-    _write_report(ex, report_dir)
+            _clear(out, run.clear)
+            write_explanation(ex, out)
+        if report_dir is not None:
+            shown.step("writing the report")
+        _write_report(ex, report_dir)
     if as_json:
         click.echo(json.dumps(ex.summary(), indent=2, allow_nan=False))
     else:
@@ -793,7 +932,9 @@ def explain(path: Path, as_json: bool, show_all: bool, out: Path | None,
     _exit_for(ex.status, ex.objective, ex.message, not as_json and ex.infeasibility is None)
 
 
-@cli.command()
+@cli.command(epilog=examples("hwbopt init myboard",
+                             "hwbopt init countyboard --example county",
+                             "hwbopt init board.xlsx --excel"))
 @click.argument("directory", type=PATH)
 @click.option("--example", default="tutorial", show_default=True,
               help="Which shipped instance to copy (tutorial or county).")
@@ -834,16 +975,25 @@ def init(directory: Path, example: str, excel: bool) -> None:
                f"  hwbopt validate {directory}\n  hwbopt solve {directory}")
 
 
-@cli.command()
+@cli.command(epilog=examples("hwbopt convert myboard board.xlsx      # folder -> workbook",
+                             "hwbopt convert board.xlsx myboard2      # workbook -> folder"))
 @click.argument("src", type=PATH)
 @click.argument("dest", type=PATH)
 @force_option("Replace files already at DEST.")
 def convert(src: Path, dest: Path, force: bool) -> None:
     """Turn the instance SRC into DEST: a folder into a workbook (DEST ends in .xlsx) or a
-    workbook into a folder. The instance is validated first; nothing is overwritten unless
-    --force."""
-    from hwbopt.io.instance import existing_outputs, write_instance
+    workbook into a folder (DEST has no suffix, or is an existing folder; any other DEST is
+    refused). The instance is validated first; nothing is overwritten unless --force."""
+    from hwbopt.io.instance import existing_outputs, is_workbook, write_instance
 
+    # DEST's suffix says what to write: any suffix but .xlsx (out.csv, x.xls) would otherwise
+    # become a folder of that name, silently
+    if not is_workbook(dest) and dest.suffix and not dest.is_dir():
+        excel = " (hwbopt writes workbooks as .xlsx only)" \
+            if dest.suffix.lower() in (".xls", ".xlsm", ".xlsb", ".ods") else ""
+        raise UsageError(f"DEST {dest}: expected a workbook ending in .xlsx, or a folder (a "
+                         f"name without a suffix, such as {dest.with_suffix('')}, or an "
+                         f"existing folder); '{dest.suffix}' is neither{excel}")
     clashes = existing_outputs(dest)
     if clashes and not force:
         raise UsageError(f"{', '.join(map(str, clashes[:5]))} already exist"
@@ -856,7 +1006,8 @@ def convert(src: Path, dest: Path, force: bool) -> None:
     click.echo(f"wrote {written}: {inst.name}")
 
 
-@cli.command()
+@cli.command(epilog=examples("hwbopt solve myboard --out results/",
+                             "hwbopt report results/ --out paper/"))
 @click.argument("result_dir", type=PATH)
 @out_option("Folder for report.html and report.xlsx (default: RESULT_DIR).")
 @force_option("Write even where report.xlsx is an instance workbook.")
@@ -872,7 +1023,10 @@ def report(result_dir: Path, out: Path | None, force: bool) -> None:
     click.echo(f"wrote {html_path} and {xlsx_path}")
 
 
-@cli.command()
+@cli.command(epilog=examples(
+    "hwbopt generate --variables 10k --seed 7 big/",
+    "hwbopt generate --localities 3 --interventions 12 --partners 4 --years 3 --sites 6 "
+    "small/"))
 @click.argument("out", type=PATH)
 @click.option("--localities", type=int, default=None,
               help="Localities (districts or neighbourhoods). Default 5.")
@@ -929,6 +1083,9 @@ cli.add_command(_alternatives)
 from hwbopt.cli_frontier import frontier as _frontier  # noqa: E402
 
 cli.add_command(_frontier)
+from hwbopt.cli_curve import curve as _curve  # noqa: E402
+
+cli.add_command(_curve)
 
 
 def main() -> None:

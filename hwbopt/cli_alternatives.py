@@ -10,27 +10,31 @@ every command does (``hwbopt.cli._start``).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
 from hwbopt.cli_options import (
     FiniteRange,
+    examples,
     force_option,
     instance_path,
     json_option,
     mip_gap_option,
     objective_option,
     out_option,
+    quiet_option,
     report_option,
     time_limit_option,
 )
+from hwbopt.progress import indicator
 
 KINDS = ("partners", "interventions", "priorities", "sites", "pools")  # as the analysis's
 
 
-@click.command()
+@click.command(epilog=examples(
+    "hwbopt alternatives myboard --slack 0.05",
+    "hwbopt alternatives myboard --slack 0.02 --of interventions --count 3"))
 @instance_path
 @click.option("--slack", type=FiniteRange(min=0, max=1, max_open=True), default=0.05,
               show_default=True, metavar="S",
@@ -60,12 +64,13 @@ KINDS = ("partners", "interventions", "priorities", "sites", "pools")  # as the 
 @time_limit_option("Seconds HiGHS may take for each solve.")
 @mip_gap_option(default="the instance's settings.mip_gap, 1e-4, for the optimum and each "
                 "bound")
+@quiet_option
 @force_option()
 def alternatives(path: Path, slack: float, kinds: tuple[str, ...], count: int | None,
                  hold_integers: bool, workers: int, scheduler: str | None,
                  objective: str | None, as_json: bool, out: Path | None,
                  report_dir: Path | None, time_limit: float | None, mip_gap: float | None,
-                 force: bool) -> None:
+                 quiet: bool, force: bool) -> None:
     """How much of the plan for the instance at PATH is open to negotiation: the lowest and
     highest value of each quantity among the plans within the slack of the optimum (each a
     checked plan), and with --count, alternative plans that differ as much as they can."""
@@ -75,26 +80,29 @@ def alternatives(path: Path, slack: float, kinds: tuple[str, ...], count: int | 
         from hwbopt.outputs import check_scheduler
 
         check_scheduler(scheduler)
-    run = _start("alternatives", path, out, report_dir, force)
-    from hwbopt.analyses.alternatives import alternatives as run_alternatives
-    from hwbopt.analyses.alternatives import write_alternatives
+    with indicator(quiet, "reading the instance") as shown:
+        run = _start("alternatives", path, out, report_dir, force)
+        from hwbopt.analyses.alternatives import alternatives as run_alternatives
+        from hwbopt.analyses.alternatives import write_alternatives
 
-    def progress(done: int, total: int) -> None:
-        click.echo(f"  {done:,} of {total:,} bounds found", err=True)
-
-    result = run_alternatives(
-        run.inst, slack=slack, of=kinds or None, count=count or 0, objective=objective,
-        time_limit=time_limit, mip_gap=mip_gap, workers=workers, scheduler=scheduler,
-        hold_integers=hold_integers,
-        on_progress=progress if sys.stderr.isatty() and not as_json else None)
-    result.provenance.update(run.source)
-    for a in result.alternatives:
-        if a.result is not None:
-            a.result.provenance.update(run.source)
-    if out is not None:
-        _clear(out, run.clear)
-        write_alternatives(result, out)
-    _write_report(out if out is not None else result, report_dir)
+        shown.step("solving the optimum, then each quantity's lowest and highest value"
+                   + (f" and {count} alternative plans" if count else ""))
+        result = run_alternatives(
+            run.inst, slack=slack, of=kinds or None, count=count or 0, objective=objective,
+            time_limit=time_limit, mip_gap=mip_gap, workers=workers, scheduler=scheduler,
+            hold_integers=hold_integers,
+            on_progress=shown.counter("finding each quantity's lowest and highest value"))
+        result.provenance.update(run.source)
+        for a in result.alternatives:
+            if a.result is not None:
+                a.result.provenance.update(run.source)
+        if out is not None:
+            shown.step("writing the results")
+            _clear(out, run.clear)
+            write_alternatives(result, out)
+        if report_dir is not None:
+            shown.step("writing the report")
+        _write_report(out if out is not None else result, report_dir)
     if as_json:
         click.echo(json.dumps(result.summary(), indent=2, allow_nan=False))
     else:

@@ -13,17 +13,22 @@ from pathlib import Path
 import click
 
 from hwbopt.cli_options import (
+    examples,
     force_option,
     instance_path,
     json_option,
     mip_gap_option,
     out_option,
+    quiet_option,
     report_option,
     time_limit_option,
 )
+from hwbopt.progress import indicator
 
 
-@click.command()
+@click.command(epilog=examples(
+    "hwbopt frontier myboard --between outcome,cost",
+    "hwbopt frontier myboard --between outcome,equity --points 5 --report paper/frontier/"))
 @instance_path
 @click.option("--between", required=True, metavar="A,B",
               help="The two criteria to trade, among outcome, cost and equity (e.g. "
@@ -37,10 +42,11 @@ from hwbopt.cli_options import (
 @report_option
 @time_limit_option("Seconds HiGHS may take for each solve.")
 @mip_gap_option(default="the instance's settings.mip_gap, 1e-4")
+@quiet_option
 @force_option()
 def frontier(path: Path, between: str, points: int | None, as_json: bool, out: Path | None,
              report_dir: Path | None, time_limit: float | None, mip_gap: float | None,
-             force: bool) -> None:
+             quiet: bool, force: bool) -> None:
     """The Pareto frontier of the instance at PATH between two criteria: every efficient
     trade-off (each a plan, checked), and which decisions change along it."""
     from hwbopt.analyses.frontier import frontier as run_frontier
@@ -48,16 +54,23 @@ def frontier(path: Path, between: str, points: int | None, as_json: bool, out: P
     from hwbopt.cli import _clear, _exit_for, _said_report, _start, _write_report
 
     chosen = parse_between(between)  # a usage error before any work
-    run = _start("frontier", path, out, report_dir, force)
-    result = run_frontier(run.inst, chosen, points=points, time_limit=time_limit,
-                          mip_gap=mip_gap)
-    result.provenance.update(run.source)
-    for p in result.points:
-        p.result.provenance.update(run.source)
-    if out is not None:
-        _clear(out, run.clear)
-        write_frontier(result, out)
-    _write_report(out if out is not None else result, report_dir)
+    with indicator(quiet, "reading the instance") as shown:
+        run = _start("frontier", path, out, report_dir, force)
+        # the search reports no steps of its own: a spinner with the time taken
+        shown.step(f"tracing the frontier between {chosen[0]} and {chosen[1]}"
+                   + (f" ({points} points)" if points else ""))
+        result = run_frontier(run.inst, chosen, points=points, time_limit=time_limit,
+                              mip_gap=mip_gap)
+        result.provenance.update(run.source)
+        for p in result.points:
+            p.result.provenance.update(run.source)
+        if out is not None:
+            shown.step("writing the results")
+            _clear(out, run.clear)
+            write_frontier(result, out)
+        if report_dir is not None:
+            shown.step("writing the report")
+        _write_report(out if out is not None else result, report_dir)
     if as_json:
         click.echo(json.dumps(result.summary(), indent=2, allow_nan=False))
     else:

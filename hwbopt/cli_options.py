@@ -45,8 +45,6 @@ report_option = click.option(
          "folder.")
 objective_option = click.option("--objective", type=click.Choice(["outcome", "cost"]),
                                 default=None, help="Override the instance's objective.")
-set_option = click.option("--set", "set_name", default=None, metavar="NAME",
-                          help="Which stress set of the instance (needed when it has several).")
 seed_option = click.option("--seed", type=click.IntRange(min=0), default=None,
                            help="Seed of the draws (default: the set's seed).")
 
@@ -77,3 +75,68 @@ def mip_gap_option(default: str = "") -> Callable[[F], F]:
 def force_option(help: str = FORCE_HELP) -> Callable[[F], F]:
     """``--force``: a flag; ``help`` says what it lets the command replace."""
     return click.option("--force", is_flag=True, help=help)
+
+
+def examples(*lines: str) -> str:
+    """A command's ``--help`` epilog: real commands that run on a board made by ``hwbopt init
+    myboard`` (tests/test_cli_help.py runs them). ``\\b`` keeps click from rewrapping them."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# shell completion (``_HWBOPT_COMPLETE=bash_source hwbopt``): names from the instance typed
+# ---------------------------------------------------------------------------------------------
+
+BUILTIN_OPTIONS = ("pooled", "siloed", "partial", "status_quo")  # hwbopt.analyses.compare
+
+
+def _ids_in_instance(ctx: click.Context, section: str) -> list[str]:
+    """The ids of ``section`` (scenarios, options, stress) in the instance folder named by the
+    command's PATH, read from instance.yaml alone (completion must be quick and never fail:
+    no validation, and nothing for a workbook or an unreadable file)."""
+    path = ctx.params.get("path")
+    if path is None:
+        # completing an option's value, click parses the words typed so far leniently and
+        # leaves PATH unparsed, among the context's remaining words
+        path = next((a for a in ctx.args if not a.startswith("-")), None)
+    if path is None:
+        return []
+    try:
+        import yaml
+
+        yaml_file = Path(path) / "instance.yaml"
+        if not yaml_file.is_file() or yaml_file.stat().st_size > 10_000_000:
+            return []
+        data = yaml.safe_load(yaml_file.read_text(encoding="utf-8"))
+        items = data.get(section) if isinstance(data, dict) else None
+        return [str(i["id"]) for i in items or [] if isinstance(i, dict) and "id" in i]
+    except Exception:  # a half-written instance: complete nothing rather than fail
+        return []
+
+
+def _matching(names: list[str], incomplete: str) -> list[str]:
+    return [n for n in dict.fromkeys(names) if n.startswith(incomplete)]
+
+
+def complete_scenario(ctx: click.Context, param: click.Parameter,
+                      incomplete: str) -> list[str]:
+    """``--scenario``: base and the instance's scenarios."""
+    return _matching(["base", *_ids_in_instance(ctx, "scenarios")], incomplete)
+
+
+def complete_option(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """``--option``: the built-in options and the instance's."""
+    builtin = [o for o in BUILTIN_OPTIONS if o != "partial" or ctx.command.name != "solve"]
+    return _matching([*builtin, *_ids_in_instance(ctx, "options")], incomplete)
+
+
+def complete_set(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """``--set``: the instance's stress sets."""
+    return _matching(_ids_in_instance(ctx, "stress"), incomplete)
+
+
+set_option = click.option("--set", "set_name", default=None, metavar="NAME",
+                          shell_complete=complete_set,
+                          help="Which stress set of the instance (needed when it has several).")
+quiet_option = click.option("--quiet", is_flag=True,
+                            help="No progress on stderr (it is shown only on a terminal).")

@@ -6,13 +6,20 @@ A change addresses one input, or many, by a path in the instance's own names (th
 (``add``). Applying changes never mutates the instance: the changed data are validated from
 scratch, so a scenario that makes an instance invalid (a cut of 120%) is reported with the
 scenario's name and the rule it breaks.
+
+From Python, :meth:`hwbopt.Instance.with_changes` takes the same changes as a plain mapping
+(:func:`with_changes`): ``{"partners[council].cut.total": 0.35}`` sets a value, and
+``{"activity[*].need": {"scale": 1.1}}`` or ``{"interventions[*].cost_growth": {"add":
+0.02}}`` multiplies or adds, as ``scale`` and ``add`` do in ``instance.yaml``.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
+
+from pydantic import ValidationError
 
 from hwbopt.batch.inputs import resolve_inputs
 from hwbopt.errors import InstanceError, Problem, UsageError
@@ -22,6 +29,8 @@ from hwbopt.schema import Change, Instance
 
 YAML = "instance.yaml"
 BASE = "base"  # the scenario that changes nothing
+WITH_CHANGES = "with_changes"  # where changes made from Python are reported
+OPS = ("value", "scale", "add")  # a mapping of one of these is a change, not a value
 
 
 def _apply_one(data: dict[str, Any], change: Change) -> None:
@@ -66,6 +75,138 @@ def apply_changes(inst: Instance, changes: Sequence[Change], where: str,
             [Problem(YAML, None, where, f"after these changes, {p}") for p in exc.problems],
             source=where) from None
     return derived.model_copy(update={k: getattr(inst, k) for k in UNCHANGEABLE})
+
+
+Changes = Mapping[str, object] | Iterable[Change | Mapping[str, Any]]
+
+
+def with_changes(inst: Instance, changes: Changes) -> Instance:
+    """A new, validated instance with ``changes`` applied in order; ``inst`` is not touched.
+
+    ``changes`` maps a path to its new value (``{"partners[council].cut.total": 0.35}``), or
+    to ``{"scale": x}``, ``{"add": x}`` or ``{"value": x}`` (to multiply, add to or set it, as
+    a scenario's change in ``instance.yaml`` does); a list of :class:`Change` objects or of
+    ``{"path": …, "value": …}`` mappings (the ``instance.yaml`` form) is read too. Raises
+    :class:`InstanceError` naming each path that addresses nothing or whose value breaks a
+    rule; the changed instance's own scenarios, options and stress sets must still apply, as
+    they must for an instance read from files.
+    """
+    listed = as_changes(changes)
+    if not listed:
+        return inst
+    data = instance_data(inst)
+    problems = []
+    for change in listed:
+        try:
+            _apply_one(data, change)
+        except PathError as exc:
+            problems.append(Problem(WITH_CHANGES, None, change.path, str(exc)))
+    if problems:
+        raise InstanceError(problems, source=WITH_CHANGES)
+    try:
+        derived = instance_from_data(data)
+    except InstanceError as exc:
+        raise InstanceError(_blame(inst, listed, exc), source=WITH_CHANGES) from None
+    out = derived.model_copy(update={k: getattr(inst, k) for k in UNCHANGEABLE})
+    check_overrides(out, WITH_CHANGES)
+    return out
+
+
+def as_changes(changes: Changes) -> list[Change]:
+    """Changes given from Python as :class:`Change` objects, in order (see
+    :func:`with_changes`); raises :class:`InstanceError` naming every one that is malformed."""
+    if isinstance(changes, str | bytes) or not isinstance(changes, Mapping | Iterable):
+        raise InstanceError(Problem(WITH_CHANGES, None, None, (
+            "expected a mapping of paths to values, such as "
+            f"{{'partners[council].cut.total': 0.35}}, not {type(changes).__name__}")),
+            source=WITH_CHANGES)
+    given = isinstance(changes, Mapping)
+    items: list[tuple[Any, Any]] = list(changes.items()) if isinstance(changes, Mapping) \
+        else list(enumerate(changes))
+    out: list[Change] = []
+    problems: list[Problem] = []
+    for key, spec in items:
+        path = key
+        try:
+            if given:
+                fields = _fields(spec)
+            else:
+                path, fields = _listed(key, spec)
+            if not isinstance(path, str):
+                raise ValueError("a path is text such as partners[council].cut.total, not "
+                                 f"{path!r}")
+            out.append(Change(path=path, **fields))
+        except (ValidationError, ValueError, TypeError) as exc:
+            where = path if given or isinstance(path, str) else f"[{key}]"
+            problems.append(Problem(WITH_CHANGES, None, str(where), _reason(exc)))
+    if problems:
+        raise InstanceError(problems, source=WITH_CHANGES)
+    return out
+
+
+def _listed(n: int, item: object) -> tuple[object, dict[str, Any]]:
+    """Entry ``n`` of a list of changes as (its path, the fields beside it)."""
+    if isinstance(item, Change):
+        return item.path, {k: getattr(item, k) for k in item.model_fields_set if k in OPS}
+    if isinstance(item, Mapping):
+        fields = {str(k): _plain_number(v) for k, v in item.items() if k != "path"}
+        return item.get("path", f"[{n}]"), fields
+    raise ValueError("expected a Change or a mapping with 'path' and one of 'value', 'scale' "
+                     f"or 'add', not {type(item).__name__}")
+
+
+def _plain_number(value: object) -> object:
+    """A NumPy scalar (a value read from a DataFrame) as the Python number it holds."""
+    item = getattr(value, "item", None)
+    return item() if type(value).__module__ == "numpy" and callable(item) else value
+
+
+def _fields(spec: object) -> dict[str, Any]:
+    """A mapping's value as a change's fields: ``{"scale": 1.1}`` is an operation, anything
+    else (a mapping of other keys included, such as ``{"total": 0.35, "over_years": 4}``) the
+    value to set."""
+    if isinstance(spec, Mapping) and spec and all(k in OPS for k in spec):
+        return {str(k): _plain_number(v) for k, v in spec.items()}
+    if isinstance(spec, Mapping) and any(k in OPS for k in spec):
+        raise ValueError(f"{dict(spec)!r} mixes {', '.join(k for k in OPS if k in spec)} with "
+                         "other keys: give {'scale': x} or {'add': x} alone, or "
+                         "{'value': {...}} to set a mapping")
+    return {"value": _plain_number(spec)}
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            ("".join(f"{part}: " for part in e["loc"][:1]) if e["loc"] else "")
+            + str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+    return str(exc)
+
+
+def _described(change: Change) -> str:
+    if change.scale is not None:
+        return f"scaling it by {change.scale:g}"
+    if change.add is not None:
+        return f"adding {change.add:g}"
+    return f"setting it to {change.value!r}"
+
+
+def _blame(inst: Instance, changes: Sequence[Change], exc: InstanceError) -> list[Problem]:
+    """The problems of the changed data, named by the first change after which the data are
+    invalid (only on this error path are the changes re-applied one at a time)."""
+    culprit, found = changes[-1], exc
+    if len(changes) > 1:
+        data = instance_data(inst)
+        for change in changes:
+            _apply_one(data, change)
+            try:
+                instance_from_data(copy.deepcopy(data))
+            except InstanceError as first:
+                culprit, found = change, first
+                break
+    return [Problem(WITH_CHANGES, None, culprit.path,
+                    f"after {_described(culprit)}, "
+                    f"{p.field + ': ' + p.message if p.row is None and p.field else p}")
+            for p in found.problems]
 
 
 def scenario_names(inst: Instance) -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -153,6 +154,9 @@ class Settings(Frozen):
     mip_gap: Annotated[float, Plain, Field(ge=0.0, lt=1.0)] = doc(
         1e-4, "relative gap within which a mixed-integer plan counts as optimal",
         unit="share", example=0.0001)
+    stress_set: Id | None = doc(
+        None, "the stress set hwbopt stress and hwbopt plan use when --set is not given (blank: "
+        "the only one, or --set is needed)", example="cuts_and_pressures")
 
 
 class CutSpec(Frozen):
@@ -829,6 +833,35 @@ class Instance(Frozen):
         symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(self.currency, self.currency + " ")
         suffix = {"units": "", "thousands": "k", "millions": "m"}[self.money_unit]
         return f"{symbol}{suffix}".strip()
+
+    def with_changes(self, changes: Mapping[str, object] | Iterable[Any]) -> Instance:
+        """A new, validated instance with ``changes`` applied; this one is not touched.
+
+        ``changes`` maps paths, in the language of ``instance.yaml``'s scenarios, to values:
+        ``inst.with_changes({"partners[council].cut.total": 0.35, "activity[*].need":
+        {"scale": 1.1}})`` (``{"scale": x}`` multiplies, ``{"add": x}`` adds). A path that
+        addresses nothing, or a value that breaks a rule, raises
+        :class:`hwbopt.errors.InstanceError` naming the path (see
+        :func:`hwbopt.scenarios.with_changes`).
+        """
+        from hwbopt.scenarios import with_changes  # scenarios imports this module
+
+        return with_changes(self, changes)
+
+    # pydantic's repr lists every row of every table (thousands of characters): a notebook or
+    # a traceback needs a line that says which instance this is
+    def __repr__(self) -> str:
+        from hwbopt.notebook import instance_repr
+
+        return instance_repr(self)
+
+    def __str__(self) -> str:
+        return self.__repr__()
+
+    def _repr_html_(self) -> str:
+        from hwbopt.notebook import instance_html
+
+        return instance_html(self)
 
 
 YAML_FIELDS = tuple(f for f in Instance.model_fields if f not in TABLES)

@@ -643,6 +643,19 @@ def check_equity_over(inst: Instance) -> list[Problem]:
             for k, loc in enumerate(inst.localities) if not loc.population]
 
 
+def check_default_stress_set(inst: Instance) -> list[Problem]:
+    """``settings.stress_set`` names the set ``stress`` and ``plan`` use without --set: it
+    must be one the instance defines. A scenario's changed instance is checked without its
+    stress sets (they are the instance's, not the scenario's): with none, there is nothing to
+    check against, and ``hwbopt stress`` says the instance defines none."""
+    name = inst.settings.stress_set
+    known = [s.id for s in inst.stress]
+    if name is None or not known or name in known:
+        return []
+    return [_yaml("settings.stress_set", f"unknown stress set '{name}': "
+                  + _known("stress set", known))]
+
+
 CHECKS = (
     check_unique_ids,
     check_yaml_references,
@@ -654,6 +667,7 @@ CHECKS = (
     check_servable,
     check_options,
     check_equity_over,
+    check_default_stress_set,
     check_repeated_members,
     check_magnitudes,
 )

@@ -287,7 +287,7 @@ CASES = [
     Case("duplicate-key-nested-in-yaml",
          replace("instance.yaml", NHS_POOL,
                  "{partner: nhs, min_share: 0.0, min_share: 0.1, max_share: 0.3}"),
-         "instance.yaml", None, None, ("line 31", "duplicate key 'min_share'"), cli=False),
+         "instance.yaml", None, None, ("line 32", "duplicate key 'min_share'"), cli=False),
     # ---- CSV that is not a table ---------------------------------------------------------------
     Case("csv-row-with-wrong-number-of-cells",
          replace("activity.csv", "telecare,800,1000", "telecare,800,1000,5"),

@@ -409,3 +409,12 @@ def test_time_limit_reached_is_never_optimal(tmp_path):
     summary = json.loads(proc.stdout)
     assert summary["status"] == "time_limit" and summary["objective"] is None
     assert "time limit" in summary["message"]
+
+
+def test_convert_to_a_file_that_is_not_a_workbook_exits_2_and_makes_nothing(tmp_path: Path):
+    proc = run_cli("convert", hwbopt.shipped_instance("tutorial"), "out.csv", cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == ("error: DEST out.csv: expected a workbook ending in .xlsx, or a "
+                           "folder (a name without a suffix, such as out, or an existing "
+                           "folder); '.csv' is neither\n")
+    assert not (tmp_path / "out.csv").exists()

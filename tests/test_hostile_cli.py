@@ -423,3 +423,26 @@ def test_ctrl_c_in_a_stress_run_says_one_line_and_resumes(tmp_path: Path,
 
     done = pd.read_parquet(out / "scenarios")
     assert sorted(done["scenario"]) == list(range(320))
+
+
+@pytest.mark.parametrize("dest", ["out.csv", "out.json", "board.xls", "board.XLSM",
+                                  "board.v2", "sub/out.yaml"])
+def test_convert_refuses_a_destination_that_is_neither_folder_nor_workbook(
+        dest: str, tmp_path: Path, no_read: None) -> None:
+    # before reading the instance, and without making anything: `convert t out.csv` once made
+    # a folder named out.csv
+    res = invoke("convert", hwbopt.shipped_instance("tutorial"), tmp_path / dest)
+    refused(res, f"DEST {tmp_path / dest}: expected a workbook ending in .xlsx, or a folder",
+            f"'{Path(dest).suffix}' is neither")
+    assert ("writes workbooks as .xlsx only" in res.stderr) == \
+        (Path(dest).suffix.lower() in (".xls", ".xlsm"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_convert_writes_into_an_existing_folder_whatever_its_name(tmp_path: Path) -> None:
+    folder = tmp_path / "board.v2"
+    folder.mkdir()
+    res = invoke("convert", hwbopt.shipped_instance("tutorial"), folder)
+    assert res.exit_code == 0, shown(res)
+    assert (folder / "instance.yaml").is_file()
+    assert hwbopt.load(folder) == hwbopt.load(hwbopt.shipped_instance("tutorial"))

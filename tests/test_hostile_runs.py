@@ -431,7 +431,7 @@ RESUME_REFUSED = [
     (rj_truncated, "run.json"), (rj_empty, "run.json"), (rj_binary, "run.json"),
     (rj_list, "run.json"), (rj_missing_keys, "run.json"), (rj_future_format, "run.json"),
     (rj_format_text, "run.json"), (rj_scenarios_text, "run.json"),
-    (rj_directory, "run.json"), (rj_symlink, "run.json"), (rj_other_seed, "run.json"),
+    (rj_directory, "run.json"), (rj_symlink, "run.json"),
     (rj_other_instance, "run.json"), (rj_deleted, "run.json"),
     (parts_is_a_file, "scenarios"), (parts_is_a_symlink, "scenarios"),
     (lock_is_a_directory, LOCK),
@@ -453,6 +453,25 @@ def test_resume_refuses_a_damaged_run(run, damage, names):
     assert result.exit_code == 2, (result.exit_code, result.stderr)
     assert str(run) in result.stderr and names in result.stderr, result.stderr
     assert _unchanged(run) == before, "nothing written or moved"
+
+
+def test_resume_follows_the_record_and_sets_aside_parts_it_does_not_hold(run, runs):
+    """--resume reads the seed from run.json: a record saying another seed than its parts
+    were drawn with is followed, and the parts, whose inputs are not that seed's, are moved
+    aside (never mixed in) and solved again; a seed typed against the record is refused."""
+    rj_other_seed(run)
+    before = _unchanged(run)
+    typed = invoke(stress_args(run, "--resume", "--seed", "7"))
+    assert typed.exit_code == 2, typed.stderr
+    assert "--seed 7 contradicts" in typed.stderr and "with --seed 5" in typed.stderr
+    assert _unchanged(run) == before, "nothing written or moved"
+    result = invoke(stress_args(run, "--resume"))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("moved to") == 2, result.stderr  # each part, with its reason
+    assert json.loads(result.stdout)["solved_this_run"] == N
+    assert sorted(p.name for p in (run / QUARANTINE).iterdir()) == [P0, P1]
+    pd.testing.assert_frame_equal(read_results(run).drop(columns=TIMING),
+                                  read_results(runs["other"]).drop(columns=TIMING))
 
 
 NEW_RUN_REFUSED = [(rj_deleted, "scenarios"), (rj_truncated, "run.json"),

@@ -12,7 +12,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "hwbopt"
-SOLVER_STACK = ("pyomo", "pyomo.environ", "highspy")
+# the solver stack proper; hwbopt/__init__.py loads only pyomo.common.dependencies, Pyomo's
+# light import layer, to keep Pyomo from importing scipy.stats into every command
+SOLVER_STACK = ("pyomo.core", "pyomo.environ", "highspy")
 NOT_FOR_READING = ("hwbopt.batch.engine", "hwbopt.batch.params", "hwbopt.compile",
                    "hwbopt.highs", "hwbopt.model.build")
 

@@ -297,7 +297,6 @@ def test_plan_bad_option_values_exit_2(args: tuple[str, ...], says: str, no_read
     (("--weight", "0.5", "--out", "/proc/nowhere"), "error: --weight shapes the CVaR part"),
     (("--set", "nosuch"), "error: unknown stress set 'nosuch': expected one of "
                           "cuts_and_pressures, explicit"),
-    ((), "error: the instance defines several stress sets: choose one with --set"),
     (("--set", "explicit", "--scenarios", "4"), "error: stress set 'explicit' has a table of 3 "
                                                  "scenarios: --scenarios 4 asks for more"),
 ])
@@ -306,6 +305,23 @@ def test_plan_requests_no_run_can_honour_exit_2_in_one_line(args: tuple[str, ...
     proc = invoke("plan", TUTORIAL, *args)
     assert proc.exit_code == 2, proc.output
     assert proc.stderr.startswith(says), proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stdout == ""
+
+
+def test_plan_without_set_and_no_default_of_several_exits_2(tmp_path: Path,
+                                                            no_plan: None) -> None:
+    # the tutorial names its default (settings.stress_set); without it, --set is needed
+    folder = tutorial_with(tmp_path, None)
+    yaml_file = folder / "instance.yaml"
+    text = yaml_file.read_text(encoding="utf-8")
+    assert "  stress_set: cuts_and_pressures" in text
+    yaml_file.write_text("\n".join(line for line in text.splitlines()
+                                    if not line.startswith("  stress_set:")) + "\n",
+                         encoding="utf-8")
+    proc = invoke("plan", folder)
+    assert proc.exit_code == 2, proc.output
+    assert proc.stderr.startswith("error: the instance defines several stress sets: choose "
+                                  "one with --set (cuts_and_pressures, explicit)"), proc.stderr
     assert proc.stderr.count("\n") == 1 and proc.stdout == ""
 
 

@@ -352,11 +352,21 @@ def test_a_killed_run_resumed_equals_an_uninterrupted_one(tmp_path):
     (parts / f".{blocks[killed_at].removesuffix('.parquet')}.cut").write_bytes(
         cut_short[:len(cut_short) // 2])
 
-    resumed = run_cli(*run, "--block-size", "96", "--out", out, "--resume")
+    # --resume with none of the run's options: the set, scenario count, seed and cold-check
+    # share come from its run.json (the killed run gave them through the Python API)
+    resumed = run_cli("stress", folder, "--resume", "--out", out, "--block-size", "96",
+                      "--quiet", "--json")
     assert resumed.returncode == 0, resumed.stderr
     summary = json.loads(resumed.stdout)
     assert summary["finished"] == n and summary["solved_this_run"] == n - len(first_done)
+    assert summary["stress_set"] == "cuts_and_pressures" and summary["scenarios"] == n
     assert not list(parts.glob(".*")), "the write cut short should be cleared"
+    pd.testing.assert_frame_equal(read_results(out).drop(columns=TIMING),
+                                  read_results(whole).drop(columns=TIMING))
+    # the same options typed again agree with the record: nothing left to solve, same answer
+    again = run_cli(*run, "--block-size", "96", "--out", out, "--resume")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["solved_this_run"] == 0
     pd.testing.assert_frame_equal(read_results(out).drop(columns=TIMING),
                                   read_results(whole).drop(columns=TIMING))
 
@@ -410,6 +420,7 @@ def test_inputs_the_engine_cannot_vary_are_rejected_with_their_place(tmp_path):
 def _write_stress(folder: Path, stress: list[dict]) -> None:
     data = yaml.safe_load((folder / "instance.yaml").read_text())
     data["stress"] = stress
+    data["settings"].pop("stress_set", None)  # it names a set these replace
     (folder / "instance.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
 
 
@@ -443,9 +454,14 @@ def test_cli_stress_json_contract_and_refusals(tmp_path):
     bad = run_cli("stress", folder, "--set", "cuts_and_pressures", "--cold-check", "2",
                   "--out", tmp_path / "w")
     assert bad.returncode == 2 and "--cold-check" in bad.stderr
-    # several sets and none chosen; an unknown set
-    proc = run_cli("stress", folder, "--workers", "1", "--out", tmp_path / "x")
-    assert proc.returncode == 2 and "--set" in proc.stderr
+    # several sets, none chosen and no settings.stress_set; an unknown set
+    plain = copy_instance("tutorial", tmp_path)
+    text = (plain / "instance.yaml").read_text(encoding="utf-8")
+    (plain / "instance.yaml").write_text(
+        text.replace("  stress_set: cuts_and_pressures", "  # no default set"), encoding="utf-8")
+    proc = run_cli("stress", plain, "--workers", "1", "--out", tmp_path / "x")
+    assert proc.returncode == 2 and "choose one with --set (cuts_and_pressures, explicit)" \
+        in proc.stderr, proc.stderr
     proc = run_cli("stress", folder, "--set", "nope", "--out", tmp_path / "y")
     assert proc.returncode == 2 and "unknown stress set 'nope'" in proc.stderr
     text = run_cli("stress", folder, "--set", "explicit", "--workers", "1", "--out",
@@ -532,3 +548,145 @@ def test_blocks_are_whole_chains_and_spread_a_small_batch():
     again, _ = plan_blocks(values, done, 96)  # resumed with another block size
     assert sum(b.size for b in again) == 300 - len(done)
     assert not done & set(np.concatenate([c for b in again for c in b.chains]).tolist())
+
+
+def test_resume_takes_the_runs_options_and_refuses_contradictions_naming_them(tmp_path):
+    """``--resume --out DIR`` reads what makes the run from ``DIR/run.json``; an option typed
+    with another value is refused (exit 2) naming the option and the run's value, before any
+    work, and the run is left as it was."""
+    from click.testing import CliRunner
+
+    from hwbopt.cli import cli
+
+    def stress(*args: str | Path):  # in this process: a refusal takes a moment
+        return CliRunner().invoke(cli, ["stress", str(folder), *map(str, args)])
+
+    folder = hwbopt.shipped_instance("tutorial")
+    out = tmp_path / "run"
+    first = stress("--set", "explicit", "--scenarios", "2", "--seed", "5", "--cold-check",
+                   "0.5", "--time-limit", "30", "--workers", "1", "--out", out, "--json")
+    assert first.exit_code == 0, first.output
+    record = (out / "run.json").read_bytes()
+    cases = [
+        (["--set", "cuts_and_pressures"], "--set cuts_and_pressures", "with --set explicit"),
+        (["--scenarios", "3"], "--scenarios 3", "with --scenarios 2"),
+        (["--seed", "6"], "--seed 6", "with --seed 5"),
+        (["--cold-check", "0.01"], "--cold-check 0.01", "with --cold-check 0.5"),
+        (["--time-limit", "20"], "--time-limit 20", "with --time-limit 30"),
+        (["--objective", "cost"], "--objective cost", "without --objective"),
+        (["--mip"], "--mip contradicts", "without --mip"),
+        (["--hold-first-year"], "--hold-first-year contradicts", "without --hold-first-year"),
+    ]
+    for args, given, recorded in cases:
+        proc = stress("--resume", "--out", out, *args)
+        assert proc.exit_code == 2, (args, proc.output)
+        assert proc.stderr.startswith(f"error: --resume: {given}"), proc.stderr
+        assert recorded in proc.stderr and str(out / "run.json") in proc.stderr, proc.stderr
+        assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert (out / "run.json").read_bytes() == record
+    # options that agree with the record, and none at all, finish (here: re-sum) the run
+    for args in (["--set", "explicit", "--seed", "5", "--cold-check", "0.5"], []):
+        proc = stress("--resume", "--out", out, "--json", *args)
+        assert proc.exit_code == 0, proc.output
+        s = json.loads(proc.stdout)
+        assert (s["stress_set"], s["scenarios"], s["seed"]) == ("explicit", 2, 5)
+        assert s["finished"] == 2 and s["solved_this_run"] == 0
+
+
+def test_resume_settings_reads_the_record_and_finds_the_saved_plan(tmp_path):
+    from hwbopt.batch.run import resume_settings
+
+    nothing = {"set_name": None, "scenarios": None, "seed": None, "objective": None,
+               "mip": None, "hold_first_year": None, "time_limit": None, "cold_check": None,
+               "plan": None}
+    # no record: nothing to read (open_run decides whether there is a run to finish)
+    assert resume_settings(tmp_path / "none", nothing) == nothing
+    plan = tmp_path / "plans" / "hedged"
+    plan.mkdir(parents=True)
+    (plan / "summary.json").write_text("{}", encoding="utf-8")
+    out = tmp_path / "run"
+    out.mkdir()
+    meta = {"instance_hash": "0" * 64, "stress_set": "cuts_and_pressures", "scenarios": 64,
+            "seed": 7, "chain": 32, "mip": False, "hold_first_year": True, "objective": None,
+            "time_limit": None, "plan": {"path": str(plan), "sha256": "1" * 64}}
+    (out / "run.json").write_text(json.dumps(meta), encoding="utf-8")
+    got = resume_settings(out, nothing)
+    assert got == {"set_name": "cuts_and_pressures", "scenarios": 64, "seed": 7,
+                   "objective": None, "mip": False, "hold_first_year": True,
+                   "time_limit": None, "cold_check": 0.01, "plan": plan}
+    # a run from before cold_check was recorded takes the default it ran with
+    assert resume_settings(out, {**nothing, "cold_check": 0.01})["cold_check"] == 0.01
+    with pytest.raises(UsageError, match=r"--cold-check 0.02 contradicts .* with "
+                                         r"--cold-check 0.01"):
+        resume_settings(out, {**nothing, "cold_check": 0.02})
+    # a plan given on the command line is the user's (open_run compares its hash)
+    assert resume_settings(out, {**nothing, "plan": "elsewhere"})["plan"] == "elsewhere"
+    (plan / "summary.json").unlink()
+    with pytest.raises(UsageError, match=r"tests the plan saved in .*hedged .* give --plan DIR"):
+        resume_settings(out, nothing)
+
+
+def test_the_default_stress_set_is_the_one_settings_names(tmp_path):
+    """Without --set: settings.stress_set (the tutorial names cuts_and_pressures, one of two),
+    the only set of an instance with one, and a named set that does not exist is refused by
+    validation with its field."""
+    inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
+    assert inst.settings.stress_set == "cuts_and_pressures" and len(inst.stress) == 2
+    summary = run_stress(inst, scenarios=32, out=tmp_path / "default", workers=1)
+    assert summary["stress_set"] == "cuts_and_pressures" and summary["seed"] == 7
+    from hwbopt.batch.setup import pick_stress_set
+
+    only = inst.model_copy(update={"stress": inst.stress[1:], "settings": inst.settings.
+                                   model_copy(update={"stress_set": None})})
+    assert pick_stress_set(only, None)[1].id == "explicit"
+    # sets replaced in Python, the default left naming one gone: read as naming none
+    replaced = inst.model_copy(update={"stress": inst.stress[1:]})
+    assert pick_stress_set(replaced, None)[1].id == "explicit"
+    with pytest.raises(UsageError, match="several stress sets: choose one with --set"):
+        pick_stress_set(replaced.model_copy(update={"stress": inst.stress[::-1][:1] * 2}),
+                        None)
+    folder = copy_instance("tutorial", tmp_path)
+    text = (folder / "instance.yaml").read_text(encoding="utf-8")
+    (folder / "instance.yaml").write_text(
+        text.replace("stress_set: cuts_and_pressures", "stress_set: cuts"), encoding="utf-8")
+    proc = run_cli("validate", folder)
+    assert proc.returncode == 2, proc.stderr
+    assert "instance.yaml, settings.stress_set: unknown stress set 'cuts'" in proc.stderr
+    assert "cuts_and_pressures, explicit" in proc.stderr
+
+
+def test_a_batch_without_workers_starts_here_and_moves_to_workers_when_long(tmp_path,
+                                                                           monkeypatch):
+    """No --workers: a short batch is solved in this process (no cluster started); once the
+    rest looks longer than LOCAL_SECONDS the remaining blocks go to the workers. Either way
+    the results are a one-worker run's, block for block."""
+    import contextlib
+
+    import distributed
+
+    import hwbopt.batch.run as run_mod
+
+    inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
+    opts = {"set_name": "cuts_and_pressures", "scenarios": 128, "block_size": 32}
+    run_stress(inst, out=tmp_path / "one", workers=1, **opts)
+    started: list[int] = []
+
+    @contextlib.contextmanager
+    def threads(workers, scheduler, trim):  # a cluster in this process: cheap to start
+        started.append(workers)
+        with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                      dashboard_address=None) as cluster, \
+                distributed.Client(cluster) as client:
+            yield client
+
+    monkeypatch.setattr(run_mod, "dask_client", threads)
+    monkeypatch.setattr(run_mod.os, "cpu_count", lambda: 2)
+    short = run_stress(inst, out=tmp_path / "short", **opts)
+    assert short["workers"] == 1 and started == []
+    monkeypatch.setattr(run_mod, "LOCAL_SECONDS", 0.0)
+    long = run_stress(inst, out=tmp_path / "long", **opts)
+    assert long["workers"] == 2 and started == [2]
+    want = read_results(tmp_path / "one").drop(columns=TIMING)
+    for name in ("short", "long"):
+        pd.testing.assert_frame_equal(read_results(tmp_path / name).drop(columns=TIMING), want)
+        assert len(list((tmp_path / name / "scenarios").glob("part-*.parquet"))) == 4

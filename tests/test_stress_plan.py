@@ -370,8 +370,7 @@ def test_resume_with_another_plan_is_refused(plan_dir: Path, tmp_path: Path) -> 
         row["value"] *= 0.99
     other = _edit(plan_dir, tmp_path / "other", cheaper)
     for given, differs in ((["--plan", other], "differs in plan"),
-                           ([], "differs in hold_first_year, plan"),
-                           (["--hold-first-year"], "differs in plan")):
+                           (["--plan", other, "--hold-first-year"], "differs in plan")):
         proc = invoke(*args, "--resume", *given)
         assert proc.exit_code == 2 and "Traceback" not in proc.output, proc.output
         assert "--resume" in proc.stderr and differs in proc.stderr, proc.stderr
@@ -382,6 +381,12 @@ def test_resume_with_another_plan_is_refused(plan_dir: Path, tmp_path: Path) -> 
     assert done.exit_code == 0, done.output
     summary = json.loads(done.stdout)
     assert summary["solved_this_run"] == 32 and summary["finished"] == 64
+    # without --plan, --resume tests the plan run.json records (its folder and hash)
+    sorted((out / "scenarios").glob("*.parquet"))[-1].unlink()
+    again = invoke(*args, "--resume", "--json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["solved_this_run"] == 32
+    assert json.loads(again.stdout)["plan"] == str(plan_dir)
 
 
 def test_a_site_the_future_takes_away_is_closed_there_as_the_plan_has_it(tmp_path: Path) -> None:

@@ -810,6 +810,17 @@ class Alternatives:
     provenance: dict[str, Any] = field(default_factory=dict)
     labels: dict[str, Any] = field(default_factory=dict)
 
+    # a line, not every field and table (see hwbopt.notebook)
+    def __repr__(self) -> str:
+        from hwbopt.notebook import alternatives_repr
+
+        return alternatives_repr(self)
+
+    def _repr_html_(self) -> str:
+        from hwbopt.notebook import alternatives_html
+
+        return alternatives_html(self)
+
     @property
     def explores(self) -> str:
         """Which plans within the slack the ranges range over, in words."""

@@ -304,6 +304,17 @@ class Coalitions:
     provenance: dict[str, Any] = field(default_factory=dict)
     labels: dict[str, Any] = field(default_factory=dict)
 
+    # a line, not every field and table (see hwbopt.notebook)
+    def __repr__(self) -> str:
+        from hwbopt.notebook import coalitions_repr
+
+        return coalitions_repr(self)
+
+    def _repr_html_(self) -> str:
+        from hwbopt.notebook import coalitions_html
+
+        return coalitions_html(self)
+
     def ids(self, mask: int) -> list[str]:
         return [p for i, p in enumerate(self.partners) if mask >> i & 1]
 

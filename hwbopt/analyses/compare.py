@@ -26,7 +26,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -46,6 +46,9 @@ from hwbopt.results import Result, response_value
 from hwbopt.scenarios import BASE, apply_changes, scenario_instance, scenario_names
 from hwbopt.schema import FixContribution, ForbidChange, Instance, NoClosures, Option, Policy
 from hwbopt.status import EARLY, Status
+
+if TYPE_CHECKING:
+    from hwbopt.progress import CountedStep
 
 BUILTIN = ("pooled", "siloed", "partial", "status_quo")
 GAP_ROWS = with_role(MONEY_GAP)  # where status quo may run out of money
@@ -96,6 +99,17 @@ class Comparison:
     solver_reuses: int
     provenance: dict[str, Any] = field(default_factory=dict)  # see hwbopt.provenance
     labels: dict[str, Any] = field(default_factory=dict)  # names and units of the ids
+
+    # a line, not every field and table (see hwbopt.notebook)
+    def __repr__(self) -> str:
+        from hwbopt.notebook import comparison_repr
+
+        return comparison_repr(self)
+
+    def _repr_html_(self) -> str:
+        from hwbopt.notebook import comparison_html
+
+        return comparison_html(self)
 
     def run(self, option: str, scenario: str = BASE) -> Run | None:
         return next((r for r in self.runs if r.name == option and r.scenario == scenario), None)
@@ -623,26 +637,11 @@ def _price_policies(r: _Runner, inst: Instance, option: Option, d: ModelData,
     return prices
 
 
-def compare(
-    instance: Instance,
-    *,
-    options: Sequence[str] | None = None,
-    scenarios: Sequence[str] | None = None,
-    pool_shares: Sequence[float] | None = None,
-    objective: str | None = None,
-    time_limit: float | None = None,
-    mip_gap: float | None = None,
-    threads: int | None = None,
-) -> Comparison:
-    """Solve the options side by side under each scenario. See the module docstring.
-
-    ``options``: names among ``pooled``, ``siloed``, ``partial``, ``status_quo`` and the
-    instance's option ids (default: all of them, ``partial`` only with ``pool_shares``).
-    ``scenarios``: ``base`` and the instance's scenario ids (default: ``base``).
-    """
-    start = time.perf_counter()
-    user = {o.id: (k, o) for k, o in enumerate(instance.options)}
-    known = [*BUILTIN, *user]
+def _check_options(instance: Instance, options: Sequence[str] | None,
+                   pool_shares: Sequence[float] | None) -> list[str]:
+    """The options to run, in order: as asked (unknown names refused, listing the known
+    ones), or all of them (``partial`` only with pool shares)."""
+    known = [*BUILTIN, *(o.id for o in instance.options)]
     if options is None:
         chosen = [o for o in known if o != "partial" or pool_shares]
     else:
@@ -656,29 +655,92 @@ def compare(
                          "sweep such as --pool-share 0:1:0.1")
     if pool_shares and "partial" not in chosen:
         chosen.append("partial")
+    return chosen
+
+
+def _check_scenarios(instance: Instance, scenarios: Sequence[str] | None) -> list[str]:
     names = list(dict.fromkeys(scenarios or [BASE]))
     valid = scenario_names(instance)
     for s in names:
         if s not in valid:
             raise UsageError(f"unknown scenario '{s}': expected one of {', '.join(valid)}")
+    return names
+
+
+def _label(instance: Instance, option: str, share: float | None) -> str:
+    """How the progress of a comparison names a run before it is solved."""
+    if option == "partial":
+        return f"partial pooling at {share:.0%}"
+    builtin = {"pooled": "pooled", "siloed": "siloed (no pooled fund)",
+               "status_quo": "status quo"}
+    if option in builtin:
+        return builtin[option]
+    return next((o.label for o in instance.options if o.id == option), option)
+
+
+def _run_named(runner: _Runner, scenario: str, inst: Instance, b: Built, option: str,
+               share: float | None) -> Run:
+    """One option (built-in or the instance's) under one scenario, on the scenario's build."""
+    if option == "pooled":
+        run = _run_pooled(runner, scenario, b)
+    elif option == "siloed":
+        run = _run_siloed(runner, scenario, b)
+    elif option == "partial":
+        assert share is not None
+        run = _run_partial(runner, scenario, b, share)
+    elif option == "status_quo":
+        run = _run_status_quo(runner, scenario, inst)
+    else:
+        k, chosen = next((k, o) for k, o in enumerate(b.data.instance.options)
+                         if o.id == option)
+        run = _run_option(runner, scenario, b, chosen, k)
+    # each run's result says what it is, in its own summary.json (runs/SCENARIO/OPTION/)
+    run.result.scenario, run.result.option = scenario, run.name
+    return run
+
+
+def compare(
+    instance: Instance,
+    *,
+    options: Sequence[str] | None = None,
+    scenarios: Sequence[str] | None = None,
+    pool_shares: Sequence[float] | None = None,
+    objective: str | None = None,
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+    threads: int | None = None,
+    on_progress: CountedStep | None = None,
+) -> Comparison:
+    """Solve the options side by side under each scenario. See the module docstring.
+
+    ``options``: names among ``pooled``, ``siloed``, ``partial``, ``status_quo`` and the
+    instance's option ids (default: all of them, ``partial`` only with ``pool_shares``).
+    ``scenarios``: ``base`` and the instance's scenario ids (default: ``base``).
+    ``on_progress(done, total, what)``: called before each build and each run, with the runs
+    finished, the runs in all and what is being done now.
+    """
+    start = time.perf_counter()
+    chosen = _check_options(instance, options, pool_shares)
+    names = _check_scenarios(instance, scenarios)
+    jobs = [(o, share) for o in chosen
+            for share in ((pool_shares or ()) if o == "partial" else (None,))]
+    total = len(jobs) * len(names)
     session = highs.Session(threads)
     runner = _Runner(session, time_limit, mip_gap, objective)
     runs: list[Run] = []
     for s in names:
+        under = "" if len(names) == 1 else f", scenario {s}"
+        if on_progress is not None:
+            on_progress(len(runs), total, f"building the model{under}")
         inst = scenario_instance(instance, s)
         b = runner.build(inst)
-        for o in chosen:
-            if o == "pooled":
-                runs.append(_run_pooled(runner, s, b))
-            elif o == "siloed":
-                runs.append(_run_siloed(runner, s, b))
-            elif o == "partial":
-                runs += [_run_partial(runner, s, b, share) for share in pool_shares or ()]
-            elif o == "status_quo":
-                runs.append(_run_status_quo(runner, s, inst))
-            else:
-                k, option = user[o]
-                runs.append(_run_option(runner, s, b, option, k))
+        for o, share in jobs:
+            if on_progress is not None:
+                on_progress(len(runs), total, f"solving {len(runs) + 1} of {total}: "
+                            f"{_label(instance, o, share)}{under}")
+            runs.append(_run_named(runner, s, inst, b, o, share))
+    if on_progress is not None:
+        on_progress(total, total, "done")
     from hwbopt.provenance import instance_labels, run_provenance
 
     provenance = run_provenance(highs.highs_version(), options={
@@ -687,3 +749,32 @@ def compare(
         "pool_shares": list(pool_shares or [])})
     return Comparison(instance, runs, names, time.perf_counter() - start, runner.builds,
                       session.loads, session.reuses, provenance, instance_labels(instance))
+
+
+SOLVABLE = tuple(o for o in BUILTIN if o != "partial")  # options solve takes by name
+
+
+def solve_option(
+    instance: Instance,
+    *,
+    option: str = "pooled",
+    scenario: str = BASE,
+    objective: str | None = None,
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+    threads: int | None = None,
+) -> Run:
+    """One option under one scenario, exactly as :func:`compare` solves it (the same rules,
+    the same checks): ``hwbopt solve --option NAME --scenario NAME``. ``partial`` needs pool
+    shares, so it is refused here (compare it with ``pool_shares``).
+    """
+    known = [*SOLVABLE, *(o.id for o in instance.options)]
+    if option not in known:
+        more = (" (partial pools a share of each contributor's money: compare it with "
+                "hwbopt compare --pool-share)") if option == "partial" else ""
+        raise UsageError(f"unknown option '{option}': expected one of {', '.join(known)}"
+                         f"{more}")
+    _check_scenarios(instance, [scenario])
+    runner = _Runner(highs.Session(threads), time_limit, mip_gap, objective)
+    inst = scenario_instance(instance, scenario)
+    return _run_named(runner, scenario, inst, runner.build(inst), option, None)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,9 @@ from hwbopt.pipeline import Built, build
 from hwbopt.provenance import instance_labels, run_provenance
 from hwbopt.schema import Instance
 from hwbopt.status import EARLY, Status, check_limits
+
+if TYPE_CHECKING:
+    from hwbopt.progress import Step
 
 # rules whose marginal value a board asks about, and the level their limit stands at
 MARGINAL_RULES = with_role(MARGINAL)
@@ -150,6 +153,17 @@ class Explanation:
     plan: Compiled | None = field(default=None, repr=False)  # the LP the duals belong to
     provenance: dict[str, Any] = field(default_factory=dict)  # see hwbopt.provenance
     labels: dict[str, Any] = field(default_factory=dict)  # names and units of the ids
+
+    # a line, not every field and table (see hwbopt.notebook)
+    def __repr__(self) -> str:
+        from hwbopt.notebook import explanation_repr
+
+        return explanation_repr(self)
+
+    def _repr_html_(self) -> str:
+        from hwbopt.notebook import explanation_html
+
+        return explanation_html(self)
 
     @property
     def feasible(self) -> bool:
@@ -409,8 +423,12 @@ def binding_rules(d: ModelData, plan: PlanLP) -> list[Binding]:
 # ---------------------------------------------------------------------------------------------
 
 
-def diagnose(d: ModelData, comp: Compiled, time_limit: float | None = None) -> Infeasibility:
-    """The smallest relaxation that makes a plan possible, or an irreducible conflict."""
+def diagnose(d: ModelData, comp: Compiled, time_limit: float | None = None,
+             on_step: Step | None = None) -> Infeasibility:
+    """The smallest relaxation that makes a plan possible, or an irreducible conflict.
+    ``on_step`` is told of each diagnostic solve as it starts."""
+    step = on_step or _silent
+    step("no plan: finding the smallest relaxation that makes one possible")
     el = elastic.elastic_model(d, comp)
     seconds = elastic.SECONDS if time_limit is None else time_limit
     one = elastic.phase_one(d, el, seconds)
@@ -427,6 +445,7 @@ def diagnose(d: ModelData, comp: Compiled, time_limit: float | None = None) -> I
     if one.status != Status.INFEASIBLE:
         return Infeasibility(f"no plan meets every rule, and the relaxation could not be "
                              f"settled within {seconds:g} s", [], [], False, None, None)
+    step("no relaxation helps: finding the hard rules that conflict")
     found = elastic.conflict(d, el, seconds)
     if not found.members:
         text = ("no plan meets every rule, and no rule a board sets explains it: the model's "
@@ -443,12 +462,21 @@ def diagnose(d: ModelData, comp: Compiled, time_limit: float | None = None) -> I
 # ---------------------------------------------------------------------------------------------
 
 
+def _silent(text: str) -> None:
+    """No one is watching the progress."""
+
+
 def explain_built(b: Built, *, all_values: bool = False, time_limit: float | None = None,
                   mip_gap: float | None = None, threads: int | None = None,
-                  warnings: list[str] | None = None) -> Explanation:
+                  warnings: list[str] | None = None,
+                  on_step: Step | None = None) -> Explanation:
+    """Explain the built model's plan (see :func:`explain`); ``on_step`` is told of each
+    solve and diagnostic solve as it starts, in words."""
     d, comp = b.data, b.compiled
     inst = d.instance
     gap = d.mip_gap if mip_gap is None else mip_gap
+    step = on_step or _silent
+    step("solving the plan (HiGHS)")
     raw = highs.solve_compiled(comp, time_limit=time_limit, threads=threads, mip_gap=gap)
     out = Explanation(
         status=raw.status, message="", instance_name=inst.name, objective_kind=d.objective,
@@ -460,7 +488,7 @@ def explain_built(b: Built, *, all_values: bool = False, time_limit: float | Non
             "all": all_values}),
         labels=instance_labels(inst))
     if raw.status == Status.INFEASIBLE:
-        out.infeasibility = diagnose(d, comp, time_limit)
+        out.infeasibility = diagnose(d, comp, time_limit, step)
         out.message = out.infeasibility.text
         return out
     if raw.x is None:
@@ -468,6 +496,8 @@ def explain_built(b: Built, *, all_values: bool = False, time_limit: float | Non
         return out
     is_mip = bool(comp.integer.any())
     lp = fix_integers(comp, raw.x) if is_mip else comp
+    step("solving the linear model with the plan's integer decisions fixed" if is_mip else
+         "solving the plan's linear model again for its duals and ranges")
     plan = solve_plan_lp(lp, time_limit)
     if plan is None:
         out.status = Status.ERROR
@@ -475,13 +505,16 @@ def explain_built(b: Built, *, all_values: bool = False, time_limit: float | Non
                        "to optimality, so no marginal values can be given")
         return out
     # weights are ranged on the plan LP's basic solution, before its credits are settled
+    step("ranging each priority's weight")
     out.weight_ranges = weight_ranges(d, plan, time_limit)
     plan = settle_credit(d, plan)
     out.objective = plan.objective
     out.integers_fixed = is_mip
     out.plan = lp
+    step("marginal values and the rules at their limit")
     out.marginal_values = marginal_values(d, plan, all_values)
     out.binding = binding_rules(d, plan)
+    step("what would bring each unfunded intervention into the plan")
     out.unfunded = unfunded(d, comp, plan, time_limit)
     if raw.status in EARLY:
         out.message = f"{raw.message}: the best plan found is explained, not proven optimal"
@@ -501,12 +534,15 @@ def explain(
     time_limit: float | None = None,
     mip_gap: float | None = None,
     threads: int | None = None,
+    on_step: Step | None = None,
 ) -> Explanation:
     """Solve ``instance`` and explain the plan, or why there is none.
 
     ``all_values`` keeps marginal values that are zero (by default only non-zero ones are
     listed). ``time_limit`` (seconds) applies to the solve and to each diagnostic solve.
+    ``on_step`` is told, in words, of each solve and diagnostic solve as it starts.
     """
     check_limits(time_limit, mip_gap)
     return explain_built(build(instance, objective), all_values=all_values,
-                         time_limit=time_limit, mip_gap=mip_gap, threads=threads)
+                         time_limit=time_limit, mip_gap=mip_gap, threads=threads,
+                         on_step=on_step)

@@ -548,6 +548,17 @@ class Frontier:
     provenance: dict[str, Any] = field(default_factory=dict)
     labels: dict[str, Any] = field(default_factory=dict)
 
+    # a line, not every field and table (see hwbopt.notebook)
+    def __repr__(self) -> str:
+        from hwbopt.notebook import frontier_repr
+
+        return frontier_repr(self)
+
+    def _repr_html_(self) -> str:
+        from hwbopt.notebook import frontier_html
+
+        return frontier_html(self)
+
     def point_rows(self) -> list[dict[str, Any]]:
         a, b = self.between
         return [{a: p.values[a], b: p.values[b], "status": p.status, "checked": p.checked,

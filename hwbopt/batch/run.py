@@ -13,7 +13,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +28,9 @@ from hwbopt.batch.setup import Prepared, SavedPlan, load_plan, pick_stress_set, 
 from hwbopt.batch.store import (
     RUN_FILE,
     claim,
+    identity,
     instance_hash,
+    load_run_file,
     open_run,
     settle_parts,
     write_part,
@@ -43,6 +45,10 @@ if TYPE_CHECKING:  # rich is imported only when a bar is shown
     from rich.progress import Progress, TaskID
 
 DEFAULT_BLOCK = 256  # scenarios per task: whole chains, enough to keep a worker busy
+# Without --workers, blocks are solved in this process while the rest of the batch looks
+# shorter than this (estimated from the blocks solved so far): starting local workers costs
+# seconds (processes, their imports, the spec shipped to each), more than a short batch takes.
+LOCAL_SECONDS = 10.0
 
 
 @dataclass
@@ -94,11 +100,11 @@ def _progress(enabled: bool, total: int, done: int) -> tuple[Progress, TaskID]:
         TimeRemainingColumn,
     )
 
-    progress = Progress(TextColumn("scenarios"), BarColumn(), MofNCompleteColumn(),
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
                         TextColumn("left"), TimeRemainingColumn(),
                         console=Console(stderr=True), disable=not enabled, transient=False)
-    task = progress.add_task("stress", total=total, completed=done, rate="")
+    task = progress.add_task("scenarios", total=total, completed=done, rate="")
     return progress, task
 
 
@@ -113,11 +119,11 @@ def run_stress(
     workers: int | None = None,
     scheduler: str | None = None,
     block_size: int | None = None,
-    mip: bool = False,
-    hold_first_year: bool = False,
+    mip: bool | None = None,
+    hold_first_year: bool | None = None,
     objective: str | None = None,
     time_limit: float | None = None,
-    cold_check: float = COLD_CHECK_RATE,
+    cold_check: float | None = None,
     progress: bool = False,
     trim: bool = True,
     die_on: dict[str, Any] | None = None,
@@ -138,9 +144,27 @@ def run_stress(
     :func:`hwbopt.batch.setup.load_plan`): every scenario holds its first stage and the
     instance's first year (``hold_first_year``), re-optimising the rest; ``run.json`` records
     it (its folder and the hash of its values, which ``resume`` must match).
+
+    ``mip``, ``hold_first_year`` and ``cold_check`` left as None mean False, False and
+    ``COLD_CHECK_RATE``. With ``resume``, every option that makes the run what it is
+    (``set_name``, ``scenarios``, ``seed``, ``objective``, ``mip``, ``hold_first_year``,
+    ``time_limit``, ``cold_check``, ``plan``) left as None is read from ``out/run.json``, and
+    one given with another value than the run's is refused (:func:`resume_settings`).
     """
     start = time.perf_counter()
     out = Path(out)
+    if resume and not force:
+        given = resume_settings(out, {
+            "set_name": set_name, "scenarios": scenarios, "seed": seed, "objective": objective,
+            "mip": mip, "hold_first_year": hold_first_year, "time_limit": time_limit,
+            "cold_check": cold_check, "plan": plan})
+        set_name, scenarios, seed, objective = (given["set_name"], given["scenarios"],
+                                                given["seed"], given["objective"])
+        mip, hold_first_year, time_limit = (given["mip"], given["hold_first_year"],
+                                            given["time_limit"])
+        cold_check, plan = given["cold_check"], given["plan"]
+    mip, hold_first_year = bool(mip), bool(hold_first_year)
+    cold_check = COLD_CHECK_RATE if cold_check is None else cold_check
     k, stress = pick_stress_set(inst, set_name)
     if scenarios is not None and scenarios < 1:
         raise UsageError("--scenarios must be at least 1")
@@ -172,13 +196,19 @@ def run_stress(
     with claim(out) as created:  # locked against another hwbopt while the run lasts
         # refuses a wrong folder before any work
         resume = open_run(out, meta, resume, force, created=created)
-        prep = prepare(inst, stress, k, seed=stress.seed, objective=objective, mip=mip,
-                       time_limit=time_limit, hold_first_year=hold_first_year, plan=saved)
+        from hwbopt.progress import Indicator
+
+        # a spinner through the set-up (base plan, compile), gone before the scenarios' bar
+        with Indicator(progress, "set-up") as setup:
+            prep = prepare(inst, stress, k, seed=stress.seed, objective=objective, mip=mip,
+                           time_limit=time_limit, hold_first_year=hold_first_year,
+                           plan=saved, on_step=setup.step)
         meta.update(_meta_of(prep))
         if not resume:
             atomic_write_text(out / RUN_FILE, json.dumps(meta, indent=2) + "\n")
         values = draw(stress, np.arange(n))
         done = settle_parts(out, meta, values) if resume else set()
+        scale_out = workers is None and scheduler is None  # workers only if the batch is long
         workers = workers or os.cpu_count() or 1
         if block_size is None:
             block_size = auto_block(n - len(done), 1 if scheduler is None and workers == 1 else
@@ -191,10 +221,14 @@ def run_stress(
             spec.die_on = die_on
         bar, task = _progress(progress, n, len(done))
         solved_now = 0
-        timing = {"setup": time.perf_counter() - start, "cluster": 0.0}
+        timing = {"setup": time.perf_counter() - start, "cluster": 0.0, "workers": 1.0}
         batch_start = time.perf_counter()
+        def starting(text: str) -> None:  # the cluster's start, named on the bar
+            bar.update(task, description=f"scenarios ({text})" if text else "scenarios")
+
         with bar:
-            for name, data, size in _execute(blocks, spec, workers, scheduler, trim, timing):
+            for name, data, size in _execute(blocks, spec, workers, scheduler, trim, timing,
+                                             starting, scale_out):
                 write_part(out, name, data)
                 solved_now += size
                 elapsed = time.perf_counter() - batch_start
@@ -216,7 +250,7 @@ def run_stress(
             "out": str(out),
             "stress_set": stress.id,
             "seed": stress.seed,
-            "workers": 1 if (workers == 1 and scheduler is None) else workers,
+            "workers": int(timing["workers"]),  # those that solved: 1 is this process
             "scheduler": scheduler,
             "mip": mip,
             "plan": None if saved is None else str(saved.folder),
@@ -238,19 +272,101 @@ def run_stress(
         return summary
 
 
+# The options that make a run what it is, as run_stress names them: the key run.json records
+# each under, and the option that sets it on the command line.
+RECORDED = (("set_name", "stress_set", "--set"), ("scenarios", "scenarios", "--scenarios"),
+            ("seed", "seed", "--seed"), ("objective", "objective", "--objective"),
+            ("mip", "mip", "--mip"), ("hold_first_year", "hold_first_year", "--hold-first-year"),
+            ("time_limit", "time_limit", "--time-limit"),
+            ("cold_check", "cold_check", "--cold-check"))
+
+
+def resume_settings(out: str | Path, given: dict[str, Any]) -> dict[str, Any]:
+    """``given`` (run_stress's options, None where the user gave none) completed from the run
+    ``out/run.json`` records, for ``--resume``: the run is finished as it was started, without
+    its options typed again. An option given with another value than the run's is refused,
+    naming the option and the run's value. Without a ``run.json`` (a run stopped while being
+    set up, or no run at all) ``given`` comes back as it is: :func:`open_run` judges that."""
+    out = Path(out)
+    record = out / RUN_FILE
+    if not record.exists() and not record.is_symlink():
+        return dict(given)
+    meta = load_run_file(out)
+    settled = dict(given)
+    for name, key, option in RECORDED:
+        value = identity(key, meta)
+        mine = given.get(name)
+        if mine is None:
+            settled[name] = value
+        elif not _same(mine, value):
+            raise UsageError(
+                f"--resume: {_as_given(option, mine)} contradicts the run in {out}, which was "
+                f"started {_as_recorded(option, value)} ({record}: {key} {json.dumps(value)}); "
+                f"leave {option} out to finish that run, or choose another --out")
+    recorded_plan = meta.get("plan")
+    if given.get("plan") is None and isinstance(recorded_plan, dict):
+        folder = Path(str(recorded_plan.get("path", "")))
+        if not (folder / "summary.json").is_file():
+            raise UsageError(f"--resume: the run in {out} tests the plan saved in {folder} "
+                             f"({record}: plan), which is not there now: give --plan DIR "
+                             "where that plan is")
+        settled["plan"] = folder
+    return settled
+
+
+def _same(mine: Any, recorded: Any) -> bool:
+    if isinstance(mine, bool) or isinstance(recorded, bool) or recorded is None:
+        return bool(mine == recorded)
+    if isinstance(mine, int | float) and isinstance(recorded, int | float):
+        return float(mine) == float(recorded)
+    return bool(mine == recorded)
+
+
+def _as_given(option: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return option if value else f"no {option}"
+    return f"{option} {value}"
+
+
+def _as_recorded(option: str, value: Any) -> str:
+    if value is None or value is False:
+        return f"without {option}"
+    return f"with {option}" if value is True else f"with {option} {value}"
+
+
 def _execute(blocks: list[Block], spec: EngineSpec, workers: int, scheduler: str | None,
-             trim: bool, timing: dict[str, float]) -> Iterator[tuple[str, bytes, int]]:
+             trim: bool, timing: dict[str, float],
+             starting: Callable[[str], None] = lambda text: None,
+             scale_out: bool = False) -> Iterator[tuple[str, bytes, int]]:
+    """Each block's name, Parquet bytes and size, as it is solved: in this process with one
+    worker, on Dask with several or a ``scheduler``; with ``scale_out`` (no --workers given),
+    in this process first, and on ``workers`` local workers only once the rest of the batch
+    looks longer than ``LOCAL_SECONDS``."""
     if not blocks:
         return
-    if workers == 1 and scheduler is None:
-        for b in blocks:
+    if scheduler is None and (workers == 1 or scale_out):
+        rest = list(blocks)
+        began, solved = time.perf_counter(), 0
+        while rest:
+            b = rest.pop(0)
             yield b.name, solve_block(spec, b.chains, b.values), b.size
-        return
+            solved += b.size
+            per_scenario = (time.perf_counter() - began) / solved
+            if workers > 1 and per_scenario * sum(r.size for r in rest) > LOCAL_SECONDS:
+                break
+        if not rest:
+            return
+        blocks = rest
     from distributed import as_completed
 
+    timing["workers"] = float(workers)
+
     started = time.perf_counter()
+    starting(f"starting {workers} workers" if scheduler is None else
+             f"connecting to {scheduler}")
     with dask_client(workers, scheduler, trim) as client:
         timing["cluster"] = time.perf_counter() - started
+        starting("")
         shared = client.scatter(spec, broadcast=True, hash=False)
         futures = {client.submit(solve_block, shared, b.chains, b.values, pure=False,
                                  key=f"hwbopt-block-{b.name}-{spec.key[:8]}"): b

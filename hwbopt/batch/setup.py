@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,10 +81,17 @@ def pick_stress_set(inst: Instance, name: str | None) -> tuple[int, StressSet]:
     if not inst.stress:
         raise UsageError("the instance defines no stress sets: add one under 'stress' in "
                          "instance.yaml (see models/stress.md)")
+    # without --set: the set settings.stress_set names, else the only one. Validation refuses
+    # a default naming no set in the files; an instance whose sets were replaced in Python
+    # (model_copy) may name one gone, and is then read as naming none
+    default = inst.settings.stress_set
+    if name is None and any(s.id == default for s in inst.stress):
+        name = default
     if name is None:
         if len(inst.stress) > 1:
             raise UsageError("the instance defines several stress sets: choose one with --set "
-                             f"({', '.join(s.id for s in inst.stress)})")
+                             f"({', '.join(s.id for s in inst.stress)}), or name a default "
+                             "as settings.stress_set")
         return 0, inst.stress[0]
     for k, s in enumerate(inst.stress):
         if s.id == name:
@@ -422,6 +429,7 @@ def prepare(
     mip_gap: float | None = None,
     hold_first_year: bool = False,
     plan: SavedPlan | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> Prepared:
     """Build and solve the base plan and make the engine's spec.
 
@@ -430,10 +438,14 @@ def prepare(
     instance solved with them fixed (a located :class:`UsageError` if that has no plan), and
     every scenario keeps the instance's first year (``hold_first_year``: the plan committed
     it knowing it). The integer columns left (second stage) are fixed at the base plan's
-    values as without a plan, or free with ``mip``."""
+    values as without a plan, or free with ``mip``. ``on_step`` is told of each stage of the
+    set-up as it starts, in words (a terminal's progress before the scenarios' bar)."""
+    step = on_step or (lambda text: None)
+    step("set-up: building the model")
     built = build(inst, objective)
     comp, d = built.compiled, built.data
     held = None
+    step("set-up: solving the base plan (HiGHS)")
     if plan is None:
         base = solve_built(built, time_limit=time_limit, mip_gap=mip_gap)
     else:
@@ -443,6 +455,7 @@ def prepare(
     if base.status != "optimal" or base.objective is None:
         raise UsageError(f"the base plan is {base.status}: {base.message} — a stress batch "
                          "starts from an optimal plan")
+    step("set-up: compiling how the stress inputs reach the model")
     par = parametric(inst, stress, index, objective, built, hold_first_year)
     targets, lay, base_fields, prepared = par.targets, par.layout, par.fields, par.prepared
 
@@ -461,6 +474,7 @@ def prepare(
         rest = comp.integer if held is None else comp.integer & ~held.mask
         plan_int = np.round(x[rest])
         lower[rest] = upper[rest] = plan_int
+    step("set-up: the base plan with its decisions held, the scenarios' warm start")
     basis, fixed_objective = _basis(comp, lower, upper, integer=is_mip and engine_mip)
     if abs(fixed_objective - base.objective) > 1e-6 * max(1.0, abs(base.objective)):
         raise UsageError("the base plan with its integer decisions fixed solves to "

@@ -160,6 +160,17 @@ class PlanResult:
     z_hedged: np.ndarray | None = field(default=None, repr=False)
     inputs: list[str] = field(default_factory=list)  # the stress set's input names
 
+    # a line, not every field and table (see hwbopt.notebook)
+    def __repr__(self) -> str:
+        from hwbopt.notebook import plan_repr
+
+        return plan_repr(self)
+
+    def _repr_html_(self) -> str:
+        from hwbopt.notebook import plan_html
+
+        return plan_html(self)
+
     @property
     def optimal(self) -> bool:
         return self.status == Status.OPTIMAL
@@ -209,6 +220,7 @@ def plan(
     scheduler: str | None = None,
     evaluate: int | None = None,
     on_round: Callable[[Any], None] | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> PlanResult:
     """Choose the first stage that does best across the first ``scenarios`` scenarios of
     ``stress_set`` (drawn with ``seed``, default the set's), under ``risk``.
@@ -224,13 +236,15 @@ def plan(
     existing Dask cluster). ``evaluate``: test both plans on that many fresh futures
     (:mod:`hwbopt.plan.evaluate`). ``on_round``: called with each round of the decomposition
     (:class:`hwbopt.plan.decomposed.Round`: phase, bound, incumbent, cuts, seconds).
+    ``on_step``: told, in words, of each stage as it starts (the mean-value problem, the
+    hedged plan, each plan on the scenarios, perfect information, the fresh futures).
     """
     from hwbopt.plan.run import run_plan
 
     return run_plan(instance, stress_set=stress_set, scenarios=scenarios, seed=seed, risk=risk,
                     objective=objective, time_limit=time_limit, mip_gap=mip_gap,
                     method=method, workers=workers, scheduler=scheduler, evaluate=evaluate,
-                    on_round=on_round)
+                    on_round=on_round, on_step=on_step)
 
 
 __all__ = ["CVAR", "DEFAULT_RISK", "EXPECTATION", "RISK_MEASURES", "SUMMARY_KEYS", "PlanResult",

@@ -73,6 +73,7 @@ class Context:
     notes: list[str] = field(default_factory=list)
     unproven: Status | None = None
     rounds: list[Round] = field(default_factory=list)  # the decomposition's, if it ran
+    step: Callable[[str], None] = field(default=lambda text: None)  # progress, in words
 
     @property
     def comp(self) -> Compiled:
@@ -183,7 +184,8 @@ def run_plan(instance: Instance, *, stress_set: str | None = None,
              objective: str | None = None, time_limit: float | None = None,
              mip_gap: float | None = None, method: str = "auto", workers: int = 1,
              scheduler: str | None = None, evaluate: int | None = None,
-             on_round: Callable[[Round], None] | None = None) -> PlanResult:
+             on_round: Callable[[Round], None] | None = None,
+             on_step: Callable[[str], None] | None = None) -> PlanResult:
     """See :func:`hwbopt.plan.plan`."""
     check_limits(time_limit, mip_gap)
     if workers < 1:
@@ -198,13 +200,16 @@ def run_plan(instance: Instance, *, stress_set: str | None = None,
                              "ones to test on (--evaluate needs a set that samples its "
                              "inputs)")
     start = time.perf_counter()
+    step = on_step or (lambda text: None)
+    step("drawing the scenarios and building the model")
     sc = draw_scenarios(instance, stress_set=stress_set, scenarios=scenarios, seed=seed,
                         objective=objective)
     d, comp = sc.built.data, sc.comp
     gap = d.mip_gap if mip_gap is None else mip_gap
     chosen = choose_method(method, sc.size, comp)
     first = first_stage(comp, d.YEARS[0])
-    ctx = Context(sc, first, elastic_of(comp, first, [sc.arrays, sc.mean]), time_limit, gap)
+    ctx = Context(sc, first, elastic_of(comp, first, [sc.arrays, sc.mean]), time_limit, gap,
+                  step=step)
     p = sc.probability
     res = PlanResult(
         status=Status.ERROR, message="", scenarios=sc.size, seed=sc.stress.seed,
@@ -221,7 +226,9 @@ def run_plan(instance: Instance, *, stress_set: str | None = None,
             Pool(spec, client, n_workers) as P:
         # the mean-value plan first: EEV needs it, and both methods start from it (a plan
         # of every scenario, slack and all, so the solver has an incumbent before its search)
+        step("solving the mean-value problem (the plan for the average future)")
         mv = best_response(ctx, sc.mean, 0, None, None, "the mean-value problem")
+        step(f"the mean-value plan on each of the {sc.size:,} scenarios")
         det = None if mv is None else evaluate_plan(ctx, P, mv, [], "the mean-value plan")
         if mv is None or det is None:
             # a limit that stops these first solves stops the run: its status, not an error
@@ -230,6 +237,8 @@ def run_plan(instance: Instance, *, stress_set: str | None = None,
                 "solved" + (f" ({'; '.join(ctx.notes)})" if ctx.notes else "")
             res.seconds = time.perf_counter() - start
             return res
+        step(f"the hedged plan over {sc.size:,} scenarios: "
+             + ("one extensive model" if chosen == EXTENSIVE else "decomposition"))
         solved = _solve(chosen, ctx.comp, ctx.first, ctx.elastic, sc.arrays, p, sc.values, P,
                         risk, det.x, mv, time_limit, gap, on_round)
         ctx.rounds = solved.rounds
@@ -238,6 +247,7 @@ def run_plan(instance: Instance, *, stress_set: str | None = None,
         if solved.x is not None:
             _measure(ctx, P, res, solved, mv, det, risk)
         if evaluate is not None and res.z_hedged is not None:
+            step(f"testing both plans on {evaluate:,} fresh futures")
             res.out_of_sample = _out_of_sample(ctx, chosen, risk, res.z_hedged, mv,
                                                evaluate, client, n_workers)
     res.seconds = time.perf_counter() - start
@@ -280,6 +290,7 @@ def _out_of_sample(ctx: Context, chosen: str, risk: Risk, hedged: Floats, mv: Fl
     n_g, n = batch_plan(m, sc.size)
     batches = []
     for g in range(n_g):
+        ctx.step(f"testing on fresh futures: gap estimate, replication {g + 1} of {n_g}")
         at = np.arange(g * n, (g + 1) * n)
         arrays = fresh.arrays.take(at)
         p = np.full(n, 1.0 / n)
@@ -344,6 +355,7 @@ def _measure(ctx: Context, P: Pool, res: PlanResult, solved: Solved, mv: Floats,
     if solved.exact:
         hedged: Evaluated | None = _best(ctx, [x_plan])
     else:
+        ctx.step(f"the hedged plan on each of the {sc.size:,} scenarios")
         hedged = evaluate_plan(ctx, P, z_hedged, [x_plan], "the hedged plan")
     if hedged is None:
         res.status, res.message = Status.ERROR, "a scenario could not be solved with the plan"
@@ -357,6 +369,7 @@ def _measure(ctx: Context, P: Pool, res: PlanResult, solved: Solved, mv: Floats,
         hedged, rp, z_hedged = det, eev, np.where(ctx.first, mv, 0.0)
         ctx.notes.append("the mean-value plan did better than the solver's incumbent "
                          "(within its gap) and is reported as the hedged plan")
+    ctx.step(f"each of the {sc.size:,} scenarios' own optimum (perfect information)")
     ws = wait_and_see(ctx, P, [hedged.x, det.x])
     if ws is None:
         res.status, res.message = Status.ERROR, "a scenario could not be solved alone"
@@ -378,6 +391,7 @@ def _measure(ctx: Context, P: Pool, res: PlanResult, solved: Solved, mv: Floats,
     res.hedged = _distribution(ctx, hedged, risk)
     res.deterministic = _distribution(ctx, det, risk)
     res.elastic = given_list(comp, _data_of(sc), hedged.values.given)
+    ctx.step("the hedged plan's tables on the instance")
     res.result = instance_tables(ctx, z_hedged)
     if ctx.unproven is not None and res.status == Status.OPTIMAL:
         res.status = ctx.unproven

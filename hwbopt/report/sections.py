@@ -40,7 +40,7 @@ SECTION_MODULES = ("hwbopt.report.solve", "hwbopt.report.compare_sections",
                    "hwbopt.report.stress_sections", "hwbopt.report.explain_sections",
                    "hwbopt.report.plan_sections", "hwbopt.report.coalitions_sections",
                    "hwbopt.report.alternatives_sections",
-                   "hwbopt.report.frontier_sections")
+                   "hwbopt.report.frontier_sections", "hwbopt.report.curve_sections")
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,19 @@ class Result:
     solution: np.ndarray | None = field(default=None, repr=False)  # compiled columns' values
     provenance: dict[str, Any] = field(default_factory=dict)  # see hwbopt.provenance
     labels: dict[str, Any] = field(default_factory=dict)  # names and units of the ids
+    scenario: str | None = None  # the named scenario applied (solve --scenario), if any
+    option: str | None = None  # the named option applied (solve --option), if any
+
+    # a line, not every field and table (see hwbopt.notebook)
+    def __repr__(self) -> str:
+        from hwbopt.notebook import result_repr
+
+        return result_repr(self)
+
+    def _repr_html_(self) -> str:
+        from hwbopt.notebook import result_html
+
+        return result_html(self)
 
     @property
     def optimal(self) -> bool:
@@ -133,6 +146,8 @@ class Result:
             "solver": self.solver,
             "warnings": list(self.warnings),
             "kind": "solve",
+            "scenario": self.scenario,
+            "option": self.option,
             "provenance": dict(self.provenance),
             "labels": self.labels,
         }
