@@ -164,10 +164,10 @@ def test_batch_objective_equals_the_normal_path_with_the_plan_fixed(tmp_path):
     with the plan's integer decisions fixed, whose plan passes the independent checker."""
     inst = hwbopt.load(hwbopt.shipped_instance("county"))
     stress = inst.stress[0]
-    run_stress(inst, scenarios=48, out=tmp_path / "run", workers=1)
+    run_stress(inst, scenarios=24, out=tmp_path / "run", workers=1)
     results = read_results(tmp_path / "run")
     base = hwbopt.solve(inst)
-    values = draw(stress, np.arange(48))
+    values = draw(stress, np.arange(24))
     checked = 0
     for row in results.iloc[::3].itertuples():
         scen = scenario_instance(inst, stress, values[row.scenario])
