@@ -116,6 +116,7 @@ def printers(tutorial: hwbopt.Instance, county: hwbopt.Instance,
     from hwbopt.report.alternatives_text import print_alternatives
     from hwbopt.report.coalitions_text import print_coalitions
     from hwbopt.report.compare_text import print_comparison
+    from hwbopt.report.curve_text import amount, print_curve
     from hwbopt.report.explain import print_explanation
     from hwbopt.report.frontier_text import print_frontier
     from hwbopt.report.plan_text import print_plan
@@ -129,6 +130,7 @@ def printers(tutorial: hwbopt.Instance, county: hwbopt.Instance,
     coal = hwbopt.coalitions(tutorial).summary()
     front = hwbopt.frontier(tutorial, "outcome,cost", points=3).summary()
     alts = hwbopt.alternatives(tutorial, of=("partners", "priorities"), count=2).summary()
+    cut = hwbopt.curve(tutorial, "partners[council].cut.total", 0.0, 0.5).summary()
 
     def spend(r: hwbopt.Result) -> str:
         return f"{r.summary()['total_spend']:,.1f}"
@@ -150,11 +152,13 @@ def printers(tutorial: hwbopt.Instance, county: hwbopt.Instance,
         "frontier": (lambda: print_frontier(front),
                      [f"{p['outcome']:,.1f}" for p in front["points"]]),
         "alternatives": (lambda: print_alternatives(alts), [f"{alts['objective']:,.2f}"]),
+        "curve": (lambda: print_curve(cut),
+                  [amount(b["objective"]) for b in cut["breakpoints"][:1]]),
     }
 
 
 COMMANDS = ("solve county", "solve tutorial", "compare", "explain", "stress", "plan",
-            "coalitions", "frontier", "alternatives")
+            "coalitions", "frontier", "alternatives", "curve")
 
 
 @pytest.mark.parametrize("command", COMMANDS)
