@@ -17,7 +17,7 @@ import math
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -231,6 +231,21 @@ def _write_report(source: Path | Reportable, report_dir: Path | None) -> None:
 def _said_report(report_dir: Path | None) -> None:
     if report_dir is not None:
         click.echo(f"wrote {report_dir / 'report.html'} and {report_dir / 'report.xlsx'}")
+
+
+def _show(summary: dict[str, Any], as_json: bool, printer: Callable[[dict[str, Any]], None],
+          out: Path | None, report_dir: Path | None, warnings: Iterable[object]) -> None:
+    """How an analysis command ends: its JSON, or its text and where it wrote; then its
+    warnings on stderr."""
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, allow_nan=False))
+    else:
+        printer(summary)
+        if out is not None:
+            click.echo(f"\nwrote results to {out}")
+        _said_report(report_dir)
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
 
 
 @cli.command(epilog=examples("hwbopt validate myboard"))
@@ -820,17 +835,9 @@ def coalitions(path: Path, scenario: str, samples: int | None, seed: int | None,
         if report_dir is not None:
             shown.step("writing the report")
         _write_report(out if out is not None else result, report_dir)
-    if as_json:
-        click.echo(json.dumps(result.summary(), indent=2, allow_nan=False))
-    else:
-        from hwbopt.report.coalitions_text import print_coalitions
+    from hwbopt.report.coalitions_text import print_coalitions
 
-        print_coalitions(result.summary())
-        if out is not None:
-            click.echo(f"\nwrote results to {out}")
-        _said_report(report_dir)
-    for w in run.warnings:
-        click.echo(f"warning: {w}", err=True)
+    _show(result.summary(), as_json, print_coalitions, out, report_dir, run.warnings)
     _exit_for(result.status, result.grand_value, result.message, not as_json)
 
 

@@ -9,7 +9,6 @@ every command does (``hwbopt.cli._start``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -74,7 +73,7 @@ def alternatives(path: Path, slack: float, kinds: tuple[str, ...], count: int | 
     """How much of the plan for the instance at PATH is open to negotiation: the lowest and
     highest value of each quantity among the plans within the slack of the optimum (each a
     checked plan), and with --count, alternative plans that differ as much as they can."""
-    from hwbopt.cli import _clear, _exit_for, _said_report, _start, _write_report
+    from hwbopt.cli import _clear, _exit_for, _show, _start, _write_report
 
     if scheduler is not None:
         from hwbopt.outputs import check_scheduler
@@ -103,15 +102,7 @@ def alternatives(path: Path, slack: float, kinds: tuple[str, ...], count: int | 
         if report_dir is not None:
             shown.step("writing the report")
         _write_report(out if out is not None else result, report_dir)
-    if as_json:
-        click.echo(json.dumps(result.summary(), indent=2, allow_nan=False))
-    else:
-        from hwbopt.report.alternatives_text import print_alternatives
+    from hwbopt.report.alternatives_text import print_alternatives
 
-        print_alternatives(result.summary())
-        if out is not None:
-            click.echo(f"\nwrote results to {out}")
-        _said_report(report_dir)
-    for w in run.warnings:
-        click.echo(f"warning: {w}", err=True)
+    _show(result.summary(), as_json, print_alternatives, out, report_dir, run.warnings)
     _exit_for(result.status, result.objective, result.message, not as_json)

@@ -10,7 +10,6 @@ matrix, or a range that breaks the instance's rules) exits 2 naming it.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -67,7 +66,7 @@ def curve(path: Path, input_path: str, start: float, end: float, mip_checks: int
     each piece."""
     from hwbopt.analyses.curve import curve as run_curve
     from hwbopt.analyses.curve import write_curve
-    from hwbopt.cli import _clear, _exit_for, _said_report, _start, _write_report
+    from hwbopt.cli import _clear, _exit_for, _show, _start, _write_report
     from hwbopt.errors import UsageError
 
     if not start < end:
@@ -80,16 +79,9 @@ def curve(path: Path, input_path: str, start: float, end: float, mip_checks: int
         _clear(out, run.clear)
         write_curve(result, out)
     _write_report(out if out is not None else result, report_dir)
-    if as_json:
-        click.echo(json.dumps(result.summary(), indent=2, allow_nan=False))
-    else:
-        from hwbopt.report.curve_text import print_curve
+    from hwbopt.report.curve_text import print_curve
 
-        print_curve(result.summary())
-        if out is not None:
-            click.echo(f"\nwrote results to {out}")
-        _said_report(report_dir)
-    for w in [*map(str, run.warnings), *result.warnings]:
-        click.echo(f"warning: {w}", err=True)
+    _show(result.summary(), as_json, print_curve, out, report_dir,
+          [*map(str, run.warnings), *result.warnings])
     objective_value = result.objective_at(start) if result.pieces else None
     _exit_for(result.status, objective_value, result.message, not as_json)

@@ -7,7 +7,6 @@ folders are checked and the instance read as every command does (``hwbopt.cli._s
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -51,7 +50,7 @@ def frontier(path: Path, between: str, points: int | None, as_json: bool, out: P
     trade-off (each a plan, checked), and which decisions change along it."""
     from hwbopt.analyses.frontier import frontier as run_frontier
     from hwbopt.analyses.frontier import parse_between, write_frontier
-    from hwbopt.cli import _clear, _exit_for, _said_report, _start, _write_report
+    from hwbopt.cli import _clear, _exit_for, _show, _start, _write_report
 
     chosen = parse_between(between)  # a usage error before any work
     with indicator(quiet, "reading the instance") as shown:
@@ -71,17 +70,10 @@ def frontier(path: Path, between: str, points: int | None, as_json: bool, out: P
         if report_dir is not None:
             shown.step("writing the report")
         _write_report(out if out is not None else result, report_dir)
-    if as_json:
-        click.echo(json.dumps(result.summary(), indent=2, allow_nan=False))
-    else:
-        from hwbopt.report.frontier_text import print_frontier
+    from hwbopt.report.frontier_text import print_frontier
 
-        print_frontier(result.summary())
-        if out is not None:
-            click.echo(f"\nwrote results to {out}")
-        _said_report(report_dir)
-    for w in [*map(str, run.warnings), *result.warnings]:
-        click.echo(f"warning: {w}", err=True)
+    _show(result.summary(), as_json, print_frontier, out, report_dir,
+          [*map(str, run.warnings), *result.warnings])
     # a frontier with points is usable even when one was stopped early (exit 0, a warning)
     _exit_for(result.status, float(len(result.points)) if result.points else None,
               result.message, not as_json)
