@@ -19,10 +19,14 @@ solved by:
 
 It prints per-scenario times and ratios against the targets of the issue, checks that every
 method gives the same objectives, and measures the peak memory of ``hwbopt stress`` at 1k and
-50k scenarios (each in a fresh process). Run from the repository root::
+50k scenarios (each in a fresh process). On the ``money`` workload (bounds only) it also runs
+``hwbopt stress`` with its basis cache (``hwbopt.batch.bases``) on and off, one worker, side by
+side: ms per scenario, the share of scenarios answered from a cached basis, same objectives.
+Run from the repository root::
 
     python benchmarks/stress_bench.py                          # county and 100k
     python benchmarks/stress_bench.py --sizes county --memory-scenarios 1000,5000
+    python benchmarks/stress_bench.py --bases county:8000      # only the basis cache, on/off
 """
 
 from __future__ import annotations
@@ -295,6 +299,43 @@ def run_hwbopt(inst, n, workers, out: Path, trim: bool = True) -> dict[str, Any]
                       cold_check=COLD_CHECK["share"])
 
 
+def bases(size: str, cache: Path, n: int) -> dict[str, Any]:
+    """The money workload with the basis cache off and on (one worker, one process): a short
+    run first so neither pays the process's first-use costs, then off, then on."""
+    import pandas as pd
+
+    inst = instance(size, cache, "money")
+    tmp = cache / f"bases-{size}"
+    run_hwbopt(inst, min(n, 64), 1, tmp / "warm-up")
+    res: dict[str, Any] = {"size": size, "workload": "money", "scenarios": n}
+    frames = {}
+    for label, reuse in (("off", False), ("on", True)):
+        shutil.rmtree(tmp / label, ignore_errors=True)
+        summary = run_stress(inst, scenarios=n, out=tmp / label, workers=1,
+                             cold_check=COLD_CHECK["share"], reuse_bases=reuse)
+        df = pd.read_parquet(tmp / label / "scenarios").sort_values("scenario")
+        frames[label] = df
+        res[label] = {"per_scenario_ms": summary["batch_seconds"] / n * 1e3,
+                      "batch_s": summary["batch_seconds"],
+                      "hit_rate": float(df.basis_reused.mean()),
+                      "certified": int(df.certified.sum()),
+                      "mean_iterations": float(df.iterations.mean())}
+        print(f"  cache {label:3}: {res[label]['per_scenario_ms']:7.2f} ms/scenario, "
+              f"{res[label]['hit_rate']:.1%} answered from a cached basis, "
+              f"{res[label]['certified']:,} of {n:,} certified", flush=True)
+    on, off = frames["on"], frames["off"]
+    a, b = on.objective.to_numpy(float), off.objective.to_numpy(float)
+    res["statuses_equal"] = bool((on.status.to_numpy() == off.status.to_numpy()).all())
+    res["max_rel_objective_diff"] = float(np.nanmax(np.abs(a - b)
+                                                    / np.maximum(1.0, np.abs(b))))
+    res["speedup"] = res["off"]["per_scenario_ms"] / res["on"]["per_scenario_ms"]
+    print(f"  off / on = {res['speedup']:.2f}x (issue target >= 5x); statuses equal: "
+          f"{res['statuses_equal']}; largest objective difference "
+          f"{res['max_rel_objective_diff']:.1e} (relative)", flush=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return res
+
+
 def agree(a: list, b: list, k: int) -> bool:
     for x, y in zip(a[:k], b[:k], strict=False):
         if (x is None) != (y is None):
@@ -412,6 +453,8 @@ def bench_size(size: str, workload: str, cache: Path, counts: dict[str, int]) ->
     print(f"  certification:      {certify_s / len(ours) * 1e3:9.3f} ms/scenario, "
           f"{res['certification']['share']:.1%} of solve time "
           f"(target <= {TARGETS['certification']:.0%})", flush=True)
+    if workload == "money":  # bounds only: the basis cache on and off
+        res["bases"] = bases(size, cache, n)
     ours_t = res["hwbopt-1"]["per_scenario_s"]
     res["ratios"] = {
         "hwbopt_vs_raw": ours_t / raw_t,
@@ -465,6 +508,9 @@ def main() -> None:
     ap.add_argument("--no-memory", action="store_true")
     ap.add_argument("--scaling", default=None, metavar="SIZE:WORKLOAD:N,...",
                     help="only one worker against two, e.g. county:full:20000,100k:money:64")
+    ap.add_argument("--bases", default=None, metavar="SIZE:N,...",
+                    help="only the basis cache on and off on the money workload, e.g. "
+                         "county:8000")
     ap.add_argument("--out", default=None)
     ap.add_argument("--cold-check", type=float, default=0.01,
                     help="share of scenarios hwbopt re-solves cold as a check (its default)")
@@ -498,6 +544,15 @@ def main() -> None:
         results["scaling"] = [scaling(size, workload, cache, int(n)) for size, workload, n in
                               (item.split(":") for item in args.scaling.split(","))]
         out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / "scaling.json"
+        out.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"\nwrote {out}")
+        return
+    if args.bases:
+        print("== basis cache off and on (money workload, one worker) ==", flush=True)
+        results["bases"] = [bases(size, cache, int(n)) for size, n in
+                            (item.split(":") for item in args.bases.split(","))]
+        out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / \
+            "stress-bases.json"
         out.write_text(json.dumps(results, indent=2) + "\n")
         print(f"\nwrote {out}")
         return

@@ -11,6 +11,10 @@ Scenarios run in fixed **chains** of the neighbour order; each chain starts from
 plan's basis, so a scenario's result depends only on its chain, never on how chains are
 grouped into blocks or spread over workers. A warm result that is not optimal is re-solved
 cold before it is reported, and a deterministic sample is re-solved cold as a check.
+
+When scenarios move only bounds (an LP, no cost or coefficient changed), each chain also keeps
+a few of its optimal bases (:mod:`hwbopt.batch.bases`): a scenario one of them still fits is
+answered from that basis without a simplex (``basis_reused``), certified like any warm solve.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from hwbopt import highs
-from hwbopt.batch import certify
+from hwbopt.batch import bases, certify
+from hwbopt.batch.bases import BasisCache
 from hwbopt.batch.inputs import Target
 from hwbopt.batch.params import Compiled1, apply_inputs, needs_share
 from hwbopt.batch.params import evaluate as evaluate_maps
@@ -103,6 +108,9 @@ class EngineSpec:
     # away (hwbopt.plan.stages.TAKEN_AWAY: a lost site), held at the plan's value clipped into
     # the scenario's bounds (closed by force) instead of ruling the plan out
     clip: np.ndarray | None = None
+    # try the chain's earlier optimal bases before any simplex when scenarios move only
+    # bounds (hwbopt.batch.bases); off only to measure what it saves (the benchmark)
+    reuse_bases: bool = True
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -197,6 +205,10 @@ class Engine:
             spec.prepared["row_lower"].position if "row_lower" in spec.prepared else [],
             spec.prepared["row_upper"].position if "row_upper" in spec.prepared else [],
         ).astype(np.int32)
+        # only bounds move (no cost, no coefficient) and the LP is solved: a basis optimal for
+        # one scenario stays dual feasible for every other, so the chain's bases are worth keeping
+        bounds_only = not spec.mip and "c" not in spec.prepared and "A" not in spec.prepared
+        self.bases = BasisCache(self.A) if bounds_only else None
 
     def _highs(self, col_lower: np.ndarray, col_upper: np.ndarray,
                integer: bool) -> highs.Loaded:
@@ -232,6 +244,8 @@ class Engine:
         """Back to the base plan's basis (LP) or start (MIP): a chain's results depend on it
         alone."""
         spec = self.spec
+        if self.bases is not None:  # a chain's bases are its own, like its start
+            self.bases.clear()
         if spec.mip:
             self.incumbent = spec.start
             return
@@ -289,7 +303,7 @@ class Engine:
         that cannot hold is re-solved with its integer decisions free."""
         start = time.perf_counter()
         record.update(warm=False, cold_checked=False, cold_mismatch=False, certified=False,
-                      certificate="", changed=[])
+                      certificate="", changed=[], basis_reused=False)
         self.certify_seconds = 0.0
         # a plan decision the scenario rules out (only a held plan has one) is not solved
         solved = None if self._load(entries, n) is not None else self._solve(scenario, record)
@@ -370,10 +384,19 @@ class Engine:
         if spec.mip and self.incumbent is not None:
             # the previous scenario's plan (the base plan at a chain's start) as a start
             highs.start_from(h, self.incumbent)
-        highs.settle(h)
-        record["warm"] = True
         prob = self.problem(*self._lp_bounds(), integer=spec.mip)
-        solved = self._certified(h, prob)
+        cache = self.bases if spec.reuse_bases and self.bases is not None \
+            and self.bases.active else None
+        solved = self._reused(cache, prob) if cache is not None else None
+        if solved is not None:
+            record["basis_reused"] = True
+        else:
+            highs.settle(h)
+            solved = self._certified(h, prob)
+            if cache is not None and solved.status == Status.OPTIMAL \
+                    and solved.row_dual is not None:
+                self._keep(cache, h, prob, solved)
+        record["warm"] = True  # answered from the chain's earlier work (a basis or a start)
         if solved.status != Status.OPTIMAL:
             # a warm start must never decide a scenario's fate, nor give an answer the
             # certificate rejects: settle it cold, from the engine's own numbers
@@ -393,6 +416,7 @@ class Engine:
                     rel * max(1.0, abs(warm)):
                 record["cold_mismatch"] = True
                 record["warm"] = False
+                record["basis_reused"] = False
                 solved = cold
         if solved.status == Status.UNCERTIFIED:
             solved = _failed(solved)
@@ -401,6 +425,35 @@ class Engine:
             if spec.mip:
                 self.incumbent = solved.x
         return solved
+
+    def _reused(self, cache: BasisCache, prob: certify.Problem) -> Solved | None:
+        """The scenario answered from one of the chain's optimal bases, certified; None when
+        no basis fits or the certificate rejects the answer (the simplex then decides)."""
+        hit = cache.solve(prob.col_lower, prob.col_upper, prob.row_lower, prob.row_upper)
+        if hit is None:
+            return None
+        start = time.perf_counter()
+        why = certify.lp_optimal(prob, hit.x, hit.row_dual)
+        self.certify_seconds += time.perf_counter() - start
+        if why is not None:
+            return None
+        value = certify.objective(prob, hit.x)
+        return Solved(Status.OPTIMAL, "", value, value, hit.x, hit.row_dual, 0)
+
+    def _keep(self, cache: BasisCache, h: highspy.Highs, prob: certify.Problem,
+              solved: Solved) -> None:
+        """Add the basis HiGHS just solved to optimality to the chain's cache."""
+        if solved.x is None or solved.row_dual is None:
+            return
+        # which variables are basic, in one call (getBasis builds a Python object per status:
+        # 3 ms on the county, half a warm solve); where the others sit is read from the answer
+        # (highspy's stubs leave it out; it exists at run time)
+        basic = np.asarray(h.getBasicVariables()[1],  # type: ignore[attr-defined]
+                           dtype=np.int64)
+        cols = bases.statuses(basic[basic >= 0], solved.x, prob.col_lower, prob.col_upper)
+        rows = bases.statuses(-1 - basic[basic < 0], self.A @ solved.x, prob.row_lower,
+                              prob.row_upper)
+        cache.add(cols, rows, solved.row_dual)
 
     def _solve_free(self, record: dict[str, Any]) -> Solved:
         """The scenario with the plan's integer decisions free, from the plan: what the board
@@ -518,7 +571,7 @@ class Engine:
         spec = self.spec
         record.setdefault("objective", None)
         record.setdefault("reason", "")
-        for flag in ("warm", "cold_checked", "cold_mismatch", "certified"):
+        for flag in ("warm", "cold_checked", "cold_mismatch", "certified", "basis_reused"):
             record.setdefault(flag, False)
         record.setdefault("iterations", 0)
         record.setdefault("solve_seconds", 0.0)

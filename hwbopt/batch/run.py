@@ -130,6 +130,7 @@ def run_stress(
     source: dict[str, Any] | None = None,
     force: bool = False,
     plan: str | Path | SavedPlan | None = None,
+    reuse_bases: bool = True,
 ) -> dict[str, Any]:
     """Solve every scenario of a stress set into ``out``; returns the summary (the JSON of
     ``hwbopt stress --json``). See the module docstring and ``models/stress.md``.
@@ -150,6 +151,9 @@ def run_stress(
     (``set_name``, ``scenarios``, ``seed``, ``objective``, ``mip``, ``hold_first_year``,
     ``time_limit``, ``cold_check``, ``plan``) left as None is read from ``out/run.json``, and
     one given with another value than the run's is refused (:func:`resume_settings`).
+
+    ``reuse_bases=False`` turns off the basis cache of bounds-only batches
+    (:mod:`hwbopt.batch.bases`); the benchmark uses it to measure the cache side by side.
     """
     start = time.perf_counter()
     out = Path(out)
@@ -216,6 +220,7 @@ def run_stress(
         blocks, _ = plan_blocks(values, done, block_size)
         spec = prep.spec
         spec.cold_rate = cold_check
+        spec.reuse_bases = reuse_bases  # off only to measure the basis cache (no CLI option)
         spec.run_id = str(meta.get("run_id") or "")  # each part carries it
         if die_on:
             spec.die_on = die_on

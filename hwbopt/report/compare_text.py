@@ -58,7 +58,8 @@ def priority_table(comp: Comparison, scenario: str) -> Table:
     # read as harm
     t.add_column("priority: measure")
     for r in runs:
-        t.add_column(r.name, justify="right")
+        # the option's name, without the explanation in brackets the options table gives
+        t.add_column(escape(r.label.split(" (")[0]), justify="right")
     totals = [r.result.summary()["outcome_by_priority"] for r in runs]  # a summary is costly
     for p in inst.priorities:
         vals = [by.get(p.id) for by in totals]
