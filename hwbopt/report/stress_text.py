@@ -10,7 +10,7 @@ from rich.table import Table
 
 from hwbopt.report.fit import print_table
 from hwbopt.report.text import summary_console
-from hwbopt.schema import Instance
+from hwbopt.schema import Instance, year_label
 
 
 def _pct(v: float | None) -> str:
@@ -38,8 +38,8 @@ def print_stress(summary: dict[str, Any], inst: Instance, console: Console | Non
     t.add_column("priority")
     t.add_column("all years", justify="right")
     years = sorted({y for by in summary["target_probability_by_year"].values() for y in by})
-    for y in years:
-        t.add_column(y, justify="right")
+    for y in years:  # JSON keys: the year as text
+        t.add_column(year_label(int(y)) if str(y).isdigit() else str(y), justify="right")
     for k, p in summary["target_probability"].items():
         by = summary["target_probability_by_year"].get(k, {})
         t.add_row(escape(names.get(k, k)), _pct(p), *[_pct(by.get(y)) for y in years])
@@ -57,7 +57,7 @@ def print_stress(summary: dict[str, Any], inst: Instance, console: Console | Non
     if summary["cut_first"]:
         c = Table(title="What is cut first as cuts deepen (activity against the plan)",
                   title_justify="left")
-        for col in ("intervention", "below 90% from cut depth", "mildest cuts",
+        for col in ("intervention", "below 90% from money lost", "mildest cuts",
                     "deepest cuts"):
             c.add_column(col, justify="left" if col == "intervention" else "right")
         for row in summary["cut_first"][:12]:
@@ -68,8 +68,10 @@ def print_stress(summary: dict[str, Any], inst: Instance, console: Console | Non
     curves = summary["cut_response"]
     if curves:
         first = next(iter(curves.values()))
-        r = Table(title="Cut response: probability of meeting every year's target, by cut "
-                        "depth", title_justify="left")
+        # "cut depth" is the money all partners lose together (their available money against
+        # the base instance's), not any one input as drawn: the report charts each drawn input
+        r = Table(title="Cut response: probability of meeting every year's target, by the "
+                        "share of all partners' money lost", title_justify="left")
         r.add_column("priority")
         for point in first:
             r.add_column(f"{point['cut_depth']:.1%}", justify="right")
