@@ -110,7 +110,8 @@ class EngineSpec:
     clip: np.ndarray | None = None
     # try the chain's earlier optimal bases before any simplex when scenarios move only
     # bounds (hwbopt.batch.bases); off only to measure what it saves (the benchmark)
-    reuse_bases: bool = True
+    # off: measured, the cache gains nothing on the county (benchmarks/README.md)
+    reuse_bases: bool = False
 
 
 _ENGINES: dict[str, Engine] = {}
