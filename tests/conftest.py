@@ -148,3 +148,18 @@ def odd_kind_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path
     write_report(work / "stress_run", work / "stress")
     write_report(hwbopt.explain(inst), work / "explain")
     return {kind: work / kind for kind in ("compare", "stress", "explain")}
+
+
+# The longest modules first (seconds of one worker, measured with --junitxml): with
+# --dist loadscope (pyproject.toml) a module is one unit of work, and a long one handed out
+# last would leave the other worker idle while it runs.
+LONGEST_FIRST = ("test_stress", "test_report_browser", "test_plan_identities",
+                 "test_stress_certified", "test_bad_input", "test_readme", "test_coalitions",
+                 "test_plan", "test_workbook", "test_report_kinds", "test_instances",
+                 "test_compare", "test_hostile_cli", "test_properties")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.module.__name__.rsplit(".", 1)[-1]
+                                         if item.module else "", len(rank)))
