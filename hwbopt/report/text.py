@@ -263,7 +263,7 @@ def print_result(result: Result, inst: Instance, console: Console | None = None)
     if len(result.tables["staff"]):
         print_table(console, staff_table(result, inst))
     if len(result.tables["sites"]):
-        print_table(console, site_table(result, inst))
+        print_table(console, site_table(result, inst), label_lines=4)  # three name columns
     if len(result.tables["choices"]):
         print_table(console, choice_table(result, inst))
 
