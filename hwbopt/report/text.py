@@ -227,6 +227,12 @@ def choice_table(result: Result, inst: Instance) -> Table:
     return t
 
 
+def _took(seconds: float) -> str:
+    """The solve time as a reader needs it; the exact figure is ``solve_seconds`` in the JSON.
+    Coarse on purpose: the same plan printed twice reads the same."""
+    return "under a second" if seconds < 1 else f"{seconds:,.0f} s"
+
+
 def print_result(result: Result, inst: Instance, console: Console | None = None) -> None:
     console = summary_console(console, pipe_width=160)
     checked = " (checked against the instance)" if result.checked else ""
@@ -241,7 +247,7 @@ def print_result(result: Result, inst: Instance, console: Console | None = None)
     integer = f", {result.n_integer} integer" if result.n_integer else ""
     console.print(
         f"objective ({kind}): {result.objective:,.2f}   total spend: {escape(inst.money_label)} "
-        f"{spend:,.1f}   solved in {result.solve_seconds:.2f} s "
+        f"{spend:,.1f}   solved in {_took(result.solve_seconds)} "
         f"({result.n_variables} variables{integer}, {result.n_constraints} constraints)")
     if result.n_integer and result.bound is not None:
         console.print(f"bound {result.bound:,.2f}, gap {result.mip_gap:.4%} "
