@@ -11,8 +11,9 @@ solved by:
   persistent HiGHS interface with automatic updates off (``update_params`` per scenario);
 - ``raw``: one highspy model, the scenario's changes pushed with batched calls and re-solved
   warm in sampled order — the limit: nothing but HiGHS;
-- ``hwbopt-1`` and ``hwbopt-2``: ``hwbopt stress`` on one worker (in process) and two (Dask
-  LocalCluster), everything included: sampling, ordering, Parquet writes, the summary.
+- ``hwbopt-1`` and ``hwbopt-2``: ``hwbopt stress`` on one worker (in process) and two (local
+  worker processes, :mod:`hwbopt.batch.pool`), everything included: sampling, ordering, Parquet
+  writes, the summary.
 
 ``raw``, ``persistent`` and hwbopt run HiGHS with the same warm-start options
 (``hwbopt.batch.engine.WARM_OPTIONS``); ``naive`` solves cold with HiGHS's defaults.
@@ -27,6 +28,7 @@ Run from the repository root::
     python benchmarks/stress_bench.py                          # county and 100k
     python benchmarks/stress_bench.py --sizes county --memory-scenarios 1000,5000
     python benchmarks/stress_bench.py --bases county:5000      # only the basis cache, on/off
+    python benchmarks/stress_bench.py --scaling county:money:4000,county:money:400
 """
 
 from __future__ import annotations
@@ -485,24 +487,53 @@ def bench_size(size: str, workload: str, cache: Path, counts: dict[str, int]) ->
     return res
 
 
-def scaling(size: str, workload: str, cache: Path, n: int) -> dict[str, Any]:
-    """One worker against two on a batch long enough to spread (each a fresh run)."""
+# issue 19, part 3: two local workers against one, batch seconds (the pool's start included)
+WORKER_TARGETS = {4000: 1.8, 400: 1.5}
+
+
+def scaling(size: str, workload: str, cache: Path, n: int, rounds: int = 3) -> dict[str, Any]:
+    """One worker against two on the same batch, each a fresh run, alternated ``rounds`` times
+    (the median of each is compared); the two runs' results must be the same."""
     inst = instance(size, cache, workload)
     tmp = cache / f"scaling-{size}-{workload}"
-    one = run_hwbopt(inst, n, 1, tmp / "w1")
-    two = run_hwbopt(inst, n, 2, tmp / "w2")
-    res = {"size": size, "workload": workload, "scenarios": n,
-           "one_worker_batch_s": one["batch_seconds"], "two_workers_batch_s": two["batch_seconds"],
-           "cluster_s": two["cluster_seconds"],
-           "speedup": one["batch_seconds"] / two["batch_seconds"],
-           "speedup_after_cluster_start": one["batch_seconds"]
-           / (two["batch_seconds"] - two["cluster_seconds"])}
-    print(f"  {size}, {workload}, {n:,} scenarios: 1 worker {one['batch_seconds']:.1f} s, "
-          f"2 workers {two['batch_seconds']:.1f} s (cluster start {two['cluster_seconds']:.1f} s"
-          f"): {res['speedup']:.2f}x ({res['speedup_after_cluster_start']:.2f}x after the "
-          f"cluster is up)", flush=True)
+    ones, twos, identical = [], [], True
+    for _ in range(rounds):
+        one = run_hwbopt(inst, n, 1, tmp / "w1")
+        two = run_hwbopt(inst, n, 2, tmp / "w2")
+        ones.append(one)
+        twos.append(two)
+        identical &= same_results(tmp / "w1", tmp / "w2")
+    one_s = float(np.median([r["batch_seconds"] for r in ones]))
+    two_s = float(np.median([r["batch_seconds"] for r in twos]))
+    start_s = float(np.median([r["cluster_seconds"] for r in twos]))
+    target = WORKER_TARGETS.get(n, TARGETS["workers"])
+    res = {"size": size, "workload": workload, "scenarios": n, "rounds": rounds,
+           "one_worker_batch_s": one_s, "two_workers_batch_s": two_s,
+           "workers_start_s": start_s, "speedup": one_s / two_s, "target": target,
+           "met": one_s / two_s >= target, "identical_results": identical,
+           "one_worker_total_s": float(np.median([r["seconds"] for r in ones])),
+           "two_workers_total_s": float(np.median([r["seconds"] for r in twos]))}
+    print(f"  {size}, {workload}, {n:,} scenarios (median of {rounds}): 1 worker "
+          f"{one_s:.2f} s, 2 workers {two_s:.2f} s (workers started in {start_s * 1e3:.0f} ms)"
+          f": {res['speedup']:.2f}x (>= {target}x: {'met' if res['met'] else 'NOT met'}); "
+          f"same results: {identical}", flush=True)
     shutil.rmtree(tmp, ignore_errors=True)
     return res
+
+
+def same_results(a: Path, b: Path) -> bool:
+    """Every scenario's results the same in two runs, timings aside."""
+    from hwbopt.batch.store import read_results
+
+    x, y = read_results(a), read_results(b)
+    timing = [c for c in x.columns if c.endswith("seconds")]
+    try:
+        import pandas as pd
+
+        pd.testing.assert_frame_equal(x.drop(columns=timing), y.drop(columns=timing))
+    except AssertionError:
+        return False
+    return True
 
 
 def main() -> None:

@@ -175,7 +175,7 @@ def _kept_folder(folder: Path) -> Path:
 def _run(inst: Instance, folder: Path, options: dict[str, Any], kept: bool) -> StressRun:
     from hwbopt.batch.run import run_stress
 
-    summary = _engine(run_stress, inst, out=folder, **options)
+    summary = dict(run_stress(inst, out=folder, **options))
     tables = _tables(folder, summary)
     if not kept:
         summary["out"] = None
@@ -184,17 +184,6 @@ def _run(inst: Instance, folder: Path, options: dict[str, Any], kept: bool) -> S
     return StressRun(summary_json=summary, tables=tables, instance=inst,
                      stress_set=chosen.model_copy(update=update), set_index=index,
                      out=folder if kept else None)
-
-
-def _engine(run_stress: Any, inst: Instance, **options: Any) -> dict[str, Any]:
-    """``run_stress``; with local workers, each started with Dask's reports of shutting down
-    kept quiet, as the CLI starts them."""
-    if options.get("scheduler") is None and options.get("workers") != 1:
-        from dask import config
-
-        with config.set({"distributed.worker.preload": ["hwbopt.batch.quiet_worker"]}):
-            return dict(run_stress(inst, **options))
-    return dict(run_stress(inst, **options))
 
 
 def _tables(folder: Path, summary: dict[str, Any]) -> dict[str, pd.DataFrame]:

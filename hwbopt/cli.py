@@ -589,16 +589,12 @@ def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | 
 
 def _run_stress(run_stress: Callable[..., dict[str, Any]], inst: Instance, **kw: Any
                 ) -> dict[str, Any]:
-    """``run_stress``, with Dask's own reports of a Ctrl-C (tracebacks from the cluster and
-    its workers as they shut down) kept off the terminal."""
+    """``run_stress``, with Dask's own reports of a Ctrl-C (a cluster's client logs every
+    cancelled task) kept off the terminal; local workers ignore Ctrl-C themselves
+    (:mod:`hwbopt.batch.pool`)."""
     import logging
 
     try:
-        if kw.get("scheduler") is None and kw.get("workers") != 1:
-            from dask import config
-
-            with config.set({"distributed.worker.preload": ["hwbopt.batch.quiet_worker"]}):
-                return run_stress(inst, **kw)
         return run_stress(inst, **kw)
     except KeyboardInterrupt:
         logging.disable(logging.CRITICAL)  # the cluster closing logs every cancelled task

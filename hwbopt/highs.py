@@ -53,9 +53,18 @@ class Loaded(highspy.Highs):
         self.setOptionValue("output_flag", False)
 
 
+_THREADED = False  # whether this process has made a HiGHS that may run more than one thread
+
+
+def threaded() -> bool:
+    """Whether this process may have started HiGHS worker threads (then it must not fork:
+    :mod:`hwbopt.batch.pool`)."""
+    return _THREADED
+
+
 def new_highs(threads: int | None = None) -> Loaded:
     """A silent HiGHS instance."""
-    global _banner_shown
+    global _banner_shown, _THREADED
     if _banner_shown:
         h = Loaded()
     else:
@@ -67,6 +76,9 @@ def new_highs(threads: int | None = None) -> Loaded:
         # count later is an error unless the scheduler is started again
         highspy.Highs.resetGlobalScheduler(True)
         h.setOptionValue("threads", int(threads))
+    # HiGHS's automatic count is half the cores, rounded up
+    if (threads or ((os.cpu_count() or 2) + 1) // 2) > 1:
+        _THREADED = True
     return h
 
 

@@ -655,38 +655,57 @@ def test_the_default_stress_set_is_the_one_settings_names(tmp_path):
     assert "cuts_and_pressures, explicit" in proc.stderr
 
 
-def test_a_batch_without_workers_starts_here_and_moves_to_workers_when_long(tmp_path,
-                                                                           monkeypatch):
-    """No --workers: a short batch is solved in this process (no cluster started); once the
-    rest looks longer than LOCAL_SECONDS the remaining blocks go to the workers. Either way
-    the results are a one-worker run's, block for block."""
-    import contextlib
-
-    import distributed
-
+def test_a_batch_without_workers_uses_one_local_worker_per_core_and_chain(tmp_path,
+                                                                          monkeypatch):
+    """No --workers: one local worker per core, but never more than the batch has chains, and
+    a batch of one chain is solved in this process. Either way the results are a one-worker
+    run's, block for block, and the local workers are forked (started in milliseconds)."""
+    import hwbopt.batch.pool as pool_mod
     import hwbopt.batch.run as run_mod
 
     inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
-    opts = {"set_name": "cuts_and_pressures", "scenarios": 128, "block_size": 32}
-    run_stress(inst, out=tmp_path / "one", workers=1, **opts)
-    started: list[int] = []
+    opts = {"set_name": "cuts_and_pressures", "block_size": 32}
+    run_stress(inst, out=tmp_path / "one", workers=1, scenarios=128, **opts)
+    run_stress(inst, out=tmp_path / "one-chain", workers=1, scenarios=32, **opts)
+    started: list[tuple[int, bool]] = []
+    real_start = pool_mod.LocalPool.start
 
-    @contextlib.contextmanager
-    def threads(workers, scheduler, trim):  # a cluster in this process: cheap to start
-        started.append(workers)
-        with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                      dashboard_address=None) as cluster, \
-                distributed.Client(cluster) as client:
-            yield client
+    def start(self, fork=None):
+        real_start(self, fork)
+        started.append((self.workers, self.forked))
+        return self
 
-    monkeypatch.setattr(run_mod, "dask_client", threads)
-    monkeypatch.setattr(run_mod.os, "cpu_count", lambda: 2)
-    short = run_stress(inst, out=tmp_path / "short", **opts)
+    monkeypatch.setattr(pool_mod.LocalPool, "start", start)
+    monkeypatch.setattr(run_mod.os, "cpu_count", lambda: 8)
+    short = run_stress(inst, out=tmp_path / "short", scenarios=32, **opts)
     assert short["workers"] == 1 and started == []
-    monkeypatch.setattr(run_mod, "LOCAL_SECONDS", 0.0)
-    long = run_stress(inst, out=tmp_path / "long", **opts)
-    assert long["workers"] == 2 and started == [2]
+    many = run_stress(inst, out=tmp_path / "many", scenarios=128, **opts)
+    assert many["workers"] == 4 and [w for w, _ in started] == [4]  # 4 chains: 4 of 8 cores
+    monkeypatch.setattr(run_mod.os, "cpu_count", lambda: 2)
+    two = run_stress(inst, out=tmp_path / "two", scenarios=128, **opts)
+    assert two["workers"] == 2 and [w for w, _ in started] == [4, 2]
+    assert two["cluster_seconds"] < 1.0
     want = read_results(tmp_path / "one").drop(columns=TIMING)
-    for name in ("short", "long"):
+    pd.testing.assert_frame_equal(read_results(tmp_path / "short").drop(columns=TIMING),
+                                  read_results(tmp_path / "one-chain").drop(columns=TIMING))
+    for name in ("many", "two"):
         pd.testing.assert_frame_equal(read_results(tmp_path / name).drop(columns=TIMING), want)
         assert len(list((tmp_path / name / "scenarios").glob("part-*.parquet"))) == 4
+
+
+def test_a_chain_gives_the_same_answers_whatever_ran_before_it_in_its_worker(tmp_path):
+    """Each chain starts from the same solver state: the county's money scenarios (degenerate,
+    so HiGHS's state decides which optimal vertex a warm start reaches) solved as one block on
+    one worker, where the second chain follows the first in the same HiGHS, equal those solved
+    one chain per worker. (HiGHS kept state between chains until ``_restart`` cleared it.)"""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    try:
+        from stress_bench import instance
+    finally:
+        sys.path.pop(0)
+    inst = instance("county", tmp_path, "money")
+    one = run_stress(inst, scenarios=96, out=tmp_path / "one", workers=1, block_size=96)
+    two = run_stress(inst, scenarios=96, out=tmp_path / "two", workers=2, block_size=32)
+    assert one["finished"] == two["finished"] == 96
+    pd.testing.assert_frame_equal(read_results(tmp_path / "one").drop(columns=TIMING),
+                                  read_results(tmp_path / "two").drop(columns=TIMING))

@@ -252,6 +252,8 @@ class Engine:
             return
         if spec.basis is None:
             raise ValueError("an LP batch restarts from the base plan's basis, and has none")
+        self.h.clearSolver()  # HiGHS keeps state between runs (its random perturbation):
+        # cleared, every chain starts from the very same solver whatever ran before it
         highs.set_basis(self.h, spec.basis)
 
     def solve_chains(self, chains: list[np.ndarray], values: list[np.ndarray]) -> pd.DataFrame:

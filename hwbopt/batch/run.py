@@ -1,14 +1,18 @@
 """Run a stress batch: sample, order, split into blocks, solve locally or on Dask, store, sum up.
 
-Locally with one worker everything runs in this process. With more workers, or an existing
-cluster (``scheduler``), blocks go to Dask distributed: the engine spec is scattered to every
-worker once and stays there, a worker keeps one HiGHS instance for the whole batch, and a block
-whose worker dies is run again elsewhere by Dask. Results come back to this process, which
-writes each block as it arrives, so nothing is held in memory and nothing is written twice.
+Locally with one worker everything runs in this process. With more local workers, blocks go to
+a process pool forked when the run begins, before the set-up solves anything
+(:mod:`hwbopt.batch.pool`): the workers are ready in milliseconds, where a local Dask cluster
+took seconds. On an existing cluster (``scheduler``) blocks go to Dask distributed: the engine
+spec is scattered to every worker once and stays there. Either way a worker keeps one HiGHS
+instance for the whole batch, and a block whose worker dies is run again. Results come back to
+this process, which writes each block as it arrives, so nothing is held in memory and nothing
+is written twice.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -23,6 +27,7 @@ import numpy as np
 from hwbopt.analyses.stress import summarise
 from hwbopt.batch.cluster import dask_client
 from hwbopt.batch.engine import CHAIN, COLD_CHECK_RATE, EngineSpec, solve_block
+from hwbopt.batch.pool import LocalPool
 from hwbopt.batch.sample import draw, neighbour_order
 from hwbopt.batch.setup import Prepared, SavedPlan, load_plan, pick_stress_set, prepare
 from hwbopt.batch.store import (
@@ -45,10 +50,7 @@ if TYPE_CHECKING:  # rich is imported only when a bar is shown
     from rich.progress import Progress, TaskID
 
 DEFAULT_BLOCK = 256  # scenarios per task: whole chains, enough to keep a worker busy
-# Without --workers, blocks are solved in this process while the rest of the batch looks
-# shorter than this (estimated from the blocks solved so far): starting local workers costs
-# seconds (processes, their imports, the spec shipped to each), more than a short batch takes.
-LOCAL_SECONDS = 10.0
+TASKS_PER_WORKER = 8  # at least: so the last tasks, finishing unevenly, leave no worker idle long
 
 
 @dataclass
@@ -84,8 +86,8 @@ def plan_blocks(values: np.ndarray, done: set[int], block_size: int) -> tuple[li
 
 def auto_block(n: int, workers: int) -> int:
     """Scenarios per task: whole chains, at most ``DEFAULT_BLOCK``, and small enough that every
-    worker gets about four tasks (so a small batch still spreads over the workers)."""
-    per_worker = math.ceil(max(n, 1) / (4 * max(workers, 1)))
+    worker gets about ``TASKS_PER_WORKER`` tasks (so a small batch still spreads evenly)."""
+    per_worker = math.ceil(max(n, 1) / (TASKS_PER_WORKER * max(workers, 1)))
     return max(CHAIN, min(DEFAULT_BLOCK, math.ceil(per_worker / CHAIN) * CHAIN))
 
 
@@ -199,7 +201,14 @@ def run_stress(
         meta["plan"] = saved.identity()
     if workers is not None and workers < 1:
         raise UsageError("--workers must be at least 1")
-    with claim(out) as created:  # locked against another hwbopt while the run lasts
+    timing = {"setup": 0.0, "cluster": 0.0, "workers": 1.0}
+    with contextlib.ExitStack() as stack:
+        # local workers start now, before this process solves anything (hwbopt.batch.pool)
+        pool = _local_pool(workers, scheduler, n, timing)
+        if pool is not None:
+            stack.enter_context(pool)
+        # locked against another hwbopt while the run lasts
+        created = stack.enter_context(claim(out))
         # refuses a wrong folder before any work
         resume = open_run(out, meta, resume, force, created=created)
         from hwbopt.progress import Indicator
@@ -214,11 +223,9 @@ def run_stress(
             atomic_write_text(out / RUN_FILE, json.dumps(meta, indent=2) + "\n")
         values = draw(stress, np.arange(n))
         done = settle_parts(out, meta, values) if resume else set()
-        scale_out = workers is None and scheduler is None  # workers only if the batch is long
-        workers = workers or os.cpu_count() or 1
         if block_size is None:
-            block_size = auto_block(n - len(done), 1 if scheduler is None and workers == 1 else
-                                    workers)
+            block_size = auto_block(n - len(done), pool.workers if pool is not None else
+                                    (workers or 1) if scheduler is not None else 1)
         blocks, _ = plan_blocks(values, done, block_size)
         spec = prep.spec
         spec.cold_rate = cold_check
@@ -228,14 +235,14 @@ def run_stress(
             spec.die_on = die_on
         bar, task = _progress(progress, n, len(done))
         solved_now = 0
-        timing = {"setup": time.perf_counter() - start, "cluster": 0.0, "workers": 1.0}
+        timing["setup"] = time.perf_counter() - start - timing["cluster"]
         batch_start = time.perf_counter()
         def starting(text: str) -> None:  # the cluster's start, named on the bar
             bar.update(task, description=f"scenarios ({text})" if text else "scenarios")
 
         with bar:
-            for name, data, size in _execute(blocks, spec, workers, scheduler, trim, timing,
-                                             starting, scale_out):
+            for name, data, size in _execute(blocks, spec, pool, workers, scheduler, trim,
+                                             timing, starting):
                 write_part(out, name, data)
                 solved_now += size
                 elapsed = time.perf_counter() - batch_start
@@ -341,38 +348,49 @@ def _as_recorded(option: str, value: Any) -> str:
     return f"with {option}" if value is True else f"with {option} {value}"
 
 
-def _execute(blocks: list[Block], spec: EngineSpec, workers: int, scheduler: str | None,
-             trim: bool, timing: dict[str, float],
+def _local_pool(workers: int | None, scheduler: str | None, n: int,
+                timing: dict[str, float]) -> LocalPool | None:
+    """The local workers of a run, started: ``workers`` of them, or without ``workers`` one
+    per core up to one per chain of the batch; None when the run is solved in this process
+    (one worker) or on a ``scheduler``'s cluster."""
+    if scheduler is not None:
+        return None
+    count = workers if workers is not None else \
+        min(os.cpu_count() or 1, math.ceil(n / CHAIN))
+    if count <= 1:
+        return None
+    began = time.perf_counter()
+    pool = LocalPool(count).start()
+    timing["cluster"] = time.perf_counter() - began
+    return pool
+
+
+def _execute(blocks: list[Block], spec: EngineSpec, pool: LocalPool | None, workers: int | None,
+             scheduler: str | None, trim: bool, timing: dict[str, float],
              starting: Callable[[str], None] = lambda text: None,
-             scale_out: bool = False) -> Iterator[tuple[str, bytes, int]]:
-    """Each block's name, Parquet bytes and size, as it is solved: in this process with one
-    worker, on Dask with several or a ``scheduler``; with ``scale_out`` (no --workers given),
-    in this process first, and on ``workers`` local workers only once the rest of the batch
-    looks longer than ``LOCAL_SECONDS``."""
+             ) -> Iterator[tuple[str, bytes, int]]:
+    """Each block's name, Parquet bytes and size, as it is solved: in this process (no
+    ``pool`` and no ``scheduler``), on the local ``pool``, or on Dask at ``scheduler``."""
     if not blocks:
         return
-    if scheduler is None and (workers == 1 or scale_out):
-        rest = list(blocks)
-        began, solved = time.perf_counter(), 0
-        while rest:
-            b = rest.pop(0)
+    sizes = {b.name: b.size for b in blocks}
+    if pool is not None:
+        timing["workers"] = float(pool.workers)
+        jobs = [(b.name, (spec, b.chains, b.values)) for b in blocks]
+        for name, data in pool.run(solve_block, jobs):
+            yield name, data, sizes[name]
+        return
+    if scheduler is None:
+        for b in blocks:
             yield b.name, solve_block(spec, b.chains, b.values), b.size
-            solved += b.size
-            per_scenario = (time.perf_counter() - began) / solved
-            if workers > 1 and per_scenario * sum(r.size for r in rest) > LOCAL_SECONDS:
-                break
-        if not rest:
-            return
-        blocks = rest
+        return
     from distributed import as_completed
 
-    timing["workers"] = float(workers)
-
     started = time.perf_counter()
-    starting(f"starting {workers} workers" if scheduler is None else
-             f"connecting to {scheduler}")
-    with dask_client(workers, scheduler, trim) as client:
+    starting(f"connecting to {scheduler}")
+    with dask_client(workers or 1, scheduler, trim) as client:
         timing["cluster"] = time.perf_counter() - started
+        timing["workers"] = float(len(client.scheduler_info().get("workers", {})) or 1)
         starting("")
         shared = client.scatter(spec, broadcast=True, hash=False)
         futures = {client.submit(solve_block, shared, b.chains, b.values, pure=False,
