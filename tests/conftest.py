@@ -19,6 +19,11 @@ from hwbopt.shipped import shipped_instance
 os.environ.pop("COLUMNS", None)
 os.unsetenv("COLUMNS")
 
+# stress runs keep their base plan's basis in a user cache (hwbopt.batch.warm): off here, so
+# no test reads what another left behind or writes outside its temporary folders; the tests
+# of the cache itself point HWBOPT_CACHE at a folder of their own
+os.environ["HWBOPT_CACHE"] = "off"
+
 ROOT = Path(__file__).resolve().parents[1]
 INSTANCES = ROOT / "instances"
 CASES = Path(__file__).resolve().parent / "cases"
