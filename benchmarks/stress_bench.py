@@ -29,6 +29,7 @@ Run from the repository root::
     python benchmarks/stress_bench.py --sizes county --memory-scenarios 1000,5000
     python benchmarks/stress_bench.py --bases county:5000      # only the basis cache, on/off
     python benchmarks/stress_bench.py --scaling county:money:4000,county:money:400
+    python benchmarks/stress_bench.py --setup 100k             # a stress run's set-up
 """
 
 from __future__ import annotations
@@ -521,6 +522,87 @@ def scaling(size: str, workload: str, cache: Path, n: int, rounds: int = 3) -> d
     return res
 
 
+def setup_bench(size: str, cache: Path, n: int = 32) -> dict[str, Any]:
+    """A stress run's set-up (issue 19, part 4), three ways in one process on the ``money``
+    workload: ``before``, the former route (the base plan solved as built, a MIP wherever
+    integer columns exist even when their bounds fix them, then the plan's LP solved again
+    cold by dual simplex for the scenarios' warm start, every input edge built in turn);
+    ``cold``, today's route with an empty basis cache (one LP solve, interior point from
+    ``IPM_COLUMNS`` columns, the edges built while HiGHS solves); ``warm``, the same again
+    with the kept basis and remembered check. Then ``n`` scenarios from today's route against
+    the same scenarios with the LP forced to the dual simplex and no cache: same statuses and
+    objectives."""
+    import numpy as np
+
+    from hwbopt.batch import warm
+    from hwbopt.batch.setup import parametric, pick_stress_set
+    from hwbopt.pipeline import build, solve_built
+
+    inst = instance(size, cache, "money")
+    k, stress = pick_stress_set(inst, None)
+    folder = cache / f"setup-{size}"
+    shutil.rmtree(folder, ignore_errors=True)
+    os.environ["HWBOPT_CACHE"] = "off"
+    began = time.perf_counter()
+    built = build(inst)
+    build_s = time.perf_counter() - began
+    t = time.perf_counter()
+    base = solve_built(built)
+    base_s = time.perf_counter() - t
+    lp = warm.Compiled(**{**built.compiled.__dict__, "_cols": {}, "_rows": {},
+                          "integer": np.zeros_like(built.compiled.integer)})
+    t = time.perf_counter()
+    again = highs.run(highs.load(lp, threads=1))
+    lp_s = time.perf_counter() - t
+    t = time.perf_counter()
+    parametric(inst, stress, k, None, built)
+    edges_s = time.perf_counter() - t
+    before = time.perf_counter() - began
+    print(f"  before: {before:.1f} s (build {build_s:.1f}, base plan {base_s:.1f}, its LP again "
+          f"{lp_s:.1f}, input edges {edges_s:.1f})", flush=True)
+    os.environ["HWBOPT_CACHE"] = str(folder)
+    times = {}
+    for label in ("cold", "warm"):
+        t = time.perf_counter()
+        prep = prepare(inst, stress, k, seed=7)
+        times[label] = time.perf_counter() - t
+        print(f"  {label}: {times[label]:.1f} s, objective {prep.base.objective:,.6f}",
+              flush=True)
+    out = cache / f"setup-{size}-runs"
+    shutil.rmtree(out, ignore_errors=True)
+    today = run_stress(inst, scenarios=n, out=out / "today", workers=1, cold_check=0.0)
+    os.environ["HWBOPT_CACHE"] = "off"
+    ipm_columns, warm.IPM_COLUMNS = warm.IPM_COLUMNS, 10 ** 12
+    try:
+        simplex = run_stress(inst, scenarios=n, out=out / "simplex", workers=1, cold_check=0.0)
+    finally:
+        warm.IPM_COLUMNS = ipm_columns
+    from hwbopt.batch.store import read_results
+
+    a, b = read_results(out / "today"), read_results(out / "simplex")
+    agree = bool((a.status == b.status).all()) and bool(np.allclose(
+        a.objective, b.objective, rtol=1e-9, atol=0.0, equal_nan=True))
+    objectives = [base.objective, again.objective, prep.base.objective]
+    res = {"size": size, "columns": built.compiled.n_cols, "before_s": before,
+           "before": {"build_s": build_s, "base_plan_s": base_s, "lp_again_s": lp_s,
+                      "input_edges_s": edges_s, "base_status": base.status},
+           "cold_s": times["cold"], "warm_s": times["warm"],
+           "target_s": 30.0, "met_cold": times["cold"] < 30.0, "met_warm": times["warm"] < 30.0,
+           "ipm_columns": warm.IPM_COLUMNS,
+           "base_objectives": objectives,
+           "base_objectives_agree": bool(np.allclose(objectives, objectives[0], rtol=1e-9)),
+           "scenarios": n, "setup_seconds_in_runs": {"today": today["setup_seconds"],
+                                                     "simplex": simplex["setup_seconds"]},
+           "scenario_answers_agree": agree}
+    print(f"  {size}: set-up before {before:.1f} s, now {times['cold']:.1f} s cold and "
+          f"{times['warm']:.1f} s warm (target < 30 s); base objectives agree "
+          f"{res['base_objectives_agree']}; {n} scenarios' statuses and objectives agree with "
+          f"the dual simplex route: {agree}", flush=True)
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(folder, ignore_errors=True)
+    return res
+
+
 def same_results(a: Path, b: Path) -> bool:
     """Every scenario's results the same in two runs, timings aside."""
     from hwbopt.batch.store import read_results
@@ -547,6 +629,8 @@ def main() -> None:
     ap.add_argument("--bases", default=None, metavar="SIZE:N,...",
                     help="only the basis cache on and off on the money workload, e.g. "
                          "county:5000 (off and on in turn, twice)")
+    ap.add_argument("--setup", default=None, metavar="SIZE,...",
+                    help="only the set-up of a stress run, before and now, e.g. 100k")
     ap.add_argument("--out", default=None)
     ap.add_argument("--cold-check", type=float, default=0.01,
                     help="share of scenarios hwbopt re-solves cold as a check (its default)")
@@ -580,6 +664,14 @@ def main() -> None:
         results["scaling"] = [scaling(size, workload, cache, int(n)) for size, workload, n in
                               (item.split(":") for item in args.scaling.split(","))]
         out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / "scaling.json"
+        out.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"\nwrote {out}")
+        return
+    if args.setup:
+        print("== a stress run's set-up: before, cold and warm ==", flush=True)
+        results["setup"] = [setup_bench(size, cache) for size in args.setup.split(",")]
+        out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / \
+            "stress-setup.json"
         out.write_text(json.dumps(results, indent=2) + "\n")
         print(f"\nwrote {out}")
         return

@@ -2,11 +2,13 @@
 beside the model's hash so the next batch of the same instance starts warm.
 
 A stress batch starts from the base plan's optimal basis (every chain restarts from it). On a
-large model that LP is most of the set-up: the generated 100k instance took 54 s with HiGHS's
-dual simplex against 22 s with the interior point method and crossover (which ends on a basis
-too), and a second run given the kept basis takes no pivots at all. Measured on the county
-(2,808 columns) the dual simplex is the faster, so the interior point method is chosen from
-``IPM_COLUMNS`` columns up (``benchmarks/stress_bench.py --setup``).
+large model that LP is most of the set-up, and which method solves it fastest depends on its
+size. Measured on one thread (the generated instances' LPs, 2026-12-07, seconds, dual simplex
+against interior point with crossover, which ends on a basis too): county 0.08-0.11 against
+0.15-0.20; 10k 0.5 against 1.0; 30k 1.6-3.1 against 4.6-7.8; 50k 11.7-13.9 against
+11.3-11.7; 100k 54 against 22. So the interior point method is chosen from ``IPM_COLUMNS``
+columns up. A second run given the kept basis takes no pivots at all
+(``benchmarks/stress_bench.py --setup``).
 
 The kept bases live in ``$HWBOPT_CACHE`` (default ``$XDG_CACHE_HOME/hwbopt/bases``, else
 ``~/.cache/hwbopt/bases``; ``HWBOPT_CACHE=off`` keeps none), one small file per model, named by
@@ -34,7 +36,7 @@ from hwbopt import highs
 from hwbopt.compile import Compiled
 from hwbopt.status import Status
 
-IPM_COLUMNS = 20_000  # from this many columns up the base LP is solved by interior point
+IPM_COLUMNS = 50_000  # from this many columns up the base LP is solved by interior point
 KEEP = 64  # files kept in the cache folder (bases and passed checks)
 OFF = {"off", "0", "no", "none", "false"}
 
