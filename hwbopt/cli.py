@@ -449,7 +449,8 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
 
 @cli.command(epilog=examples(
     "hwbopt stress myboard --set cuts_and_pressures --scenarios 200 --out runs/cuts",
-    "hwbopt stress myboard --set explicit --out runs/explicit --report paper/stress/"))
+    "hwbopt stress myboard --set explicit --out runs/explicit --report paper/stress/",
+    "hwbopt stress myboard --out runs/cuts --resume --exact-curve"))
 @instance_path
 @set_option
 @scenarios_option("How many scenarios to solve (default: the set's samples).")
@@ -461,12 +462,12 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
                    "other options its run.json records (one given must agree with it).")
 @report_option
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Local worker processes (default: this process while the rest of the "
-                   "batch looks shorter than ten seconds, then all cores).")
+              help="Local worker processes, forked as the run begins (default: one per "
+                   "core, no more than the batch has chains of 32 scenarios).")
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
               help="Run the batch on an existing Dask cluster instead.")
 @click.option("--block-size", type=click.IntRange(min=1), default=None,
-              help="Scenarios per task (whole chains of 32; default: about four tasks a "
+              help="Scenarios per task (whole chains of 32; default: about eight tasks a "
                    "worker, at most 256).")
 @click.option("--mip", is_flag=True,
               help="Re-solve the full mixed-integer model per scenario, instead of the "
@@ -485,6 +486,12 @@ def compare(path: Path, options: tuple[str, ...], scenarios: tuple[str, ...],
               show_default=True,
               help="Share of scenarios re-solved from scratch as a check on the warm starts. "
                    "Each check costs a cold solve: lower it for large models.")
+@click.option("--exact-curve/--no-exact-curve", "exact_curve", default=None,
+              help="When one drawn input dominates the objective, also compute the exact "
+                   "curve along it (as hwbopt curve, the other inputs at the instance's "
+                   "values) into --out/exact_curve, for the report to draw over the sampled "
+                   "scenarios; it costs about as much as hwbopt curve (default: with "
+                   "--report only).")
 @json_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @force_option("Start afresh in an --out folder holding another run or another command's "
@@ -494,7 +501,8 @@ def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | 
            out: Path | None, resume: bool, report_dir: Path | None, workers: int | None,
            scheduler: str | None, block_size: int | None, mip: bool, hold_first_year: bool,
            plan_dir: Path | None, objective: str | None, time_limit: float | None,
-           cold_check: float, as_json: bool, quiet: bool, force: bool) -> None:
+           cold_check: float, exact_curve: bool | None, as_json: bool, quiet: bool,
+           force: bool) -> None:
     """Solve every scenario of a stress set of the instance at PATH, and sum them up."""
     if scheduler is not None:
         from hwbopt.outputs import check_scheduler
@@ -555,7 +563,10 @@ def stress(path: Path, set_name: str | None, scenarios: int | None, seed: int | 
                               objective=typed["objective"], time_limit=typed["time_limit"],
                               cold_check=typed["cold_check"],
                               progress=not quiet and sys.stderr.isatty(), source=source,
-                              force=force, plan=saved)
+                              force=force, plan=saved,
+                              # the curve is drawn in the report: computed for one by default
+                              exact_curve=report_dir is not None if exact_curve is None
+                              else exact_curve)
     except KeyboardInterrupt:
         _stress_interrupted(out)
     _write_report(out, report_dir)  # from the run's folder: the Parquet results are there

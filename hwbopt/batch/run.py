@@ -133,9 +133,14 @@ def run_stress(
     force: bool = False,
     plan: str | Path | SavedPlan | None = None,
     reuse_bases: bool = False,
+    exact_curve: bool = False,
 ) -> dict[str, Any]:
     """Solve every scenario of a stress set into ``out``; returns the summary (the JSON of
     ``hwbopt stress --json``). See the module docstring and ``models/stress.md``.
+
+    ``exact_curve`` computes, once the batch is saved, the exact curve along the set's
+    dominant input into ``out/exact_curve`` (:mod:`hwbopt.analyses.stress_curve`); the
+    summary's ``exact_curve`` and ``exact_curve_reason`` say what it is, or why there is none.
 
     ``force`` starts afresh in an ``out`` that holds another run's files, clearing its parts
     (see :func:`hwbopt.batch.store.open_run`).
@@ -281,6 +286,16 @@ def run_stress(
                            **(source or {})},
             "labels": instance_labels(inst),
         })
+        atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, allow_nan=False)
+                          + "\n")
+        # the exact curve along a dominant input, after the batch's summary is saved (an
+        # interrupt here loses nothing: --resume computes it)
+        from hwbopt.analyses.stress_curve import add_exact_curve
+
+        summary.update(add_exact_curve(
+            inst, out, stress, meta, wanted=exact_curve, lower=prep.spec.col_lower,
+            integer=prep.spec.integer, objective=objective, time_limit=time_limit,
+            source=source, progress=progress))
         atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, allow_nan=False)
                           + "\n")
         return summary

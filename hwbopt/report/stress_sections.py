@@ -14,6 +14,12 @@ the inputs ranked by how strongly they move the objective (``input_response``,
 :func:`hwbopt.analyses.stress.input_response`); the histogram keeps scenarios with no plan
 (infeasible, failed) beside its bins and stacks those solved with the plan's decisions
 changed.
+
+When the run computed the exact curve along its dominant input (``hwbopt stress
+--exact-curve``, :mod:`hwbopt.analyses.stress_curve`; the summary's ``exact_curve`` names its
+folder), the cut-response section draws it as a line over the sampled scenarios' objectives
+against that input, with where each target stops being met on it (tables ``exact_curve``,
+``exact_curve_targets`` and ``exact_curve_scenarios``: the points charted).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hwbopt.analyses.stress import SOLVED
+from hwbopt.analyses.stress import INPUT, SOLVED
 from hwbopt.report.sections import figures, headline, loader, section
 from hwbopt.report.solve import _order
 from hwbopt.report.spec import Chart, ReportData, Section, Series, Table, figure_table
@@ -98,6 +104,7 @@ def stress_tables(folder: Path, summary: dict[str, Any]) -> dict[str, pd.DataFra
     by_year = summary.get("target_probability_by_year") or {}
     inputs = _input_tables(results, meta, _input_specs(folder),
                            summary.get("labels") or {}) if meta else {}
+    exact = _exact_tables(folder, summary, results)
     cut_first_rows = pd.DataFrame(summary.get("cut_first") or [], columns=[
         "intervention", "cut_depth", "activity_at_mildest", "activity_at_deepest"])
     return {
@@ -123,6 +130,7 @@ def stress_tables(folder: Path, summary: dict[str, Any]) -> dict[str, pd.DataFra
         "plan_changes": pd.DataFrame(summary.get("plan_changes") or [],
                                      columns=["decision", "text", "share"]),
         **inputs,
+        **exact,
     }
 
 
@@ -285,6 +293,178 @@ def _cut_first_by_input(rows: pd.DataFrame, results: pd.DataFrame, meta: dict[st
     at = cut_first_by_input(results, meta, str(top.input), deeper_when_higher)
     return rows.assign(input=str(top.input),
                        input_value=[at.get(i) for i in rows.intervention])
+
+
+# ---------------------------------------------------------------------------------------------
+# the exact curve along the dominant input, over the sampled scenarios
+# ---------------------------------------------------------------------------------------------
+
+SAMPLED_POINTS = 1000  # scenarios drawn under the exact curve at most (every k-th)
+
+
+def _exact_file(folder: Path, entry: dict[str, Any]) -> dict[str, Any] | None:
+    """The curve's summary.json the run's summary names, read; None if it is not there (a
+    folder copied without it, or edited): the report then draws no curve."""
+    import json
+
+    name = str(entry.get("file") or "")
+    path = folder / name
+    if not name or Path(name).is_absolute() or ".." in Path(name).parts or not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("kind") == "curve" else None
+
+
+def _exact_tables(folder: Path, summary: dict[str, Any], results: pd.DataFrame
+                  ) -> dict[str, pd.DataFrame]:
+    """``exact_curve`` (each breakpoint: the input's value as the curve sets it, as drawn, and
+    the objective), ``exact_curve_targets`` (where each target stops being met on it) and
+    ``exact_curve_scenarios`` (the solved scenarios charted under it: at most
+    :data:`SAMPLED_POINTS`, every k-th); {} when the run has no exact curve."""
+    from hwbopt.analyses.stress_curve import to_drawn
+
+    entry = summary.get("exact_curve")
+    if not isinstance(entry, dict):
+        return {}
+    data = _exact_file(folder, entry)
+    if data is None:
+        return {}
+    op, base = str(entry.get("op") or "value"), entry.get("base_value")
+
+    def drawn(v: Any) -> float | None:
+        return None if v is None else to_drawn(float(v), op, base)
+
+    bps = data.get("breakpoints") or []
+    curve = pd.DataFrame([(float(b["value"]), drawn(b["value"]), float(b["objective"]))
+                          for b in bps], columns=["value", "input_value", "objective"])
+    targets = pd.DataFrame(
+        [(t.get("priority"), t.get("year"), t.get("target"), bool(t.get("met_at_from")),
+          t.get("last_met"), drawn(t.get("last_met")), bool(t.get("met_throughout")))
+         for t in data.get("targets") or []],
+        columns=["priority", "year", "target", "met_at_start", "last_met", "last_met_input",
+                 "met_throughout"])
+    column = INPUT + str(entry.get("input"))
+    points = pd.DataFrame(columns=["scenario", "input_value", "objective"])
+    if column in results and "objective" in results:
+        solved = results[results.status.isin(SOLVED)]
+        both = pd.DataFrame({
+            "scenario": solved.get("scenario", solved.index),
+            "input_value": pd.to_numeric(solved[column], errors="coerce"),
+            "objective": pd.to_numeric(solved.objective, errors="coerce")}).dropna()
+        step = max(1, math.ceil(len(both) / SAMPLED_POINTS))
+        points = both.iloc[::step].reset_index(drop=True)
+    return {"exact_curve": curve, "exact_curve_targets": targets,
+            "exact_curve_scenarios": points}
+
+
+def _exact_words(data: ReportData, entry: dict[str, Any]) -> tuple[str, str, float]:
+    """The dominant input in words, its unit and factor, as its sampled chart shows it."""
+    influence = data.table("input_influence")
+    mine = influence[influence.input == entry.get("input")] if not influence.empty else \
+        influence
+    if len(mine):
+        row = mine.iloc[0]
+        factor = float(row.factor) if not pd.isna(row.factor) else 1.0
+        return str(row.label), str(row.unit) if isinstance(row.unit, str) else "", factor
+    spec = {"path": entry.get("path"), "op": entry.get("op")}
+    return input_words(data.labels, str(entry.get("input")), spec)
+
+
+def _exact_note(data: ReportData, entry: dict[str, Any], label: str, unit: str,
+                factor: float, shown: int) -> str:
+    """What the dots and the line are, and anything that keeps them apart."""
+    from hwbopt.analyses.stress_curve import to_drawn
+
+    lo = factor * float(entry.get("drawn_from", 0.0))
+    hi = factor * float(entry.get("drawn_to", 0.0))
+    span = f"{num(lo, 3)} to {num(hi, 3)}{' ' + unit if unit else ''}"
+    solved = int(data.summary.get("solved") or 0)
+    parts = [
+        "Each dot is a scenario of the batch (sampled): every input of the set drawn at once, "
+        "so the dots scatter around the line by what the other inputs add."
+        + (f" {shown:,} of the {solved:,} solved scenarios are shown, one in every "
+           f"{math.ceil(solved / max(shown, 1)):,}." if 0 < shown < solved else ""),
+        f"The line is the exact curve (not sampled): the plan solved at every value of "
+        f"{label} from {span}, every other input held at the instance's own value and the "
+        "plan's yes/no and whole-number decisions held, as in the scenarios; its points are "
+        "the breakpoints, where some activity, spend or outcome changes its rate"
+        + (" (straight between them)." if entry.get("affine", True) else "."),
+    ]
+    if entry.get("holds_plan") is False:
+        at, plan = entry.get("objective_at_base"), entry.get("plan_objective")
+        base = entry.get("base_value")
+        own = "" if base is None else \
+            f" ({num(factor * to_drawn(float(base), str(entry.get('op') or 'value'), base), 3)}" \
+            f"{' ' + unit if unit else ''})"
+        parts.append(f"The curve holds the decisions optimal at the range's start "
+                     f"({num(lo, 3)}{' ' + unit if unit else ''}), which differ from those "
+                     "the scenarios hold (the plan at the instance's own values): where the "
+                     "dots sit off the line, that is part of why" + (
+                         f"; at the instance's own value{own} the curve gives {num(at, 6)} "
+                         f"against the plan's {num(plan, 6)}." if at is not None and
+                         plan is not None else "."))
+    if not entry.get("exact", True):
+        parts.append("Not every piece of the curve was proven exact (see its warnings).")
+    if entry.get("feasible_to") is not None:
+        end = to_drawn(float(entry["feasible_to"]), str(entry.get("op") or "value"),
+                       entry.get("base_value"))
+        parts.append(f"With the decisions held there is no plan past {num(factor * end, 3)}"
+                     f"{' ' + unit if unit else ''}: the line stops there.")
+    return " ".join(parts)
+
+
+def _exact_blocks(data: ReportData) -> list[Chart | Table]:
+    """The exact curve over the sampled scenarios, and where each target stops being met on
+    it: [] for a run without one."""
+    entry = data.summary.get("exact_curve")
+    curve = data.table("exact_curve")
+    if not isinstance(entry, dict) or curve.empty:
+        return []
+    label, unit, factor = _exact_words(data, entry)
+    points = data.table("exact_curve_scenarios")
+    money = _objective_title(data)
+    axis = f"{label}, as drawn" + (f" ({unit})" if unit else "")
+    series = []
+    if not points.empty:
+        series.append(Series(
+            "scenarios (sampled: every input drawn)", [float(v) for v in points.objective],
+            x=[factor * float(v) for v in points.input_value], joined=False,
+            hover=[f"scenario {int(n)}: {num(factor * float(v), 4)}, objective {num(o, 6)}"
+                   for n, v, o in zip(points.scenario, points.input_value, points.objective,
+                                      strict=True)]))
+    series.append(Series(
+        "exact curve (other inputs at the instance's values)",
+        [float(v) for v in curve.objective],
+        x=[factor * float(v) for v in curve.input_value], joined=True,
+        hover=[f"breakpoint at {num(factor * float(v), 6)}: objective {num(o, 6)}"
+               for v, o in zip(curve.input_value, curve.objective, strict=True)]))
+    # the axis names the input: a title naming it too would run under the chart's buttons
+    chart = Chart("exact_curve", "The objective along the dominant input: exact curve and "
+                  "sampled scenarios", [], series, y_title=money, x_title=axis, kind="scatter",
+                  note=_exact_note(data, entry, label, unit, factor, len(points)))
+    blocks: list[Chart | Table] = [chart]
+    targets = data.table("exact_curve_targets")
+    if not targets.empty:
+        head = "last met at" + (f" ({unit})" if unit else "")
+        start = f"met at {num(factor * float(curve.input_value.iloc[0]), 3)}" + \
+            (f" {unit}" if unit == "%" else "")
+        rows = [[data.name("priorities", r.priority), data.year(r.year), r.target,
+                 bool(r.met_at_start),
+                 None if r.last_met_input is None or pd.isna(r.last_met_input)
+                 else factor * float(r.last_met_input), bool(r.met_throughout)]
+                for r in targets.itertuples(index=False)]
+        blocks.append(Table(
+            "exact_curve_targets", f"Where each target stops being met along {label}, "
+            "on the exact curve", pd.DataFrame(rows, columns=[
+                "priority", "year", "target", start, head, "met throughout the range"]),
+            note="On the exact curve (every other input at the instance's value), as hwbopt "
+                 "curve reports it; a target counts as met within a millionth of it. The "
+                 "sampled charts above give each target's chance over the drawn scenarios.",
+            digits={head: 2 if factor == 100.0 else 4}))
+    return blocks
 
 
 def _pct(v: Any) -> float | None:
@@ -471,10 +651,16 @@ def cut_response(data: ReportData) -> Section | None:
     blocks: list[Chart | Table] = []
     charted = [e for e in influence.itertuples(index=False)][:INPUTS_CHARTED] \
         if not influence.empty else []
+    exact = _exact_blocks(data)
+    along = str((data.summary.get("exact_curve") or {}).get("input", "")) if exact else ""
     for n, entry in enumerate(charted):
         mine = by_input[by_input.input == entry.input]
         if len(mine):
             blocks.append(_input_chart(data, entry, mine, n))
+        if exact and entry.input == along:  # beside the sampled chart of the same input
+            blocks += exact
+            exact = []
+    blocks = exact + blocks  # an input not charted: its curve first
     if not influence.empty:
         blocks.append(Table("input_influence", "How strongly each drawn input moves the plan",
                             pd.DataFrame([[str(e.label), _corr(e.objective_correlation),
@@ -514,10 +700,39 @@ def cut_response(data: ReportData) -> Section | None:
             "priority", "group", "cut depth from (%)", "to (%)", "median (%)", "scenarios",
             "meeting every year's target (%)", "median outcome", "unit"])
         blocks.append(Table("cut_response", "Cut response (money lost)", frame))
-    return Section("cut_response", "Cut response", (
-        "How each priority's chance of meeting its targets changes with the inputs drawn: "
-        "first against each input that moves the plan most, in its own terms (a council's "
-        "cut as drawn), then against the money all partners lose together."), blocks)
+    intro = ("How each priority's chance of meeting its targets changes with the inputs "
+             "drawn: first against each input that moves the plan most, in its own terms (a "
+             "council's cut as drawn), then against the money all partners lose together.")
+    return Section("cut_response", "Cut response", intro + _exact_sentence(data), blocks)
+
+
+def _named(data: ReportData, text: str) -> str:
+    """``text`` with each drawn input's column name (``partners_council_cut_total``) put in
+    words, as the charts name it."""
+    import re
+
+    influence = data.table("input_influence")
+    if influence.empty:
+        return text
+    words = {str(r.input): str(r.label) for r in influence.itertuples(index=False)}
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(words, key=len,
+                                                                   reverse=True))) + r")\b")
+    return pattern.sub(lambda m: f"“{words[m.group(1)]}”", text)
+
+
+def _exact_sentence(data: ReportData) -> str:
+    """The section's word on the exact curve: where it is drawn, or why there is none (runs
+    made before it say nothing)."""
+    s = data.summary
+    if "exact_curve" not in s:
+        return ""
+    if data.table("exact_curve").empty:
+        reason = s.get("exact_curve_reason") or (
+            "its folder is missing from the run's" if s.get("exact_curve") else "")
+        return f"\nNo exact curve is drawn: {_named(data, reason)}." if reason else ""
+    return ("\nOne drawn input dominates the objective, so the exact curve along it (with "
+            "every other input at the instance's value) is drawn over the sampled scenarios, "
+            "beside that input's sampled chart.")
 
 
 def _corr(v: Any) -> float:

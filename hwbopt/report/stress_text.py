@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -78,6 +79,24 @@ def print_stress(summary: dict[str, Any], inst: Instance, console: Console | Non
         for k, curve in curves.items():
             r.add_row(escape(names.get(k, k)), *[_pct(p["probability_met"]) for p in curve])
         print_table(console, r)
+    _exact_curve_line(summary, console)
     if summary["cold_mismatches"]:
         console.print(f"[yellow]warning:[/yellow] {summary['cold_mismatches']} warm solves "
                       "disagreed with a cold re-solve; the cold results are reported")
+
+
+def _exact_curve_line(summary: dict[str, Any], console: Console) -> None:
+    """Where the exact curve along the dominant input is, or why a run with one has none
+    (a run with no dominant input says nothing: the JSON's exact_curve_reason has it)."""
+    entry = summary.get("exact_curve")
+    if isinstance(entry, dict):
+        inside = max(len(entry.get("breakpoints") or []) - 2, 0)
+        how = "exact" if entry.get("exact") else "not proven exact"
+        took = "computed before" if entry.get("reused") else f"{entry.get('seconds', 0):.1f} s"
+        folder = Path(str(summary.get("out"))) / str(entry.get("file")).split("/")[0]
+        console.print(
+            f"exact curve along {escape(str(entry.get('input')))} from {entry.get('from'):g} "
+            f"to {entry.get('to'):g} ({inside:,} breakpoint{'s' if inside != 1 else ''} inside, "
+            f"{how}, {took}): {escape(str(folder))}; the report draws it over the scenarios")
+    elif summary.get("dominant_input") and summary.get("exact_curve_reason"):
+        console.print(f"no exact curve: {escape(str(summary['exact_curve_reason']))}")
