@@ -16,9 +16,16 @@ one argument only. Recorded per size:
 
 - ``generate_s`` (make the dict and write the folder), ``load_s`` (read and validate it);
 - ``build_s`` as ``hwbopt.pipeline.build`` does it, split into ``data_s`` (index sets),
-  ``model_s`` (the Pyomo model) and ``compile_s`` (Pyomo's standard-form compiler and the
-  arrays for HiGHS); ``build_us_per_col`` and ``build_us_per_nnz`` show whether it grows
-  linearly;
+  ``model_s`` and ``compile_s`` (wall clock), ``build_cpu_s`` (this process's CPU seconds for
+  the same work: on a machine other work shares, wall clock says as much about the others);
+  ``build_us_per_col`` and ``build_us_per_nnz`` show whether it
+  grows linearly. ``--route`` picks the build: ``arrays`` (the default, what
+  ``hwbopt.pipeline.build`` uses: ``model_s`` declares every part into an
+  ``hwbopt.model.algebra.ArrayModel``, ``compile_s`` orders its columns and makes the sparse
+  matrix), ``pyomo`` (``model_s`` the Pyomo model, ``compile_s`` Pyomo's standard-form
+  compiler and the arrays for HiGHS: the route before 2026-12-07) or ``both`` (each size
+  twice, each in its own process; the pyomo route also checks that both give the same
+  arrays, ``same_as_pyomo``);
 - ``rss_build_mb`` (peak resident memory up to the end of the build) and ``rss_peak_mb``
   (including the solve);
 - columns, rows, nonzeros and integer columns;
@@ -55,16 +62,17 @@ def _rss_mb() -> float:
 
 
 def run_one(size: str, seed: int, time_limit: float, mip_gap: float, solve: bool,
-            threads: int | None) -> dict[str, Any]:
+            threads: int | None, route: str = "arrays") -> dict[str, Any]:
     """Measure one size in this process (the parent starts a fresh process for each)."""
     import hwbopt
     from hwbopt.compile import compile_model
     from hwbopt.generate import generate_instance, parse_count, size_for_variables
     from hwbopt.io.folder import instance_from_dict, read_folder, write_folder
     from hwbopt.model import build_model, model_data
+    from hwbopt.model.build import build_arrays
     from hwbopt.pipeline import Built, solve_built
 
-    out: dict[str, Any] = {"size": size, "rss_start_mb": round(_rss_mb(), 1)}
+    out: dict[str, Any] = {"size": size, "route": route, "rss_start_mb": round(_rss_mb(), 1)}
     with tempfile.TemporaryDirectory(prefix="hwbopt-scale-") as tmp:
         if size == "county":
             folder = hwbopt.shipped_instance("county")
@@ -87,13 +95,13 @@ def run_one(size: str, seed: int, time_limit: float, mip_gap: float, solve: bool
         out["load_s"] = round(time.perf_counter() - start, 3)
         out["activity_rows"] = len(inst.activity)
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     d = model_data(inst)
     t_data = time.perf_counter()
-    model = build_model(d)
+    model: Any = build_model(d) if route == "pyomo" else build_arrays(d)
     t_model = time.perf_counter()
-    comp = compile_model(model)
-    t_compile = time.perf_counter()
+    comp = compile_model(model) if route == "pyomo" else model.compiled()
+    t_compile, cpu_build = time.perf_counter(), time.process_time() - cpu
     del model
     built = Built(d, comp, t_compile - start)
     out.update(
@@ -101,6 +109,7 @@ def run_one(size: str, seed: int, time_limit: float, mip_gap: float, solve: bool
         model_s=round(t_model - t_data, 3),
         compile_s=round(t_compile - t_model, 3),
         build_s=round(built.seconds, 3),
+        build_cpu_s=round(cpu_build, 3),
         rss_build_mb=round(_rss_mb(), 1),
         cols=comp.n_cols,
         rows=comp.n_rows,
@@ -109,6 +118,8 @@ def run_one(size: str, seed: int, time_limit: float, mip_gap: float, solve: bool
     )
     out["build_us_per_col"] = round(built.seconds / comp.n_cols * 1e6, 2)
     out["build_us_per_nnz"] = round(built.seconds / max(comp.A.nnz, 1) * 1e6, 3)
+    if route == "pyomo":  # after the build's numbers: the array route gives the same arrays?
+        out["same_as_pyomo"] = _same_arrays(comp, build_arrays(d).compiled())
     if solve:
         start = time.perf_counter()
         result = solve_built(built, time_limit=time_limit, mip_gap=mip_gap, threads=threads)
@@ -125,6 +136,22 @@ def run_one(size: str, seed: int, time_limit: float, mip_gap: float, solve: bool
         )
     out["rss_peak_mb"] = round(_rss_mb(), 1)
     return out
+
+
+def _same_arrays(a: Any, b: Any) -> bool:
+    """Two compiled models equal in every array, dtype and name (bit for bit)."""
+    import numpy as np
+
+    if a.A.shape != b.A.shape or (a.sense, a.offset) != (b.sense, b.offset):
+        return False
+    for x, y in ((a.A.indptr, b.A.indptr), (a.A.indices, b.A.indices), (a.A.data, b.A.data),
+                 (a.c, b.c), (a.row_lower, b.row_lower), (a.row_upper, b.row_upper),
+                 (a.col_lower, b.col_lower), (a.col_upper, b.col_upper),
+                 (a.integer, b.integer)):
+        if x.dtype != y.dtype or not np.array_equal(x, y):
+            return False
+    return bool(a.col_component == b.col_component and a.col_index == b.col_index
+                and a.row_component == b.row_component and a.row_index == b.row_index)
 
 
 def _machine() -> dict[str, Any]:
@@ -171,18 +198,21 @@ def _fmt(value: Any, spec: str = "") -> str:
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    head = ("size", "cols", "rows", "nnz", "ints", "gen s", "load s", "build s", "model s",
-            "compile s", "us/col", "RSS MB", "status", "solve s", "gap")
+    head = ("size", "route", "cols", "rows", "nnz", "ints", "gen s", "load s", "build s", "cpu s",
+            "model s", "compile s", "us/col", "RSS MB", "status", "solve s", "gap")
     table = [head]
     for r in rows:
         if "error" in r:
-            table.append((r["size"], "error: " + r["error"][:60], *[""] * (len(head) - 2)))
+            table.append((r["size"], r.get("route", ""), "error: " + r["error"][:60],
+                          *[""] * (len(head) - 3)))
             continue
         gap = r.get("gap")
         table.append((
-            r["size"], _fmt(r["cols"], ","), _fmt(r["rows"], ","), _fmt(r["nnz"], ","),
+            r["size"], r.get("route", "pyomo"), _fmt(r["cols"], ","), _fmt(r["rows"], ","),
+            _fmt(r["nnz"], ","),
             _fmt(r["integers"], ","), _fmt(r.get("generate_s"), ".1f"), _fmt(r["load_s"], ".2f"),
-            _fmt(r["build_s"], ".1f"), _fmt(r["model_s"], ".1f"), _fmt(r["compile_s"], ".1f"),
+            _fmt(r["build_s"], ".1f"), _fmt(r.get("build_cpu_s"), ".1f"), _fmt(r["model_s"], ".1f"),
+            _fmt(r["compile_s"], ".1f"),
             _fmt(r["build_us_per_col"], ".0f"), _fmt(r["rss_peak_mb"], ",.0f"),
             _fmt(r.get("status")), _fmt(r.get("solve_s"), ".1f"),
             "-" if gap is None else f"{gap:.2e}"))
@@ -204,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mip-gap", type=float, default=1e-4)
     ap.add_argument("--threads", type=int, default=None, help="HiGHS threads (default: its own)")
     ap.add_argument("--no-solve", action="store_true", help="measure up to the build only")
+    ap.add_argument("--route", choices=("arrays", "pyomo", "both"), default="arrays",
+                    help="build straight into arrays (as hwbopt does), through Pyomo's model "
+                         "and compiler, or both in turn (default arrays)")
     ap.add_argument("--size-timeout", type=float, default=4 * 3600.0,
                     help="seconds before one size's process is stopped")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one size, print JSON
@@ -211,33 +244,36 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.one:
         row = run_one(args.one, args.seed, args.time_limit, args.mip_gap, not args.no_solve,
-                      args.threads)
+                      args.threads, args.route)
         print("RESULT " + json.dumps(row))
         return 0
 
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    routes = ["pyomo", "arrays"] if args.route == "both" else [args.route]
     started = dt.datetime.now(dt.UTC)
     rows: list[dict[str, Any]] = []
-    for size in sizes:
+    for size, route in ((s, r) for s in sizes for r in routes):
         cmd = [sys.executable, str(Path(__file__).resolve()), "--one", size, "--seed",
                str(args.seed), "--time-limit", str(args.time_limit), "--mip-gap",
-               str(args.mip_gap)]
+               str(args.mip_gap), "--route", route]
         if args.no_solve:
             cmd.append("--no-solve")
         if args.threads is not None:
             cmd += ["--threads", str(args.threads)]
-        print(f"[{dt.datetime.now():%H:%M:%S}] {size} ...", flush=True)
+        print(f"[{dt.datetime.now():%H:%M:%S}] {size} ({route}) ...", flush=True)
         wall = time.perf_counter()
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
                                   timeout=args.size_timeout, check=False)
         except subprocess.TimeoutExpired:
-            rows.append({"size": size, "error": f"stopped after {args.size_timeout:g} s"})
+            rows.append({"size": size, "route": route,
+                         "error": f"stopped after {args.size_timeout:g} s"})
             continue
         found = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
         if proc.returncode != 0 or not found:
             tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            rows.append({"size": size, "error": f"exit {proc.returncode}: {tail}"})
+            rows.append({"size": size, "route": route,
+                         "error": f"exit {proc.returncode}: {tail}"})
             print(proc.stderr[-2000:], file=sys.stderr)
             continue
         row = json.loads(found[-1][len("RESULT "):])
@@ -252,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         "started": started.isoformat(timespec="seconds"),
         "machine": _machine(),
         "settings": {"seed": args.seed, "time_limit": args.time_limit, "mip_gap": args.mip_gap,
-                     "threads": args.threads, "solve": not args.no_solve},
+                     "threads": args.threads, "solve": not args.no_solve, "route": args.route},
         "results": rows,
     }
     out = args.out or ROOT / "benchmarks" / "results" / f"scale-{started:%Y%m%d-%H%M%S}.json"

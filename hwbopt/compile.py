@@ -4,6 +4,10 @@ Pyomo's linear standard-form compiler does the expression walking; this module t
 output into the column/row bound form HiGHS takes (``row_lower <= A x <= row_upper``) and
 keeps, for every variable and constraint component, which column or row each index became.
 Solve, results, explanations and batches all work on this one compiled form.
+
+``hwbopt.pipeline.build`` makes the same :class:`Compiled` without Pyomo
+(:func:`hwbopt.model.build_compiled`, bit for bit what :func:`compile_model` gives for
+``build_model``'s Pyomo model); :func:`compile_model` remains for Pyomo models.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from typing import Any
 
 import pyomo.environ as pyo
 
+from hwbopt.model.algebra import constraint, quicksum, var
 from hwbopt.model.component import (
     BINDING,
     FIRST_YEAR,
@@ -48,8 +49,8 @@ def add_activity(m: pyo.ConcreteModel, d: ModelData) -> None:
 
 def _activity(m: pyo.ConcreteModel, d: ModelData) -> None:
     """0 <= activity[i,loc,y] <= need[i,loc,y] for each (i, loc) offered."""
-    m.activity = pyo.Var([(i, loc, y) for (i, loc) in d.OFFERED for y in d.YEARS],
-                         bounds=lambda m, i, loc, y: (0.0, d.need[i, loc, y]))
+    var(m, "activity", [(i, loc, y) for (i, loc) in d.OFFERED for y in d.YEARS],
+        bounds=lambda m, i, loc, y: (0.0, d.need[i, loc, y]))
 
 
 def _previous(m: pyo.ConcreteModel, d: ModelData, i: str, loc: str, y: int) -> Any:
@@ -67,8 +68,8 @@ def _growth_limit(m: pyo.ConcreteModel, d: ModelData) -> None:
         return m.activity[i, loc, y] <= (1.0 + rates[i]) * _previous(m, d, i, loc, y) + (
             of_need * d.need[i, loc, y])
 
-    m.growth_limit = pyo.Constraint(
-        [(i, loc, y) for (i, loc) in d.OFFERED for y in d.YEARS if i in rates], rule=rule)
+    constraint(m, "growth_limit",
+               [(i, loc, y) for (i, loc) in d.OFFERED for y in d.YEARS if i in rates], rule=rule)
 
 
 def _reduction_limit(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -79,8 +80,8 @@ def _reduction_limit(m: pyo.ConcreteModel, d: ModelData) -> None:
     def rule(m: pyo.ConcreteModel, i: str, loc: str, y: int) -> Any:
         return m.activity[i, loc, y] >= (1.0 - limits[i]) * _previous(m, d, i, loc, y)
 
-    m.reduction_limit = pyo.Constraint(
-        [(i, loc, y) for (i, loc) in d.OFFERED for y in d.YEARS if i in limits], rule=rule)
+    constraint(m, "reduction_limit",
+               [(i, loc, y) for (i, loc) in d.OFFERED for y in d.YEARS if i in limits], rule=rule)
 
 
 def _equity_floor(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -93,12 +94,11 @@ def _equity_floor(m: pyo.ConcreteModel, d: ModelData) -> None:
                   for i in spread for y in d.YEARS}
     # the area total gets its own variable so each floor row has two entries, not one per
     # locality, and coefficients stay within [0, 1] (need shares) whatever the scale of need
-    m.total_activity = pyo.Var([(i, y) for i in spread for y in d.YEARS],
-                               within=pyo.NonNegativeReals)
-    m.total_activity_def = pyo.Constraint(
-        list(m.total_activity.index_set()),
-        rule=lambda m, i, y: m.total_activity[i, y] == pyo.quicksum(
-            m.activity[i, loc, y] for loc in d.localities_of(i)))
+    var(m, "total_activity", [(i, y) for i in spread for y in d.YEARS],
+        within=pyo.NonNegativeReals)
+    constraint(m, "total_activity_def", list(m.total_activity.index_set()),
+               rule=lambda m, i, y: m.total_activity[i, y] == quicksum(
+                   m.activity[i, loc, y] for loc in d.localities_of(i)))
 
     def rule(m: pyo.ConcreteModel, i: str, loc: str, y: int) -> Any:
         if total_need[i, y] <= 0 or d.need[i, loc, y] <= 0:
@@ -106,8 +106,9 @@ def _equity_floor(m: pyo.ConcreteModel, d: ModelData) -> None:
         share = d.need[i, loc, y] / total_need[i, y]
         return m.activity[i, loc, y] >= phi * share * m.total_activity[i, y]
 
-    m.equity_floor = pyo.Constraint(
-        [(i, loc, y) for i in spread for loc in d.localities_of(i) for y in d.YEARS], rule=rule)
+    constraint(m, "equity_floor",
+               [(i, loc, y) for i in spread for loc in d.localities_of(i) for y in d.YEARS],
+               rule=rule)
 
 
 # ---------------------------------------------------------------------------------------------

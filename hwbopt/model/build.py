@@ -1,10 +1,17 @@
-"""Assemble the Pyomo model from its parts, in the order of ``models/``."""
+"""Assemble the model from its parts, in the order of ``models/``: as Pyomo components
+(:func:`build_model`) or straight into the compiled arrays (:func:`build_compiled`)."""
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pyomo.environ as pyo
 
+from hwbopt.compile import Compiled
 from hwbopt.model.activity import add_activity
+from hwbopt.model.algebra import ArrayModel, Model
 from hwbopt.model.choices import add_choices
 from hwbopt.model.data import ModelData
 from hwbopt.model.estate import add_estate
@@ -16,7 +23,41 @@ from hwbopt.model.terms import Terms
 
 
 def build_model(d: ModelData) -> pyo.ConcreteModel:
+    """The Pyomo model (for Pyomo's writers and solvers; ``compile_model`` compiles it)."""
     m = pyo.ConcreteModel(name=d.instance.name)
+    _add_parts(m, d)
+    return m
+
+
+def build_compiled(d: ModelData) -> Compiled:
+    """The compiled model, built without Pyomo: the same arrays as
+    ``compile_model(build_model(d))``, in a fraction of the time and memory."""
+    with _collector_paused():
+        return build_arrays(d).compiled()
+
+
+def build_arrays(d: ModelData) -> ArrayModel:
+    """Every part's rows, declared into an :class:`ArrayModel` (``.compiled()`` finishes it)."""
+    with _collector_paused():
+        m = ArrayModel(d.instance.name)
+        _add_parts(m, d)
+        return m
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Millions of small acyclic objects: the cyclic collector would walk them all again and
+    again for nothing (Pyomo's own writer pauses it the same way)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _add_parts(m: Model, d: ModelData) -> None:
     terms = Terms()
     add_activity(m, d)
     add_staff(m, d, terms)
@@ -25,4 +66,3 @@ def build_model(d: ModelData) -> pyo.ConcreteModel:
     add_money(m, d, terms)
     add_outcomes(m, d)
     add_objective(m, d, terms)
-    return m

@@ -11,6 +11,7 @@ from typing import Any
 
 import pyomo.environ as pyo
 
+from hwbopt.model.algebra import constraint, quicksum, var
 from hwbopt.model.component import (
     BINDING,
     FIRST,
@@ -56,28 +57,27 @@ def _paid(d: ModelData) -> list[str]:
 
 def _total(m: pyo.ConcreteModel, d: ModelData, i: str, y: int) -> Any:
     """sum_loc activity[i,loc,y]."""
-    return pyo.quicksum(m.activity[i, loc, y] for loc in d.localities_of(i))
+    return quicksum(m.activity[i, loc, y] for loc in d.localities_of(i))
 
 
 def _variables(m: pyo.ConcreteModel, d: ModelData) -> None:
     """run[i,y] binary; 0 <= start[i,y] <= 1 where i has a set-up cost."""
-    m.run = pyo.Var([(i, y) for i in d.CHOICES for y in d.YEARS], within=pyo.Binary)
-    m.start = pyo.Var([(i, y) for i in _paid(d) for y in d.YEARS], bounds=(0.0, 1.0))
+    var(m, "run", [(i, y) for i in d.CHOICES for y in d.YEARS], within=pyo.Binary)
+    var(m, "start", [(i, y) for i in _paid(d) for y in d.YEARS], bounds=(0.0, 1.0))
 
 
 def _scale(m: pyo.ConcreteModel, d: ModelData) -> None:
     """total[i,y] >= min_scale_i × run[i,y] (where i has one);
     total[i,y] <= sum_loc need[i,loc,y] × run[i,y]."""
     run_y = [(i, y) for i in d.CHOICES for y in d.YEARS]
-    m.run_min = pyo.Constraint(
-        [(i, y) for (i, y) in run_y if d.min_scale[i] > 0],
-        rule=lambda m, i, y: _total(m, d, i, y) >= d.min_scale[i] * m.run[i, y])
+    constraint(m, "run_min", [(i, y) for (i, y) in run_y if d.min_scale[i] > 0],
+               rule=lambda m, i, y: _total(m, d, i, y) >= d.min_scale[i] * m.run[i, y])
 
     def max_rule(m: pyo.ConcreteModel, i: str, y: int) -> Any:
         need = sum(d.need[i, loc, y] for loc in d.localities_of(i))
         return _total(m, d, i, y) <= need * m.run[i, y]
 
-    m.run_max = pyo.Constraint(run_y, rule=max_rule)
+    constraint(m, "run_max", run_y, rule=max_rule)
 
 
 def _start(m: pyo.ConcreteModel, d: ModelData, terms: Terms) -> None:
@@ -89,9 +89,8 @@ def _start(m: pyo.ConcreteModel, d: ModelData, terms: Terms) -> None:
     def before(m: pyo.ConcreteModel, i: str, y: int) -> Any:
         return (1.0 if d.running_before[i] else 0.0) if y == Y[0] else m.run[i, y - 1]
 
-    m.start_def = pyo.Constraint([(i, y) for i in paid for y in Y],
-                                 rule=lambda m, i, y: m.start[i, y] >= m.run[i, y] - before(
-                                     m, i, y))
+    constraint(m, "start_def", [(i, y) for i in paid for y in Y],
+               rule=lambda m, i, y: m.start[i, y] >= m.run[i, y] - before(m, i, y))
 
     # start is exactly "runs now and did not run before", so a set-up cost is never paid for
     # a service that did not start (even where money does not bind)
@@ -103,8 +102,8 @@ def _start(m: pyo.ConcreteModel, d: ModelData, terms: Terms) -> None:
             return m.start[i, y] <= (0.0 if d.running_before[i] else 1.0)
         return m.start[i, y] <= 1 - m.run[i, y - 1]
 
-    m.start_run = pyo.Constraint([(i, y) for i in paid for y in Y], rule=start_run_rule)
-    m.start_new = pyo.Constraint([(i, y) for i in paid for y in Y], rule=start_new_rule)
+    constraint(m, "start_run", [(i, y) for i in paid for y in Y], rule=start_run_rule)
+    constraint(m, "start_new", [(i, y) for i in paid for y in Y], rule=start_new_rule)
     for i in paid:
         for y in Y:
             terms.intervention[i, y].append(d.setup_cost[i] * m.start[i, y])
@@ -113,22 +112,21 @@ def _start(m: pyo.ConcreteModel, d: ModelData, terms: Terms) -> None:
 def _exclusive(m: pyo.ConcreteModel, d: ModelData) -> None:
     """sum_(i in group g) run[i,y] <= 1."""
     groups = dict(d.EXCLUSIVE)
-    m.exclusive = pyo.Constraint(
-        [(g, y) for g in groups for y in d.YEARS],
-        rule=lambda m, g, y: pyo.quicksum(m.run[i, y] for i in groups[g]) <= 1)
+    constraint(m, "exclusive", [(g, y) for g in groups for y in d.YEARS],
+               rule=lambda m, g, y: quicksum(m.run[i, y] for i in groups[g]) <= 1)
 
 
 def _dependency(m: pyo.ConcreteModel, d: ModelData) -> None:
     """run[i,y] <= run[j,y] where i requires j; and, where j has no minimum scale,
     total[j,y] >= required_activity(j,y) × run[i,y]."""
-    m.dependency = pyo.Constraint(
-        [(i, j, y) for (i, j) in d.DEPENDS for y in d.YEARS],
-        rule=lambda m, i, j, y: m.run[i, y] <= m.run[j, y])
+    constraint(m, "dependency", [(i, j, y) for (i, j) in d.DEPENDS for y in d.YEARS],
+               rule=lambda m, i, j, y: m.run[i, y] <= m.run[j, y])
     # a required service that "runs" at zero activity satisfies nothing: it must deliver. One
     # with a minimum scale already does (run_min); one without must reach required_activity
-    m.dependency_activity = pyo.Constraint(
-        [(i, j, y) for (i, j) in d.DEPENDS if d.min_scale[j] <= 0 for y in d.YEARS],
-        rule=lambda m, i, j, y: _total(m, d, j, y) >= d.required_activity(j, y) * m.run[i, y])
+    constraint(m, "dependency_activity",
+               [(i, j, y) for (i, j) in d.DEPENDS if d.min_scale[j] <= 0 for y in d.YEARS],
+               rule=lambda m, i, j, y: _total(m, d, j, y) >= (
+                   d.required_activity(j, y) * m.run[i, y]))
 
 
 # ---------------------------------------------------------------------------------------------

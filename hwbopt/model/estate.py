@@ -11,6 +11,7 @@ from typing import Any
 
 import pyomo.environ as pyo
 
+from hwbopt.model.algebra import constraint, quicksum, var
 from hwbopt.model.component import (
     BINDING,
     FIRST,
@@ -47,17 +48,16 @@ def _variables(m: pyo.ConcreteModel, d: ModelData) -> None:
             return (0.0, 0.0)  # lost: it closes in the first year, closure cost and receipt apply
         return (0.0 if d.site[s].can_close else 1.0, 1.0)
 
-    m.open = pyo.Var([(s, y) for s in d.SITES for y in d.YEARS], within=pyo.Binary,
-                     bounds=open_bounds)
-    m.use = pyo.Var([(s, i, t, y) for (s, i, t) in d.USE for y in d.YEARS],
-                    within=pyo.NonNegativeReals)
+    var(m, "open", [(s, y) for s in d.SITES for y in d.YEARS], within=pyo.Binary,
+        bounds=open_bounds)
+    var(m, "use", [(s, i, t, y) for (s, i, t) in d.USE for y in d.YEARS],
+        within=pyo.NonNegativeReals)
 
 
 def _site_closure(m: pyo.ConcreteModel, d: ModelData) -> None:
     """open[s,y] <= open[s,y-1]."""
-    m.site_closure = pyo.Constraint(
-        [(s, y) for s in d.SITES for y in d.YEARS[1:]],
-        rule=lambda m, s, y: m.open[s, y] <= m.open[s, y - 1])
+    constraint(m, "site_closure", [(s, y) for s in d.SITES for y in d.YEARS[1:]],
+               rule=lambda m, s, y: m.open[s, y] <= m.open[s, y - 1])
 
 
 def _space(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -72,20 +72,20 @@ def _space(m: pyo.ConcreteModel, d: ModelData) -> None:
     def capacity_rule(m: pyo.ConcreteModel, s: str, t: str, y: int) -> Any:
         if not users[s, t]:
             return pyo.Constraint.Skip
-        return pyo.quicksum(m.use[s, i, t, y] for i in users[s, t]) <= (
+        return quicksum(m.use[s, i, t, y] for i in users[s, t]) <= (
             d.capacity[s, t] * m.open[s, y])
 
-    m.site_capacity = pyo.Constraint([(s, t, y) for (s, t) in d.SITE_SPACE for y in d.YEARS],
-                                     rule=capacity_rule)
+    constraint(m, "site_capacity", [(s, t, y) for (s, t) in d.SITE_SPACE for y in d.YEARS],
+               rule=capacity_rule)
 
     def need_rule(m: pyo.ConcreteModel, i: str, t: str, loc: str, y: int) -> Any:
-        return pyo.quicksum(m.use[s, i, t, y] for s in hosts[i, t, loc]) == (
+        return quicksum(m.use[s, i, t, y] for s in hosts[i, t, loc]) == (
             d.space_per_unit[i, t] * m.activity[i, loc, y])
 
-    m.space_need = pyo.Constraint(
-        [(i, t, loc, y) for (i, t) in d.SPACE_NEED for loc in d.localities_of(i)
-         for y in d.YEARS],
-        rule=need_rule)
+    constraint(m, "space_need",
+               [(i, t, loc, y) for (i, t) in d.SPACE_NEED for loc in d.localities_of(i)
+                for y in d.YEARS],
+               rule=need_rule)
 
 
 def _site_costs(m: pyo.ConcreteModel, d: ModelData, terms: Terms) -> None:
@@ -125,7 +125,7 @@ def site_shares(m: pyo.ConcreteModel, d: ModelData, s: str, y: int, types: list[
         p = d.lead[i]
         if p != owner:
             parts[p].append(m.use[s, i, t, y] / (d.capacity[s, t] * len(types)))
-    return {p: pyo.quicksum(v) for p, v in parts.items()}
+    return {p: quicksum(v) for p, v in parts.items()}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import pyomo.environ as pyo
 
+from hwbopt.model.algebra import constraint, quicksum, var
 from hwbopt.model.component import (
     BINDING,
     COST,
@@ -71,16 +72,16 @@ def _variables(m: pyo.ConcreteModel, d: ModelData) -> None:
     def share_bounds(m: pyo.ConcreteModel, p: str, g: str, y: int) -> tuple[float, float]:
         return d.contribution_bounds[p, g, y]
 
-    m.contribution = pyo.Var([(p, g, y) for (p, g) in d.CONTRIBUTORS for y in Y],
-                             bounds=share_bounds)
-    m.spend_retained = pyo.Var([(p, i, y) for (p, i) in d.RETAINED for y in Y],
-                               within=pyo.NonNegativeReals)
-    m.spend_fenced = pyo.Var([(p, r, i, y) for (p, r, i) in d.FENCED for y in Y],
-                             within=pyo.NonNegativeReals)
-    m.spend_pooled = pyo.Var([(g, i, y) for (g, i) in d.POOLED for y in Y],
-                             within=pyo.NonNegativeReals)
-    m.qipp_credit = pyo.Var([(p, y) for p in _creditors(d) for y in Y],
-                            bounds=lambda m, p, y: (0.0, money[p, y]["savings_required"]))
+    var(m, "contribution", [(p, g, y) for (p, g) in d.CONTRIBUTORS for y in Y],
+        bounds=share_bounds)
+    var(m, "spend_retained", [(p, i, y) for (p, i) in d.RETAINED for y in Y],
+        within=pyo.NonNegativeReals)
+    var(m, "spend_fenced", [(p, r, i, y) for (p, r, i) in d.FENCED for y in Y],
+        within=pyo.NonNegativeReals)
+    var(m, "spend_pooled", [(g, i, y) for (g, i) in d.POOLED for y in Y],
+        within=pyo.NonNegativeReals)
+    var(m, "qipp_credit", [(p, y) for p in _creditors(d) for y in Y],
+        bounds=lambda m, p, y: (0.0, money[p, y]["savings_required"]))
 
 
 def _budget(m: pyo.ConcreteModel, d: ModelData, terms: Terms) -> None:
@@ -91,15 +92,15 @@ def _budget(m: pyo.ConcreteModel, d: ModelData, terms: Terms) -> None:
     creditors = set(_creditors(d))
 
     def rule(m: pyo.ConcreteModel, p: str, y: int) -> Any:
-        out = pyo.quicksum(m.contribution[p, g, y] for g in pools_of.get(p, ())) + pyo.quicksum(
-            m.spend_retained[p, i, y] for i in remit.get(p, ())) + pyo.quicksum(
+        out = quicksum(m.contribution[p, g, y] for g in pools_of.get(p, ())) + quicksum(
+            m.spend_retained[p, i, y] for i in remit.get(p, ())) + quicksum(
             terms.partner.get((p, y), ()))
         if not pools_of.get(p) and not remit.get(p) and not terms.partner.get((p, y)):
             return pyo.Constraint.Skip
         credit = m.qipp_credit[p, y] if p in creditors else 0.0
         return out <= d.money[p, y]["general"] + credit
 
-    m.budget = pyo.Constraint([(p, y) for p in d.PARTNERS for y in d.YEARS], rule=rule)
+    constraint(m, "budget", [(p, y) for p in d.PARTNERS for y in d.YEARS], rule=rule)
 
 
 def _ring_fence(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -107,10 +108,10 @@ def _ring_fence(m: pyo.ConcreteModel, d: ModelData) -> None:
     line_items = _group(d.FENCED, key=lambda t: (t[0], t[1]), value=lambda t: t[2])
 
     def rule(m: pyo.ConcreteModel, p: str, r: str, y: int) -> Any:
-        return pyo.quicksum(m.spend_fenced[p, r, i, y] for i in line_items[p, r]) <= (
+        return quicksum(m.spend_fenced[p, r, i, y] for i in line_items[p, r]) <= (
             d.fence_share[p, r] * d.money[p, y]["available"])
 
-    m.ring_fence = pyo.Constraint([(p, r, y) for (p, r) in d.LINES for y in d.YEARS], rule=rule)
+    constraint(m, "ring_fence", [(p, r, y) for (p, r) in d.LINES for y in d.YEARS], rule=rule)
 
 
 def _pool_balance(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -119,10 +120,10 @@ def _pool_balance(m: pyo.ConcreteModel, d: ModelData) -> None:
     members = _group(d.CONTRIBUTORS, key=lambda t: t[1], value=lambda t: t[0])
 
     def rule(m: pyo.ConcreteModel, g: str, y: int) -> Any:
-        return pyo.quicksum(m.spend_pooled[g, i, y] for i in pool_items[g]) <= pyo.quicksum(
+        return quicksum(m.spend_pooled[g, i, y] for i in pool_items[g]) <= quicksum(
             m.contribution[p, g, y] for p in members[g])
 
-    m.pool_balance = pyo.Constraint([(g, y) for g in d.POOLS for y in d.YEARS], rule=rule)
+    constraint(m, "pool_balance", [(g, y) for g in d.POOLS for y in d.YEARS], rule=rule)
 
 
 def _qipp_credit_limit(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -130,12 +131,12 @@ def _qipp_credit_limit(m: pyo.ConcreteModel, d: ModelData) -> None:
     savers_avoid = _group(d.avoided, key=lambda t: t[1], value=lambda t: t[0])
 
     def rule(m: pyo.ConcreteModel, p: str, y: int) -> Any:
-        return m.qipp_credit[p, y] <= pyo.quicksum(
+        return m.qipp_credit[p, y] <= quicksum(
             d.avoided[i, p] * m.activity[i, loc, y]
             for i in savers_avoid[p] for loc in d.localities_of(i))
 
-    m.qipp_credit_limit = pyo.Constraint([(p, y) for p in _creditors(d) for y in d.YEARS],
-                                         rule=rule)
+    constraint(m, "qipp_credit_limit", [(p, y) for p in _creditors(d) for y in d.YEARS],
+               rule=rule)
 
 
 def _funding(m: pyo.ConcreteModel, d: ModelData, terms: Terms) -> None:
@@ -146,18 +147,18 @@ def _funding(m: pyo.ConcreteModel, d: ModelData, terms: Terms) -> None:
     routes_pooled = _group(d.POOLED, key=lambda t: t[1], value=lambda t: t[0])
 
     def rule(m: pyo.ConcreteModel, i: str, y: int) -> Any:
-        cost = pyo.quicksum(d.unit_cost[i, y] * m.activity[i, loc, y]
-                            for loc in d.localities_of(i)) + pyo.quicksum(
+        cost = quicksum(d.unit_cost[i, y] * m.activity[i, loc, y]
+                        for loc in d.localities_of(i)) + quicksum(
             terms.intervention.get((i, y), ()))
         paid = (
-            pyo.quicksum(m.spend_retained[p, i, y] for p in routes_retained.get(i, ()))
-            + pyo.quicksum(m.spend_fenced[p, r, i, y] for (p, r) in routes_fenced.get(i, ()))
-            + pyo.quicksum(m.spend_pooled[g, i, y] for g in routes_pooled.get(i, ()))
+            quicksum(m.spend_retained[p, i, y] for p in routes_retained.get(i, ()))
+            + quicksum(m.spend_fenced[p, r, i, y] for (p, r) in routes_fenced.get(i, ()))
+            + quicksum(m.spend_pooled[g, i, y] for g in routes_pooled.get(i, ()))
         )
         return cost == paid
 
-    m.funding = pyo.Constraint([(i, y) for i in d.INTERVENTIONS for y in d.YEARS
-                                if d.localities_of(i)], rule=rule)
+    constraint(m, "funding", [(i, y) for i in d.INTERVENTIONS for y in d.YEARS
+                              if d.localities_of(i)], rule=rule)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 
 import pyomo.environ as pyo
 
+from hwbopt.model.algebra import constraint, quicksum, var
 from hwbopt.model.component import (
     BINDING,
     MARGINAL,
@@ -51,15 +52,16 @@ def _segments(m: pyo.ConcreteModel, d: ModelData) -> None:
                j: int) -> tuple[float, float]:
         return (0.0, d.segments[i, k][j].width * d.need[i, loc, y])
 
-    m.segment = pyo.Var(seg_index, bounds=bounds)
+    var(m, "segment", seg_index, bounds=bounds)
 
     def rule(m: pyo.ConcreteModel, i: str, k: str, loc: str, y: int) -> Any:
-        return pyo.quicksum(m.segment[i, k, loc, y, s.index] for s in d.segments[i, k]) == (
+        return quicksum(m.segment[i, k, loc, y, s.index] for s in d.segments[i, k]) == (
             m.activity[i, loc, y])
 
-    m.segment_sum = pyo.Constraint(
-        [(i, k, loc, y) for (i, k) in d.CURVED for loc in d.localities_of(i) for y in d.YEARS],
-        rule=rule)
+    constraint(m, "segment_sum",
+               [(i, k, loc, y) for (i, k) in d.CURVED for loc in d.localities_of(i)
+                for y in d.YEARS],
+               rule=rule)
 
 
 def _pieces_in_order(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -72,7 +74,7 @@ def _pieces_in_order(m: pyo.ConcreteModel, d: ModelData) -> None:
         for (i, k) in d.NONCONCAVE for loc in d.localities_of(i) for y in d.YEARS
         for s in d.segments[i, k][:-1]
     ]
-    m.piece_full = pyo.Var(full_index, within=pyo.Binary)
+    var(m, "piece_full", full_index, within=pyo.Binary)
 
     def fill_rule(m: pyo.ConcreteModel, i: str, k: str, loc: str, y: int, j: int) -> Any:
         return m.segment[i, k, loc, y, j] >= (
@@ -82,8 +84,8 @@ def _pieces_in_order(m: pyo.ConcreteModel, d: ModelData) -> None:
         return m.segment[i, k, loc, y, j + 1] <= (
             d.segments[i, k][j + 1].width * d.need[i, loc, y] * m.piece_full[i, k, loc, y, j])
 
-    m.piece_fill = pyo.Constraint(full_index, rule=fill_rule)
-    m.piece_order = pyo.Constraint(full_index, rule=order_rule)
+    constraint(m, "piece_fill", full_index, rule=fill_rule)
+    constraint(m, "piece_order", full_index, rule=order_rule)
 
 
 def _outcome(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -92,7 +94,7 @@ def _outcome(m: pyo.ConcreteModel, d: ModelData) -> None:
     for i, k in d.segments:
         movers[k].append(i)
 
-    m.outcome = pyo.Var([(k, y) for k in d.PRIORITIES for y in d.YEARS], within=pyo.Reals)
+    var(m, "outcome", [(k, y) for k in d.PRIORITIES for y in d.YEARS], within=pyo.Reals)
 
     def rule(m: pyo.ConcreteModel, k: str, y: int) -> Any:
         terms = []
@@ -103,22 +105,22 @@ def _outcome(m: pyo.ConcreteModel, d: ModelData) -> None:
                     terms.append(segs[0].effect * m.activity[i, loc, y])
                 else:
                     terms.extend(s.effect * m.segment[i, k, loc, y, s.index] for s in segs)
-        return m.outcome[k, y] == d.baseline[k] + pyo.quicksum(terms)
+        return m.outcome[k, y] == d.baseline[k] + quicksum(terms)
 
-    m.outcome_def = pyo.Constraint([(k, y) for k in d.PRIORITIES for y in d.YEARS], rule=rule)
+    constraint(m, "outcome_def", [(k, y) for k in d.PRIORITIES for y in d.YEARS], rule=rule)
 
 
 def _target(m: pyo.ConcreteModel, d: ModelData) -> None:
     """outcome[k,y] + shortfall[k,y] >= target[k,y], shortfall >= 0 only for soft targets."""
     soft = [(k, y) for (k, y) in d.TARGETS if d.soft(k)]
-    m.shortfall = pyo.Var(soft, within=pyo.NonNegativeReals)
+    var(m, "shortfall", soft, within=pyo.NonNegativeReals)
     soft_set = set(soft)
 
     def rule(m: pyo.ConcreteModel, k: str, y: int) -> Any:
         slack = m.shortfall[k, y] if (k, y) in soft_set else 0.0
         return m.outcome[k, y] + slack >= d.target[k, y]
 
-    m.target = pyo.Constraint(list(d.TARGETS), rule=rule)
+    constraint(m, "target", list(d.TARGETS), rule=rule)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 
 import pyomo.environ as pyo
 
+from hwbopt.model.algebra import constraint, quicksum, var
 from hwbopt.model.component import (
     BINDING,
     FIRST,
@@ -58,22 +59,22 @@ def _variables(m: pyo.ConcreteModel, d: ModelData) -> None:
     """0 <= recruit[e,r,y] <= recruit_limit; release, in_post, deploy >= 0 (whole posts:
     recruit and release integer)."""
     whole = pyo.NonNegativeIntegers if d.whole_posts else pyo.NonNegativeReals
-    m.recruit = pyo.Var(_lines(d), within=whole,
-                        bounds=lambda m, e, r, y: (0.0, d.staff[e, r, y].recruit_limit))
-    m.release = pyo.Var(_lines(d), within=whole)
-    m.in_post = pyo.Var(_lines(d), within=pyo.NonNegativeReals)
-    m.deploy = pyo.Var(list(d.DEPLOY), within=pyo.NonNegativeReals)
+    var(m, "recruit", _lines(d), within=whole,
+        bounds=lambda m, e, r, y: (0.0, d.staff[e, r, y].recruit_limit))
+    var(m, "release", _lines(d), within=whole)
+    var(m, "in_post", _lines(d), within=pyo.NonNegativeReals)
+    var(m, "deploy", list(d.DEPLOY), within=pyo.NonNegativeReals)
 
 
 def _staff_balance(m: pyo.ConcreteModel, d: ModelData) -> None:
     """in_post[e,r,y] = fte[e,r,y] + sum_(t<=y) (recruit[e,r,t] - release[e,r,t])."""
 
     def rule(m: pyo.ConcreteModel, e: str, r: str, y: int) -> Any:
-        changes = pyo.quicksum(m.recruit[e, r, t] - m.release[e, r, t]
-                               for t in d.YEARS if t <= y)
+        changes = quicksum(m.recruit[e, r, t] - m.release[e, r, t]
+                           for t in d.YEARS if t <= y)
         return m.in_post[e, r, y] == d.staff[e, r, y].fte + changes
 
-    m.staff_balance = pyo.Constraint(_lines(d), rule=rule)
+    constraint(m, "staff_balance", _lines(d), rule=rule)
 
 
 def _release_limit(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -84,7 +85,7 @@ def _release_limit(m: pyo.ConcreteModel, d: ModelData) -> None:
         before = line.fte if y == d.YEARS[0] else m.in_post[e, r, y - 1]
         return m.release[e, r, y] <= line.max_release * before
 
-    m.release_limit = pyo.Constraint(_lines(d), rule=rule)
+    constraint(m, "release_limit", _lines(d), rule=rule)
 
 
 def _deployment(m: pyo.ConcreteModel, d: ModelData) -> dict[tuple[str, str, int], list[str]]:
@@ -101,18 +102,18 @@ def _deployment(m: pyo.ConcreteModel, d: ModelData) -> dict[tuple[str, str, int]
     def capacity_rule(m: pyo.ConcreteModel, e: str, r: str, y: int) -> Any:
         if not serving[e, r, y]:
             return pyo.Constraint.Skip
-        return pyo.quicksum(m.deploy[e, r, i, y] for i in serving[e, r, y]) <= m.in_post[e, r, y]
+        return quicksum(m.deploy[e, r, i, y] for i in serving[e, r, y]) <= m.in_post[e, r, y]
 
-    m.staff_capacity = pyo.Constraint(_lines(d), rule=capacity_rule)
+    constraint(m, "staff_capacity", _lines(d), rule=capacity_rule)
 
     def staffing_rule(m: pyo.ConcreteModel, i: str, r: str, y: int) -> Any:
-        used = d.fte_per_unit[i, r] * pyo.quicksum(
+        used = d.fte_per_unit[i, r] * quicksum(
             m.activity[i, loc, y] for loc in d.localities_of(i))
-        return pyo.quicksum(m.deploy[e, r, i, y] for e in staffed_by[i, r, y]) == used
+        return quicksum(m.deploy[e, r, i, y] for e in staffed_by[i, r, y]) == used
 
-    m.staffing = pyo.Constraint(
-        [(i, r, y) for (i, r) in d.STAFFED for y in d.YEARS if d.localities_of(i)],
-        rule=staffing_rule)
+    constraint(m, "staffing",
+               [(i, r, y) for (i, r) in d.STAFFED for y in d.YEARS if d.localities_of(i)],
+               rule=staffing_rule)
     return serving
 
 
@@ -125,7 +126,7 @@ def _pay(m: pyo.ConcreteModel, d: ModelData, terms: Terms,
         terms.partner[e, y].append(
             s.cost * m.in_post[e, r, y] + s.recruit_cost * m.recruit[e, r, y]
             + s.release_cost * m.release[e, r, y]
-            - s.cost * pyo.quicksum(m.deploy[e, r, i, y] for i in serving[e, r, y]))
+            - s.cost * quicksum(m.deploy[e, r, i, y] for i in serving[e, r, y]))
     for e, r, i, y in d.DEPLOY:
         terms.intervention[i, y].append(d.staff[e, r, y].cost * m.deploy[e, r, i, y])
 
