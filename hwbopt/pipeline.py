@@ -1,4 +1,9 @@
-"""The pipeline: instance -> model data -> Pyomo model -> compiled arrays -> HiGHS -> Result.
+"""The pipeline: instance -> model data -> compiled arrays -> HiGHS -> Result.
+
+The formulation's parts (:mod:`hwbopt.model`) declare their variables and rules once; built
+here straight into the compiled arrays (:func:`hwbopt.model.build_compiled`), or into a Pyomo
+model (:func:`hwbopt.model.build_model`) whose standard form is the very same LP (tested bit for
+bit) for Pyomo's own writers.
 
 A plan is reported ``optimal`` only when HiGHS proves it optimal *and* the independent checker
 (:mod:`hwbopt.check`) finds that it obeys every rule of the instance. An infeasible instance

@@ -260,15 +260,14 @@ def ordered_build(instance: Instance, objective: str) -> Built:
     """The instance's model with every curve of several pieces filled in order (binaries, as
     a non-concave curve has), so a priority's outcome is never under-counted when it is
     minimised. Its optimum is the usual one: filling in order never costs the objective."""
-    from hwbopt.compile import compile_model
-    from hwbopt.model import build_model, model_data
+    from hwbopt.model import build_compiled, model_data
     from hwbopt.model.objective import objective_constant
     from hwbopt.pipeline import check_numbers
 
     start = time.perf_counter()
     d = model_data(instance, objective)
     d = replace(d, NONCONCAVE=tuple(dict.fromkeys((*d.NONCONCAVE, *d.CURVED))))
-    comp = compile_model(build_model(d))
+    comp = build_compiled(d)
     comp = replace(comp, constant=comp.offset + objective_constant(d))
     check_numbers(d, comp)
     return Built(d, comp, time.perf_counter() - start)
