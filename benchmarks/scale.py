@@ -61,8 +61,36 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+RELAXATION = {  # HiGHS options for each way of solving the LP relaxation (--relaxation)
+    "ipm": {"solver": "ipm", "run_crossover": "off"},  # the optimum's value, to IPX's gap
+    "ipm+crossover": {"solver": "ipm", "run_crossover": "on"},  # and a vertex with its basis
+    "simplex": {"solver": "simplex"},
+}
+
+
+def relaxation(comp: Any, how: str, time_limit: float, threads: int | None) -> dict[str, Any]:
+    """The LP relaxation (integrality dropped) solved ``how``: seconds, status, objective."""
+    import numpy as np
+
+    from hwbopt import highs
+    from hwbopt.compile import Compiled
+
+    lp = Compiled(**{**comp.__dict__, "integer": np.zeros_like(comp.integer), "_cols": {},
+                     "_rows": {}})
+    h = highs.load(lp, threads=threads)
+    for option, value in RELAXATION[how].items():
+        h.setOptionValue(option, value)
+    raw = highs.run(h, time_limit=time_limit)
+    return {"relaxation": how, "relaxation_s": round(raw.seconds, 3),
+            "relaxation_status": str(raw.status), "relaxation_objective": raw.objective,
+            "relaxation_ipm_iterations": int(highs.info(h, "ipm_iteration_count")),
+            "relaxation_simplex_iterations": int(highs.info(h, "simplex_iteration_count")),
+            "relaxation_crossover_iterations": int(highs.info(h, "crossover_iteration_count"))}
+
+
 def run_one(size: str, seed: int, time_limit: float, mip_gap: float, solve: bool,
-            threads: int | None, route: str = "arrays") -> dict[str, Any]:
+            threads: int | None, route: str = "arrays", relax: str | None = None
+            ) -> dict[str, Any]:
     """Measure one size in this process (the parent starts a fresh process for each)."""
     import hwbopt
     from hwbopt.compile import compile_model
@@ -120,6 +148,8 @@ def run_one(size: str, seed: int, time_limit: float, mip_gap: float, solve: bool
     out["build_us_per_nnz"] = round(built.seconds / max(comp.A.nnz, 1) * 1e6, 3)
     if route == "pyomo":  # after the build's numbers: the array route gives the same arrays?
         out["same_as_pyomo"] = _same_arrays(comp, build_arrays(d).compiled())
+    if relax is not None:
+        out.update(relaxation(comp, relax, time_limit, threads))
     if solve:
         start = time.perf_counter()
         result = solve_built(built, time_limit=time_limit, mip_gap=mip_gap, threads=threads)
@@ -239,12 +269,14 @@ def main(argv: list[str] | None = None) -> int:
                          "and compiler, or both in turn (default arrays)")
     ap.add_argument("--size-timeout", type=float, default=4 * 3600.0,
                     help="seconds before one size's process is stopped")
+    ap.add_argument("--relaxation", choices=sorted(RELAXATION), default=None,
+                    help="also solve the LP relaxation this way, within --time-limit")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one size, print JSON
     args = ap.parse_args(argv)
 
     if args.one:
         row = run_one(args.one, args.seed, args.time_limit, args.mip_gap, not args.no_solve,
-                      args.threads, args.route)
+                      args.threads, args.route, args.relaxation)
         print("RESULT " + json.dumps(row))
         return 0
 
@@ -260,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
             cmd.append("--no-solve")
         if args.threads is not None:
             cmd += ["--threads", str(args.threads)]
+        if args.relaxation is not None:
+            cmd += ["--relaxation", args.relaxation]
         print(f"[{dt.datetime.now():%H:%M:%S}] {size} ({route}) ...", flush=True)
         wall = time.perf_counter()
         try:
@@ -288,7 +322,8 @@ def main(argv: list[str] | None = None) -> int:
         "started": started.isoformat(timespec="seconds"),
         "machine": _machine(),
         "settings": {"seed": args.seed, "time_limit": args.time_limit, "mip_gap": args.mip_gap,
-                     "threads": args.threads, "solve": not args.no_solve, "route": args.route},
+                     "threads": args.threads, "solve": not args.no_solve, "route": args.route,
+                     "relaxation": args.relaxation},
         "results": rows,
     }
     out = args.out or ROOT / "benchmarks" / "results" / f"scale-{started:%Y%m%d-%H%M%S}.json"

@@ -7,7 +7,9 @@ and then cannot hold at all (the curve ends there). On the tutorial the curve is
 ``hwbopt.solve`` of the instance with the input set (a fresh build and mixed-integer solve) at
 50 random points, objective and every outcome, for an input that moves limits along a line (a
 council's cut) and one that compounds (a QIPP rate). Inputs the curve cannot follow exit 2 with
-a message naming them; the command line writes its folder and its report.
+a message naming them; the command line writes its folder and its report. The fast path (the
+curve's own pivots at each breakpoint) gives the curve HiGHS re-solves give, and so do its
+fallbacks: steps it declines, and pieces that fail their certificate, traced again by HiGHS.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from click.testing import CliRunner
 from tiny import build
 
 import hwbopt
+from hwbopt.analyses import curve_pivot
 from hwbopt.analyses.curve import Curve, curve
+from hwbopt.analyses.curve_pivot import Found, Pivoter
 from hwbopt.cli import cli
 from hwbopt.errors import UsageError
 from hwbopt.schema import Change
@@ -197,3 +201,131 @@ def test_cli_text_and_usage_errors(tmp_path: Path) -> None:
                                     "--to", "2"])
     assert cost.exit_code == 2 and "only limits" in cost.output
     assert "Traceback" not in cost.output
+
+
+# ---- the fast path: the curve's own pivots at each breakpoint, and its fallback -------------
+
+
+def _same_curve(got: Curve, want: Curve, points: int = 20) -> None:
+    """Two traces of one input: the same breakpoints and plan (the objective and every
+    outcome) wherever they are compared."""
+    assert got.exact and want.exact
+    assert got.breakpoint_values == pytest.approx(want.breakpoint_values, rel=0, abs=1e-9)
+    assert got.readers is not None
+    priorities, years = len(got.readers.d.PRIORITIES), len(got.readers.d.YEARS)
+    for t in np.random.default_rng(7).uniform(got.lo, got.hi, points):
+        assert got.objective_at(float(t)) == pytest.approx(want.objective_at(float(t)),
+                                                           rel=1e-9, abs=1e-9)
+        assert got.outcomes_at(float(t)).shape == (priorities, years)
+        assert got.outcomes_at(float(t)) == pytest.approx(want.outcomes_at(float(t)),
+                                                          rel=1e-9, abs=1e-9)
+
+
+def test_the_fast_path_pivots_itself_and_gives_the_curve_of_highs_re_solves() -> None:
+    inst = hwbopt.load(TUTORIAL)
+    fast = curve(inst, CUT, 0, 0.5, mip_checks=0)
+    slow = curve(inst, CUT, 0, 0.5, mip_checks=0, fast=False)
+    s = fast.summary()
+    # one HiGHS solve (the start), every later piece from the curve's own pivots
+    assert s["solves"] == 1 and s["fast_steps"] == len(fast.pieces) - 1 >= 2
+    assert s["fallback_steps"] == 0 and s["repaired_pieces"] == 0
+    assert s["pivots"] >= s["fast_steps"] and s["certify_seconds"] > 0
+    assert slow.fast_steps == 0 and slow.pivots == 0 and slow.solves == len(slow.pieces)
+    _same_curve(fast, slow)
+
+
+def test_a_curved_input_takes_the_fast_path_too() -> None:
+    inst = hwbopt.load(TUTORIAL)
+    fast = curve(inst, QIPP, 0.01, 0.3, mip_checks=0)
+    assert not fast.affine and fast.fast_steps >= 1 and fast.fallback_steps == 0
+    _same_curve(fast, curve(inst, QIPP, 0.01, 0.3, mip_checks=0, fast=False))
+    for t in (0.05, 0.28):  # both pieces against a fresh build and solve
+        _agrees(fast, _solved(inst, QIPP, t), t)
+
+
+def test_steps_the_pivots_decline_are_taken_by_highs_re_solves(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    inst = hwbopt.load(TUTORIAL)
+    slow = curve(inst, CUT, 0, 0.5, mip_checks=0, fast=False)
+    real = Pivoter.advance
+    calls: list[float] = []
+
+    def every_other(self: Pivoter, a: float) -> Found | None:
+        calls.append(a)
+        return None if len(calls) % 2 else real(self, a)
+
+    monkeypatch.setattr(Pivoter, "advance", every_other)
+    mixed = curve(inst, CUT, 0, 0.5, mip_checks=0)
+    assert mixed.fallback_steps >= 1 and mixed.fast_steps >= 1
+    assert mixed.solves > mixed.fallback_steps  # the start, and at least one a declined step
+    _same_curve(mixed, slow)
+    # pivots that always decline (as on endless degenerate pivots): HiGHS takes every step
+    monkeypatch.setattr(curve_pivot, "MAX_DEGENERATE", 0)
+    monkeypatch.setattr(Pivoter, "advance", real)
+    declined = curve(inst, CUT, 0, 0.5, mip_checks=0)
+    assert declined.fast_steps == 0 and declined.fallback_steps == len(slow.pieces) - 1
+    _same_curve(declined, slow)
+
+
+def test_a_fast_piece_that_fails_its_certificate_is_traced_again_by_highs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    inst = hwbopt.load(TUTORIAL)
+    slow = curve(inst, CUT, 0, 0.5, mip_checks=0, fast=False)
+    real = Pivoter.advance
+    spoiled: list[float] = []
+
+    def wrong_duals(self: Pivoter, a: float) -> Found | None:
+        found = real(self, a)
+        if found is not None and not spoiled:  # duals no basis has: no certificate
+            found.dual = found.dual + 1.0
+            spoiled.append(a)
+        return found
+
+    monkeypatch.setattr(Pivoter, "advance", wrong_duals)
+    cv = curve(inst, CUT, 0, 0.5, mip_checks=0)
+    s = cv.summary()
+    assert spoiled and s["repaired_pieces"] >= 1 and s["exact"] is True
+    assert not any("certificate" in w for w in s["warnings"])
+    _same_curve(cv, slow)
+
+
+def test_the_batched_root_finder_gives_the_least_exit_of_each_polynomial() -> None:
+    """The least positive root after which a polynomial turns negative, as the ratio tests
+    of a curved input take it, against a root at a time with ``np.roots``."""
+    rng = np.random.default_rng(3)
+
+    def by_roots(c: np.ndarray, smax: float) -> float:
+        for r in np.sort([z.real for z in np.roots(c[::-1]) if abs(z.imag) <= 1e-12]):
+            if 1e-14 < r < smax and np.polyval(c[::-1], r + max(1e-9 * r, 1e-14)) < 0:
+                return float(r)
+        return smax
+
+    for _ in range(60):
+        k = int(rng.integers(1, 40))
+        coef = rng.normal(size=(5, k)) * rng.uniform(0.01, 100.0, size=(5, 1))
+        coef[0] = np.abs(coef[0]) * (rng.uniform(size=k) > 0.2)  # inside, or at the bound
+        coef[3:, : k // 3] = 0.0  # lower degrees too
+        smax = float(rng.uniform(0.01, 3.0))
+        want = min(by_roots(coef[:, j], smax) for j in range(k))
+        assert float(curve_pivot.least_exits(coef, smax, 1e-14).min()) == pytest.approx(
+            want, rel=1e-9, abs=1e-12)
+
+
+def test_refactorising_between_pivots_gives_the_same_curve(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A factorisation after every pivot (values, rates and duals recomputed from it) against
+    the updated factors: the same curve."""
+    inst = hwbopt.load(TUTORIAL)
+    updated = curve(inst, CUT, 0, 0.5, mip_checks=0)
+    real = Pivoter._factorise
+    made: list[int] = []
+
+    def counted(self: Pivoter) -> bool:
+        made.append(len(made))
+        return real(self)
+
+    monkeypatch.setattr(curve_pivot, "REFACTOR", 1)
+    monkeypatch.setattr(Pivoter, "_factorise", counted)
+    refactorised = curve(inst, CUT, 0, 0.5, mip_checks=0)
+    assert len(made) >= 3 and refactorised.fast_steps == updated.fast_steps >= 2
+    _same_curve(refactorised, updated)

@@ -8,21 +8,29 @@ and on that interval every basic value is ``x_B(t) = B⁻¹ b(t)``: affine in ``
 moves the limits affinely (a cut depth, a pool share), a polynomial when it compounds (a QIPP
 rate). So the curve is traced piece by piece (parametric right-hand-side programming):
 
-1. solve at ``t`` (warm, from the previous basis) and read the optimal basis;
+1. solve at the range's start with HiGHS and read the optimal basis;
 2. the **direction**: the Taylor coefficients of the moving bounds at ``t``
    (:class:`Line`), put through the basis with HiGHS's own factors (``getBasisSolve``), give
    ``dx_B/dt`` (and higher orders); nonbasic columns and rows follow their active bound;
 3. the **ratio test**: the largest interval around ``t`` on which every basic column and row
    stays within its (moving) bounds — a piece, on which everything is exact;
-4. step just past the piece's end and re-solve warm (a few dual simplex pivots); a gap left
-   between two pieces (several bases change at once) is filled by solving inside it.
+4. at the piece's end, the **fast path** (:mod:`hwbopt.analyses.curve_pivot`): the dual
+   simplex pivots there done on the basis by the curve itself (the leaving value from the
+   ratio test, the entering one from a dual ratio test on its row of the tableau, the factors
+   updated), and the next piece's direction and ratio test from the same numbers — no HiGHS
+   run. On any doubt (no entering value, a tiny or inconsistent pivot, endless degenerate
+   pivots) that step falls back to the route of steps 1–3: step just past the piece's end
+   and re-solve warm with HiGHS (a few dual simplex pivots); a gap left between two pieces
+   (several bases change at once) is filled by solving inside it.
 
 Each piece's two ends are certified (:func:`hwbopt.batch.certify.lp_optimal`: primal values
 within the bounds of that ``t``, the basis's duals feasible, no duality gap) from the engine's
-own numbers; consecutive pieces with the same rates of change are merged, so a breakpoint is a
-value where some activity, spend or outcome changes its rate. Where integer decisions would
-change, :func:`curve` re-solves the mixed-integer model with them free at every breakpoint and
-every piece's midpoint (at most ``mip_checks`` points) and marks where that beats the curve.
+own numbers; a piece of the fast path that fails is traced again by HiGHS re-solves alone, so
+the fast path never makes the answer worse. Consecutive pieces with the same rates of change
+are merged, so a breakpoint is a value where some activity, spend or outcome changes its rate.
+Where integer decisions would change, :func:`curve` re-solves the mixed-integer model with them
+free at every breakpoint and every piece's midpoint (at most ``mip_checks`` points) and marks
+where that beats the curve.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ import numpy.polynomial.polynomial as npoly
 import pandas as pd
 
 from hwbopt import highs
+from hwbopt.analyses.curve_pivot import Pivoter, least_exits
 from hwbopt.batch import certify
 from hwbopt.batch.engine import WARM_OPTIONS
 from hwbopt.batch.readback import Response, Spend, response_of, spend_of
@@ -206,6 +215,10 @@ class Piece:
     x0: np.ndarray
     dx: np.ndarray  # (degree, columns)
     dual: np.ndarray
+    # the basic columns (then n_cols + row) of a basis HiGHS found, to pivot on from; None
+    # for one the curve's own pivots found (:mod:`hwbopt.analyses.curve_pivot`)
+    basis: np.ndarray | None = field(default=None, repr=False)
+    fast: bool = False  # found by the curve's own pivots, not a HiGHS run
 
     def x(self, t: float) -> np.ndarray:
         s = t - self.t0
@@ -218,7 +231,8 @@ class Piece:
         """Whether both give the same function of ``t`` (compared at ``t`` and one step on)."""
         for s in (t, t + (self.hi - self.lo + other.hi - other.lo) / 2.0):
             a, b = self.x(s), other.x(s)
-            if not np.allclose(a, b, rtol=1e-9, atol=1e-9):
+            # np.allclose(a, b, rtol=1e-9, atol=1e-9), without its overhead (once a piece)
+            if not np.all(np.abs(a - b) <= 1e-9 * (1.0 + np.abs(b))):
                 return False
         return True
 
@@ -250,8 +264,46 @@ class _Tracer:
         self.solves = 0
         self.iterations = 0
         self.first_iterations = 0  # the first solve's (cold at the range's start)
+        self.first_seconds = 0.0
         self.residual = 0.0  # worst miss of a direction on the rules it must keep, as a
         # share of what is allowed (above 1: not proven)
+        # the fast path: the pivots at each breakpoint done by the curve itself
+        self.pivoter: Pivoter | None = None
+        self._current: Piece | None = None  # the piece the pivoter's basis gave
+        self._good: tuple[np.ndarray, np.ndarray] | None = None  # its basis, HiGHS's statuses
+        self.fast_steps = 0  # pieces found by the curve's own pivots
+        self.fallback_steps = 0  # steps the pivots declined, taken by HiGHS re-solves
+        self.repaired = 0  # pieces of the fast path that failed the certificate, re-traced
+
+    def use_pivots(self) -> None:
+        """Take the fast path from here on (:mod:`hwbopt.analyses.curve_pivot`)."""
+        self.pivoter = Pivoter(self.comp, self.line, noise=NOISE, feasible=FEASIBLE,
+                               same=SAME_T * self.line.width)
+
+    def advance(self, prev: Piece, a: float) -> Piece | None:
+        """The piece from ``a`` on by the curve's own pivots from the basis of ``prev``
+        (optimal up to ``a``); None when they decline (the caller re-solves with HiGHS)."""
+        pv = self.pivoter
+        if pv is None:
+            return None
+        if prev is not self._current:
+            self._current = None
+            if prev.basis is None or not pv.load(prev.basis, prev.x(a), a):
+                self.fallback_steps += 1
+                return None
+        found = pv.advance(a)
+        if found is None:
+            self.fallback_steps += 1
+            self._current = None
+            if self._good is not None:  # HiGHS re-solves from the last basis proven here
+                highs.set_basis(self.h, self._good)
+                self._good = None
+            return None
+        piece = Piece(found.lo, found.hi, found.lo, found.x[0], found.x[1:], found.dual,
+                      fast=True)
+        self._current, self._good = piece, pv.highs_status()
+        self.fast_steps += 1
+        return piece
 
     def move_to(self, t: float) -> None:
         _, vals = self.line.at(np.array([t]))
@@ -268,6 +320,21 @@ class _Tracer:
         if len(rows):
             highs.change_rows_bounds(self.h, rows, self.row_lower[rows], self.row_upper[rows])
 
+    def _first_solve(self) -> None:
+        """The cold solve at the range's start, with presolve (on the county 1,754 simplex
+        iterations against 2,848 without, a fifth of the time); the later warm solves read
+        HiGHS's factors, which a presolved solve may not leave: then it is solved again
+        without."""
+        self.h.setOptionValue("presolve", "on")
+        highs.settle(self.h)
+        self.h.setOptionValue("presolve", "off")
+        if self.h.getModelStatus() == highspy_optimal():
+            ok, _ = self.h.getBasicVariables()  # type: ignore[attr-defined]
+            if ok == highspy_ok():
+                return
+        self.h.clearSolver()
+        highs.settle(self.h)
+
     def problem(self) -> certify.Problem:
         c = self.comp
         return certify.Problem(A=c.A, c=c.c, offset=c.offset, sense=c.sense,
@@ -280,7 +347,12 @@ class _Tracer:
         """The optimal basis at ``t`` and the interval it stays optimal on; None when the LP
         has no optimum there (infeasible with the plan's integer decisions held)."""
         self.move_to(t)
-        highs.settle(self.h)
+        if self.solves == 0:
+            began = time.perf_counter()
+            self._first_solve()
+            self.first_seconds = time.perf_counter() - began
+        else:
+            highs.settle(self.h)
         self.solves += 1
         self.iterations += int(highs.info(self.h, "simplex_iteration_count"))
         if self.solves == 1:
@@ -316,7 +388,8 @@ class _Tracer:
                    self._limit(r0[row_b], dr[:, row_b], self.row_lower[row_b],
                                self.row_upper[row_b], moving("row_lower", m)[:, row_b],
                                moving("row_upper", m)[:, row_b], t - line.lo, -1))
-        return Piece(t - back, t + fwd, t, x0, dx, dual)
+        return Piece(t - back, t + fwd, t, x0, dx, dual,
+                     basis=np.concatenate([col_b, n + row_b]))
 
     def _direction(self, t: float, x0: np.ndarray, r0: np.ndarray) -> np.ndarray:
         """(degree, columns) Taylor coefficients of the plan at ``t`` under the current basis:
@@ -428,34 +501,36 @@ def _first_exit(g0: np.ndarray, g: np.ndarray, bound: np.ndarray, smax: float, s
     down = linear & (g[0] < 0)
     if down.any():
         best = min(best, float(np.min(room[down] / -g[0][down])))
-    for j in np.flatnonzero(~linear):
-        poly = np.concatenate([[room[j]], g[:, j]])
-        roots = np.roots(poly[::-1])
-        real = np.sort(roots[np.abs(roots.imag) <= 1e-12 * max(1.0, smax)].real)
-        for r in real[(real > 0) & (real < best)]:
-            after = r + max(1e-9 * r, 1e-14 * width)
-            if npoly.polyval(after, poly) < 0:
-                best = float(r)
-                break
+    curved = np.flatnonzero(~linear)
+    if len(curved):  # the least root after which each turns negative, all at once
+        exits = least_exits(np.vstack([room[curved], g[:, curved]]), best, 1e-14 * width)
+        best = min(best, float(np.min(exits)))
     return best
 
 
-def _trace(tr: _Tracer, warnings: list[str]) -> tuple[list[Piece], bool, float | None]:
-    """Pieces covering the range from its start, in order; whether every gap between them
-    was closed; and the value past which the LP has no optimum (None: none in the range).
+def _trace(tr: _Tracer, warnings: list[str], start: float | None = None,
+           stop: float | None = None) -> tuple[list[Piece], bool, float | None]:
+    """Pieces covering the range (or ``[start, stop]`` inside it) from its start, in order;
+    whether every gap between them was closed; and the value past which the LP has no optimum
+    (None: none in the range).
 
     From the covered end ``a``, the basis found furthest on is used; when none reaches past
-    ``a``, the LP is solved at ``a + step``: a basis there that reaches back to ``a`` extends
-    the cover (and if it ends at the probe itself, the next step is longer, so HiGHS sees the
-    change); one that does not leaves a gap, and the next probe bisects it."""
+    ``a``, the curve's own pivots at ``a`` give the next basis (the fast path, when the tracer
+    has a pivoter); when they decline, the LP is solved at ``a + step``: a basis there that
+    reaches back to ``a`` extends the cover (and if it ends at the probe itself, the next step
+    is longer, so HiGHS sees the change); one that does not leaves a gap, and the next probe
+    bisects it."""
     line = tr.line
+    lo = line.lo if start is None else start
+    hi = line.hi if stop is None else stop
     same = SAME_T * line.width
-    first = tr.piece_at(line.lo)
+    first = tr.piece_at(lo)
     if first is None:
-        return [], False, line.lo
+        return [], False, lo
     found, chosen = [first], []
-    a, step, closed, end = line.lo, STEP * line.width, True, None
-    while a < line.hi - same:
+    a, step, closed, end = lo, STEP * line.width, True, None
+    declined = math.nan  # the value the fast path last gave up at: HiGHS takes that step
+    while a < hi - same:
         reach = [p for p in found if p.lo <= a + same and p.hi > a + same]
         if reach:
             best = max(reach, key=lambda p: p.hi)
@@ -468,6 +543,12 @@ def _trace(tr: _Tracer, warnings: list[str]) -> tuple[list[Piece], bool, float |
             warnings.append(f"the trace stopped after {tr.solves} solves: the curve past "
                             f"{a:.6g} is not traced")
             break
+        if chosen and a != declined:
+            fast = tr.advance(chosen[-1], a)
+            if fast is not None:
+                found.append(fast)
+                continue
+            declined = a
         probe = min(a + step, line.hi)
         p = tr.piece_at(probe)
         if p is None:
@@ -491,7 +572,10 @@ def _trace(tr: _Tracer, warnings: list[str]) -> tuple[list[Piece], bool, float |
             p.lo = a
             continue
         step = (p.lo - a) / 2.0
-    return _contiguous(chosen, line.hi), closed, end
+    out = _contiguous(chosen, hi)
+    if out and out[0].lo < lo:
+        out[0].lo = lo
+    return out, closed, end
 
 
 def _contiguous(pieces: list[Piece], hi: float) -> list[Piece]:
@@ -515,6 +599,7 @@ def _merge(pieces: list[Piece]) -> list[Piece]:
     for p in pieces:
         if out and out[-1].same_rates(p, p.lo):
             out[-1].hi = p.hi
+            out[-1].fast = out[-1].fast or p.fast
             continue
         out.append(p)
     return out
@@ -565,6 +650,12 @@ class Curve:
     iterations: int = 0
     first_iterations: int = 0  # of the first solve, cold at the range's start
     trace_seconds: float = 0.0
+    first_solve_seconds: float = 0.0  # of the trace, the cold solve at the range's start
+    fast_steps: int = 0  # pieces found by the curve's own pivots (the fast path)
+    fallback_steps: int = 0  # steps they declined, taken by a HiGHS re-solve
+    pivots: int = 0  # the curve's own pivots
+    repaired: int = 0  # fast pieces that failed the certificate, retraced by HiGHS
+    certify_seconds: float = 0.0  # the certificates of every piece, after the trace
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
@@ -790,6 +881,12 @@ class Curve:
             "solves": self.solves,
             "iterations": self.iterations,
             "trace_seconds": self.trace_seconds,
+            "first_solve_seconds": self.first_solve_seconds,
+            "fast_steps": self.fast_steps,
+            "fallback_steps": self.fallback_steps,
+            "pivots": self.pivots,
+            "repaired_pieces": self.repaired,
+            "certify_seconds": self.certify_seconds,
             "seconds": self.seconds,
             "warnings": self.warnings,
             "currency": inst.currency,
@@ -897,26 +994,60 @@ def _clipped(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     return out
 
 
-def _certify_pieces(tr: _Tracer, pieces: list[Piece]) -> list[str]:
-    """Each piece's plan at both its ends (and its middle, for a curved input) checked as an
-    LP optimum with the piece's duals, against the bounds of that value."""
-    bad = []
-    for p in pieces:
-        points = [p.lo, p.hi] if tr.line.affine else list(np.linspace(p.lo, p.hi, 5))
-        for t in points:
-            tr_bounds = _bounds_at(tr.comp, tr.line, float(t))
-            prob = certify.Problem(
-                A=tr.comp.A, c=tr.comp.c, offset=tr.comp.offset, sense=tr.comp.sense,
-                col_lower=tr_bounds.col_lower, col_upper=tr_bounds.col_upper,
-                row_lower=tr_bounds.row_lower, row_upper=tr_bounds.row_upper,
-                integer=np.zeros(tr.comp.n_cols, dtype=bool), A_abs=tr.A_abs, AT=tr.AT,
-                A_abs_T=tr.A_abs_T)
-            x = _clipped(p.x(float(t)), tr_bounds.col_lower, tr_bounds.col_upper)
-            why = certify.lp_optimal(prob, x, p.dual)
-            if why:
-                bad.append(f"at {float(t):.6g}: {why}")
-                break
+def _failures(tr: _Tracer, pieces: list[Piece]) -> list[tuple[int, str]]:
+    """Each piece's plan at both its ends (and three inner points, for a curved input)
+    checked as an LP optimum with the piece's duals, against the bounds of that value (from
+    the engine's formulas, ``Line.at``, for every point in one call): the index of each piece
+    that fails, and why."""
+    points = [(k, float(t)) for k, p in enumerate(pieces)
+              for t in ([p.lo, p.hi] if tr.line.affine else np.linspace(p.lo, p.hi, 5))]
+    if not points:
+        return []
+    _, vals = tr.line.at(np.array([t for _, t in points]))
+    comp = tr.comp
+    base = {"col_lower": comp.col_lower, "col_upper": comp.col_upper,
+            "row_lower": comp.row_lower, "row_upper": comp.row_upper}
+    bad: list[tuple[int, str]] = []
+    for i, (k, t) in enumerate(points):
+        if bad and bad[-1][0] == k:
+            continue  # one failure a piece is enough
+        arrays = {name: a.copy() for name, a in base.items()}
+        for name, pos in tr.line.moved.items():
+            arrays[name][pos] = vals[name][i]
+        prob = certify.Problem(
+            A=comp.A, c=comp.c, offset=comp.offset, sense=comp.sense,
+            col_lower=arrays["col_lower"], col_upper=arrays["col_upper"],
+            row_lower=arrays["row_lower"], row_upper=arrays["row_upper"],
+            integer=np.zeros(comp.n_cols, dtype=bool), A_abs=tr.A_abs, AT=tr.AT,
+            A_abs_T=tr.A_abs_T)
+        x = _clipped(pieces[k].x(t), arrays["col_lower"], arrays["col_upper"])
+        why = certify.lp_optimal(prob, x, pieces[k].dual)
+        if why:
+            bad.append((k, f"at {t:.6g}: {why}"))
     return bad
+
+
+def _repair(tr: _Tracer, pieces: list[Piece], failures: list[tuple[int, str]],
+            warnings: list[str]) -> tuple[list[Piece], bool]:
+    """Pieces of the fast path that failed the certificate traced again by HiGHS re-solves
+    alone (the route without the fast path), and whether every gap was closed; a piece HiGHS
+    cannot retrace is kept as it was (and stays uncertified)."""
+    redo = {k for k, _ in failures if pieces[k].fast}
+    tr.pivoter = None
+    out: list[Piece] = []
+    closed = True
+    for k, p in enumerate(pieces):
+        if k not in redo:
+            out.append(p)
+            continue
+        sub, ok, end = _trace(tr, warnings, p.lo, p.hi)
+        if not sub or end is not None:
+            out.append(p)
+            continue
+        tr.repaired += 1
+        closed = closed and ok
+        out.extend(sub)
+    return _merge(out), closed
 
 
 def _integer_checks(curve: Curve, free: Compiled, line: Line, plan: np.ndarray,
@@ -956,12 +1087,15 @@ def curve(
     time_limit: float | None = None,
     mip_gap: float | None = None,
     mip_checks: int = MIP_CHECKS,
+    fast: bool = True,
 ) -> Curve:
     """The exact response of the plan to the input at path ``input`` (the path language of
     named scenarios, e.g. ``partners[council].cut.total``) set to each value from ``start`` to
     ``end`` (module docstring, ``models/curve.md``). The plan's integer decisions are those of
     the mixed-integer optimum at ``start``; ``mip_checks`` points where they are re-solved free
-    (0: none). ``time_limit`` bounds each MIP solve; ``mip_gap`` overrides the instance's."""
+    (0: none). ``time_limit`` bounds each MIP solve; ``mip_gap`` overrides the instance's.
+    ``fast`` False: every breakpoint by a HiGHS re-solve, without the curve's own pivots (the
+    same curve, slower: for comparison)."""
     from hwbopt.batch.setup import BINDING_FAMILIES, _sum_matrix
     from hwbopt.pipeline import build
     from hwbopt.provenance import instance_labels, run_provenance
@@ -1004,10 +1138,24 @@ def curve(
     warnings: list[str] = []
     traced = time.perf_counter()
     tr = _Tracer(_bounds_at(lp, line, start), line)
+    if fast:
+        tr.use_pivots()
     raw_pieces, closed, end_at = _trace(tr, warnings)
     pieces = _merge(raw_pieces)
+    pivots = tr.pivoter.pivots if tr.pivoter is not None else 0
     trace_seconds = time.perf_counter() - traced
-    uncertified = _certify_pieces(tr, pieces)
+    certified = time.perf_counter()
+    failures = _failures(tr, pieces)
+    retraced = 0.0
+    if any(pieces[k].fast for k, _ in failures):  # the fast path's doubt: HiGHS retraces
+        retrace = time.perf_counter()
+        pieces, ok = _repair(tr, pieces, failures, warnings)
+        closed = closed and ok
+        retraced = time.perf_counter() - retrace
+        failures = _failures(tr, pieces)
+    trace_seconds += retraced
+    uncertified = [why for _, why in failures]
+    certify_seconds = time.perf_counter() - certified - retraced
     if uncertified:
         warnings.append(f"{len(uncertified)} piece(s) failed the optimality certificate, "
                         f"first {uncertified[0]}")
@@ -1032,7 +1180,9 @@ def curve(
                 col_bounds=(lp.col_lower, lp.col_upper),
                 feasible_to=end_at, readers=readers, solves=tr.solves,
                 iterations=tr.iterations, first_iterations=tr.first_iterations,
-                trace_seconds=trace_seconds, warnings=warnings)
+                trace_seconds=trace_seconds, warnings=warnings, fast_steps=tr.fast_steps,
+                fallback_steps=tr.fallback_steps, pivots=pivots, repaired=tr.repaired,
+                certify_seconds=certify_seconds, first_solve_seconds=tr.first_seconds)
     if not pieces:
         cv.status = str(Status.INFEASIBLE)
         cv.message = f"the LP with the plan's integer decisions held has no optimum at {start:g}"
