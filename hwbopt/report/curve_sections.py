@@ -58,7 +58,8 @@ def curve_figures(data: ReportData) -> list[tuple[str, Any]]:
         ("straight between breakpoints", bool(s.get("affine"))),
         ("breakpoints inside the range", max(len(bps) - 2, 0)),
         ("pieces", len(s.get("pieces") or [])),
-        ("warm re-solves", s.get("solves")),
+        ("HiGHS solves", s.get("solves")),
+        ("pivots on the basis (the curve's own)", s.get("pivots")),
     ]
     if bps:
         rows += [(f"objective at {bps[0]['value']}", _number(bps[0].get("objective"))),

@@ -63,7 +63,17 @@ def method(summary: dict[str, Any]) -> str:
     shape = "straight between breakpoints" if summary.get("affine") else (
         "curved between breakpoints (the input compounds, e.g. a savings rate)")
     return (f"{pieces} piece{'s' if pieces != 1 else ''}, {how}; the objective is {shape}; "
-            f"{summary.get('solves', 0)} warm re-solves")
+            f"{work(summary)}")
+
+
+def work(summary: dict[str, Any]) -> str:
+    """What tracing took: HiGHS solves, and the curve's own pivots on the basis."""
+    solves = int(summary.get("solves") or 0)
+    pivots = int(summary.get("pivots") or 0)
+    text = f"{solves} HiGHS solve{'s' if solves != 1 else ''}"
+    if pivots:
+        text += f" and {pivots:,} pivot{'s' if pivots != 1 else ''} on the basis"
+    return text
 
 
 def header(summary: dict[str, Any]) -> list[str]:
