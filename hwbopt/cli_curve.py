@@ -32,7 +32,9 @@ NUMBER = FiniteRange()
 
 @click.command(epilog=examples(
     'hwbopt curve myboard --input "partners[council].cut.total" --from 0 --to 0.5',
-    'hwbopt curve myboard --input "partners[nhs].savings_rate" --from 0.02 --to 0.08 --json'))
+    'hwbopt curve myboard --input "partners[nhs].savings_rate" --from 0.02 --to 0.08 --json',
+    'hwbopt curve myboard --input "partners[council].cut.total" --from 0.1 --to 0.4 '
+    '--hold-at 0.2'))
 @instance_path
 @click.option("--input", "input_path", required=True, metavar="PATH",
               help="The input to move, by path as in a named scenario's changes (e.g. "
@@ -40,9 +42,13 @@ NUMBER = FiniteRange()
                    "pools[bcf].contributors[nhs].min_share); it must move only limits.")
 @click.option("--from", "start", type=NUMBER, required=True, metavar="V",
               help="The input's value at the start of the range (the plan's yes/no and "
-                   "whole-number decisions are those of the optimum here).")
+                   "whole-number decisions are those of the optimum here, unless --hold-at).")
 @click.option("--to", "end", type=NUMBER, required=True, metavar="V",
               help="The input's value at the end of the range (above --from).")
+@click.option("--hold-at", "hold_at", type=NUMBER, default=None, metavar="V",
+              help="Hold the yes/no and whole-number decisions of the optimum at this value "
+                   "of the input (from --from to --to; e.g. the instance's own value, whose "
+                   "plan a stress run's scenarios hold) instead of those at --from.")
 @click.option("--mip-checks", type=click.IntRange(min=0), default=24, show_default=True,
               metavar="N",
               help="Points (breakpoints and the middle of each piece, spread evenly) at which "
@@ -57,7 +63,8 @@ NUMBER = FiniteRange()
 @time_limit_option("Seconds HiGHS may take for each mixed-integer solve.")
 @mip_gap_option(default="the instance's settings.mip_gap, 1e-4")
 @force_option()
-def curve(path: Path, input_path: str, start: float, end: float, mip_checks: int,
+def curve(path: Path, input_path: str, start: float, end: float, hold_at: float | None,
+          mip_checks: int,
           objective: str | None, as_json: bool, out: Path | None, report_dir: Path | None,
           time_limit: float | None, mip_gap: float | None, force: bool) -> None:
     """The exact response of the plan for the instance at PATH to one input moved from --from
@@ -73,7 +80,8 @@ def curve(path: Path, input_path: str, start: float, end: float, mip_checks: int
         raise UsageError(f"--from {start:g} --to {end:g}: --from must be below --to")
     run = _start("curve", path, out, report_dir, force)
     result = run_curve(run.inst, input_path, start, end, objective=objective,
-                       time_limit=time_limit, mip_gap=mip_gap, mip_checks=mip_checks)
+                       time_limit=time_limit, mip_gap=mip_gap, mip_checks=mip_checks,
+                       hold_at=hold_at)
     result.provenance.update(run.source)
     if out is not None:
         _clear(out, run.clear)

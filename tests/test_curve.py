@@ -115,6 +115,22 @@ def test_integer_changes_are_marked_and_the_curve_ends_where_the_plan_cannot_hol
         assert cv.objective_at(float(c)) == pytest.approx(held_d(float(c)), rel=1e-9, abs=1e-9)
 
 
+
+def test_the_decisions_held_can_be_those_optimal_elsewhere_in_the_range() -> None:
+    """--hold-at: at c = 0.5 the board's optimum drops D (E alone: 1.5 M = 75 against 50 with
+    D), so held there the curve is E alone over the whole range, 150 (1 - c) by hand, and no
+    longer ends at 0.6 where D's set-up cost took every pound."""
+    path = "partners[board].cut.total"
+    cv = curve(set_up(), path, 0, 0.8, hold_at=0.5)
+    s = cv.summary()
+    assert s["status"] == "optimal" and s["exact"] is True and s["feasible_to"] is None
+    for c in np.random.default_rng(2).uniform(0, 0.8, 10):
+        assert cv.objective_at(float(c)) == pytest.approx(150 * (1 - c), rel=1e-9)
+    early = curve(set_up(), path, 0, 0.8, hold_at=0.2, mip_checks=0)
+    assert early.objective_at(0.45) == pytest.approx(held_d(0.45), rel=1e-9)
+    with pytest.raises(UsageError, match=r"--hold-at 0\.9: expected a value from"):
+        curve(set_up(), path, 0, 0.8, hold_at=0.9)
+
 def _solved(inst: hwbopt.Instance, path: str, value: float) -> hwbopt.Result:
     """The instance with the input set, built and solved afresh (the MIP too)."""
     return hwbopt.solve(hwbopt.apply_changes(inst, [Change(path=path, value=value)],

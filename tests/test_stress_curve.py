@@ -175,8 +175,11 @@ def test_the_curve_in_the_run_equals_hwbopt_curve_run_on_its_own(board: Path,
     # the command the summary records, typed as it says
     alone = tmp_path / "alone"
     typed = shlex.split(entry["command"])
+    # the integer decisions held are those optimal at the instance's own value: its plan,
+    # which the scenarios hold
+    assert LO <= entry["base_value"] <= HI
     assert typed == ["hwbopt", "curve", str(board), "--input", PATH, "--from", str(LO), "--to",
-                     str(HI), "--mip-checks", "0"]
+                     str(HI), "--mip-checks", "0", "--hold-at", repr(entry["base_value"])]
     res = invoke(*typed[1:], "--out", alone)
     assert res.exit_code == 0, res.output
     theirs = _summary(alone)

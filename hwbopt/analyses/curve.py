@@ -1088,6 +1088,7 @@ def curve(
     mip_gap: float | None = None,
     mip_checks: int = MIP_CHECKS,
     fast: bool = True,
+    hold_at: float | None = None,
 ) -> Curve:
     """The exact response of the plan to the input at path ``input`` (the path language of
     named scenarios, e.g. ``partners[council].cut.total``) set to each value from ``start`` to
@@ -1095,7 +1096,9 @@ def curve(
     the mixed-integer optimum at ``start``; ``mip_checks`` points where they are re-solved free
     (0: none). ``time_limit`` bounds each MIP solve; ``mip_gap`` overrides the instance's.
     ``fast`` False: every breakpoint by a HiGHS re-solve, without the curve's own pivots (the
-    same curve, slower: for comparison)."""
+    same curve, slower: for comparison). ``hold_at`` (from ``start`` to ``end``; default
+    ``start``) is the input's value whose mixed-integer optimum gives the integer decisions
+    held: the instance's own value holds its plan, as a stress run's scenarios do."""
     from hwbopt.batch.setup import BINDING_FAMILIES, _sum_matrix
     from hwbopt.pipeline import build
     from hwbopt.provenance import instance_labels, run_provenance
@@ -1114,7 +1117,7 @@ def curve(
     gap = d.mip_gap if mip_gap is None else mip_gap
     line = _line(instance, input, start, end, objective, built)
     options = {"input": input, "from": start, "to": end, "objective": kind, "mip_gap": gap,
-               "time_limit": time_limit, "mip_checks": mip_checks}
+               "time_limit": time_limit, "mip_checks": mip_checks, "hold_at": hold_at}
 
     def answer(status: str, message: str, **kw: Any) -> Curve:
         return Curve(instance=instance, path=input, lo=start, hi=end, status=status,
@@ -1123,18 +1126,30 @@ def curve(
                          highs.highs_version(), options=options),
                      labels=instance_labels(instance), **kw)
 
-    # the plan at the start: the mixed-integer optimum, whose integer decisions are held
-    at_start = _bounds_at(comp, line, start)
-    base = highs.solve_compiled(at_start, time_limit=time_limit, mip_gap=gap)
+    # the integer decisions held: those of the mixed-integer optimum at the start (or at
+    # ``hold_at``)
+    at = start if hold_at is None else float(hold_at)
+    if not (math.isfinite(at) and start <= at <= end):
+        raise UsageError(f"--hold-at {at:g}: expected a value from --from {start:g} to "
+                         f"--to {end:g}")
+    base = highs.solve_compiled(_bounds_at(comp, line, at), time_limit=time_limit, mip_gap=gap)
     if base.status != Status.OPTIMAL or base.x is None:
-        return answer(str(base.status), f"at {input} = {start:g} there is no proven optimal "
-                      f"plan to start the curve from: {base.message}", pieces=[], exact=False,
-                      feasible_to=None, readers=None, seconds=time.perf_counter() - began)
+        return answer(str(base.status), f"at {input} = {at:g} there is no proven optimal "
+                      f"plan to take the integer decisions from: {base.message}", pieces=[],
+                      exact=False, feasible_to=None, readers=None,
+                      seconds=time.perf_counter() - began)
     plan = np.where(comp.integer, np.round(base.x), 0.0)
     lower = np.where(comp.integer, plan, comp.col_lower)
     upper = np.where(comp.integer, plan, comp.col_upper)
     lp = with_bounds(comp, col_lower=lower, col_upper=upper)
     lp = Compiled(**{**lp.__dict__, "integer": np.zeros(comp.n_cols, dtype=bool)})
+    if at != start:  # decisions optimal elsewhere may leave no plan at the start
+        opening = highs.solve_compiled(_bounds_at(lp, line, start), time_limit=time_limit)
+        if opening.status != Status.OPTIMAL:
+            return answer(str(opening.status), f"with the integer decisions of {input} = "
+                          f"{at:g} held there is no proven optimal plan at {start:g} to start "
+                          f"the curve from: {opening.message}", pieces=[], exact=False,
+                          feasible_to=None, readers=None, seconds=time.perf_counter() - began)
     warnings: list[str] = []
     traced = time.perf_counter()
     tr = _Tracer(_bounds_at(lp, line, start), line)

@@ -217,12 +217,22 @@ def _holds_plan(cv: Any, lower: np.ndarray, integer: np.ndarray) -> bool | None:
     return bool(np.array_equal(np.round(x[integer]), np.round(lower[integer])))
 
 
+def _hold_at(along: Along) -> float | None:
+    """The instance's own value of the input, where its plan is optimal, when the curve's
+    range holds it (else the range's start: ``holds_plan`` then says whether it differs)."""
+    base = along.base
+    return base if base is not None and along.lo <= base <= along.hi else None
+
+
 def _command(source: dict[str, Any], along: Along, objective: str | None,
              time_limit: float | None) -> str:
     """``hwbopt curve`` typed to give the same curve on its own."""
     where = shlex.quote(str(source.get("instance_source") or "INSTANCE"))
     words = [f"hwbopt curve {where}", f"--input {shlex.quote(along.path)}",
              f"--from {along.lo!r}", f"--to {along.hi!r}", "--mip-checks 0"]
+    at = _hold_at(along)
+    if at is not None:
+        words.append(f"--hold-at {at!r}")
     if objective:
         words.append(f"--objective {objective}")
     if time_limit is not None:
@@ -322,8 +332,10 @@ def _computed(inst: Instance, folder: Path, along: Along, kind: str, run_id: str
     began = time.perf_counter()
     try:
         with Indicator(progress, f"exact curve along {along.column}"):
+            # the decisions optimal at the instance's own value held: the plan the
+            # scenarios hold, so the curve answers their question (holds_plan checks it)
             cv = curve(inst, along.path, along.lo, along.hi, objective=objective,
-                       time_limit=time_limit, mip_checks=0)
+                       time_limit=time_limit, mip_checks=0, hold_at=_hold_at(along))
     except (UsageError, InstanceError) as exc:
         return None, f"the exact curve cannot follow it: {exc}"
     if not cv.pieces:
