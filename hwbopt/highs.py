@@ -47,6 +47,11 @@ class Loaded(highspy.Highs):
     (:func:`to_highs_lp`), to add it back to what it reports."""
 
     constant: float = 0.0
+    # the time limit of each run (seconds) and whether the model is a MIP: HiGHS measures an
+    # LP's limit on a clock that runs across every run of one instance (a MIP's restarts at
+    # each run), so :func:`settle` sets each LP run's limit from the clock's reading
+    per_run_limit: float | None = None
+    limit_is_mip: bool = False
 
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # highspy's __init__ is unannotated
@@ -144,20 +149,35 @@ _STATUS = {
 
 
 def limit(h: highspy.Highs, time_limit: float | None = None,
-          mip_gap: float | None = None) -> None:
-    """Set the asked time limit (seconds) and relative MIP gap; None leaves HiGHS's own."""
+          mip_gap: float | None = None, is_mip: bool = False) -> None:
+    """Set the asked time limit (seconds, for each run from now on: :func:`settle`) and
+    relative MIP gap; None leaves HiGHS's own."""
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))
+        if isinstance(h, Loaded):
+            h.per_run_limit, h.limit_is_mip = float(time_limit), is_mip
     if mip_gap is not None:
         h.setOptionValue("mip_rel_gap", float(mip_gap))
 
 
+def _arm(h: highspy.Highs) -> None:
+    """Give the coming run its own time limit. Measured on HiGHS 1.16: an LP's limit is read
+    on the instance's clock, which counts every earlier run too (a warm re-solve after others
+    that took the limit together stopped at once, ``time_limit``); a MIP's clock restarts."""
+    if isinstance(h, Loaded) and h.per_run_limit is not None and not h.limit_is_mip and \
+            np.isfinite(h.per_run_limit):
+        h.setOptionValue("time_limit", h.getRunTime() + h.per_run_limit)
+
+
 def settle(h: highspy.Highs) -> None:
-    """Run HiGHS; presolve's "unbounded or infeasible" is settled by the simplex without it."""
+    """Run HiGHS (each run within its own time limit: :func:`limit`); presolve's "unbounded
+    or infeasible" is settled by the simplex without it."""
+    _arm(h)
     h.run()
     if h.getModelStatus() == highspy.HighsModelStatus.kUnboundedOrInfeasible:
         h.setOptionValue("presolve", "off")
         h.clearSolver()
+        _arm(h)
         h.run()
         h.setOptionValue("presolve", "choose")
 
@@ -199,7 +219,7 @@ def run(
 ) -> RawSolution:
     """Run an already-loaded HiGHS instance (see :func:`load`): its :func:`outcome` and, when
     it has a plan, the plan's values and duals."""
-    limit(h, time_limit, mip_gap)
+    limit(h, time_limit, mip_gap, is_mip)
     start = time.perf_counter()
     settle(h)
     seconds = time.perf_counter() - start

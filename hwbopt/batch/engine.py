@@ -227,7 +227,7 @@ class Engine:
         if not integer:  # devex pays off on warm LP re-solves only (see WARM_OPTIONS)
             for option, value in WARM_OPTIONS.items():
                 h.setOptionValue(option, value)
-        highs.limit(h, spec.time_limit, spec.mip_gap if integer else None)
+        highs.limit(h, spec.time_limit, spec.mip_gap if integer else None, is_mip=integer)
         return h
 
     def problem(self, col_lower: np.ndarray, col_upper: np.ndarray,
