@@ -17,8 +17,18 @@ Run from the repository root (hours for every size; pick sizes)::
     python benchmarks/plan_bench.py --sizes 10,50 --methods extensive,decomposed
     python benchmarks/plan_bench.py --sizes 200,1000 --methods decomposed --workers 2 --append
 
-Each decomposed run also records the summary's ``decomposition``: its rounds by phase and the
-seconds spent in master solves and in scenario subproblems (the profile of where time goes).
+Each decomposed run also records the summary's ``decomposition``: its rounds by phase, the
+seconds spent in master solves and in scenario subproblems (the profile of where time goes),
+and the master's cuts (added, deleted as slack, held at the end).
+
+Before and after a change, in one sitting (the machine is shared: only runs measured side by
+side compare), run the code before the change from a copy of it (``git archive HEAD | tar -x
+-C DIR``, then this script from ``DIR``: it runs the ``hwbopt`` beside it) and label each::
+
+    python DIR/benchmarks/plan_bench.py --sizes 50,200 --methods decomposed --workers 2 \
+        --label before --out benchmarks/results/plan-master.json --append
+    python benchmarks/plan_bench.py --sizes 50,200 --methods decomposed --workers 2 \
+        --label after --out benchmarks/results/plan-master.json --append
 """
 
 from __future__ import annotations
@@ -39,7 +49,8 @@ COUNTY = ROOT / "instances" / "county"
 TARGET_SECONDS, TARGET_SIZE, TARGET_GAP = 600.0, 1000, 0.01
 
 
-def run(size: int, method: str, workers: int, gap: float, limit: float) -> dict[str, Any]:
+def run(size: int, method: str, workers: int, gap: float, limit: float,
+        label: str | None = None) -> dict[str, Any]:
     """One ``hwbopt plan`` command: its summary's numbers, wall seconds and peak memory."""
     cmd = ["/usr/bin/time", "-v", sys.executable, "-c", "from hwbopt.cli import main; main()",
            "plan", str(COUNTY),
@@ -50,7 +61,8 @@ def run(size: int, method: str, workers: int, gap: float, limit: float) -> dict[
                           timeout=limit * 6 + 600)
     seconds = time.perf_counter() - began
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
-    out: dict[str, Any] = {"scenarios": size, "method": method, "workers": workers,
+    out: dict[str, Any] = {"label": label, "scenarios": size, "method": method,
+                           "workers": workers,
                            "mip_gap": gap, "time_limit": limit, "seconds": round(seconds, 2),
                            "exit": proc.returncode,
                            "peak_mb": round(int(rss.group(1)) / 1024, 1) if rss else None}
@@ -78,6 +90,9 @@ def main() -> None:
                     help="keep the runs already in --out (a run of the same size, method and "
                          "workers is replaced): the sizes may be measured in several sittings "
                          "with their own methods and limits")
+    ap.add_argument("--label", default=None,
+                    help="a name for these runs (e.g. before/after a change): a run replaces "
+                         "only one of the same size, method, workers and label")
     args = ap.parse_args()
     rows = []
     if args.append and args.out.exists():
@@ -87,17 +102,19 @@ def main() -> None:
             # the extensive form is one HiGHS model: extra workers do not reach it
             for workers in ([1] if method == "extensive" else
                             list(map(int, args.workers.split(",")))):
-                row = run(size, method, workers, args.mip_gap, args.time_limit)
-                rows = [r for r in rows if (r["scenarios"], r["method"], r["workers"])
-                        != (size, method, workers)] + [row]
+                row = run(size, method, workers, args.mip_gap, args.time_limit, args.label)
+                rows = [r for r in rows if (r["scenarios"], r["method"], r["workers"],
+                                            r.get("label")) != (size, method, workers,
+                                                                args.label)] + [row]
                 print(json.dumps(row), flush=True)
-    base = {r["scenarios"]: r for r in rows if r["method"] == "extensive"}
+    base = {(r["scenarios"], r.get("label")): r for r in rows if r["method"] == "extensive"}
     for r in rows:
-        b = base.get(r["scenarios"])
+        b = base.get((r["scenarios"], r.get("label")))
         if r["method"] == "decomposed" and b is not None and b["seconds"]:
             r["ratio_to_extensive"] = round(r["seconds"] / b["seconds"], 3)
+    # the latest-labelled run (a file's last), so an "after" run is the one judged
     target = [r for r in rows if r["scenarios"] == TARGET_SIZE and r["method"] == "decomposed"
-              and r["workers"] == 2]
+              and r["workers"] == 2][-1:]
     verdict = None
     if target:
         t = target[0]

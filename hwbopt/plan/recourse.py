@@ -200,7 +200,8 @@ def fixed_recourse(spec: SubSpec, s: int, z: Floats, exact: bool = True,
     if start is not None:
         h.setBasis(start)
     # the solver is shared by every spec this process serves: a limit is always set, never
-    # left over from another run's
+    # left over from another run's (each run's own: hwbopt.highs.settle measures it from the
+    # clock's reading, which HiGHS carries across an instance's LP runs)
     limit = np.inf if spec.time_limit is None else spec.time_limit
     raw = highs.run(h, time_limit=limit)
     if raw.x is None or raw.col_dual is None or raw.objective is None:

@@ -264,7 +264,9 @@ def _rounds_summary(rounds: list[Round]) -> dict[str, Any] | None:
     return {"rounds": len(rounds), "lp_rounds": phases.count("lp"),
             "mip_rounds": phases.count("mip"), "seconds": round(last.seconds, 3),
             "master_seconds": round(last.master_seconds, 3),
-            "subproblem_seconds": round(last.sub_seconds, 3)}
+            "subproblem_seconds": round(last.sub_seconds, 3),
+            "cuts_added": last.added, "cuts_held": last.held,
+            "cuts_dropped": last.dropped}
 
 
 def _out_of_sample(ctx: Context, chosen: str, risk: Risk, hedged: Floats, mv: Floats, m: int,
@@ -338,7 +340,7 @@ def _solve(chosen: str, comp: Compiled, first: Bools, elastic: Elastic, arrays: 
     dec = solve_decomposed(P, probability, risk, start=start_z,
                            floors=comp.sense * np.array(floors, dtype=float),
                            time_limit=time_limit, mip_gap=gap, arrays_values=values,
-                           on_round=on_round)
+                           start_plans=start, on_round=on_round)
     return Solved(dec.outcome, dec.x, True, dec.rounds)
 
 
