@@ -336,7 +336,7 @@ class Session:
             h = load(comp, self.threads)
             self.loads += 1
         if time_limit is None:  # a reused instance may hold the last run's limit
-            h.setOptionValue("time_limit", float("inf"))
+            limit(h, float("inf"))  # and none re-armed from an earlier run
         raw = run(h, time_limit=time_limit, mip_gap=mip_gap, is_mip=is_mip)
         self._loaded[key] = (h, raw.x)
         return raw

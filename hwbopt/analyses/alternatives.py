@@ -505,7 +505,7 @@ class _Model:
                                else highspy.ObjSense.kMaximize)
         h.setOptionValue("presolve", "off")
         if self.spec.time_limit is None:
-            h.setOptionValue("time_limit", float("inf"))
+            highs.limit(h, float("inf"))
         raw = highs.run(h, time_limit=self.spec.time_limit)
         return raw if raw.status == Status.OPTIMAL and raw.objective is not None else None
 
@@ -530,7 +530,7 @@ class _Model:
         if self.is_mip:
             highs.start_from(h, self.last)  # feasible: every plan of the model is
         if self.spec.time_limit is None:
-            h.setOptionValue("time_limit", float("inf"))
+            highs.limit(h, float("inf"))
         raw = highs.run(h, time_limit=self.spec.time_limit, mip_gap=self.spec.mip_gap,
                         is_mip=self.is_mip)
         if raw.x is None or raw.objective is None:
