@@ -21,6 +21,9 @@ from 0 to 0.5), one run measures:
   whole curve costs no more than 10 warm re-solves);
 - **cold**: a fresh HiGHS solve of the same LP at each breakpoint the curve found (what tracing
   by re-solving at known breakpoints would cost);
+- **solve floor**: how many sparse solves the fast trace made with its basis's factors, and
+  one solve's time (SuperLU, the final basis): what the solves alone cost against the ten warm
+  re-solves;
 - **interleaved**: the two traces alone (as ``curve()`` runs them, without its base MIP and
   certificates) and the 10 warm re-solves, repeated ``--rounds`` times in turn, in wall and in
   processor time: the shared machine's load moves from minute to minute, so the target is
@@ -104,7 +107,34 @@ def _retrace(cv: Any, lp: Compiled, fast: bool) -> dict[str, Any]:
             "cpu_seconds": time.process_time() - start_cpu,
             "first_solve_seconds": tr.first_seconds, "pieces": len(pieces),
             "fast_steps": tr.fast_steps, "fallback_steps": tr.fallback_steps,
-            "pivots": tr.pivoter.pivots if tr.pivoter is not None else 0}
+            "pivots": tr.pivoter.pivots if tr.pivoter is not None else 0,
+            "solves": tr.pivoter.solves if tr.pivoter is not None else 0}
+
+
+def _solve_floor(cv: Any, lp: Compiled, ten: float) -> dict[str, Any]:
+    """What the fast path's sparse solves alone cost: a fast trace's count of SuperLU solves
+    times one solve's time with the final basis's factors (the mean of 200 solves each way,
+    a column and a row), against the ten warm re-solves. A floor no tuning of the pivots'
+    numpy work goes below while the factors are SciPy's."""
+    tr = _Tracer(_bounds_at(lp, cv.line, cv.lo), cv.line)
+    tr.use_pivots()
+    _trace(tr, [])
+    pv = tr.pivoter
+    assert pv is not None
+    if pv._lu is None and not pv._factorise():
+        return {"solves": pv.solves, "solve_us": None}
+    lu = pv._lu
+    assert lu is not None
+    b = np.random.default_rng(0).standard_normal(pv.m)
+    start = time.perf_counter()
+    for _ in range(200):
+        lu.solve(b)
+        lu.solve(b, trans="T")
+    each = (time.perf_counter() - start) / 400
+    factors = int(lu.L.nnz + lu.U.nnz)
+    return {"solves": pv.solves, "pivots": pv.pivots, "basis_rows": pv.m,
+            "factor_nonzeros": factors, "solve_us": each * 1e6,
+            "solves_seconds": pv.solves * each, "solves_over_ten_warm": pv.solves * each / ten}
 
 
 def _rounds(cv: Any, lp: Compiled, values: np.ndarray, rounds: int) -> dict[str, Any]:
@@ -206,6 +236,7 @@ def main() -> None:
                                                     warm_after_highs["ten_seconds"]],
             "ten_seconds": ten, "mean_seconds": ten / 10.0}
     rounds = _rounds(cv, lp, values, args.rounds)
+    floor = _solve_floor(cv, lp, rounds["ten_warm_seconds"])
     cold = _cold(cv, lp) if args.cold else None
     checks = np.random.default_rng(args.seed + 1).uniform(args.start, cv.pieces[-1].hi, 200)
     differ = max(abs(cv.objective_at(float(t)) - slow.objective_at(float(t)))
@@ -219,6 +250,7 @@ def main() -> None:
         "fast_vs_highs_only_worst_objective_difference": differ,
         "warm_resolves": warm,
         "interleaved": rounds,
+        "solve_floor": floor,
         "cold_at_breakpoints": cold,
         "curve_over_ten_warm": cv.trace_seconds / ten,
         # the steps between pieces alone (the first solve, cold at the start, left out): what
@@ -243,7 +275,7 @@ def main() -> None:
         "curve", "curve_highs_only", "fast_vs_highs_only_worst_objective_difference",
         "cold_at_breakpoints", "curve_over_ten_warm", "curve_steps_over_ten_warm",
         "highs_only_over_ten_warm", "fast_path_speedup", "curve_over_cold_at_breakpoints",
-        "interleaved", "target_met")}, "warm_resolves": shown}, indent=2))
+        "interleaved", "solve_floor", "target_met")}, "warm_resolves": shown}, indent=2))
 
 
 if __name__ == "__main__":
