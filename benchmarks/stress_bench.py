@@ -31,7 +31,7 @@ Run from the repository root::
 
     python benchmarks/stress_bench.py                          # county and 100k
     python benchmarks/stress_bench.py --sizes county --memory-scenarios 1000,5000
-    python benchmarks/stress_bench.py --bases county:5000      # only the basis cache, on/off
+    python benchmarks/stress_bench.py --bases county:20000     # only the basis cache, on/off
     python benchmarks/stress_bench.py --scaling county:money:4000,county:money:400
     python benchmarks/stress_bench.py --setup 100k             # a stress run's set-up
 """
