@@ -10,7 +10,8 @@ hand-derived site case, and its own pieces checked by routes that share none of 
 - Second-stage integers: on an S-shaped response (a binary orders its pieces) the exact
   recourse by branch and bound equals HiGHS's MIP of the same subproblem, and a decomposition
   that cannot close its gap says so (``stopped``), never ``optimal``.
-- Workers: the same plan, to the last digit, in this process and on two Dask workers.
+- Workers: the same plan, to the last digit, in this process and on two workers; the same
+  answers from forked local workers, Dask workers and this process.
 """
 
 from __future__ import annotations
@@ -245,3 +246,149 @@ def test_held_subproblems_answer_as_a_fresh_solve_and_are_freed() -> None:
                                                 abs=within_gap(r.value, 0.0, 1e-7))
         assert spec.key in recourse._held
     assert spec.key not in recourse._held
+
+
+def test_branch_finds_highs_optimum_from_any_first_guess() -> None:
+    """County: four second-stage integers a scenario (the response curves' order). The
+    branch and bound's answer with no guess, wrong guesses and a like scenario's answer as
+    its first incumbent equals HiGHS's MIP of the same subproblem solved from nothing."""
+    from hwbopt.plan import recourse
+
+    inst = hwbopt.load(hwbopt.shipped_instance("county"))
+    sc = draw_scenarios(inst, scenarios=3, seed=4)
+    comp, first = sc.comp, first_stage(sc.comp, sc.built.data.YEARS[0])
+    el = elastic_of(comp, first, [sc.arrays, sc.mean])
+    spec = sub_spec(comp, first, sc.arrays, el, None, 0.0)
+    mean = recourse.own_optimum(replace(spec, arrays=sc.mean), 0, [])[0].x
+    assert mean is not None
+    branched = 0
+    for s in range(sc.size):
+        theirs = solve_extensive(comp, first, sc.arrays.take([s]), np.ones(1), Risk(), el,
+                                 fixed=mean, mip_gap=0.0).outcome.objective
+        assert theirs is not None
+        recourse.forget(spec.key)
+        lp = fixed_recourse(spec, s, mean, exact=False)
+        branched += lp.value is None  # the LP's order is fractional: branching is needed
+        n = len(recourse.held(spec, s).integers)
+        assert n == 4
+        guesses = [None, np.zeros(n), np.ones(n), np.array([1.0, 0.0] * (n // 2))]
+        for guess in guesses:
+            recourse.forget(spec.key)  # no memory of an earlier answer: ``guess`` is first
+            mine = fixed_recourse(spec, s, mean, exact=True, pattern=guess)
+            assert mine.value is not None
+            assert mine.value == pytest.approx(theirs, abs=1e-7 * max(1.0, abs(theirs))), \
+                (s, guess)
+    assert branched > 0
+
+
+def _refuse(spec: object, word: str) -> None:
+    raise ValueError(f"refused: {word}")
+
+
+def test_local_workers_answer_as_this_process_and_as_dask() -> None:
+    """Two forked local workers give every scenario's answer to the last digit as this
+    process and two Dask workers do (chunk k on worker k mod 2, each holding its scenarios'
+    LPs between requests), also when forked after this process has solved a MIP, raise a
+    worker's exception here, and stop on leaving."""
+    from hwbopt.plan import recourse
+
+    inst = hwbopt.load(TUTORIAL)
+    sc = draw_scenarios(inst, stress_set="cuts_and_pressures", scenarios=40, seed=6)
+    comp, first = sc.comp, first_stage(sc.comp, sc.built.data.YEARS[0])
+    el = elastic_of(comp, first, [sc.arrays, sc.mean])
+    spec = sub_spec(comp, first, sc.arrays, el, None, 0.0)
+    own = [recourse.own_optimum(spec, s, [])[0].x for s in (0, 7)]
+    assert all(z is not None for z in own)
+
+    def answers(P: recourse.Pool) -> list[tuple[float | None, float | None, bytes]]:
+        found = [r for z in own if z is not None for r in P.fixed(z, exact=True)]
+        found += P.own([], relax=True)
+        # MIPs too: this process has run HiGHS (own, above), whose scheduler a fork copies
+        # without its threads (recourse._serve)
+        found += P.own([])
+        return [(r.value, r.cut_value, b"" if r.x is None else r.x.tobytes()) for r in found]
+
+    with pool(spec) as P:
+        here = answers(P)
+    # forked here as plan_workers forks them where that is safe (a test run may hold Dask's
+    # threads from an earlier test, so its check is not asked here)
+    local = recourse.LocalWorkers(2, [spec])
+    n = local.n
+    try:
+        procs = list(local.procs)
+        with recourse.Pool(spec, local, n) as P:
+            assert answers(P) == here
+            with pytest.raises(ValueError, match="refused: no"):
+                local.map(spec.key, _refuse, [(0, ("no",)), (1, ("no",))])
+        # the pipes still answer in step after a refusal, the spec sent again once forgotten
+        assert spec.key not in local.known
+        with recourse.Pool(spec, local, n) as P:
+            assert answers(P) == here
+    finally:
+        local.close()
+    assert not any(p.is_alive() for p in procs)
+    with pool(spec, workers=2) as P:
+        assert answers(P) == here
+
+
+def test_wait_and_see_in_the_background_answers_as_all_at_once() -> None:
+    """Own optima handed out a few at a time between master solves (as the decomposition
+    does), the rest at the end, are those of one pass over every scenario in this process,
+    to the last digit, in the scenarios' order."""
+    from hwbopt.plan import recourse
+
+    inst = hwbopt.load(TUTORIAL)
+    sc = draw_scenarios(inst, stress_set="cuts_and_pressures", scenarios=21, seed=8)
+    comp, first = sc.comp, first_stage(sc.comp, sc.built.data.YEARS[0])
+    el = elastic_of(comp, first, [sc.arrays, sc.mean])
+    spec = sub_spec(comp, first, sc.arrays, el, None, 0.0)
+    mean = recourse.own_optimum(replace(spec, arrays=sc.mean), 0, [])[0].x
+    assert mean is not None
+    with pool(spec) as P:
+        starts = [np.vstack([r.x for r in P.fixed(mean, exact=True)])]
+        want = [(r.scenario, r.value, r.x.tobytes() if r.x is not None else b"")
+                for r in P.own(starts)]
+    local = recourse.LocalWorkers(2, [spec])
+    try:
+        with recourse.Pool(spec, local, 2) as P:
+            bg = recourse.Background(P, starts)
+            bg.feed()  # no master solve timed yet: nothing handed out
+            assert not bg.out and len(bg.todo) == sc.size
+            bg.per_item, bg.budget = 1.0, 100.0
+            bg.feed(limit=1.0)  # the master may take a second: no scenario fits in it
+            assert not bg.out
+            for _ in range(3):
+                bg.per_item = 1.0
+                bg.budget = 3.5 / recourse.BACKGROUND_SHARE  # three scenarios a worker
+                bg.feed()
+                assert bg.out
+                bg.collect(0.0)
+            assert len(bg.done) == 18 and bg.todo == [18, 19, 20]
+            got = [(r.scenario, r.value, r.x.tobytes() if r.x is not None else b"")
+                   for r in bg.finish()]
+    finally:
+        local.close()
+    assert got == want
+
+
+def test_plan_workers_fork_only_where_it_is_safe(monkeypatch: pytest.MonkeyPatch) -> None:
+    from contextlib import contextmanager
+
+    import hwbopt.batch.pool as batch_pool
+    from hwbopt.plan import recourse
+
+    @contextmanager
+    def dask(workers: int = 1, scheduler: str | None = None):  # type: ignore[no-untyped-def]
+        yield ("dask", workers)
+
+    monkeypatch.setattr(recourse, "cluster", dask)
+    monkeypatch.setattr(batch_pool, "fork_is_safe", lambda: False)
+    with recourse.plan_workers(2) as (where, n):
+        assert where == "dask" and n == 2
+    monkeypatch.setattr(batch_pool, "fork_is_safe", lambda: True)
+    with recourse.plan_workers(2) as (where, n):
+        assert isinstance(where, recourse.LocalWorkers) and n == 2
+    with recourse.plan_workers(2, "tcp://somewhere:8786") as (where, n):
+        assert where == "dask"  # a scheduler is always Dask's
+    with recourse.plan_workers(1) as (where, n):
+        assert where == "dask" and n == 1  # one worker: cluster() runs it in this process

@@ -62,8 +62,17 @@ def _context(fork: bool) -> multiprocessing.context.BaseContext:
 
 
 def _worker_setup() -> None:
-    """In each worker: leave Ctrl-C to the process that started it, and die with it."""
+    """In each worker: leave Ctrl-C to the process that started it, die with it, and start
+    HiGHS's task scheduler afresh."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # HiGHS starts its task scheduler on its first run in a process, and a fork copies the
+    # scheduler but not its threads: a MIP in the child may then wait forever for tasks they
+    # hold (measured with plan's workers: a process that had solved one county MIP, forked,
+    # hung in its child's first MIP). Dropped without waiting for threads that are not here,
+    # the child's next run starts a scheduler of its own; in a fresh interpreter it is a no-op
+    import highspy
+
+    highspy.Highs.resetGlobalScheduler(False)
     if sys.platform.startswith("linux"):
         try:
             import ctypes

@@ -53,7 +53,7 @@ from hwbopt.compile import Compiled
 from hwbopt.plan import Risk
 from hwbopt.plan.extensive import build_extensive, start_of
 from hwbopt.plan.measures import risk_value, values_of
-from hwbopt.plan.recourse import Pool, Recourse, SubSpec
+from hwbopt.plan.recourse import Background, Pool, Recourse, SubSpec
 from hwbopt.status import Outcome, Status
 
 Floats = npt.NDArray[np.float64]
@@ -478,13 +478,16 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
                      mip_gap: float = 1e-4,
                      arrays_values: Floats | None = None,
                      start_plans: Floats | None = None,
-                     on_round: Callable[[Round], None] | None = None) -> Decomposed:
+                     on_round: Callable[[Round], None] | None = None,
+                     background: Background | None = None) -> Decomposed:
     """The two-stage plan over the scenarios of ``pool`` (module docstring). ``start``: a
     whole plan whose first stage is tried first (the mean-value plan); ``floors``: each
     scenario's LP floor ``L_s`` (σ-minimising); ``start_plans``: each scenario's best plan
     with ``start``'s first stage, found already (S × columns, as each scenario has them):
     the first incumbent, valued from its decisions, so that first stage is not evaluated
-    exactly again (county: a branch and bound per scenario, 0.4 s each)."""
+    exactly again (county: a branch and bound per scenario, 0.4 s each). ``background``:
+    work the pool's workers do while this process solves the master
+    (:class:`hwbopt.plan.recourse.Background`)."""
     began = time.perf_counter()
     spec = pool.spec
     comp, first, arrays = spec.comp, spec.first, spec.arrays
@@ -510,11 +513,16 @@ def solve_decomposed(pool: Pool, probability: Floats, risk: Risk, *, start: Floa
 
     def solve_master(time_limit: float | None, gap: float,
                      start: Floats | None = None) -> highs.RawSolution:
+        if background is not None:
+            background.feed(time_limit)
         began_master = time.perf_counter()
         try:
             return master.solve(time_limit, gap, start)
         finally:
-            spent["master"] += time.perf_counter() - began_master
+            took = time.perf_counter() - began_master
+            spent["master"] += took
+            if background is not None:
+                background.collect(took)
 
     def record(phase: str, added: int) -> None:
         rounds.append(Round(phase, lower, upper, added, time.perf_counter() - began, sigma,

@@ -46,7 +46,7 @@ from hwbopt.plan.measures import (
     target_probability,
     values_of,
 )
-from hwbopt.plan.recourse import Pool, cluster, sub_spec
+from hwbopt.plan.recourse import Background, Pool, plan_workers, sub_spec
 from hwbopt.plan.scenarios import Arrays, Scenarios, chosen_set, draw_scenarios
 from hwbopt.plan.stages import first_stage, stage_of
 from hwbopt.provenance import instance_labels, run_provenance
@@ -148,10 +148,13 @@ def _best(ctx: Context, plans: list[Floats]) -> Evaluated:
     return Evaluated(x, values_of(ctx.comp, ctx.first, ctx.sc.arrays, ctx.elastic, x))
 
 
-def wait_and_see(ctx: Context, pool: Pool, known: list[Floats]) -> Evaluated | None:
-    """Each scenario's own optimum (perfect information), started from and never worse than
-    the plans ``known`` have in it."""
-    found = pool.own(known)
+def wait_and_see(ctx: Context, pool: Pool, known: list[Floats], starts: list[Floats],
+                 background: Background | None = None) -> Evaluated | None:
+    """Each scenario's own optimum (perfect information), started from the plans ``starts``
+    and never worse than the plans ``known`` have in it; solved, in part, by ``background``
+    during the decomposition. The starts are the mean-value plan's alone, known before the
+    hedged plan is: so a scenario's answer is the same whenever it is solved."""
+    found = background.finish() if background is not None else pool.own(starts)
     for r in found:
         ctx.noted(r.status, f"wait-and-see, scenario {r.scenario}")
     plans = [r.x for r in found if r.x is not None]
@@ -222,7 +225,7 @@ def run_plan(instance: Instance, *, stress_set: str | None = None,
             "evaluate": evaluate}),
         labels=instance_labels(instance))
     spec = sub_spec(comp, first, sc.arrays, ctx.elastic, time_limit, gap)
-    with cluster(workers, scheduler) as (client, n_workers), \
+    with plan_workers(workers, scheduler, [spec]) as (client, n_workers), \
             Pool(spec, client, n_workers) as P:
         # the mean-value plan first: EEV needs it, and both methods start from it (a plan
         # of every scenario, slack and all, so the solver has an incumbent before its search)
@@ -239,13 +242,15 @@ def run_plan(instance: Instance, *, stress_set: str | None = None,
             return res
         step(f"the hedged plan over {sc.size:,} scenarios: "
              + ("one extensive model" if chosen == EXTENSIVE else "decomposition"))
+        # wait-and-see on the local workers while this process solves the master
+        background = Background(P, [det.x]) if chosen == DECOMPOSED else None
         solved = _solve(chosen, ctx.comp, ctx.first, ctx.elastic, sc.arrays, p, sc.values, P,
-                        risk, det.x, mv, time_limit, gap, on_round)
+                        risk, det.x, mv, time_limit, gap, on_round, background)
         ctx.rounds = solved.rounds
         res.decomposition = _rounds_summary(solved.rounds)
         res.status, res.message = solved.outcome.status, solved.outcome.message
         if solved.x is not None:
-            _measure(ctx, P, res, solved, mv, det, risk)
+            _measure(ctx, P, res, solved, mv, det, risk, background)
         if evaluate is not None and res.z_hedged is not None:
             step(f"testing both plans on {evaluate:,} fresh futures")
             res.out_of_sample = _out_of_sample(ctx, chosen, risk, res.z_hedged, mv,
@@ -326,7 +331,8 @@ class Solved:
 def _solve(chosen: str, comp: Compiled, first: Bools, elastic: Elastic, arrays: Arrays,
            probability: Floats, values: Floats, P: Pool, risk: Risk, start: Floats,
            start_z: Floats, time_limit: float | None, gap: float,
-           on_round: Callable[[Round], None] | None = None) -> Solved:
+           on_round: Callable[[Round], None] | None = None,
+           background: Background | None = None) -> Solved:
     """The hedged plan of the scenarios ``arrays`` by the ``chosen`` method, starting from
     the plans ``start`` (S × columns, one first stage ``start_z``)."""
     if chosen == EXTENSIVE:
@@ -340,12 +346,12 @@ def _solve(chosen: str, comp: Compiled, first: Bools, elastic: Elastic, arrays: 
     dec = solve_decomposed(P, probability, risk, start=start_z,
                            floors=comp.sense * np.array(floors, dtype=float),
                            time_limit=time_limit, mip_gap=gap, arrays_values=values,
-                           start_plans=start, on_round=on_round)
+                           start_plans=start, on_round=on_round, background=background)
     return Solved(dec.outcome, dec.x, True, dec.rounds)
 
 
 def _measure(ctx: Context, P: Pool, res: PlanResult, solved: Solved, mv: Floats,
-             det: Evaluated, risk: Risk) -> None:
+             det: Evaluated, risk: Risk, background: Background | None = None) -> None:
     """Everything after the hedged plan is found: it on every scenario, WS, the measures, the
     words and the hedged plan's tables, into ``res``."""
     sc, comp, d, p, sense = ctx.sc, ctx.comp, ctx.d, ctx.sc.probability, ctx.comp.sense
@@ -372,7 +378,7 @@ def _measure(ctx: Context, P: Pool, res: PlanResult, solved: Solved, mv: Floats,
         ctx.notes.append("the mean-value plan did better than the solver's incumbent "
                          "(within its gap) and is reported as the hedged plan")
     ctx.step(f"each of the {sc.size:,} scenarios' own optimum (perfect information)")
-    ws = wait_and_see(ctx, P, [hedged.x, det.x])
+    ws = wait_and_see(ctx, P, [hedged.x, det.x], [det.x], background)
     if ws is None:
         res.status, res.message = Status.ERROR, "a scenario could not be solved alone"
         return
