@@ -31,7 +31,14 @@ one argument only. Recorded per size:
 - columns, rows, nonzeros and integer columns;
 - the solve with ``--time-limit`` (600 s) and ``--mip-gap`` (1e-4): HiGHS seconds, the status
   hwbopt reports, the gap reached, and the wall time including result tables and the
-  independent check (``solve_total_s``).
+  independent check (``solve_total_s``);
+- with ``--relaxation HOW`` (``ipm``, ``ipm+crossover``, ``simplex``, ``pdlp``, ``hipo``: the
+  options in ``RELAXATION``), the LP relaxation (integrality dropped) solved within
+  ``--time-limit``: ``relaxation_s`` (wall) and ``relaxation_cpu_s`` (this process's
+  processor seconds, every thread), the load average before and after, the status with the
+  tolerances HiGHS reached it under (``relaxation_tolerances``), the objective, the largest
+  primal and dual infeasibility and the iterations of each method; ``--highs-log FILE`` keeps
+  HiGHS's own log (the time of each interior point iteration).
 
 A table is printed and everything is written as JSON (``--out``, default
 ``benchmarks/results/scale-<date>.json``) with the machine, versions and git commit.
@@ -61,15 +68,34 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-RELAXATION = {  # HiGHS options for each way of solving the LP relaxation (--relaxation)
+RELAXATION: dict[str, dict[str, Any]] = {  # HiGHS options per way of solving the LP relaxation
+    # (--relaxation); what each was measured to do at 100k and 1M: benchmarks/README.md
     "ipm": {"solver": "ipm", "run_crossover": "off"},  # the optimum's value, to IPX's gap
     "ipm+crossover": {"solver": "ipm", "run_crossover": "on"},  # and a vertex with its basis
     "simplex": {"solver": "simplex"},
+    "pdlp": {"solver": "pdlp"},  # first-order: matrix-vector products only, no factorisation
+    # HiGHS's multithreaded interior point: only where highspy-extras loads (not with the
+    # highspy 1.16.0 wheel); presolve off because its postsolve lost the duals at 100k
+    "hipo": {"solver": "hipo", "run_crossover": "off", "presolve": "off"},
 }
+# The tolerances under which HiGHS calls the relaxation optimal, recorded beside its status
+TOLERANCES = ("primal_feasibility_tolerance", "dual_feasibility_tolerance",
+              "ipm_optimality_tolerance", "pdlp_optimality_tolerance")
 
 
-def relaxation(comp: Any, how: str, time_limit: float, threads: int | None) -> dict[str, Any]:
-    """The LP relaxation (integrality dropped) solved ``how``: seconds, status, objective."""
+def _cpu_s() -> float:
+    """This process's processor seconds, every thread counted: on a shared machine wall clock
+    says as much about the other work as about the solve."""
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_utime + use.ru_stime
+
+
+def relaxation(comp: Any, how: str, time_limit: float, threads: int | None,
+               highs_log: Path | None = None) -> dict[str, Any]:
+    """The LP relaxation (integrality dropped) solved ``how``: seconds (wall and processor),
+    status with the tolerances it was reached under, objective, iterations, and the machine's
+    load average around it. ``highs_log`` keeps HiGHS's own log (per-iteration times)."""
+    import highspy
     import numpy as np
 
     from hwbopt import highs
@@ -79,18 +105,33 @@ def relaxation(comp: Any, how: str, time_limit: float, threads: int | None) -> d
                      "_rows": {}})
     h = highs.load(lp, threads=threads)
     for option, value in RELAXATION[how].items():
-        h.setOptionValue(option, value)
+        # a refused option (such as a solver this HiGHS was built without) would otherwise
+        # leave HiGHS's default in place and time the wrong method
+        if h.setOptionValue(option, value) != highspy.HighsStatus.kOk:
+            raise SystemExit(f"--relaxation {how}: this HiGHS refuses {option}={value!r}")
+    if highs_log is not None:
+        h.setOptionValue("output_flag", True)
+        h.setOptionValue("log_to_console", False)
+        h.setOptionValue("log_file", str(highs_log))
+    load_before, cpu = os.getloadavg()[0], _cpu_s()
     raw = highs.run(h, time_limit=time_limit)
-    return {"relaxation": how, "relaxation_s": round(raw.seconds, 3),
+    cpu = _cpu_s() - cpu
+    return {"relaxation": how, "relaxation_options": RELAXATION[how],
+            "relaxation_s": round(raw.seconds, 3), "relaxation_cpu_s": round(cpu, 1),
+            "relaxation_load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)],
             "relaxation_status": str(raw.status), "relaxation_objective": raw.objective,
+            "relaxation_tolerances": {name: h.getOptionValue(name)[1] for name in TOLERANCES},
+            "relaxation_max_primal_infeasibility": highs.info(h, "max_primal_infeasibility"),
+            "relaxation_max_dual_infeasibility": highs.info(h, "max_dual_infeasibility"),
             "relaxation_ipm_iterations": int(highs.info(h, "ipm_iteration_count")),
             "relaxation_simplex_iterations": int(highs.info(h, "simplex_iteration_count")),
-            "relaxation_crossover_iterations": int(highs.info(h, "crossover_iteration_count"))}
+            "relaxation_crossover_iterations": int(highs.info(h, "crossover_iteration_count")),
+            "relaxation_pdlp_iterations": int(highs.info(h, "pdlp_iteration_count"))}
 
 
 def run_one(size: str, seed: int, time_limit: float, mip_gap: float, solve: bool,
-            threads: int | None, route: str = "arrays", relax: str | None = None
-            ) -> dict[str, Any]:
+            threads: int | None, route: str = "arrays", relax: str | None = None,
+            highs_log: Path | None = None) -> dict[str, Any]:
     """Measure one size in this process (the parent starts a fresh process for each)."""
     import hwbopt
     from hwbopt.compile import compile_model
@@ -149,7 +190,7 @@ def run_one(size: str, seed: int, time_limit: float, mip_gap: float, solve: bool
     if route == "pyomo":  # after the build's numbers: the array route gives the same arrays?
         out["same_as_pyomo"] = _same_arrays(comp, build_arrays(d).compiled())
     if relax is not None:
-        out.update(relaxation(comp, relax, time_limit, threads))
+        out.update(relaxation(comp, relax, time_limit, threads, highs_log))
     if solve:
         start = time.perf_counter()
         result = solve_built(built, time_limit=time_limit, mip_gap=mip_gap, threads=threads)
@@ -230,7 +271,7 @@ def _fmt(value: Any, spec: str = "") -> str:
 def print_table(rows: list[dict[str, Any]]) -> None:
     head = ("size", "route", "cols", "rows", "nnz", "ints", "gen s", "load s", "build s", "cpu s",
             "model s", "compile s", "us/col", "RSS MB", "status", "solve s", "gap")
-    table = [head]
+    table: list[tuple[Any, ...]] = [head]
     for r in rows:
         if "error" in r:
             table.append((r["size"], r.get("route", ""), "error: " + r["error"][:60],
@@ -246,7 +287,23 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             _fmt(r["build_us_per_col"], ".0f"), _fmt(r["rss_peak_mb"], ",.0f"),
             _fmt(r.get("status")), _fmt(r.get("solve_s"), ".1f"),
             "-" if gap is None else f"{gap:.2e}"))
-    widths = [max(len(str(row[k])) for row in table) for k in range(len(head))]
+    _print_rows(table)
+    relaxed = [r for r in rows if "relaxation" in r]
+    if relaxed:  # the LP relaxation's own table: how, wall and processor time, the end
+        print()
+        _print_rows([("size", "relaxation", "wall s", "cpu s", "load avg", "status",
+                      "objective", "ipm it", "simplex it", "crossover it")] + [
+            (r["size"], r["relaxation"], _fmt(r["relaxation_s"], ".1f"),
+             _fmt(r.get("relaxation_cpu_s"), ".1f"),
+             "-".join(f"{v:.1f}" for v in r.get("relaxation_load_avg", [])) or "-",
+             r["relaxation_status"], _fmt(r["relaxation_objective"], ".10g"),
+             r["relaxation_ipm_iterations"], r["relaxation_simplex_iterations"],
+             r["relaxation_crossover_iterations"]) for r in relaxed])
+
+
+def _print_rows(table: list[tuple[Any, ...]]) -> None:
+    """Right-aligned columns, a rule under the first row (the heading)."""
+    widths = [max(len(str(row[k])) for row in table) for k in range(len(table[0]))]
     for n, row in enumerate(table):
         print("  ".join(str(c).rjust(w) for c, w in zip(row, widths, strict=True)))
         if n == 0:
@@ -271,12 +328,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="seconds before one size's process is stopped")
     ap.add_argument("--relaxation", choices=sorted(RELAXATION), default=None,
                     help="also solve the LP relaxation this way, within --time-limit")
+    ap.add_argument("--highs-log", type=Path, default=None,
+                    help="keep HiGHS's log of the relaxation here (one size only)")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one size, print JSON
     args = ap.parse_args(argv)
 
     if args.one:
         row = run_one(args.one, args.seed, args.time_limit, args.mip_gap, not args.no_solve,
-                      args.threads, args.route, args.relaxation)
+                      args.threads, args.route, args.relaxation, args.highs_log)
         print("RESULT " + json.dumps(row))
         return 0
 
@@ -294,6 +353,8 @@ def main(argv: list[str] | None = None) -> int:
             cmd += ["--threads", str(args.threads)]
         if args.relaxation is not None:
             cmd += ["--relaxation", args.relaxation]
+        if args.highs_log is not None:
+            cmd += ["--highs-log", str(args.highs_log.resolve())]
         print(f"[{dt.datetime.now():%H:%M:%S}] {size} ({route}) ...", flush=True)
         wall = time.perf_counter()
         try:
@@ -323,7 +384,8 @@ def main(argv: list[str] | None = None) -> int:
         "machine": _machine(),
         "settings": {"seed": args.seed, "time_limit": args.time_limit, "mip_gap": args.mip_gap,
                      "threads": args.threads, "solve": not args.no_solve, "route": args.route,
-                     "relaxation": args.relaxation},
+                     "relaxation": args.relaxation,
+                     "relaxation_options": RELAXATION.get(args.relaxation or "")},
         "results": rows,
     }
     out = args.out or ROOT / "benchmarks" / "results" / f"scale-{started:%Y%m%d-%H%M%S}.json"
