@@ -95,3 +95,21 @@ def test_out_of_sample_mean_is_stress_plan_on_the_same_fresh_futures(tmp_path) -
     rows = read_results(tmp_path / "run")
     assert (rows.status == "optimal").all()
     assert rows.objective.mean() == pytest.approx(oos["hedged"]["mean"], rel=1e-7)
+
+
+def test_a_rule_is_broken_only_beyond_noise_in_its_terms_sizes() -> None:
+    """A balance of thousands of pounds with a limit of 0 (a "paid for in full" rule) is not
+    broken by solver noise in its last digits: the county's hedged plan once came out 4e-5
+    apart in every future and was reported as breaking the rule in all of them. Past a
+    millionth of its terms' size it is broken, by exactly that much."""
+    from hwbopt.plan.measures import _outside
+
+    lower = upper = np.zeros((1, 2))
+    size = np.array([[2000.0, 2000.0]])
+    value = np.array([[4e-5, -0.5]])  # noise on the first rule, a real break on the second
+    below, above = _outside(value, lower, upper, size)
+    assert above[0, 0] == 0.0 and below[0, 0] == 0.0
+    assert below[0, 1] == pytest.approx(0.5) and above[0, 1] == 0.0
+    # without the terms' sizes the limit alone sets the scale (1e-6 absolute at 0)
+    below, above = _outside(value, lower, upper)
+    assert above[0, 0] == pytest.approx(4e-5)
