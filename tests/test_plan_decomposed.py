@@ -392,3 +392,96 @@ def test_plan_workers_fork_only_where_it_is_safe(monkeypatch: pytest.MonkeyPatch
         assert where == "dask"  # a scheduler is always Dask's
     with recourse.plan_workers(1) as (where, n):
         assert where == "dask" and n == 1  # one worker: cluster() runs it in this process
+
+
+def test_grouped_cuts_lie_below_each_groups_mean_true_value() -> None:
+    """Cut aggregation: each group's cut, at the extensive form's optimum, lies below the
+    probability-weighted mean of its scenarios' values there, each solved afresh by HiGHS;
+    and the decomposition with groups finds the extensive form's plan within the gap."""
+    import hwbopt.plan.decomposed as dec_mod
+    from hwbopt import highs
+
+    inst = hwbopt.load(TUTORIAL)
+    sc = draw_scenarios(inst, stress_set="cuts_and_pressures", scenarios=12, seed=3)
+    comp, first = sc.comp, first_stage(sc.comp, sc.built.data.YEARS[0])
+    el = elastic_of(comp, first, [sc.arrays, sc.mean])
+    ef = solve_extensive(comp, first, sc.arrays, sc.probability, Risk(), el, mip_gap=0.0)
+    assert ef.z is not None and ef.outcome.objective is not None
+    cuts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    original = dec_mod.Master.add_cuts
+
+    def record(self: dec_mod.Master, groups: np.ndarray, values: np.ndarray,
+               grads: np.ndarray, at: np.ndarray) -> None:
+        weights = self.weights.toarray()[groups]
+        cuts.append((weights, values.copy(), np.asarray(grads).copy(), at.copy(),
+                     self.groups.copy()))
+        original(self, groups, values, grads, at)
+
+    spec = sub_spec(comp, first, sc.arrays, el, None, 0.0)
+    dec_mod.Master.add_cuts = record  # type: ignore[method-assign]
+    try:
+        with pool(spec) as P:
+            floors = np.array([comp.sense * r.value for r in P.own([], relax=True)])
+            start = ef.x[0] if ef.x is not None else ef.z
+            dec = dec_mod.solve_decomposed(P, sc.probability, Risk(), start=start,
+                                           floors=floors, mip_gap=1e-6,
+                                           arrays_values=sc.values, groups=4)
+    finally:
+        dec_mod.Master.add_cuts = original  # type: ignore[method-assign]
+    groups = cuts[0][4]
+    assert len(set(groups.tolist())) == 4  # three groups of like scenarios, the kept one
+    assert all(np.array_equal(c[4], groups) for c in cuts)
+    true = []
+    for s in range(sc.size):
+        one, _ = build_extensive(comp, first, sc.arrays.take([s]), np.ones(1), Risk(), el,
+                                 fixed=ef.z, bounded=spec.bounded)
+        raw = highs.solve_compiled(replace(one, integer=np.zeros(one.n_cols, dtype=bool)))
+        assert raw.objective is not None
+        true.append(comp.sense * raw.objective)
+    zf = ef.z[first]
+    for weights, values, grads, at, _ in cuts:
+        at_opt = values + grads @ zf - grads @ at
+        mean_true = weights @ np.asarray(true)
+        assert np.all(at_opt <= mean_true + 1e-6 * np.maximum(1, np.abs(at_opt)))
+    assert dec.status == "optimal"
+    rp, ef_value = dec.outcome.objective, ef.outcome.objective
+    assert rp is not None and dec.outcome.bound is not None
+    assert rp == pytest.approx(ef_value, abs=within_gap(rp, ef_value, 1e-6))
+
+
+def test_grouping_keeps_the_kept_scenario_alone_and_cvar_whole() -> None:
+    from hwbopt.plan.decomposed import grouping
+
+    rng = np.random.default_rng(1)
+    values = np.vstack([rng.normal(0, 1, (20, 3)), rng.normal(10, 1, (20, 3))])
+    g = grouping(40, values, 7, Risk(), 3)
+    assert set(g.tolist()) == {0, 1, 2}
+    assert np.count_nonzero(g == g[7]) == 1
+    # the two clouds of inputs are not mixed in a group
+    assert len(set(g[20:].tolist())) == 1 and g[20] not in set(np.delete(g[:20], 7).tolist())
+    assert np.array_equal(grouping(40, values, 7, Risk("cvar", 0.9, 0.5), 3), np.arange(40))
+    assert np.array_equal(grouping(40, values, 7, Risk(), 40), np.arange(40))
+    assert np.array_equal(grouping(40, None, 7, Risk(), 3), np.arange(40))
+    # the same groups every time (a fixed seed)
+    assert np.array_equal(grouping(40, values, 7, Risk(), 3), g)
+
+
+def test_grouped_master_agrees_with_the_extensive_form(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through `plan`, above GROUPS scenarios: the cuts averaged over groups still prove the
+    extensive form's optimum within the gap, and the summary says how many groups."""
+    import hwbopt.plan.decomposed as dec_mod
+
+    monkeypatch.setattr(dec_mod, "GROUPS", 5)
+    inst = hwbopt.load(TUTORIAL)
+    runs = {m: plan(inst, stress_set="cuts_and_pressures", scenarios=30, method=m,
+                    mip_gap=1e-4) for m in ("extensive", "decomposed")}
+    ef, dec = runs["extensive"], runs["decomposed"]
+    assert ef.status == "optimal" and dec.status == "optimal", dec.message
+    assert dec.decomposition is not None and dec.decomposition["cut_groups"] == 5
+    assert dec.rp <= ef.bound + within_gap(ef.rp, dec.rp, 1e-9)
+    assert ef.rp <= dec.bound + within_gap(ef.rp, dec.rp, 1e-9)
+    assert dec.rp == pytest.approx(ef.rp, abs=within_gap(ef.rp, dec.rp))
+    # CVaR keeps one θ per scenario
+    cv = plan(inst, stress_set="cuts_and_pressures", scenarios=30, method="decomposed",
+              risk=Risk("cvar", 0.8, 0.5), mip_gap=1e-4)
+    assert cv.decomposition is not None and cv.decomposition["cut_groups"] == 30

@@ -271,7 +271,7 @@ def _rounds_summary(rounds: list[Round]) -> dict[str, Any] | None:
             "master_seconds": round(last.master_seconds, 3),
             "subproblem_seconds": round(last.sub_seconds, 3),
             "cuts_added": last.added, "cuts_held": last.held,
-            "cuts_dropped": last.dropped}
+            "cuts_dropped": last.dropped, "cut_groups": last.groups}
 
 
 def _out_of_sample(ctx: Context, chosen: str, risk: Risk, hedged: Floats, mv: Floats, m: int,
