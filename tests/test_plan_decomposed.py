@@ -24,7 +24,13 @@ import pytest
 
 import hwbopt
 from hwbopt.plan import Risk, plan
-from hwbopt.plan.extensive import build_extensive, elastic_of, solve_extensive
+from hwbopt.plan.decomposed import Decomposed
+from hwbopt.plan.extensive import (
+    TwoStageSolution,
+    build_extensive,
+    elastic_of,
+    solve_extensive,
+)
 from hwbopt.plan.recourse import fixed_recourse, pool, sub_spec
 from hwbopt.plan.scenarios import draw_scenarios
 from hwbopt.plan.stages import first_stage
@@ -76,9 +82,16 @@ def test_both_methods_agree_within_the_gap_on_the_tutorial(risk: Risk) -> None:
         assert getattr(dec, key) == pytest.approx(getattr(ef, key), rel=1e-6), key
 
 
-def test_every_cut_lies_below_the_scenarios_true_value() -> None:
-    """Cuts recorded from a whole decomposition, evaluated at the extensive form's optimum,
-    against each scenario's value there, solved afresh by HiGHS (its rows, not the cuts)."""
+Cut = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _cuts_and_truth(groups: int | None) -> tuple[list[Cut], np.ndarray, np.ndarray,
+                                                 TwoStageSolution, Decomposed]:
+    """A whole decomposition of 12 tutorial scenarios (``groups``: θ groups, None for one
+    per scenario), each cut it added as (weights over the scenarios, values, gradients, the
+    first stage it was taken at); each scenario's value at the extensive form's optimum,
+    solved afresh by HiGHS (its rows, not the cuts); that optimum's first stage; the
+    extensive form's answer and the decomposition's."""
     import hwbopt.plan.decomposed as dec_mod
     from hwbopt import highs
 
@@ -88,13 +101,14 @@ def test_every_cut_lies_below_the_scenarios_true_value() -> None:
     el = elastic_of(comp, first, [sc.arrays, sc.mean])
     ef = solve_extensive(comp, first, sc.arrays, sc.probability, Risk(), el, mip_gap=0.0)
     assert ef.z is not None
-    cuts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    cuts: list[Cut] = []
     original = dec_mod.Master.add_cuts
 
-    def record(self: dec_mod.Master, scenarios: np.ndarray, values: np.ndarray,
+    def record(self: dec_mod.Master, rows: np.ndarray, values: np.ndarray,
                grads: np.ndarray, at: np.ndarray) -> None:
-        cuts.append((scenarios.copy(), values.copy(), np.asarray(grads).copy(), at.copy()))
-        original(self, scenarios, values, grads, at)
+        cuts.append((self.weights.toarray()[rows], values.copy(), np.asarray(grads).copy(),
+                     at.copy()))
+        original(self, rows, values, grads, at)
 
     spec = sub_spec(comp, first, sc.arrays, el, None, 0.0)
     dec_mod.Master.add_cuts = record  # type: ignore[method-assign]
@@ -102,11 +116,13 @@ def test_every_cut_lies_below_the_scenarios_true_value() -> None:
         with pool(spec) as P:
             floors = np.array([comp.sense * r.value for r in P.own([], relax=True)])
             start = ef.x[0] if ef.x is not None else ef.z
-            dec_mod.solve_decomposed(P, sc.probability, Risk(), start=0.0 * start,
-                                     floors=floors, mip_gap=0.0, arrays_values=sc.values)
+            assert start is not None
+            dec = dec_mod.solve_decomposed(
+                P, sc.probability, Risk(), start=start if groups else 0.0 * start,
+                floors=floors, mip_gap=1e-6 if groups else 0.0, arrays_values=sc.values,
+                groups=groups)
     finally:
         dec_mod.Master.add_cuts = original  # type: ignore[method-assign]
-    assert sum(len(c[0]) for c in cuts) > sc.size
     true = []
     for s in range(sc.size):
         one, _ = build_extensive(comp, first, sc.arrays.take([s]), np.ones(1), Risk(), el,
@@ -114,10 +130,24 @@ def test_every_cut_lies_below_the_scenarios_true_value() -> None:
         raw = highs.solve_compiled(replace(one, integer=np.zeros(one.n_cols, dtype=bool)))
         assert raw.objective is not None
         true.append(comp.sense * raw.objective)
-    zf = ef.z[first]
-    for scen, values, grads, at in cuts:
+    return cuts, np.asarray(true), ef.z[first], ef, dec
+
+
+def _below(cuts: list[Cut], true: np.ndarray, zf: np.ndarray) -> None:
+    """Each cut at ``zf`` lies below the weighted mean of its scenarios' true values."""
+    for weights, values, grads, at in cuts:
         at_opt = values + grads @ zf - grads @ at
-        assert np.all(at_opt <= np.asarray(true)[scen] + 1e-6 * np.maximum(1, np.abs(at_opt)))
+        assert np.all(at_opt <= weights @ true + 1e-6 * np.maximum(1, np.abs(at_opt)))
+
+
+def test_every_cut_lies_below_the_scenarios_true_value() -> None:
+    """Cuts recorded from a whole decomposition, evaluated at the extensive form's optimum,
+    against each scenario's value there, solved afresh by HiGHS (its rows, not the cuts)."""
+    cuts, true, zf, _, _ = _cuts_and_truth(None)
+    assert sum(len(c[0]) for c in cuts) > len(true)
+    # one θ per scenario: each cut's weights pick out its scenario alone
+    assert all(np.array_equal(np.sort(c[0], axis=1)[:, -1], np.ones(len(c[0]))) for c in cuts)
+    _below(cuts, true, zf)
 
 
 def s_shaped(tmp_path: Path) -> hwbopt.Instance:
@@ -398,54 +428,15 @@ def test_grouped_cuts_lie_below_each_groups_mean_true_value() -> None:
     """Cut aggregation: each group's cut, at the extensive form's optimum, lies below the
     probability-weighted mean of its scenarios' values there, each solved afresh by HiGHS;
     and the decomposition with groups finds the extensive form's plan within the gap."""
-    import hwbopt.plan.decomposed as dec_mod
-    from hwbopt import highs
-
-    inst = hwbopt.load(TUTORIAL)
-    sc = draw_scenarios(inst, stress_set="cuts_and_pressures", scenarios=12, seed=3)
-    comp, first = sc.comp, first_stage(sc.comp, sc.built.data.YEARS[0])
-    el = elastic_of(comp, first, [sc.arrays, sc.mean])
-    ef = solve_extensive(comp, first, sc.arrays, sc.probability, Risk(), el, mip_gap=0.0)
-    assert ef.z is not None and ef.outcome.objective is not None
-    cuts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-    original = dec_mod.Master.add_cuts
-
-    def record(self: dec_mod.Master, groups: np.ndarray, values: np.ndarray,
-               grads: np.ndarray, at: np.ndarray) -> None:
-        weights = self.weights.toarray()[groups]
-        cuts.append((weights, values.copy(), np.asarray(grads).copy(), at.copy(),
-                     self.groups.copy()))
-        original(self, groups, values, grads, at)
-
-    spec = sub_spec(comp, first, sc.arrays, el, None, 0.0)
-    dec_mod.Master.add_cuts = record  # type: ignore[method-assign]
-    try:
-        with pool(spec) as P:
-            floors = np.array([comp.sense * r.value for r in P.own([], relax=True)])
-            start = ef.x[0] if ef.x is not None else ef.z
-            dec = dec_mod.solve_decomposed(P, sc.probability, Risk(), start=start,
-                                           floors=floors, mip_gap=1e-6,
-                                           arrays_values=sc.values, groups=4)
-    finally:
-        dec_mod.Master.add_cuts = original  # type: ignore[method-assign]
-    groups = cuts[0][4]
-    assert len(set(groups.tolist())) == 4  # three groups of like scenarios, the kept one
-    assert all(np.array_equal(c[4], groups) for c in cuts)
-    true = []
-    for s in range(sc.size):
-        one, _ = build_extensive(comp, first, sc.arrays.take([s]), np.ones(1), Risk(), el,
-                                 fixed=ef.z, bounded=spec.bounded)
-        raw = highs.solve_compiled(replace(one, integer=np.zeros(one.n_cols, dtype=bool)))
-        assert raw.objective is not None
-        true.append(comp.sense * raw.objective)
-    zf = ef.z[first]
-    for weights, values, grads, at, _ in cuts:
-        at_opt = values + grads @ zf - grads @ at
-        mean_true = weights @ np.asarray(true)
-        assert np.all(at_opt <= mean_true + 1e-6 * np.maximum(1, np.abs(at_opt)))
+    cuts, true, zf, ef, dec = _cuts_and_truth(4)
+    # three groups of like scenarios and the kept one: every scenario in exactly one
+    member = np.vstack([c[0] for c in cuts]) > 0
+    assert len({tuple(r) for r in member.tolist()}) == 4
+    assert np.array_equal(member.sum(axis=0) > 0, np.ones(len(true), dtype=bool))
+    _below(cuts, true, zf)
     assert dec.status == "optimal"
     rp, ef_value = dec.outcome.objective, ef.outcome.objective
-    assert rp is not None and dec.outcome.bound is not None
+    assert rp is not None and ef_value is not None
     assert rp == pytest.approx(ef_value, abs=within_gap(rp, ef_value, 1e-6))
 
 
@@ -478,6 +469,8 @@ def test_grouped_master_agrees_with_the_extensive_form(monkeypatch: pytest.Monke
     ef, dec = runs["extensive"], runs["decomposed"]
     assert ef.status == "optimal" and dec.status == "optimal", dec.message
     assert dec.decomposition is not None and dec.decomposition["cut_groups"] == 5
+    assert dec.rp is not None and dec.bound is not None
+    assert ef.rp is not None and ef.bound is not None
     assert dec.rp <= ef.bound + within_gap(ef.rp, dec.rp, 1e-9)
     assert ef.rp <= dec.bound + within_gap(ef.rp, dec.rp, 1e-9)
     assert dec.rp == pytest.approx(ef.rp, abs=within_gap(ef.rp, dec.rp))
