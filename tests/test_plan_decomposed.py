@@ -474,7 +474,13 @@ def test_grouped_master_agrees_with_the_extensive_form(monkeypatch: pytest.Monke
     assert dec.rp <= ef.bound + within_gap(ef.rp, dec.rp, 1e-9)
     assert ef.rp <= dec.bound + within_gap(ef.rp, dec.rp, 1e-9)
     assert dec.rp == pytest.approx(ef.rp, abs=within_gap(ef.rp, dec.rp))
+    # the terminal says so in its method line, and not for a run of one θ per scenario
+    from hwbopt.report.plan_text import header
+
+    assert "cuts averaged over 5 groups of like scenarios" in " ".join(
+        header(dec, inst, "decomposed"))
     # CVaR keeps one θ per scenario
     cv = plan(inst, stress_set="cuts_and_pressures", scenarios=30, method="decomposed",
               risk=Risk("cvar", 0.8, 0.5), mip_gap=1e-4)
     assert cv.decomposition is not None and cv.decomposition["cut_groups"] == 30
+    assert "averaged" not in " ".join(header(cv, inst, "decomposed"))

@@ -68,6 +68,10 @@ def header(plan: PlanResult, inst: Instance, method: str) -> list[str]:
     if plan.bound is not None and plan.gap is not None:
         proof = f"; bound {_value(plan.bound)}, gap {plan.gap:.4%}"
     how = METHOD_WORDS.get(plan.method, plan.method)
+    groups = (plan.decomposition or {}).get("cut_groups")
+    if groups and groups < plan.scenarios:
+        how = how.removesuffix(")") + f"; the master's cuts averaged over {groups} groups " \
+            "of like scenarios)"
     lines.append(f"method: {how}{chose}, {plan.seconds:,.1f} s{proof}")
     return lines
 
