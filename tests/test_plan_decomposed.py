@@ -484,3 +484,46 @@ def test_grouped_master_agrees_with_the_extensive_form(monkeypatch: pytest.Monke
               risk=Risk("cvar", 0.8, 0.5), mip_gap=1e-4)
     assert cv.decomposition is not None and cv.decomposition["cut_groups"] == 30
     assert "averaged" not in " ".join(header(cv, inst, "decomposed"))
+
+
+@pytest.mark.parametrize("groups", [None, 2], ids=["one-per-scenario", "grouped"])
+def test_a_scenario_of_probability_zero_changes_nothing(tmp_path: Path, groups: int | None,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hand-derived case with a third table row of probability 0: the decomposition
+    (one θ per scenario, or the two others grouped) finds RP, EEV and WS of the two-row case
+    (tests/test_plan.py docstring), as the extensive form does."""
+    import shutil
+
+    import hwbopt.plan.decomposed as dec_mod
+
+    shutil.copytree(CASE, tmp_path / "case")
+    (tmp_path / "case" / "cuts.csv").write_text("cut_2014,probability\n0.1,0.4\n0.7,0.6\n"
+                                                "0.4,0\n", encoding="utf-8")
+    if groups is not None:
+        monkeypatch.setattr(dec_mod, "GROUPS", groups)
+    inst = hwbopt.load(tmp_path / "case")
+    for method in ("decomposed", "extensive"):
+        res = plan(inst, stress_set="cuts", method=method, mip_gap=0.0)
+        assert res.status == "optimal", (method, res.message)
+        assert (res.rp, res.eev, res.ws) == pytest.approx((194.0, 190.0, 202.0), abs=1e-5)
+        if method == "decomposed":
+            assert res.decomposition is not None
+            assert res.decomposition["cut_groups"] == (groups or 3)
+
+
+def test_grouping_scenarios_with_equal_inputs_is_quiet() -> None:
+    """Inputs that repeat or do not vary: scenarios with equal inputs share a group, and
+    SciPy's k-means warns of nothing (it divides by zero choosing among equal points)."""
+    import warnings
+
+    from hwbopt.plan.decomposed import grouping
+
+    rng = np.random.default_rng(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        same = grouping(150, np.ones((150, 3)), 3, Risk(), 100)
+        twice = grouping(150, np.repeat(rng.normal(size=(75, 2)), 2, axis=0), 3, Risk(), 100)
+    assert np.count_nonzero(same == same[3]) == 1 and len(set(same.tolist())) == 2
+    pairs = [(2 * i, 2 * i + 1) for i in range(75) if 3 not in (2 * i, 2 * i + 1)]
+    assert all(twice[a] == twice[b] for a, b in pairs)
+    assert len(set(twice.tolist())) <= 100
