@@ -251,6 +251,58 @@ def test_roundings_of_an_lp_optimum() -> None:
     assert len(only) == 1 and only[0].tolist() == [1.0, 1.0, 1.0, 0.2]  # both the same
 
 
+def test_polish_order_takes_each_set_of_integers_once_most_promising_first() -> None:
+    from hwbopt.plan.decomposed import polish_order
+
+    integer = np.array([True, True, True, False])
+    z = np.array([0.3, 1.0, 0.7, 0.45])  # rounds to (0, 1, 1) and (1, 1, 1)
+    asked: list[list[float]] = []
+
+    def held(c: np.ndarray) -> float:
+        asked.append(c.tolist())
+        return {(0.0, 1.0, 1.0): 5.0, (1.0, 1.0, 1.0): 3.0, (0.0, 0.0, 1.0): 4.0}[
+            tuple(c[:3])]
+
+    start = np.array([0.0, 0.0, 1.0, 0.9])
+    order = polish_order(start, z, integer, held)
+    assert [c[:3].tolist() for c in order] == [[1, 1, 1], [0, 0, 1], [0, 1, 1]]
+    assert len(asked) == 3
+    # ties keep the start plan first, then the nearest rounding
+    order = polish_order(start, z, integer, lambda c: 1.0)
+    assert [c[:3].tolist() for c in order] == [[0, 0, 1], [0, 1, 1], [1, 1, 1]]
+    # a rounding with the start plan's integers is polished once, as the start plan
+    asked.clear()
+    start = np.array([0.0, 1.0, 1.0, 0.1])
+    same = polish_order(start, np.array([0.2, 1.0, 1.0, 0.45]), integer, held)
+    assert [c.tolist() for c in same] == [[1, 1, 1, 0.45], [0, 1, 1, 0.1]]
+    assert len(asked) == 2
+    # one candidate alone is never bounded
+    asked.clear()
+    assert len(polish_order(start, np.array([0.0, 1.0, 1.0, 0.45]), integer, held)) == 1
+    assert asked == []
+
+
+@pytest.mark.parametrize("gap", [0.01, 0.02])
+def test_a_loose_gap_holds_against_the_exact_optimum(monkeypatch: pytest.MonkeyPatch,
+                                                     gap: float) -> None:
+    """At a gap wide enough for the polish to stop early (POLISH_CLOSE), grouped: the plan
+    is within the gap of the extensive form's proven optimum, and its bound above it."""
+    import hwbopt.plan.decomposed as dec_mod
+
+    monkeypatch.setattr(dec_mod, "GROUPS", 5)
+    inst = hwbopt.load(TUTORIAL)
+    ef = plan(inst, stress_set="cuts_and_pressures", scenarios=30, method="extensive",
+              mip_gap=0.0)
+    dec = plan(inst, stress_set="cuts_and_pressures", scenarios=30, method="decomposed",
+               mip_gap=gap)
+    assert ef.status == "optimal" and dec.status == "optimal", dec.message
+    assert ef.rp is not None and dec.rp is not None and dec.bound is not None
+    assert dec.gap is not None and dec.gap <= gap
+    assert dec.bound >= ef.rp - 1e-6 * abs(ef.rp)
+    assert dec.rp <= ef.rp + 1e-6 * abs(ef.rp)
+    assert ef.rp - dec.rp <= gap * abs(dec.rp)
+
+
 def test_held_subproblems_answer_as_a_fresh_solve_and_are_freed() -> None:
     """A scenario's held LP, re-solved warm at first stages in any order (its own basis, or
     the chunk's last), scores what HiGHS finds on that scenario alone from nothing; closing
