@@ -113,3 +113,28 @@ def test_a_rule_is_broken_only_beyond_noise_in_its_terms_sizes() -> None:
     # without the terms' sizes the limit alone sets the scale (1e-6 absolute at 0)
     below, above = _outside(value, lower, upper)
     assert above[0, 0] == pytest.approx(4e-5)
+
+
+def test_the_terminal_shows_the_fresh_futures_as_the_json_has_them(evaluated) -> None:
+    """``hwbopt plan --evaluate M`` prints both plans' means and intervals and the gap
+    estimate, the JSON's numbers, within 80 columns; a plan not evaluated prints none."""
+    from rich.console import Console
+
+    from hwbopt.report.plan_text import print_plan
+
+    inst = hwbopt.load(TUTORIAL)
+    console = Console(width=80, record=True, color_system=None)
+    print_plan(evaluated, inst, "auto", console)
+    text = console.export_text()
+    oos = evaluated.summary()["out_of_sample"]
+    assert f"Tested on 40 fresh futures (seed {oos['seed']})" in text
+    for key in ("hedged", "deterministic"):
+        est = oos[key]
+        assert f"{est['mean']:,.2f}" in text
+        assert f"{est['ci_low']:,.2f} to {est['ci_high']:,.2f}" in text
+    assert f"at most {oos['gap_estimate']['ci_high']:,.2f}" in text
+    assert max(map(len, text.splitlines())) <= 80
+    plain = plan(inst, stress_set="cuts_and_pressures", scenarios=6, seed=2)
+    console = Console(width=80, record=True, color_system=None)
+    print_plan(plain, inst, "auto", console)
+    assert "fresh futures" not in console.export_text()

@@ -1,7 +1,8 @@
 """The terminal view of a two-stage plan (``hwbopt plan``): what to commit now, where it
 differs from the plan for the average future, what planning for the spread buys (VSS) and
 what knowing the future would be worth (EVPI), each plan's spread of outcomes and chance of
-meeting each target, and the futures in which some rule had to give.
+meeting each target, with ``--evaluate`` both plans on fresh futures, and the futures in which
+some rule had to give.
 
 Every table fits an 80-column terminal: long texts wrap in their own column, numbers do not.
 """
@@ -356,6 +357,32 @@ def spread_note(plan: PlanResult) -> str:
             f"penalty for it (models/plan.md), so such a plan {scores} there.[/dim]")
 
 
+def out_of_sample_table(plan: PlanResult, inst: Instance) -> Table | None:
+    """``--evaluate M``: both plans' mean value on the M fresh futures with its 95%
+    confidence interval, and the hedged plan's estimated optimality gap (None without)."""
+    oos = plan.out_of_sample
+    if not oos:
+        return None
+    t = Table(title=f"Tested on {_plural(int(oos.get('scenarios') or 0), 'fresh future')} "
+                    f"(seed {oos.get('seed')})", title_justify="left", caption_justify="left",
+              caption=f"[dim]drawn apart from the {_plural(plan.scenarios, 'future')} the "
+                      f"{HEDGED} was chosen on; each plan's commitments held, the rest "
+                      "adapted to each future[/dim]")
+    t.add_column("", ratio=1)
+    t.add_column(f"mean ({escape(_unit(plan, inst))})", justify="right", no_wrap=True)
+    t.add_column("95% interval", justify="right", no_wrap=True)
+    for label, key in ((HEDGED, "hedged"), (AVERAGE, "deterministic")):
+        est = oos.get(key) or {}
+        t.add_row(label, _value(est.get("mean")),
+                  f"{_value(est.get('ci_low'))} to {_value(est.get('ci_high'))}")
+    gap = oos.get("gap_estimate")
+    if gap:
+        t.rows[-1].end_section = True
+        t.add_row(f"the {HEDGED}'s optimality gap, estimated", _value(gap.get("value")),
+                  f"at most {_value(gap.get('ci_high'))}")
+    return t
+
+
 def breaks_sentence(plan: PlanResult, inst: Instance) -> str | None:
     """Where the plan for the average future breaks rules: in what share of the futures,
     which rules, and what VSS counts for it."""
@@ -414,6 +441,10 @@ def print_plan(plan: PlanResult, inst: Instance, method: str = "extensive",
     console.print()
     print_table(console, spread_table(plan, inst))
     console.print(spread_note(plan))
+    oos = out_of_sample_table(plan, inst)
+    if oos is not None:
+        console.print()
+        print_table(console, oos)
     sentence = breaks_sentence(plan, inst)
     if sentence is not None:
         console.print(sentence)
