@@ -13,7 +13,8 @@ the proven gap (the summary's ``gap``), RP and its bound, peak RSS, and seconds 
 1,000 county scenarios to a 1% proven gap in under 10 minutes on 2 cores. The file's
 ``target.verdict`` judges the last 1,000-scenario decomposition on 2 workers (``met``) and,
 from the runs with its label, the seconds per scenario at each size (``linear``: never rising
-from a size to a larger one).
+from a size to a larger one by more than :data:`NOISE`, the spread of the same command run
+again).
 
 Run from the repository root (hours for every size; pick sizes)::
 
@@ -44,13 +45,17 @@ import re
 import subprocess
 import sys
 import time
-from itertools import pairwise
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNTY = ROOT / "instances" / "county"
 TARGET_SECONDS, TARGET_SIZE, TARGET_GAP = 600.0, 1000, 0.01
+# how much one command's seconds vary when it is run again on the 2-core machine, quiet: the
+# same code on 1,000 county scenarios took 406, 408 and 425 s (4.6%), on 200 67 to 71 s. Two
+# sizes' seconds per scenario closer than this are the same to the measurement
+NOISE = 0.05
 
 
 def run(size: int, method: str, workers: int, gap: float, limit: float,
@@ -85,13 +90,15 @@ def run(size: int, method: str, workers: int, gap: float, limit: float,
 def growth(rows: list[dict[str, Any]], label: str | None) -> dict[str, Any]:
     """The target's second half, time growing no faster than linearly in the scenarios:
     seconds per scenario of the decomposition on 2 workers at each size, from the runs
-    labelled as the judged one, and whether it never rises from a size to a larger one."""
+    labelled as the judged one, and whether it never rises from a size to any larger one by
+    more than NOISE (every pair, so no creep a little at each step)."""
     per = {r["scenarios"]: r["seconds"] / r["scenarios"] for r in rows
            if r["method"] == "decomposed" and r["workers"] == 2 and r.get("label") == label
            and r.get("seconds")}
     sizes = sorted(per)
     return {"seconds_per_scenario": {str(k): round(per[k], 3) for k in sizes},
-            "linear": all(per[b] <= per[a] for a, b in pairwise(sizes))}
+            "linear": all(per[b] <= (1 + NOISE) * per[a] for a, b in combinations(sizes, 2)),
+            "noise": NOISE}
 
 
 def main() -> None:
