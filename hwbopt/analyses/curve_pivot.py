@@ -4,11 +4,12 @@ HiGHS run (parametric dual simplex; see ``models/curve.md``, "The fast path").
 A HiGHS run per breakpoint costs a few milliseconds of fixed work (restarting its dual simplex
 after the bounds change) for usually one pivot. Here the LP is held as ``[A | −I] z = 0`` over
 ``z = (x, r)``, ``r = A x`` the row activities, each within its column or row bounds; the basis
-``B`` (``m`` of those columns) is factorised with SuperLU and then updated by the
-Sherman–Morrison–Woodbury formula (each pivot adds one column to a small dense correction),
-refactorised every :data:`REFACTOR` pivots. Every value is kept as Taylor coefficients in ``t``
-(row 0 the values, row ``k`` the ``k``-th coefficient of their rates), so one update moves
-values and rates together.
+``B`` (``m`` of those columns) is factorised with SuperLU and then updated in the product form
+of the inverse (each pivot adds one sparse eta), refactorised every :data:`REFACTOR` pivots;
+the solves and the pivots themselves run compiled (:mod:`hwbopt.analyses.curve_kernels`),
+this class holding their state and deciding when to call them. Every value is kept as Taylor
+coefficients in ``t`` (row 0 the values, row ``k`` the ``k``-th coefficient of their rates),
+so one update moves values and rates together.
 
 At a breakpoint ``a`` (where the last piece's ratio test stopped):
 
@@ -36,21 +37,22 @@ again by HiGHS re-solves.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+
+from hwbopt.analyses import curve_kernels as kernels
 
 if TYPE_CHECKING:
     from hwbopt.analyses.curve import Line
     from hwbopt.compile import Compiled
 
 LOWER, BASIC, UPPER, ZERO = 0, 1, 2, 3  # HiGHS's basis statuses (HighsBasisStatus)
-REFACTOR = 64  # pivots between factorisations: the Woodbury correction grows by one each,
-# and its cost per solve with it (measured on the county: 64 balances the two)
-CORRECTION_FLOATS = 4_000_000  # the correction's two (pivots, rows) arrays hold at most this
-# many numbers each (32 MB): fewer pivots between factorisations on a large model
+REFACTOR = 128  # pivots between factorisations: each adds an eta that every later solve
+# applies, and a factorisation costs about what 20 pivots do (measured on the county)
+ETA_FLOATS = 4_000_000  # the eta file holds at most this many nonzeros (48 MB) on a large model
 MAX_DEGENERATE = 40  # pivots at one value of the input before the HiGHS re-solve takes over
 PIVOT_REL, PIVOT_ABS = 1e-7, 1e-9  # a pivot smaller than this share of its row's largest
 # entry, or absolutely, is not taken
@@ -105,6 +107,16 @@ class Pivoter:
         offset = {"col_lower": 0, "col_upper": 0, "row_lower": n, "row_upper": n}
         self._moved = {name: pos + offset[name] for name, pos in line.moved.items()}
         self._at_lo = line.taylor(line.lo)  # a straight input's values and rates
+        # the same, flat, for the compiled move along a straight input
+        names = list(self._moved)
+        self._flat = (
+            np.concatenate([self._moved[k] for k in names]).astype(np.int64),
+            np.concatenate([np.full(len(self._moved[k]), k.endswith("lower")) for k in names]),
+            np.concatenate([self._at_lo[k][0] for k in names]).astype(np.float64),
+            np.concatenate([self._at_lo[k][1] if self.deg >= 1 else 0.0 * self._at_lo[k][0]
+                            for k in names]).astype(np.float64),
+        ) if names else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool), np.zeros(0),
+                         np.zeros(0))
         self.t = line.lo
         self._set_bounds(line.lo)
         self.lfin = np.isfinite(self.lower[0])
@@ -122,16 +134,21 @@ class Pivoter:
         self.check_lower = np.zeros(n + m, dtype=bool)  # basic with a finite lower bound
         self.check_upper = np.zeros(n + m, dtype=bool)
         self._lu: spla.SuperLU | None = None
-        # the Woodbury correction, one row per replaced position p (rows: contiguous writes)
-        self.refactor = min(REFACTOR, max(8, CORRECTION_FLOATS // max(m, 1)))
-        self._w = np.zeros((self.refactor, m))  # B0⁻¹ (new column) − e_p
-        self._r = np.zeros((self.refactor, m))  # B0⁻ᵀ e_p
-        self._at: list[int] = []  # basis positions replaced since the factorisation
-        self._atv = np.zeros(0, dtype=np.int64)  # the same, as an array
-        self._cinv: np.ndarray = np.zeros((0, 0))  # C⁻¹, C = I + W[P]: the Woodbury core
+        self._factors: tuple[np.ndarray, ...] = ()  # its L, U and permutations, for the kernels
+        # the eta file since the factorisation (curve_kernels: the product form of B⁻¹)
+        self.eta_cap = max(min(ETA_FLOATS, REFACTOR * m), 2 * m)
+        self._etas = (np.zeros(REFACTOR, dtype=np.int64), np.zeros(REFACTOR),
+                      np.zeros(REFACTOR + 1, dtype=np.int64),
+                      np.zeros(self.eta_cap, dtype=np.int64), np.zeros(self.eta_cap),
+                      np.zeros(2, dtype=np.int64))
         self._in_b0 = np.full(n + m, -1, dtype=np.int64)  # position in B0, or -1
-        self._cols: dict[int, np.ndarray] = {}
-        self._rows: dict[int, np.ndarray] = {}
+        self._scratch = (np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m),
+                         np.zeros(n + m))
+        self._support = (np.zeros(n + m, dtype=np.int64), np.zeros(m, dtype=np.int64),
+                         np.zeros(m, dtype=np.int64))
+        rows = sp.csr_array(a)
+        self._a = tuple((mat.indptr.astype(np.int64), mat.indices.astype(np.int64),
+                         mat.data.astype(np.float64)) for mat in (a, rows))
         self.ready = False
         # where the last piece ends and the value (and side) that leaves its bounds there
         self._next: tuple[float, int, int] = (np.nan, -1, 0)
@@ -173,93 +190,22 @@ class Pivoter:
             self._lu = None
             return False
         self._lu = lu
-        self._at, self._atv, self._cinv = [], np.zeros(0, dtype=np.int64), np.zeros((0, 0))
-        # solves with the factors that need none: a column of the factorised basis (position
-        # p: e_p), and columns and rows solved since (a value that left often comes back)
+        low, upp = lu.L, lu.U
+        self._factors = kernels.factors(low.indptr, low.indices, low.data, upp.indptr,
+                                        upp.indices, upp.data, lu.perm_r, lu.perm_c)
+        self._etas[5][:] = 0  # an empty eta file
+        # a column of the factorised basis (position p) solves to e_p: no solve needed
         self._in_b0[:] = -1
         self._in_b0[self.basic] = np.arange(self.m)
-        self._cols = {}
-        self._rows = {}
         self.factorisations += 1
         return True
 
-    def _solve(self, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``B⁻¹ b`` and ``B0⁻¹ b`` (the factorised basis's, for the next update)."""
+    def _solve(self, b: np.ndarray) -> np.ndarray:
+        """``B0⁻¹ b`` with the factors just made (no eta yet: the whole state is refreshed)."""
         assert self._lu is not None
         self.solves += 1
-        return self._corrected(self._lu.solve(b))
-
-    def _corrected(self, y0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``B⁻¹ b`` from ``y0 = B0⁻¹ b`` (Woodbury), and ``y0``."""
-        k = len(self._at)
-        if not k:
-            return y0, y0
-        return y0 - (self._cinv @ y0[self._atv]) @ self._w[:k], y0
-
-    def _solve_column(self, var: int) -> tuple[np.ndarray, np.ndarray]:
-        """``B⁻¹ a`` and ``B0⁻¹ a`` for the column of ``z`` value ``var``."""
-        y0 = self._cols.get(var)
-        if y0 is None:
-            p = int(self._in_b0[var])
-            if p >= 0:
-                y0 = np.zeros(self.m)
-                y0[p] = 1.0
-            else:
-                assert self._lu is not None
-                col = np.zeros(self.m)  # the column of [A | −I], read off its storage
-                span = slice(self.M.indptr[var], self.M.indptr[var + 1])
-                col[self.M.indices[span]] = self.M.data[span]
-                y0 = self._lu.solve(col)
-                self.solves += 1
-            self._cols[var] = y0
-        return self._corrected(y0)
-
-    def _solve_row(self, r: int) -> tuple[np.ndarray, np.ndarray]:
-        """``B⁻ᵀ e_r`` (row ``r`` of ``B⁻¹``) and ``B0⁻ᵀ e_r``."""
-        r0 = self._rows.get(r)
-        if r0 is None:
-            assert self._lu is not None
-            e = np.zeros(self.m)
-            e[r] = 1.0
-            r0 = self._rows[r] = self._lu.solve(e, trans="T")
-            self.solves += 1
-        k = len(self._at)
-        if not k:
-            return r0, r0
-        return r0 - (self._cinv.T @ self._w[:k, r]) @ self._r[:k], r0
-
-    def _replace(self, r: int, w0: np.ndarray, r0: np.ndarray) -> bool:
-        """Position ``r`` of the basis takes the column whose ``B0⁻¹ a`` is ``w0``: one more
-        column of the Woodbury correction ``C = I + W[P]`` (or a new one for a position
-        replaced before), its inverse bordered by one row and column when it grows."""
-        k = len(self._at)
-        w = self._w
-        if r in self._at:
-            i = self._at.index(r)
-            w[i] = w0
-            w[i, r] -= 1.0
-            try:
-                cinv = np.linalg.inv(np.eye(k) + w[:k, self._atv].T)
-            except np.linalg.LinAlgError:
-                return False
-        else:
-            w[k] = w0
-            w[k, r] -= 1.0
-            self._r[k] = r0
-            col, row, corner = w[k, self._atv], w[:k, r], 1.0 + w[k, r]
-            u, v = self._cinv @ col, row @ self._cinv
-            schur = corner - row @ u
-            if abs(schur) < PIVOT_ABS:
-                return False
-            cinv = np.empty((k + 1, k + 1))
-            cinv[:k, :k] = self._cinv + np.outer(u, v) / schur
-            cinv[:k, k] = -u / schur
-            cinv[k, :k] = -v / schur
-            cinv[k, k] = 1.0 / schur
-            self._at.append(r)
-            self._atv = np.append(self._atv, r)
-        self._cinv = cinv
-        return bool(np.all(np.isfinite(cinv)))
+        out: np.ndarray = self._lu.solve(b)
+        return out
 
     # ---- loading a basis ------------------------------------------------------------------
 
@@ -302,7 +248,7 @@ class Pivoter:
         self._on_bounds(slice(None))
         z = self.z
         z[:, self.basic] = 0.0
-        sol, _ = self._solve(-(self.M @ z.T))  # (m, degree + 1)
+        sol = self._solve(-(self.M @ z.T))  # (m, degree + 1)
         z[:, self.basic] = np.asarray(sol).T
         assert self._lu is not None
         self.y = self._lu.solve(self.cost[self.basic], trans="T")
@@ -341,6 +287,11 @@ class Pivoter:
         bounds there."""
         s = t - self.t
         z = self.z
+        if self.deg == 1 and self.line.affine:
+            kernels.move_line(z, self.lower, self.upper, self.status, s, t - self.line.lo,
+                              *self._flat)
+            self.t = t
+            return
         if s != 0.0:
             for j in range(self.deg):  # a Taylor shift: one synthetic division per order
                 for k in range(self.deg - 1, j - 1, -1):
@@ -361,33 +312,20 @@ class Pivoter:
         below ``noise`` of its scale over the range are none (as ``curve._first_exit``)."""
         if self.deg > 1:
             return self._exits_curved()
-        z0, z1 = self.z[0], self.z[1]
-        lo0, up0 = self.lower[0], self.upper[0]
-        gl, gu = z1 - self.lower[1], self.upper[1] - z1  # the distances' rates
-        cl = np.nonzero(self.check_lower & (gl < 0))[0]
-        cu = np.nonzero(self.check_upper & (gu < 0))[0]
-        g0 = np.concatenate([z0[cl] - lo0[cl], up0[cu] - z0[cu]])
-        g1 = np.concatenate([gl[cl], gu[cu]])
-        scale = 1.0 + np.abs(np.concatenate([lo0[cl], up0[cu]])) + np.abs(g0)
-        out = g1 < -self.noise / self.line.width * scale
-        allow = self.feasible * scale
-        if np.any(out & (g0 < -allow)):
+        room = self.line.hi - self.t
+        code, reach, var, side = kernels.exits(
+            self.z, self.lower, self.upper, self.check_lower, self.check_upper,
+            self.noise / self.line.width, self.feasible, room)
+        if code < 0:
             return None
-        at = out & (g0 <= allow)
-        if at.any():  # leaves here: the fastest for its size first
-            k = int(np.argmax(np.where(at, -g1 / scale, -np.inf)))
-        else:
-            s = np.where(out, g0 / np.where(out, -g1, 1.0), np.inf)
-            k = int(np.argmin(s)) if len(s) else -1
-            if k < 0 or s[k] >= self.line.hi - self.t:
-                return self.line.hi - self.t, -1, 0
-            if s[k] > self.same:  # the piece's end, and which value leaves there
-                var = int(cl[k]) if k < len(cl) else int(cu[k - len(cl)])
-                self._next = (self.t + float(s[k]), var, -1 if k < len(cl) else 1)
-                return float(s[k]), -1, 0
+        if code == 0:
+            if var < 0:
+                return float(reach), -1, 0
+            if reach > self.same:  # the piece's end, and which value leaves there
+                self._next = (self.t + float(reach), int(var), int(side))
+                return float(reach), -1, 0
         # leaves here (or a sliver: its end is this value)
-        var, side = (int(cl[k]), -1) if k < len(cl) else (int(cu[k - len(cl)]), 1)
-        return 0.0, self._position(var), side
+        return 0.0, self._position(int(var)), int(side)
 
     def _exits_curved(self) -> tuple[float, int, int] | None:
         """:meth:`_exits` for an input that moves the bounds along a polynomial."""
@@ -435,69 +373,27 @@ class Pivoter:
 
     # ---- one pivot ------------------------------------------------------------------------
 
+    def _pivoting(self) -> tuple[Any, ...]:
+        """:func:`curve_kernels.pivot`'s arguments from ``n`` on: the state, as it is now
+        (a factorisation and :meth:`_masks` replace some of its arrays)."""
+        return (self.n, *self._a, self._factors, self._etas, self.eta_cap, self._in_b0,
+                self.basic, self._pos, self.status, self.can_rise, self.can_fall,
+                self.check_lower, self.check_upper, self.lfin, self.ufin, self.movable,
+                self.d, self.d2, self.y, self.z, self.lower, self.upper, self._scratch,
+                self._support, PIVOT_REL, PIVOT_ABS, DUAL_TOL, STABLE, AGREE)
+
     def _pivot(self, r: int, side: int) -> bool:
         """The basic value at position ``r`` leaves to its lower (``side`` -1) or upper (+1)
-        bound; the entering value from the dual ratio test. False: doubt."""
-        n = self.n
-        leave = int(self.basic[r])
-        rho, r0 = self._solve_row(r)
-        alpha = np.empty(n + self.m)
-        alpha[:n] = self.AT @ rho
-        alpha[n:] = -rho
-        # z_p = β − Σ α_j z_j: to come back up to its lower bound, a value that may rise
-        # needs α_j < 0 and one that may fall α_j > 0 (the reverse for an upper bound)
-        nz = np.nonzero(alpha)[0]  # the row is sparse: the test and updates on its support
-        a_nz = alpha[nz]
-        tol = max(PIVOT_ABS, PIVOT_REL * float(np.max(np.abs(a_nz), initial=0.0)))
-        up, down = (a_nz < -tol, a_nz > tol) if side < 0 else (a_nz > tol, a_nz < -tol)
-        ok = (self.can_rise[nz] & up) | (self.can_fall[nz] & down)
-        idx = nz[ok]
-        if not len(idx):
-            return False  # dual unbounded: no solution past here
-        size = np.abs(a_nz[ok])
-        dj = np.abs(self.d[idx])
-        bound = float(np.min((dj + DUAL_TOL) / size))
-        # of the nearly tied (with pivots not far below the largest among them), the least
-        # ratio of the second cost: the same choice each time the same values tie
-        near = dj / size <= bound
-        near &= size >= STABLE * float(np.max(np.where(near, size, 0.0)))
-        pick = int(np.argmin(np.where(near, np.abs(self.d2[idx]) / size, np.inf)))
-        enter = int(idx[pick])
-        theta = float(dj[pick] / size[pick]) * (1.0 if side > 0 else -1.0)
-        aq, w0 = self._solve_column(enter)
-        piv = float(aq[r])
-        if abs(piv - alpha[enter]) > AGREE * max(1.0, abs(piv)) or abs(piv) < PIVOT_ABS:
+        bound; the entering value from the dual ratio test (:func:`curve_kernels.pivot`).
+        False: doubt (nothing changed)."""
+        code, _ = kernels.pivot(r, side, *self._pivoting())
+        if code == kernels.DOUBT:
             return False
-        # duals: d −= θ α_r, y += θ ρ; the leaving value's reduced cost is −θ
-        self.d[nz] -= theta * a_nz
-        theta2 = float(self.d2[enter] / alpha[enter])  # the second cost's, alike
-        self.d2[nz] -= theta2 * a_nz
-        self.d2[leave], self.d2[enter] = -theta2, 0.0
-        self.y += theta * rho
-        self.d[leave], self.d[enter] = -theta, 0.0
-        # values and rates: the leaving value onto its bound, the entering one moves instead
-        target = self.lower if side < 0 else self.upper
-        z = self.z
-        delta = (z[:, leave] - target[:, leave]) / piv
-        nz = np.nonzero(aq)[0]
-        z[:, self.basic[nz]] -= delta[:, None] * aq[nz][None, :]
-        z[:, enter] += delta
-        z[:, leave] = target[:, leave]
-        self.basic[r] = enter
-        self._pos[enter] = r
-        self.status[enter] = BASIC
-        self.status[leave] = LOWER if side < 0 else UPPER
-        self.can_rise[enter] = self.can_fall[enter] = False
-        self.check_lower[enter], self.check_upper[enter] = self.lfin[enter], self.ufin[enter]
-        self.check_lower[leave] = self.check_upper[leave] = False
-        if side < 0:
-            self.can_rise[leave] = self.movable[leave]
-        else:
-            self.can_fall[leave] = self.movable[leave]
         self.pivots += 1
-        if r not in self._at and len(self._at) == self.refactor:  # the correction is full
+        self.solves += 2
+        if code == kernels.FULL:
             return self._factorise() and self._refresh()
-        return self._replace(r, w0, r0)
+        return True
 
     def advance(self, a: float) -> Found | None:
         """From the current basis, which stays optimal up to ``a``: the pivots at ``a`` and

@@ -1,0 +1,456 @@
+"""The curve's pivots in compiled code (numba): the solves with the basis, one dual simplex
+pivot, and the primal ratio test of a straight input (``models/curve.md``, "The fast path").
+
+:class:`hwbopt.analyses.curve_pivot.Pivoter` keeps the state (the basis, every value's Taylor
+coefficients, the duals) in numpy arrays and calls these kernels on them in place. A pivot in
+numpy was a dozen array operations over all ``n + m`` values and two SuperLU solves with dense
+right-hand sides, about 0.6 ms on the county; here it is one call that touches only the
+nonzeros it needs (the leaving row's support, the entering column's), about a tenth of that.
+
+The basis ``B`` is held as the SuperLU factors of the last factorised basis ``B0``
+(``Pr B0 Pc = L U``, ``L`` unit lower and ``U`` upper triangular, each by columns and by rows
+so that a solve either way runs by columns and skips the zeros it meets) and an eta
+file (the product form of the inverse): pivot ``k`` replaced basis position ``r_k`` with a
+column whose ``B⁻¹ a`` was ``α``, so ``B⁻¹ = E_k⁻¹ ⋯ E_1⁻¹ B0⁻¹`` with ``E_k = I + (α − e_r)
+e_rᵀ``. An eta keeps only ``α``'s nonzeros, so applying it costs what it holds.
+
+Each kernel mirrors, line for line, the numpy it replaced (kept in the docstrings of
+:class:`Pivoter`'s methods): the same tests, tolerances and tie-breaks in the same order, so
+the pieces found are the same.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# codes :func:`pivot` returns
+DONE, DOUBT, FULL = 0, 1, 2  # pivoted; declined (state untouched); pivoted, eta file full
+LOWER, BASIC, UPPER = 0, 1, 2  # HiGHS's basis statuses, as in curve_pivot
+TINY = 1e-14  # a value this small in a solve is taken as 0 (HiGHS's kHighsTiny, which its
+# factor's solves drop the same way): without it three quarters of an eta's entries on the
+# county are fill below 1e-12, down to 1e-85, which every later solve would carry
+
+
+@njit(cache=True)
+def _lower(ptr, idx, val, work, tiny):  # type: ignore[no-untyped-def]
+    """``work = T⁻¹ work`` for ``T`` unit lower triangular, its strict part by columns."""
+    for j in range(work.shape[0]):
+        v = work[j]
+        if abs(v) > tiny:
+            for k in range(ptr[j], ptr[j + 1]):
+                work[idx[k]] -= val[k] * v
+        else:
+            work[j] = 0.0
+
+
+@njit(cache=True)
+def _upper(ptr, idx, val, diag, work, tiny):  # type: ignore[no-untyped-def]
+    """``work = T⁻¹ work`` for ``T`` upper triangular: its diagonal, its strict part by
+    columns."""
+    for j in range(work.shape[0] - 1, -1, -1):
+        v = work[j]
+        if abs(v) > tiny:
+            v /= diag[j]
+            work[j] = v
+            for k in range(ptr[j], ptr[j + 1]):
+                work[idx[k]] -= val[k] * v
+        else:
+            work[j] = 0.0
+
+
+@njit(cache=True)
+def _lower_t(ptr, idx, val, diag, work, tiny):  # type: ignore[no-untyped-def]
+    """``work = T⁻¹ work`` for ``T`` lower triangular (``Uᵀ``): its diagonal, its strict
+    part by columns."""
+    for j in range(work.shape[0]):
+        v = work[j]
+        if abs(v) > tiny:
+            v /= diag[j]
+            work[j] = v
+            for k in range(ptr[j], ptr[j + 1]):
+                work[idx[k]] -= val[k] * v
+        else:
+            work[j] = 0.0
+
+
+@njit(cache=True)
+def _upper_unit(ptr, idx, val, work, tiny):  # type: ignore[no-untyped-def]
+    """``work = T⁻¹ work`` for ``T`` unit upper triangular (``Lᵀ``), strict part by
+    columns."""
+    for j in range(work.shape[0] - 1, -1, -1):
+        v = work[j]
+        if abs(v) > tiny:
+            for k in range(ptr[j], ptr[j + 1]):
+                work[idx[k]] -= val[k] * v
+        else:
+            work[j] = 0.0
+
+
+@njit(cache=True)
+def ftran(lu, etas, b, out, work):  # type: ignore[no-untyped-def]
+    """``out = B⁻¹ b`` (``b`` is left as it was): ``L U w = Pr b``, ``out = Pc w``, then the
+    etas. Values below :data:`TINY` are dropped as they arise, as HiGHS's own solves do."""
+    lp, li, lx, _, _, _, up, ui, ux, _, _, _, ud, perm_r, perm_c = lu
+    m = b.shape[0]
+    for i in range(m):
+        work[perm_r[i]] = b[i]
+    _lower(lp, li, lx, work, TINY)
+    _upper(up, ui, ux, ud, work, TINY)
+    for j in range(m):
+        out[j] = work[perm_c[j]]
+    apply_etas(etas, out)
+    _tight(out)
+
+
+@njit(cache=True)
+def _tight(out):  # type: ignore[no-untyped-def]
+    """Values below :data:`TINY` to 0."""
+    for i in range(out.shape[0]):
+        if abs(out[i]) <= TINY:
+            out[i] = 0.0
+
+
+@njit(cache=True)
+def apply_etas(etas, out):  # type: ignore[no-untyped-def]
+    """``out = E_k⁻¹ ⋯ E_1⁻¹ out``, in place."""
+    e_r, e_piv, e_ptr, e_idx, e_val, e_n = etas
+    for k in range(e_n[0]):
+        r = e_r[k]
+        v = out[r] / e_piv[k]
+        out[r] = v
+        if v != 0.0:
+            for q in range(e_ptr[k], e_ptr[k + 1]):
+                out[e_idx[q]] -= e_val[q] * v
+
+
+@njit(cache=True)
+def btran(lu, etas, c, out, work, tmp):  # type: ignore[no-untyped-def]
+    """``out = B⁻ᵀ c`` (``c`` is left as it was; ``tmp`` is scratch): the etas last first,
+    then ``Uᵀ Lᵀ v = Pcᵀ c``, ``out = Pr⁻¹ v``."""
+    _, _, _, ltp, lti, ltx, _, _, _, utp, uti, utx, ud, perm_r, perm_c = lu
+    e_r, e_piv, e_ptr, e_idx, e_val, e_n = etas
+    m = c.shape[0]
+    tmp[:] = c
+    for k in range(e_n[0] - 1, -1, -1):
+        r = e_r[k]
+        s = tmp[r]
+        for q in range(e_ptr[k], e_ptr[k + 1]):
+            s -= e_val[q] * tmp[e_idx[q]]
+        tmp[r] = s / e_piv[k]
+    for j in range(m):
+        work[perm_c[j]] = tmp[j]
+    _lower_t(utp, uti, utx, ud, work, TINY)
+    _upper_unit(ltp, lti, ltx, work, TINY)
+    for i in range(m):
+        out[i] = work[perm_r[i]]
+
+
+@njit(cache=True)
+def pivot(r, side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,  # type: ignore[no-untyped-def]
+          basic, pos, status, can_rise, can_fall, check_lower, check_upper, lfin, ufin,
+          movable, d, d2, y, z, lower, upper, scratch, support, tol_rel, tol_abs, dual_tol,
+          stable, agree):
+    """The basic value at position ``r`` leaves to its lower (``side`` −1) or upper (+1)
+    bound; the entering value from the dual ratio test (Harris's two passes; of the nearly
+    tied with pivots not far below the largest among them, the least ratio of the second
+    cost ``d2``). Returns (code, entering value): :data:`DOUBT` leaves every array as it was.
+
+    ``z = (x, r)`` over ``[A | −I]``: ``A`` by columns and by rows in ``a_cols`` and
+    ``a_rows`` (pointers, indices, values). ``scratch`` is five arrays of ``m`` (ρ, α_q, the
+    unit vector and two work arrays) and one of ``n + m`` (the tableau row); ``support``
+    three of integers, ``n + m``, ``m`` and ``m`` long (where the row, ρ and α_q are not 0);
+    ``in_b0``: each value's position in ``B0`` (−1: none), whose column
+    there ``B0⁻¹`` takes to a unit vector exactly."""
+    m = basic.shape[0]
+    rho, aq, unit, work, tmp, alpha = scratch
+    support, rho_nz, aq_nz = support
+    a_ptr, a_idx, a_val = a_cols
+    r_ptr, r_idx, r_val = a_rows
+    leave = basic[r]
+    # ρ = B⁻ᵀ e_r, the tableau row α = ρᵀ [A | −I]
+    unit[:] = 0.0
+    unit[r] = 1.0
+    btran(lu, etas, unit, rho, work, tmp)
+    # by the rows of A where ρ is not 0 (a quarter of them on the county: a third of the
+    # work of a dot product per column)
+    n_rho = 0
+    for i in range(m):
+        if rho[i] != 0.0:
+            rho_nz[n_rho] = i
+            n_rho += 1
+    for j in range(n):
+        alpha[j] = 0.0
+    for q in range(n_rho):
+        i = rho_nz[q]
+        v = rho[i]
+        for k in range(r_ptr[i], r_ptr[i + 1]):
+            alpha[r_idx[k]] += r_val[k] * v
+    largest = 0.0
+    count = 0  # the row's support, in order (the passes below and the update run over it)
+    for j in range(n):
+        v = alpha[j]
+        if v != 0.0:
+            support[count] = j
+            count += 1
+            if abs(v) > largest:
+                largest = abs(v)
+    for i in range(m):
+        alpha[n + i] = -rho[i]
+    for q in range(n_rho):
+        i = rho_nz[q]
+        support[count] = n + i
+        count += 1
+        if abs(rho[i]) > largest:
+            largest = abs(rho[i])
+    tol = max(tol_abs, tol_rel * largest)
+    # z_p = β − Σ α_j z_j: to come back up to its lower bound, a value that may rise needs
+    # α_j < 0 and one that may fall α_j > 0 (the reverse for an upper bound); the support
+    # is narrowed to those
+    bound = np.inf
+    cands = 0
+    for q in range(count):
+        j = support[q]
+        a = alpha[j]
+        if side < 0:
+            up, down = a < -tol, a > tol
+        else:
+            up, down = a > tol, a < -tol
+        if (can_rise[j] and up) or (can_fall[j] and down):
+            ratio = (abs(d[j]) + dual_tol) / abs(a)
+            if ratio < bound:
+                bound = ratio
+            work[cands] = j  # work is free until the column's solve
+            cands += 1
+    if cands == 0:
+        return DOUBT, -1  # dual unbounded: no solution past here
+    top = 0.0  # the largest pivot among the nearly tied
+    for q in range(cands):
+        j = int(work[q])
+        if abs(d[j]) / abs(alpha[j]) <= bound:
+            top = max(top, abs(alpha[j]))
+    enter, best = -1, np.inf
+    for q in range(cands):
+        j = int(work[q])
+        size = abs(alpha[j])
+        if abs(d[j]) / size <= bound and size >= stable * top:
+            key = abs(d2[j]) / size
+            if key < best:
+                best, enter = key, j
+    if enter < 0:
+        return DOUBT, -1
+    theta = abs(d[enter]) / abs(alpha[enter]) * (1.0 if side > 0 else -1.0)
+    # α_q = B⁻¹ a_q, the entering column of [A | −I]
+    unit[r] = 0.0
+    p = in_b0[enter]
+    if p >= 0:
+        aq[:] = 0.0
+        aq[p] = 1.0
+        apply_etas(etas, aq)
+        _tight(aq)
+    else:
+        if enter < n:
+            for k in range(a_ptr[enter], a_ptr[enter + 1]):
+                unit[a_idx[k]] = a_val[k]
+        else:
+            unit[enter - n] = -1.0
+        ftran(lu, etas, unit, aq, work)
+    piv = aq[r]
+    if abs(piv - alpha[enter]) > agree * max(1.0, abs(piv)) or abs(piv) < tol_abs:
+        return DOUBT, -1
+    # duals: d −= θ α_r, y += θ ρ; the leaving value's reduced cost is −θ
+    theta2 = d2[enter] / alpha[enter]  # the second cost's, alike
+    for q in range(count):
+        j = support[q]
+        d[j] -= theta * alpha[j]
+        d2[j] -= theta2 * alpha[j]
+    d2[leave], d2[enter] = -theta2, 0.0
+    for q in range(n_rho):
+        i = rho_nz[q]
+        y[i] += theta * rho[i]
+    d[leave], d[enter] = -theta, 0.0
+    # values and rates: the leaving value onto its bound, the entering one moves instead
+    n_aq = 0
+    for i in range(m):
+        if aq[i] != 0.0:
+            aq_nz[n_aq] = i
+            n_aq += 1
+    deg1 = z.shape[0]
+    for q in range(deg1):
+        target = lower[q, leave] if side < 0 else upper[q, leave]
+        delta = (z[q, leave] - target) / piv
+        for p in range(n_aq):
+            i = aq_nz[p]
+            z[q, basic[i]] -= delta * aq[i]
+        z[q, enter] += delta
+        z[q, leave] = target
+    basic[r] = enter
+    pos[enter] = r
+    status[enter] = BASIC
+    status[leave] = LOWER if side < 0 else UPPER
+    can_rise[enter] = False
+    can_fall[enter] = False
+    check_lower[enter], check_upper[enter] = lfin[enter], ufin[enter]
+    check_lower[leave] = False
+    check_upper[leave] = False
+    if side < 0:
+        can_rise[leave] = movable[leave]
+    else:
+        can_fall[leave] = movable[leave]
+    # the eta of this pivot: α_q's nonzeros off position r, and its pivot
+    e_r, e_piv, e_ptr, e_idx, e_val, e_n = etas
+    k, start = e_n[0], e_ptr[e_n[0]]
+    q = start
+    for p in range(n_aq):  # the solve left no value below TINY
+        i = aq_nz[p]
+        if i != r:
+            e_idx[q] = i
+            e_val[q] = aq[i]
+            q += 1
+    e_r[k], e_piv[k], e_ptr[k + 1] = r, piv, q
+    e_n[0] = k + 1
+    e_n[1] = q
+    if k + 1 >= e_r.shape[0] or q + m > eta_cap:
+        return FULL, enter
+    return DONE, enter
+
+
+@njit(cache=True)
+def exits(z, lower, upper, check_lower, check_upper, noise_rate, feasible, room):  # type: ignore[no-untyped-def]
+    """The primal ratio test of a straight input from the current ``t`` (``room``: how far
+    the line goes on). Returns (code, s, value, side): code −1, a value is already outside
+    its bounds; 0, none leaves before ``s`` (``value`` −1) or ``value`` leaves at ``s`` past
+    the allowance of its bound; 1, ``value`` leaves here, on ``side`` (−1 lower, +1 upper).
+
+    As numpy would: the values with a finite lower bound that fall towards it first, then
+    those with an upper bound, each by index; the first of equal candidates wins."""
+    nm = z.shape[1]
+    at_best, at_var, at_side = -np.inf, -1, 0
+    s_best, s_var, s_side = np.inf, -1, 0
+    for side in (-1, 1):
+        for j in range(nm):
+            if side < 0:
+                if not check_lower[j]:
+                    continue
+                g1 = z[1, j] - lower[1, j]
+                if not g1 < 0.0:
+                    continue
+                b0 = lower[0, j]
+                g0 = z[0, j] - b0
+            else:
+                if not check_upper[j]:
+                    continue
+                g1 = upper[1, j] - z[1, j]
+                if not g1 < 0.0:
+                    continue
+                b0 = upper[0, j]
+                g0 = b0 - z[0, j]
+            scale = 1.0 + abs(b0) + abs(g0)
+            if not g1 < -noise_rate * scale:
+                continue
+            allow = feasible * scale
+            if g0 < -allow:
+                return -1, 0.0, -1, 0
+            if g0 <= allow:
+                rate = -g1 / scale
+                if rate > at_best:
+                    at_best, at_var, at_side = rate, j, side
+            elif at_var < 0:
+                s = g0 / -g1
+                if s < s_best:
+                    s_best, s_var, s_side = s, j, side
+    if at_var >= 0:
+        return 1, 0.0, at_var, at_side
+    if s_var < 0 or s_best >= room:
+        return 0, room, -1, 0
+    return 0, s_best, s_var, s_side
+
+
+@njit(cache=True)
+def _transpose(ptr, idx, val, m):  # type: ignore[no-untyped-def]
+    """The transpose of an ``m × m`` matrix by columns, by columns (a counting sort)."""
+    count = np.zeros(m + 1, dtype=np.int64)
+    for k in range(ptr[m]):
+        count[idx[k] + 1] += 1
+    for i in range(m):
+        count[i + 1] += count[i]
+    t_idx = np.empty(ptr[m], dtype=np.int64)
+    t_val = np.empty(ptr[m])
+    fill = count[:m].copy()
+    for j in range(m):
+        for k in range(ptr[j], ptr[j + 1]):
+            q = fill[idx[k]]
+            t_idx[q] = j
+            t_val[q] = val[k]
+            fill[idx[k]] += 1
+    return count, t_idx, t_val
+
+
+@njit(cache=True)
+def _strict(ptr, idx, val, m):  # type: ignore[no-untyped-def]
+    """A square matrix by columns without its diagonal, and the diagonal."""
+    keep = np.empty(m + 1, dtype=np.int64)
+    s_idx = np.empty(ptr[m], dtype=np.int64)
+    s_val = np.empty(ptr[m])
+    diag = np.zeros(m)
+    q = 0
+    keep[0] = 0
+    for j in range(m):
+        for k in range(ptr[j], ptr[j + 1]):
+            if idx[k] == j:
+                diag[j] += val[k]
+            else:
+                s_idx[q] = idx[k]
+                s_val[q] = val[k]
+                q += 1
+        keep[j + 1] = q
+    return keep, s_idx[:q].copy(), s_val[:q].copy(), diag
+
+
+@njit(cache=True)
+def factors(l_ptr, l_idx, l_val, u_ptr, u_idx, u_val, perm_r, perm_c):  # type: ignore[no-untyped-def]
+    """SuperLU's ``L`` and ``U`` (by columns) in the layout :func:`ftran` and :func:`btran`
+    take: each strict part by columns and by rows, ``U``'s diagonal, the permutations."""
+    m = perm_r.shape[0]
+    lp, li, lx, _ = _strict(l_ptr, l_idx, l_val, m)
+    up, ui, ux, ud = _strict(u_ptr, u_idx, u_val, m)
+    ltp, lti, ltx = _transpose(lp, li, lx, m)
+    utp, uti, utx = _transpose(up, ui, ux, m)
+    return (lp, li, lx, ltp, lti, ltx, up, ui, ux, utp, uti, utx, ud,
+            perm_r.astype(np.int64), perm_c.astype(np.int64))
+
+
+@njit(cache=True)
+def move_line(z, lower, upper, status, s, at, moved, is_lower, start, rate):  # type: ignore[no-untyped-def]
+    """Along a straight input, ``s`` on (``at`` from the line's start): every value
+    re-centred (``z₀ += z₁ s``), the moved bounds at their new values (``start + rate ·
+    at``, rate ``rate``), and the nonbasic values on them put exactly there (no drift)."""
+    if s != 0.0:
+        for j in range(z.shape[1]):
+            z[0, j] += z[1, j] * s
+    for q in range(moved.shape[0]):
+        j = moved[q]
+        arr = lower if is_lower[q] else upper
+        arr[0, j] = start[q] + rate[q] * at
+        arr[1, j] = rate[q]
+    for q in range(moved.shape[0]):
+        j = moved[q]
+        if is_lower[q] and status[j] == LOWER:
+            z[0, j], z[1, j] = lower[0, j], lower[1, j]
+        elif not is_lower[q] and status[j] == UPPER:
+            z[0, j], z[1, j] = upper[0, j], upper[1, j]
+
+
+@njit(cache=True)
+def same_lines(x0a, dxa, t0a, x0b, dxb, t0b, ts, tol):  # type: ignore[no-untyped-def]
+    """Whether ``x0a + dxa (t − t0a)`` and ``x0b + dxb (t − t0b)`` agree at each of ``ts``
+    within ``tol`` (relative to ``1 + |b|``): :meth:`Piece.same_rates` for two straight
+    pieces, with the same arithmetic, stopping at the first difference."""
+    for q in range(ts.shape[0]):
+        sa, sb = ts[q] - t0a, ts[q] - t0b
+        for j in range(x0a.shape[0]):
+            a = x0a[j] + dxa[j] * sa
+            b = x0b[j] + dxb[j] * sb
+            if not abs(a - b) <= tol * (1.0 + abs(b)):
+                return False
+    return True

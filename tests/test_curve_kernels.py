@@ -1,0 +1,157 @@
+"""The curve's compiled kernels (``hwbopt.analyses.curve_kernels``) against routes that share
+no code with them: dense solves with numpy's LAPACK for the basis solves and the product-form
+updates, and the numpy ratio test the kernel replaced for the primal ratio test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from hwbopt.analyses import curve_kernels as K
+
+
+def _basis(rng: np.random.Generator, m: int) -> sp.csc_array:
+    """A sparse, well-conditioned square matrix with some unit (slack-like) columns."""
+    a = sp.random(m, m, density=4.0 / m, random_state=rng, format="csc")
+    a = a + sp.diags(rng.uniform(2.0, 5.0, m) * rng.choice([-1.0, 1.0], m))
+    a = a.tolil()
+    for j in rng.choice(m, m // 3, replace=False):  # slack columns: −e_i
+        a[:, j] = 0.0
+        a[j, j] = -1.0
+    return sp.csc_array(a.tocsc())
+
+
+def _factors(b: sp.csc_array) -> tuple[np.ndarray, ...]:
+    lu = spla.splu(b, permc_spec="COLAMD", diag_pivot_thresh=0.1)
+    low, upp = lu.L, lu.U
+    out: tuple[np.ndarray, ...] = K.factors(low.indptr, low.indices, low.data, upp.indptr,
+                                            upp.indices, upp.data, lu.perm_r, lu.perm_c)
+    return out
+
+
+def _etas(m: int, cap: int, slots: int = 16) -> tuple[np.ndarray, ...]:
+    return (np.zeros(slots, dtype=np.int64), np.zeros(slots), np.zeros(slots + 1, dtype=np.int64),
+            np.zeros(cap, dtype=np.int64), np.zeros(cap), np.zeros(2, dtype=np.int64))
+
+
+def _add_eta(etas: tuple[np.ndarray, ...], r: int, alpha: np.ndarray) -> None:
+    """The eta of replacing position ``r`` by a column whose ``B⁻¹ a`` is ``alpha``, as
+    :func:`curve_kernels.pivot` writes it."""
+    e_r, e_piv, e_ptr, e_idx, e_val, e_n = etas
+    k, q = int(e_n[0]), int(e_n[1])
+    nz = [i for i in np.flatnonzero(alpha) if i != r]
+    e_idx[q:q + len(nz)] = nz
+    e_val[q:q + len(nz)] = alpha[nz]
+    e_r[k], e_piv[k], e_ptr[k + 1] = r, alpha[r], q + len(nz)
+    e_n[:] = (k + 1, q + len(nz))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_solves_with_the_factors_and_the_etas_are_dense_solves_of_the_current_basis(
+        seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(5, 80))
+    b0 = _basis(rng, m)
+    lu = _factors(b0)
+    etas = _etas(m, 16 * m)
+    work, tmp, out = np.zeros(m), np.zeros(m), np.zeros(m)
+    dense = b0.toarray()
+    for step in range(8):  # replace a column of the basis each step, as pivots do
+        if step:
+            r = int(rng.integers(m))
+            col = np.zeros(m)
+            col[rng.choice(m, 3, replace=False)] = rng.normal(size=3)
+            col[r] += 3.0
+            K.ftran(lu, etas, col, out, work)
+            assert out == pytest.approx(np.linalg.solve(dense, col), rel=1e-9, abs=1e-12)
+            _add_eta(etas, r, out.copy())
+            dense[:, r] = col
+        for _ in range(3):
+            rhs = rng.normal(size=m) * (rng.uniform(size=m) < 0.3)
+            K.ftran(lu, etas, rhs, out, work)
+            assert out == pytest.approx(np.linalg.solve(dense, rhs), rel=1e-9, abs=1e-12)
+            K.btran(lu, etas, rhs, out, work, tmp)
+            assert out == pytest.approx(np.linalg.solve(dense.T, rhs), rel=1e-9, abs=1e-12)
+
+
+def test_a_value_below_tiny_is_dropped_and_nothing_larger() -> None:
+    b0 = sp.csc_array(np.diag([1.0, 2.0, 4.0]))
+    lu = _factors(b0)
+    etas = _etas(3, 30)
+    out, work = np.zeros(3), np.zeros(3)
+    K.ftran(lu, etas, np.array([1e-15, 1e-13, 2.0]), out, work)
+    assert out.tolist() == [0.0, 5e-14, 0.5]
+
+
+def _exits_numpy(z: np.ndarray, lower: np.ndarray, upper: np.ndarray, check_lower: np.ndarray,
+                 check_upper: np.ndarray, noise_rate: float, feasible: float,
+                 room: float) -> tuple[int, float, int, int]:
+    """The primal ratio test as numpy ran it before the kernel (``Pivoter._exits``)."""
+    z0, z1 = z[0], z[1]
+    gl, gu = z1 - lower[1], upper[1] - z1
+    cl = np.nonzero(check_lower & (gl < 0))[0]
+    cu = np.nonzero(check_upper & (gu < 0))[0]
+    g0 = np.concatenate([z0[cl] - lower[0][cl], upper[0][cu] - z0[cu]])
+    g1 = np.concatenate([gl[cl], gu[cu]])
+    scale = 1.0 + np.abs(np.concatenate([lower[0][cl], upper[0][cu]])) + np.abs(g0)
+    out = g1 < -noise_rate * scale
+    allow = feasible * scale
+    if np.any(out & (g0 < -allow)):
+        return -1, 0.0, -1, 0
+    at = out & (g0 <= allow)
+
+    def which(k: int) -> tuple[int, int]:
+        return (int(cl[k]), -1) if k < len(cl) else (int(cu[k - len(cl)]), 1)
+
+    if at.any():
+        k = int(np.argmax(np.where(at, -g1 / scale, -np.inf)))
+        return (1, 0.0, *which(k))
+    s = np.where(out, g0 / np.where(out, -g1, 1.0), np.inf)
+    k = int(np.argmin(s)) if len(s) else -1
+    if k < 0 or s[k] >= room:
+        return 0, room, -1, 0
+    return (0, float(s[k]), *which(k))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_compiled_primal_ratio_test_is_the_numpy_one(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    nm = int(rng.integers(1, 60))
+    lower = np.vstack([rng.uniform(-5, 0, nm), rng.normal(size=nm) * (rng.uniform(size=nm) < .3)])
+    upper = np.vstack([rng.uniform(0, 5, nm), rng.normal(size=nm) * (rng.uniform(size=nm) < .3)])
+    z = np.vstack([rng.uniform(lower[0], upper[0]), rng.normal(size=nm)])
+    on = rng.uniform(size=nm)
+    z[0] = np.where(on < 0.15, lower[0], np.where(on < 0.3, upper[0], z[0]))  # at a bound
+    z[1, rng.uniform(size=nm) < 0.2] = 0.0
+    if seed % 5 == 0:  # ties: equal rates at equal distances
+        z[0, :] = lower[0] + 1.0
+        z[1, :] = lower[1] - 2.0
+    if seed % 7 == 0:  # one value already outside
+        z[0, 0] = lower[0, 0] - 1.0
+        z[1, 0] = lower[1, 0] - 1.0
+    check_lower = rng.uniform(size=nm) < 0.7
+    check_upper = rng.uniform(size=nm) < 0.7
+    args = (z, lower, upper, check_lower, check_upper, 1e-9, 1e-8, float(rng.uniform(0.1, 9)))
+    want = _exits_numpy(*args)
+    code, s, var, side = K.exits(*args)
+    assert (int(code), int(var), int(side)) == want[:1] + want[2:]
+    assert float(s) == want[1]
+
+
+def test_two_straight_pieces_are_one_line_where_the_numpy_comparison_says_so() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(50):
+        n = int(rng.integers(1, 30))
+        x0, dx = rng.normal(size=n), rng.normal(size=n)
+        t0a, t0b = 0.1, 0.3
+        x0b = x0 + dx * (t0b - t0a)  # the same line, written from another point
+        dxb = dx.copy()
+        if rng.uniform() < 0.5:  # or not
+            dxb[int(rng.integers(n))] += float(rng.choice([1e-12, 1e-6, 1.0]))
+        ts = np.array([0.3, 0.3 + float(rng.uniform(0.001, 1.0))])
+        a = x0 + dx * (ts - t0a)[:, None]
+        b = x0b + dxb * (ts - t0b)[:, None]
+        want = bool(np.all(np.abs(a - b) <= 1e-9 * (1.0 + np.abs(b))))
+        assert K.same_lines(x0, dx, t0a, x0b, dxb, t0b, ts, 1e-9) is want
