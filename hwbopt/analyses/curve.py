@@ -49,6 +49,7 @@ import numpy.polynomial.polynomial as npoly
 import pandas as pd
 
 from hwbopt import highs
+from hwbopt.analyses.curve_kernels import same_lines
 from hwbopt.analyses.curve_pivot import Pivoter, least_exits
 from hwbopt.batch import certify
 from hwbopt.batch.engine import WARM_OPTIONS
@@ -74,6 +75,7 @@ RESIDUAL, ROUNDING = 1e-6, 1e-8  # a direction's allowed miss on a held rule (_d
 SNAP = 1e-5  # a target's or activity's root this close to a breakpoint (share of the range) is
 # put on it (Curve._snapped)
 SAMPLES = 16  # points inside each piece at which targets and activity are read
+PRIMAL = 4  # HiGHS's simplex_strategy for its primal simplex (the first solve from a plan)
 ARRAYS = ("col_lower", "col_upper", "row_lower", "row_upper")
 
 
@@ -227,22 +229,32 @@ class Piece:
             out += self.dx[k] * s ** (k + 1)
         return out
 
+    def xs(self, ts: np.ndarray) -> np.ndarray:
+        """:meth:`x` at each of ``ts`` (rows), in one pass."""
+        s = (ts - self.t0)[:, None]
+        out = self.x0 + self.dx[0] * s if self.dx.shape[0] else np.tile(self.x0, (len(ts), 1))
+        for k in range(1, self.dx.shape[0]):
+            out += self.dx[k] * s ** (k + 1)
+        return out
+
     def same_rates(self, other: Piece, t: float) -> bool:
         """Whether both give the same function of ``t`` (compared at ``t`` and one step on)."""
-        for s in (t, t + (self.hi - self.lo + other.hi - other.lo) / 2.0):
-            a, b = self.x(s), other.x(s)
-            # np.allclose(a, b, rtol=1e-9, atol=1e-9), without its overhead (once a piece)
-            if not np.all(np.abs(a - b) <= 1e-9 * (1.0 + np.abs(b))):
-                return False
-        return True
+        ts = np.array([t, t + (self.hi - self.lo + other.hi - other.lo) / 2.0])
+        if self.dx.shape[0] == 1 and other.dx.shape[0] == 1:  # straight: compiled, no arrays
+            return bool(same_lines(self.x0, self.dx[0], self.t0, other.x0, other.dx[0],
+                                   other.t0, ts, 1e-9))
+        a, b = self.xs(ts), other.xs(ts)
+        # np.allclose(a, b, rtol=1e-9, atol=1e-9), without its overhead (once a piece)
+        return bool(np.all(np.abs(a - b) <= 1e-9 * (1.0 + np.abs(b))))
 
 
 class _Tracer:
     """One HiGHS instance holding the LP (integers fixed), moved along the line and re-solved
     warm; :meth:`piece_at` gives the basis optimal at a value and its exact interval."""
 
-    def __init__(self, comp: Compiled, line: Line):
+    def __init__(self, comp: Compiled, line: Line, start: np.ndarray | None = None):
         self.comp, self.line = comp, line
+        self.start = start  # a plan at the range's start to begin the first solve from
         self.col_lower, self.col_upper = comp.col_lower.copy(), comp.col_upper.copy()
         self.row_lower, self.row_upper = comp.row_lower.copy(), comp.row_upper.copy()
         self.h = highs.load(comp, threads=1)
@@ -321,12 +333,19 @@ class _Tracer:
             highs.change_rows_bounds(self.h, rows, self.row_lower[rows], self.row_upper[rows])
 
     def _first_solve(self) -> None:
-        """The cold solve at the range's start, with presolve (on the county 1,754 simplex
-        iterations against 2,848 without, a fifth of the time); the later warm solves read
-        HiGHS's factors, which a presolved solve may not leave: then it is solved again
-        without."""
-        self.h.setOptionValue("presolve", "on")
+        """The solve at the range's start: from the plan given at the start (the mixed-integer
+        optimum's, feasible and nearly optimal here), by the primal simplex (on the county 29
+        simplex iterations, 3 ms; the dual simplex from it takes 768, 20 ms); or else cold,
+        with presolve (1,754 iterations against 2,848 without, 38 ms). The later warm solves
+        (after a move of the bounds: the dual simplex's case) read HiGHS's factors, which a
+        presolved solve may not leave: then it is solved again without."""
+        _, strategy = self.h.getOptionValue("simplex_strategy")
+        if self.start is not None:
+            highs.start_from(self.h, self.start)
+            self.h.setOptionValue("simplex_strategy", PRIMAL)
+        self.h.setOptionValue("presolve", "off" if self.start is not None else "on")
         highs.settle(self.h)
+        self.h.setOptionValue("simplex_strategy", strategy)
         self.h.setOptionValue("presolve", "off")
         if self.h.getModelStatus() == highspy_optimal():
             ok, _ = self.h.getBasicVariables()  # type: ignore[attr-defined]
@@ -524,10 +543,16 @@ def _trace(tr: _Tracer, warnings: list[str], start: float | None = None,
     lo = line.lo if start is None else start
     hi = line.hi if stop is None else stop
     same = SAME_T * line.width
-    first = tr.piece_at(lo)
-    if first is None:
-        return [], False, lo
-    found, chosen = [first], []
+    found: list[Piece] = []
+    chosen: list[Piece] = []
+    if start is None:
+        first = tr.piece_at(lo)
+        if first is None:
+            return [], False, lo
+        found.append(first)
+    # else a retrace from a breakpoint: the first probe is a step past it, as after any
+    # piece (solved at the breakpoint itself HiGHS may give the basis that ends there, which
+    # at its bound may drift the allowance on: a sliver that moves the breakpoint)
     a, step, closed, end = lo, STEP * line.width, True, None
     declined = math.nan  # the value the fast path last gave up at: HiGHS takes that step
     while a < hi - same:
@@ -650,7 +675,9 @@ class Curve:
     iterations: int = 0
     first_iterations: int = 0  # of the first solve, cold at the range's start
     trace_seconds: float = 0.0
-    first_solve_seconds: float = 0.0  # of the trace, the cold solve at the range's start
+    first_solve_seconds: float = 0.0  # of the trace, the solve at the range's start
+    start_plan: np.ndarray | None = field(default=None, repr=False)  # what that solve began
+    # from: the mixed-integer optimum's plan (None: it was found elsewhere, the solve cold)
     fast_steps: int = 0  # pieces found by the curve's own pivots (the fast path)
     fallback_steps: int = 0  # steps they declined, taken by a HiGHS re-solve
     pivots: int = 0  # the curve's own pivots
@@ -1152,7 +1179,8 @@ def curve(
                           feasible_to=None, readers=None, seconds=time.perf_counter() - began)
     warnings: list[str] = []
     traced = time.perf_counter()
-    tr = _Tracer(_bounds_at(lp, line, start), line)
+    # the mixed-integer optimum's plan starts the trace, where it was found
+    tr = _Tracer(_bounds_at(lp, line, start), line, base.x if at == start else None)
     if fast:
         tr.use_pivots()
     raw_pieces, closed, end_at = _trace(tr, warnings)
@@ -1197,7 +1225,8 @@ def curve(
                 iterations=tr.iterations, first_iterations=tr.first_iterations,
                 trace_seconds=trace_seconds, warnings=warnings, fast_steps=tr.fast_steps,
                 fallback_steps=tr.fallback_steps, pivots=pivots, repaired=tr.repaired,
-                certify_seconds=certify_seconds, first_solve_seconds=tr.first_seconds)
+                certify_seconds=certify_seconds, first_solve_seconds=tr.first_seconds,
+                start_plan=tr.start)
     if not pieces:
         cv.status = str(Status.INFEASIBLE)
         cv.message = f"the LP with the plan's integer decisions held has no optimum at {start:g}"
