@@ -154,4 +154,87 @@ def test_two_straight_pieces_are_one_line_where_the_numpy_comparison_says_so() -
         a = x0 + dx * (ts - t0a)[:, None]
         b = x0b + dxb * (ts - t0b)[:, None]
         want = bool(np.all(np.abs(a - b) <= 1e-9 * (1.0 + np.abs(b))))
-        assert K.same_lines(x0, dx, t0a, x0b, dxb, t0b, ts, 1e-9) is want
+        assert K.same_lines(x0, dx[None], t0a, x0b, dxb[None], t0b, ts, 1e-9) is want
+
+
+def _exits_curved_numpy(z: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                        check_lower: np.ndarray, check_upper: np.ndarray, noise: float,
+                        feasible: float, smax: float, width: float
+                        ) -> tuple[int, float, int, int, int, int]:
+    """The curved ratio test as numpy ran it before the kernel (``Pivoter._exits_curved``
+    with ``curve_pivot.least_exits``: roots from the companion matrices' eigenvalues)."""
+    from hwbopt.analyses.curve_pivot import _leading, least_exits
+
+    deg = z.shape[0] - 1
+    best, leaving, reach = smax, (-1, 0), (-1, 0)
+    lead_best = 0.0
+    powers = np.array([width ** (k + 1) for k in range(deg)])[:, None]
+    for side, check, bound in ((-1, check_lower, lower), (1, check_upper, upper)):
+        g = (z[1:] - bound[1:]) if side < 0 else (bound[1:] - z[1:])
+        cand = np.flatnonzero(check & np.any(g != 0, axis=0))
+        if not len(cand):
+            continue
+        g0 = (z[0, cand] - bound[0, cand]) * -side
+        gc = g[:, cand]
+        scale = 1.0 + np.abs(bound[0, cand]) + np.abs(g0)
+        gc = np.where(np.abs(gc) <= noise * scale / powers, 0.0, gc)
+        allow = feasible * scale
+        if np.any(g0 < -allow):
+            return -1, 0.0, -1, 0, -1, 0
+        lead = _leading(gc)
+        at = (g0 <= allow) & (lead < 0)
+        if at.any():
+            k = int(np.argmax(np.where(at, -lead / scale, -np.inf)))
+            if -lead[k] / scale[k] > lead_best:
+                lead_best, leaving = float(-lead[k] / scale[k]), (int(cand[k]), side)
+            continue
+        room = np.where(g0 > allow, g0, 0.0)
+        exits = least_exits(np.vstack([room, gc]), best, 1e-14 * width)
+        k = int(np.argmin(exits))
+        if exits[k] < best:
+            best, reach = float(exits[k]), (int(cand[k]), side)
+    if leaving[0] >= 0:
+        return 1, 0.0, leaving[0], leaving[1], reach[0], reach[1]
+    return 0, best, -1, 0, reach[0], reach[1]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_compiled_curved_ratio_test_is_the_numpy_one(seed: int) -> None:
+    """Same verdict, same value and side; the reach to 1e-12 (roots by isolation and Newton's
+    steps here, from eigenvalues there)."""
+    rng = np.random.default_rng(100 + seed)
+    nm, deg = int(rng.integers(1, 50)), int(rng.integers(2, 6))
+    width = float(rng.uniform(0.05, 2.0))
+    lower = np.vstack([rng.uniform(-5, 0, nm)] + [
+        rng.normal(size=nm) * (rng.uniform(size=nm) < .3) * 10.0 ** -k for k in range(deg)])
+    upper = np.vstack([rng.uniform(0, 5, nm)] + [
+        rng.normal(size=nm) * (rng.uniform(size=nm) < .3) * 10.0 ** -k for k in range(deg)])
+    z = np.vstack([rng.uniform(lower[0], upper[0])]
+                  + [rng.normal(size=nm) * 3.0 * 10.0 ** -k for k in range(deg)])
+    on = rng.uniform(size=nm)
+    z[0] = np.where(on < 0.1, lower[0], np.where(on < 0.2, upper[0], z[0]))  # at a bound
+    if seed % 3 == 0:  # nobody at a bound and moving out: the roots decide
+        z[1] = np.where(z[0] == lower[0], np.abs(z[1]) + lower[1],
+                        np.where(z[0] == upper[0], upper[1] - np.abs(z[1]), z[1]))
+    check_lower = rng.uniform(size=nm) < 0.8
+    check_upper = rng.uniform(size=nm) < 0.8
+    args = (z, lower, upper, check_lower, check_upper, 1e-9, 1e-8,
+            float(rng.uniform(0.01, 1.0)) * width, width)
+    want = _exits_curved_numpy(*args)
+    got = K.exits_curved(*args)
+    assert (int(got[0]), int(got[2]), int(got[3]), int(got[4]), int(got[5])) == (
+        want[0], want[2], want[3], want[4], want[5])
+    assert float(got[1]) == pytest.approx(want[1], rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_least_exit_of_a_polynomial_is_the_eigenvalue_one(seed: int) -> None:
+    from hwbopt.analyses.curve_pivot import least_exits
+
+    rng = np.random.default_rng(200 + seed)
+    d = int(rng.integers(1, 6))
+    c = rng.normal(size=d + 1) * rng.uniform(0.01, 100.0, size=d + 1)
+    c[0] = abs(c[0]) if seed % 4 else 0.0  # inside its bound, or on it
+    smax = float(rng.uniform(0.01, 3.0))
+    want = float(least_exits(c[:, None], smax, 1e-14)[0])
+    assert K.least_exit(c, smax, smax, 1e-14) == pytest.approx(want, rel=1e-12, abs=1e-15)

@@ -367,6 +367,17 @@ def exits(z, lower, upper, check_lower, check_upper, noise_rate, feasible, room)
 
 
 @njit(cache=True)
+def taylor_shift(z, s):  # type: ignore[no-untyped-def]
+    """Each column's Taylor coefficients (rows, ascending) re-centred ``s`` on: one synthetic
+    division per order, in place."""
+    deg = z.shape[0] - 1
+    for j in range(deg):
+        for k in range(deg - 1, j - 1, -1):
+            for i in range(z.shape[1]):
+                z[k, i] += z[k + 1, i] * s
+
+
+@njit(cache=True)
 def _transpose(ptr, idx, val, m):  # type: ignore[no-untyped-def]
     """The transpose of an ``m × m`` matrix by columns, by columns (a counting sort)."""
     count = np.zeros(m + 1, dtype=np.int64)
@@ -443,14 +454,229 @@ def move_line(z, lower, upper, status, s, at, moved, is_lower, start, rate):  # 
 
 @njit(cache=True)
 def same_lines(x0a, dxa, t0a, x0b, dxb, t0b, ts, tol):  # type: ignore[no-untyped-def]
-    """Whether ``x0a + dxa (t − t0a)`` and ``x0b + dxb (t − t0b)`` agree at each of ``ts``
-    within ``tol`` (relative to ``1 + |b|``): :meth:`Piece.same_rates` for two straight
-    pieces, with the same arithmetic, stopping at the first difference."""
+    """Whether ``x0a + Σ_k dxa[k] (t − t0a)^(k+1)`` and the same of ``b`` agree at each of
+    ``ts`` within ``tol`` (relative to ``1 + |b|``): :meth:`Piece.same_rates`, with
+    :meth:`Piece.xs`'s arithmetic, stopping at the first difference."""
+    pa, pb = np.empty(dxa.shape[0]), np.empty(dxb.shape[0])
     for q in range(ts.shape[0]):
         sa, sb = ts[q] - t0a, ts[q] - t0b
+        for k in range(dxa.shape[0]):
+            pa[k] = sa ** (k + 1)
+        for k in range(dxb.shape[0]):
+            pb[k] = sb ** (k + 1)
         for j in range(x0a.shape[0]):
-            a = x0a[j] + dxa[j] * sa
-            b = x0b[j] + dxb[j] * sb
+            a = x0a[j] + dxa[0, j] * pa[0]
+            for k in range(1, dxa.shape[0]):
+                a += dxa[k, j] * pa[k]
+            b = x0b[j] + dxb[0, j] * pb[0]
+            for k in range(1, dxb.shape[0]):
+                b += dxb[k, j] * pb[k]
             if not abs(a - b) <= tol * (1.0 + abs(b)):
                 return False
     return True
+
+
+@njit(cache=True)
+def _horner(c, d, s):  # type: ignore[no-untyped-def]
+    """``Σ_{i ≤ d} c[i] sⁱ`` (``c`` a row of coefficients, ascending)."""
+    out = 0.0
+    for i in range(d, -1, -1):
+        out = out * s + c[i]
+    return out
+
+
+@njit(cache=True)
+def _root(c, dc, d, lo, hi):  # type: ignore[no-untyped-def]
+    """The root of ``f = Σ c[i] sⁱ`` (degree ``d``; ``dc`` its derivative's coefficients) in
+    [``lo``, ``hi``], where ``f`` is monotone and changes sign: Newton's steps kept inside
+    the bracket, halving it where a step would leave it or shrink it too little (``rtsafe``,
+    Numerical Recipes §9.4), to the last bit."""
+    if _horner(c, d, lo) < 0.0:
+        neg, pos = lo, hi
+    else:
+        neg, pos = hi, lo
+    x = 0.5 * (lo + hi)
+    step_old = abs(hi - lo)
+    step = step_old
+    f = _horner(c, d, x)
+    df = _horner(dc, d - 1, x)
+    for _ in range(100):
+        if ((x - pos) * df - f) * ((x - neg) * df - f) > 0.0 or abs(2.0 * f) > abs(step_old * df):
+            step_old = step
+            step = 0.5 * (pos - neg)
+            x = neg + step
+            if x == neg:
+                break
+        else:
+            step_old = step
+            step = f / df
+            before = x
+            x -= step
+            if x == before:
+                break
+        if abs(step) <= 1e-16 * max(1.0, abs(x)):
+            break
+        f = _horner(c, d, x)
+        if f == 0.0:
+            break
+        df = _horner(dc, d - 1, x)
+        if f < 0.0:
+            neg = x
+        else:
+            pos = x
+    return x
+
+
+@njit(cache=True)
+def least_exit(c, smax, bound, tiny):  # type: ignore[no-untyped-def]
+    """The least root in (``tiny``, ``bound``) after which ``g(s) = Σ c[i] sⁱ`` turns negative;
+    ``smax`` if none (``bound`` ≤ ``smax``: a root past it cannot be the least of the ratio
+    test). ``c[0] + c[1] s`` plus the falling higher terms bounds ``g`` from below, and is
+    concave in ``s ≥ 0``: positive at 0 and at ``bound``, it is positive between, and there is
+    no root. Otherwise the roots are isolated
+    exactly rather than from the eigenvalues of the companion matrix (as
+    ``curve_pivot._exact_exits`` takes them, in numpy): between consecutive roots of its
+    derivative a polynomial is monotone, so each derivative's roots, from the straight line up,
+    split [0, ``bound``] into pieces with at most one root each, found by :func:`_root`."""
+    d = c.shape[0] - 1
+    while d > 0 and c[d] == 0.0:
+        d -= 1
+    if d == 0:
+        return smax
+    low = c[0] + c[1] * bound
+    for i in range(2, d + 1):
+        if c[i] < 0.0:
+            low += c[i] * bound ** i
+    if c[0] > 0.0 and low > 0.0:
+        return smax
+    if d == 1:  # a straight line: exact
+        if c[1] < 0.0:
+            r = c[0] / -c[1]
+            if tiny < r < bound:
+                return r
+        return smax
+    der = np.zeros((d, d + 1))  # der[k]: the k-th derivative, degree d − k
+    for i in range(d + 1):
+        der[0, i] = c[i]
+    for k in range(1, d):
+        for i in range(d - k + 1):
+            der[k, i] = der[k - 1, i + 1] * (i + 1)
+    points = np.empty(d + 1)  # the roots of the derivative one up, ascending
+    n_points = 0
+    if der[d - 1, 1] != 0.0:  # the (d−1)-th derivative: a straight line
+        r = -der[d - 1, 0] / der[d - 1, 1]
+        if 0.0 < r < bound:
+            points[0] = r
+            n_points = 1
+    found = np.empty(d + 1)
+    for k in range(d - 2, -1, -1):
+        dk = d - k
+        n_found = 0
+        left = 0.0
+        f_left = _horner(der[k], dk, left)
+        for q in range(n_points + 1):
+            right = points[q] if q < n_points else bound
+            f_right = _horner(der[k], dk, right)
+            if k == 0:
+                if f_left >= 0.0 > f_right:  # g turns negative in (left, right]
+                    r = left if f_left == 0.0 else _root(der[0], der[1], d, left, right)
+                    if r > tiny:
+                        return r
+            elif (f_left > 0.0 > f_right) or (f_left < 0.0 < f_right):
+                found[n_found] = _root(der[k], der[k + 1], dk, left, right)
+                n_found += 1
+            left, f_left = right, f_right
+        points[:n_found] = found[:n_found]
+        n_points = n_found
+    return smax
+
+
+@njit(cache=True)
+def exits_curved(z, lower, upper, check_lower, check_upper, noise, feasible, smax,  # type: ignore[no-untyped-def]
+                 width):
+    """The ratio test of an input that moves the bounds along a polynomial
+    (``Pivoter._exits_curved``, whose numpy it replaces step for step): returns (code, s,
+    value, side, reach value, reach side). Code −1: a value is already outside its bounds;
+    1: ``value`` leaves here on ``side`` (of the values at their bound and moving out, the
+    fastest for its size); 0: none leaves here, the basis stays feasible for ``s``, where
+    ``reach value`` meets its bound on ``reach side`` (−1: none, the line's end)."""
+    deg = z.shape[0] - 1
+    nm = z.shape[1]
+    tiny = 1e-14 * width
+    noise_at = np.empty(deg)  # a coefficient below noise_at[k-1] · scale moves its value by
+    for k in range(deg):  # less than ``noise`` of its scale over the range: none
+        noise_at[k] = noise / width ** (k + 1)
+    coef = np.empty(deg + 1)
+    best, reach_var, reach_side = smax, -1, 0
+    lead_best, leave_var, leave_side = 0.0, -1, 0
+    for side in (-1, 1):
+        check = check_lower if side < 0 else check_upper
+        bound = lower if side < 0 else upper
+        # the values at their bound and moving out (any: the side's roots are not needed)
+        at_best, at_var = -np.inf, -1
+        for j in range(nm):
+            if not check[j]:
+                continue
+            moving = False
+            for k in range(1, deg + 1):
+                if z[k, j] != bound[k, j]:
+                    moving = True
+                    break
+            if not moving:
+                continue
+            g0 = (z[0, j] - bound[0, j]) * -side
+            scale = 1.0 + abs(bound[0, j]) + abs(g0)
+            allow = feasible * scale
+            if g0 < -allow:
+                return -1, 0.0, -1, 0, -1, 0
+            lead = 0.0
+            for k in range(1, deg + 1):
+                g = (z[k, j] - bound[k, j]) * -side
+                if abs(g) > noise_at[k - 1] * scale:
+                    lead = g
+                    break
+            if g0 <= allow and lead < 0.0 and -lead / scale > at_best:
+                at_best, at_var = -lead / scale, j
+        if at_var >= 0:
+            if at_best > lead_best:
+                lead_best, leave_var, leave_side = at_best, at_var, side
+            continue
+        # a value at its bound (and moving in) leaves where it comes back to it
+        side_max = best
+        reach_pow = np.empty(deg + 1)  # powers of the reach so far: the quick bound below
+        for k in range(deg + 1):
+            reach_pow[k] = best ** k
+        for j in range(nm):
+            if not check[j]:
+                continue
+            moving = False
+            for k in range(1, deg + 1):
+                if z[k, j] != bound[k, j]:
+                    moving = True
+                    break
+            if not moving:
+                continue
+            g0 = (z[0, j] - bound[0, j]) * -side
+            scale = 1.0 + abs(bound[0, j]) + abs(g0)
+            allow = feasible * scale
+            coef[0] = g0 if g0 > allow else 0.0
+            for k in range(1, deg + 1):
+                g = (z[k, j] - bound[k, j]) * -side
+                coef[k] = 0.0 if abs(g) <= noise_at[k - 1] * scale else g
+            # g0 + g1 s + the falling higher terms bound the distance from below; that bound is
+            # concave in s, so positive at 0 and at the reach so far it is positive between:
+            # no root before the reach
+            low = coef[0] + coef[1] * reach_pow[1]
+            for k in range(2, deg + 1):
+                if coef[k] < 0.0:
+                    low += coef[k] * reach_pow[k]
+            if coef[0] > 0.0 and low > 0.0:
+                continue
+            e = least_exit(coef, side_max, best, tiny)
+            if e < best:
+                best, reach_var, reach_side = e, j, side
+                for k in range(deg + 1):
+                    reach_pow[k] = best ** k
+    if leave_var >= 0:
+        return 1, 0.0, leave_var, leave_side, reach_var, reach_side
+    return 0, best, -1, 0, reach_var, reach_side

@@ -293,9 +293,7 @@ class Pivoter:
             self.t = t
             return
         if s != 0.0:
-            for j in range(self.deg):  # a Taylor shift: one synthetic division per order
-                for k in range(self.deg - 1, j - 1, -1):
-                    z[k] += z[k + 1] * s
+            kernels.taylor_shift(z, s)
         self.t = t
         self._set_bounds(t)
         for name, pos in self._moved.items():  # exactly on the moved bounds (no drift)
@@ -328,44 +326,19 @@ class Pivoter:
         return 0.0, self._position(int(var)), int(side)
 
     def _exits_curved(self) -> tuple[float, int, int] | None:
-        """:meth:`_exits` for an input that moves the bounds along a polynomial."""
-        smax = self.line.hi - self.t
-        best, leaving, reach = smax, (-1, 0), (-1, 0)
-        lead_best = 0.0
-        width = self.line.width
-        powers = np.array([width ** (k + 1) for k in range(self.deg)])[:, None]
-        for side, check, bound in ((-1, self.check_lower, self.lower),
-                                   (1, self.check_upper, self.upper)):
-            # the distance to the bound, g0 + g1 s + ...: positive inside
-            g = (self.z[1:] - bound[1:]) if side < 0 else (bound[1:] - self.z[1:])
-            cand = np.flatnonzero(check & np.any(g != 0, axis=0))
-            if not len(cand):
-                continue
-            g0 = (self.z[0, cand] - bound[0, cand]) * -side
-            gc = g[:, cand]
-            scale = 1.0 + np.abs(bound[0, cand]) + np.abs(g0)
-            gc = np.where(np.abs(gc) <= self.noise * scale / powers, 0.0, gc)
-            allow = self.feasible * scale
-            if np.any(g0 < -allow):
-                return None
-            lead = _leading(gc)
-            at = (g0 <= allow) & (lead < 0)
-            if at.any():  # leaves here: the fastest for its size first
-                k = int(np.argmax(np.where(at, -lead / scale, -np.inf)))
-                if -lead[k] / scale[k] > lead_best:
-                    lead_best, leaving = float(-lead[k] / scale[k]), (int(cand[k]), side)
-                continue
-            # a value at its bound (and moving in) leaves where it comes back to it
-            room = np.where(g0 > allow, g0, 0.0)
-            exits = least_exits(np.vstack([room, gc]), best, 1e-14 * width)
-            k = int(np.argmin(exits))
-            if exits[k] < best:
-                best, reach = float(exits[k]), (int(cand[k]), side)
-        if leaving[0] < 0 and best <= self.same and reach[0] >= 0:
-            leaving = reach  # a sliver: its end is this value
-        if leaving[0] >= 0:
-            return 0.0, int(self._position(leaving[0])), leaving[1]
-        return best, -1, 0
+        """:meth:`_exits` for an input that moves the bounds along a polynomial
+        (:func:`curve_kernels.exits_curved`: each distance's least root after which it turns
+        negative, from the eigenvalues of its companion matrix)."""
+        code, best, var, side, reach, reach_side = kernels.exits_curved(
+            self.z, self.lower, self.upper, self.check_lower, self.check_upper, self.noise,
+            self.feasible, self.line.hi - self.t, self.line.width)
+        if code < 0:
+            return None
+        if code == 0 and best <= self.same and reach >= 0:
+            var, side = reach, reach_side  # a sliver: its end is this value
+        if code == 1 or var >= 0:
+            return 0.0, self._position(int(var)), int(side)
+        return float(best), -1, 0
 
     def _position(self, var: int) -> int:
         """Where the basic value ``var`` sits in the basis."""

@@ -32,22 +32,24 @@ def build_model(d: ModelData) -> pyo.ConcreteModel:
 def build_compiled(d: ModelData) -> Compiled:
     """The compiled model, built without Pyomo: the same arrays as
     ``compile_model(build_model(d))``, in a fraction of the time and memory."""
-    with _collector_paused():
+    with collector_paused():
         return build_arrays(d).compiled()
 
 
 def build_arrays(d: ModelData) -> ArrayModel:
     """Every part's rows, declared into an :class:`ArrayModel` (``.compiled()`` finishes it)."""
-    with _collector_paused():
+    with collector_paused():
         m = ArrayModel(d.instance.name)
         _add_parts(m, d)
         return m
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Millions of small acyclic objects: the cyclic collector would walk them all again and
-    again for nothing (Pyomo's own writer pauses it the same way)."""
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused: for work that makes many small objects and
+    no reference cycles (refcounting still frees them), which the collector would otherwise
+    walk, with every live object of the process, again and again for nothing (Pyomo's own
+    writer pauses it the same way; so do the build here and the curve's trace)."""
     was = gc.isenabled()
     gc.disable()
     try:
