@@ -21,9 +21,9 @@ from 0 to 0.5), one run measures:
   whole curve costs no more than 10 warm re-solves);
 - **cold**: a fresh HiGHS solve of the same LP at each breakpoint the curve found (what tracing
   by re-solving at known breakpoints would cost);
-- **solve floor**: how many sparse solves the fast trace made with its basis's factors, and
-  one solve's time (SuperLU, the final basis): what the solves alone cost against the ten warm
-  re-solves;
+- **solve floor**: how many solves with the basis the fast trace made, and one solve's time
+  (compiled, with the final basis's factors and eta file; SciPy's SuperLU solve beside it):
+  what the solves alone cost against the ten warm re-solves;
 - **interleaved**: the two traces alone (as ``curve()`` runs them, without its base MIP and
   certificates) and the 10 warm re-solves, repeated ``--rounds`` times in turn, in wall and in
   processor time: the shared machine's load moves from minute to minute, so the target is
@@ -51,6 +51,7 @@ import numpy as np
 
 import hwbopt
 from hwbopt import highs
+from hwbopt.analyses import curve_kernels as kernels
 from hwbopt.analyses.curve import _bounds_at, _merge, _trace, _Tracer, curve
 from hwbopt.compile import Compiled, with_bounds
 
@@ -97,7 +98,7 @@ def _warm(cv: Any, lp: Compiled, values: np.ndarray) -> dict[str, Any]:
 def _retrace(cv: Any, lp: Compiled, fast: bool) -> dict[str, Any]:
     """The curve's trace alone (no base MIP, no certificates), as ``curve()`` runs it: wall
     and processor seconds, pieces, and the fast path's account."""
-    tr = _Tracer(_bounds_at(lp, cv.line, cv.lo), cv.line)
+    tr = _Tracer(_bounds_at(lp, cv.line, cv.lo), cv.line, cv.start_plan)
     if fast:
         tr.use_pivots()
     start, start_cpu = time.perf_counter(), time.process_time()
@@ -112,29 +113,44 @@ def _retrace(cv: Any, lp: Compiled, fast: bool) -> dict[str, Any]:
 
 
 def _solve_floor(cv: Any, lp: Compiled, ten: float) -> dict[str, Any]:
-    """What the fast path's sparse solves alone cost: a fast trace's count of SuperLU solves
-    times one solve's time with the final basis's factors (the mean of 200 solves each way,
-    a column and a row), against the ten warm re-solves. A floor no tuning of the pivots'
-    numpy work goes below while the factors are SciPy's."""
-    tr = _Tracer(_bounds_at(lp, cv.line, cv.lo), cv.line)
+    """What the fast path's solves with the basis cost: a fast trace's count of them (two a
+    pivot, a few more at each factorisation) times one solve's time with the final basis's
+    factors and eta file (the mean of 2,000 compiled solves each way, a transposed solve of
+    a unit vector as each pivot's row needs, and a column of the LP), against the ten warm
+    re-solves; and SciPy's SuperLU solve with the same factors, which the solves were before
+    they were compiled."""
+    tr = _Tracer(_bounds_at(lp, cv.line, cv.lo), cv.line, cv.start_plan)
     tr.use_pivots()
     _trace(tr, [])
     pv = tr.pivoter
     assert pv is not None
-    if pv._lu is None and not pv._factorise():
+    if pv._lu is None:
         return {"solves": pv.solves, "solve_us": None}
     lu = pv._lu
-    assert lu is not None
-    b = np.random.default_rng(0).standard_normal(pv.m)
+    m = pv.m
+    rho, aq, unit, work, tmp, _ = (v.copy() for v in pv._scratch)
+    unit[:] = 0.0
+    unit[m // 2] = 1.0
+    col = pv.M[:, [int(np.flatnonzero(pv.basic < pv.n)[0])]].toarray().ravel()
+    kernels.btran(pv._factors, pv._etas, unit, rho, work, tmp)  # loaded before timing
+    kernels.ftran(pv._factors, pv._etas, col, aq, work)
+    start = time.perf_counter()
+    for _ in range(2000):
+        kernels.btran(pv._factors, pv._etas, unit, rho, work, tmp)
+        kernels.ftran(pv._factors, pv._etas, col, aq, work)
+    each = (time.perf_counter() - start) / 4000
+    b = np.random.default_rng(0).standard_normal(m)
     start = time.perf_counter()
     for _ in range(200):
         lu.solve(b)
         lu.solve(b, trans="T")
-    each = (time.perf_counter() - start) / 400
+    superlu = (time.perf_counter() - start) / 400
     factors = int(lu.L.nnz + lu.U.nnz)
-    return {"solves": pv.solves, "pivots": pv.pivots, "basis_rows": pv.m,
-            "factor_nonzeros": factors, "solve_us": each * 1e6,
-            "solves_seconds": pv.solves * each, "solves_over_ten_warm": pv.solves * each / ten}
+    return {"solves": pv.solves, "pivots": pv.pivots, "basis_rows": m,
+            "factor_nonzeros": factors, "eta_nonzeros": int(pv._etas[5][1]),
+            "etas": int(pv._etas[5][0]), "solve_us": each * 1e6,
+            "superlu_dense_solve_us": superlu * 1e6, "solves_seconds": pv.solves * each,
+            "solves_over_ten_warm": pv.solves * each / ten}
 
 
 def _rounds(cv: Any, lp: Compiled, values: np.ndarray, rounds: int) -> dict[str, Any]:
@@ -221,6 +237,12 @@ def main() -> None:
     args = ap.parse_args()
 
     inst = hwbopt.load(args.instance)
+    # the compiled kernels are loaded from numba's cache in each new process (compiled the
+    # first time after an install): a curve of the tutorial first, so that load is measured
+    # apart (its trace alone is about 10 ms) and the county's single timings below are not
+    # charged with it
+    loading = curve(hwbopt.load(HERE.parent / "instances" / "tutorial"),
+                    "partners[council].cut.total", 0.0, 0.5, mip_checks=0)
     began = time.perf_counter()
     cv = curve(inst, args.input, args.start, args.end, mip_checks=0)
     total = time.perf_counter() - began
@@ -245,6 +267,8 @@ def main() -> None:
     result = {
         "instance": args.instance, "input": args.input, "from": args.start, "to": args.end,
         "columns": lp.n_cols, "rows": lp.n_rows,
+        "kernels_loading": {"first_trace_in_process_seconds": loading.trace_seconds,
+                            "pieces": len(loading.pieces)},
         "curve": fast_row,
         "curve_highs_only": slow_row,
         "fast_vs_highs_only_worst_objective_difference": differ,
@@ -272,7 +296,8 @@ def main() -> None:
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     shown = {k: v for k, v in result["warm_resolves"].items() if not k.endswith("_each")}
     print(json.dumps({**{k: result[k] for k in (
-        "curve", "curve_highs_only", "fast_vs_highs_only_worst_objective_difference",
+        "kernels_loading", "curve", "curve_highs_only",
+        "fast_vs_highs_only_worst_objective_difference",
         "cold_at_breakpoints", "curve_over_ten_warm", "curve_steps_over_ten_warm",
         "highs_only_over_ten_warm", "fast_path_speedup", "curve_over_cold_at_breakpoints",
         "interleaved", "solve_floor", "target_met")}, "warm_resolves": shown}, indent=2))

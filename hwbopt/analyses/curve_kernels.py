@@ -609,11 +609,17 @@ def exits_curved(z, lower, upper, check_lower, check_upper, noise, feasible, sma
     coef = np.empty(deg + 1)
     best, reach_var, reach_side = smax, -1, 0
     lead_best, leave_var, leave_side = 0.0, -1, 0
+    maybe = np.empty(nm, dtype=np.int64)  # the values whose root may come first
+    reach_pow = np.empty(deg + 1)  # powers of the reach so far: the quick bound below
     for side in (-1, 1):
         check = check_lower if side < 0 else check_upper
         bound = lower if side < 0 else upper
-        # the values at their bound and moving out (any: the side's roots are not needed)
+        for k in range(deg + 1):
+            reach_pow[k] = best ** k
+        # one pass: the values at their bound and moving out (any: the side's roots are not
+        # needed), and those whose distance may reach its bound before the reach so far
         at_best, at_var = -np.inf, -1
+        n_maybe = 0
         for j in range(nm):
             if not check[j]:
                 continue
@@ -632,51 +638,44 @@ def exits_curved(z, lower, upper, check_lower, check_upper, noise, feasible, sma
             lead = 0.0
             for k in range(1, deg + 1):
                 g = (z[k, j] - bound[k, j]) * -side
-                if abs(g) > noise_at[k - 1] * scale:
-                    lead = g
-                    break
-            if g0 <= allow and lead < 0.0 and -lead / scale > at_best:
-                at_best, at_var = -lead / scale, j
-        if at_var >= 0:
-            if at_best > lead_best:
-                lead_best, leave_var, leave_side = at_best, at_var, side
-            continue
-        # a value at its bound (and moving in) leaves where it comes back to it
-        side_max = best
-        reach_pow = np.empty(deg + 1)  # powers of the reach so far: the quick bound below
-        for k in range(deg + 1):
-            reach_pow[k] = best ** k
-        for j in range(nm):
-            if not check[j]:
-                continue
-            moving = False
-            for k in range(1, deg + 1):
-                if z[k, j] != bound[k, j]:
-                    moving = True
-                    break
-            if not moving:
-                continue
-            g0 = (z[0, j] - bound[0, j]) * -side
-            scale = 1.0 + abs(bound[0, j]) + abs(g0)
-            allow = feasible * scale
-            coef[0] = g0 if g0 > allow else 0.0
-            for k in range(1, deg + 1):
-                g = (z[k, j] - bound[k, j]) * -side
                 coef[k] = 0.0 if abs(g) <= noise_at[k - 1] * scale else g
-            # g0 + g1 s + the falling higher terms bound the distance from below; that bound is
+                if lead == 0.0:
+                    lead = coef[k]
+            if g0 <= allow and lead < 0.0:
+                if -lead / scale > at_best:
+                    at_best, at_var = -lead / scale, j
+                continue
+            if at_var >= 0:
+                continue
+            # a value at its bound (and moving in) leaves where it comes back to it. g0 +
+            # g1 s + the falling higher terms bound the distance from below; that bound is
             # concave in s, so positive at 0 and at the reach so far it is positive between:
             # no root before the reach
+            coef[0] = g0 if g0 > allow else 0.0
             low = coef[0] + coef[1] * reach_pow[1]
             for k in range(2, deg + 1):
                 if coef[k] < 0.0:
                     low += coef[k] * reach_pow[k]
             if coef[0] > 0.0 and low > 0.0:
                 continue
+            maybe[n_maybe] = j
+            n_maybe += 1
+        if at_var >= 0:
+            if at_best > lead_best:
+                lead_best, leave_var, leave_side = at_best, at_var, side
+            continue
+        side_max = best
+        for q in range(n_maybe):
+            j = maybe[q]
+            g0 = (z[0, j] - bound[0, j]) * -side
+            scale = 1.0 + abs(bound[0, j]) + abs(g0)
+            coef[0] = g0 if g0 > feasible * scale else 0.0
+            for k in range(1, deg + 1):
+                g = (z[k, j] - bound[k, j]) * -side
+                coef[k] = 0.0 if abs(g) <= noise_at[k - 1] * scale else g
             e = least_exit(coef, side_max, best, tiny)
             if e < best:
                 best, reach_var, reach_side = e, j, side
-                for k in range(deg + 1):
-                    reach_pow[k] = best ** k
     if leave_var >= 0:
         return 1, 0.0, leave_var, leave_side, reach_var, reach_side
     return 0, best, -1, 0, reach_var, reach_side
