@@ -34,7 +34,7 @@ Every warm solve's objective is compared with the curve's at that value (they mu
 1e-9, relative). Results go to ``benchmarks/results/curve.json``.
 
     python benchmarks/curve_bench.py [--instance instances/county]
-        [--input "partners[county].cut.total"] [--from 0] [--to 0.5] [--rounds 3] [--no-cold]
+        [--input "partners[county].cut.total"] [--from 0] [--to 0.5] [--rounds 5] [--no-cold]
 """
 
 from __future__ import annotations
@@ -230,7 +230,7 @@ def main() -> None:
     ap.add_argument("--to", dest="end", type=float, default=0.5)
     ap.add_argument("--seed", type=int, default=19)
     ap.add_argument("--out", default=str(RESULTS))
-    ap.add_argument("--rounds", type=int, default=3,
+    ap.add_argument("--rounds", type=int, default=5,
                     help="interleaved repeats of the traces and the warm re-solves")
     ap.add_argument("--no-cold", dest="cold", action="store_false",
                     help="leave out the cold solve at every breakpoint (two minutes)")
