@@ -34,54 +34,20 @@ TINY = 1e-14  # a value this small in a solve is taken as 0 (HiGHS's kHighsTiny,
 
 
 @njit(cache=True)
-def _lower(ptr, idx, val, work, tiny):  # type: ignore[no-untyped-def]
-    """``work = T⁻¹ work`` for ``T`` unit lower triangular, its strict part by columns."""
-    for j in range(work.shape[0]):
+def _triangular(ptr, idx, val, diag, work, forward, tiny):  # type: ignore[no-untyped-def]
+    """``work = T⁻¹ work`` in place, ``T`` triangular with its strict part by columns (``ptr,
+    idx, val``) and its diagonal ``diag`` (empty: a unit diagonal): lower triangular solved
+    ``forward``, upper backward. By columns, so a zero (or a value below ``tiny``, set to 0)
+    costs nothing."""
+    m = work.shape[0]
+    unit = diag.shape[0] == 0
+    for q in range(m):
+        j = q if forward else m - 1 - q
         v = work[j]
         if abs(v) > tiny:
-            for k in range(ptr[j], ptr[j + 1]):
-                work[idx[k]] -= val[k] * v
-        else:
-            work[j] = 0.0
-
-
-@njit(cache=True)
-def _upper(ptr, idx, val, diag, work, tiny):  # type: ignore[no-untyped-def]
-    """``work = T⁻¹ work`` for ``T`` upper triangular: its diagonal, its strict part by
-    columns."""
-    for j in range(work.shape[0] - 1, -1, -1):
-        v = work[j]
-        if abs(v) > tiny:
-            v /= diag[j]
-            work[j] = v
-            for k in range(ptr[j], ptr[j + 1]):
-                work[idx[k]] -= val[k] * v
-        else:
-            work[j] = 0.0
-
-
-@njit(cache=True)
-def _lower_t(ptr, idx, val, diag, work, tiny):  # type: ignore[no-untyped-def]
-    """``work = T⁻¹ work`` for ``T`` lower triangular (``Uᵀ``): its diagonal, its strict
-    part by columns."""
-    for j in range(work.shape[0]):
-        v = work[j]
-        if abs(v) > tiny:
-            v /= diag[j]
-            work[j] = v
-            for k in range(ptr[j], ptr[j + 1]):
-                work[idx[k]] -= val[k] * v
-        else:
-            work[j] = 0.0
-
-
-@njit(cache=True)
-def _upper_unit(ptr, idx, val, work, tiny):  # type: ignore[no-untyped-def]
-    """``work = T⁻¹ work`` for ``T`` unit upper triangular (``Lᵀ``), strict part by
-    columns."""
-    for j in range(work.shape[0] - 1, -1, -1):
-        v = work[j]
-        if abs(v) > tiny:
+            if not unit:
+                v /= diag[j]
+                work[j] = v
             for k in range(ptr[j], ptr[j + 1]):
                 work[idx[k]] -= val[k] * v
         else:
@@ -96,8 +62,8 @@ def ftran(lu, etas, b, out, work):  # type: ignore[no-untyped-def]
     m = b.shape[0]
     for i in range(m):
         work[perm_r[i]] = b[i]
-    _lower(lp, li, lx, work, TINY)
-    _upper(up, ui, ux, ud, work, TINY)
+    _triangular(lp, li, lx, ud[:0], work, True, TINY)  # L: unit lower
+    _triangular(up, ui, ux, ud, work, False, TINY)  # U
     for j in range(m):
         out[j] = work[perm_c[j]]
     apply_etas(etas, out)
@@ -141,8 +107,8 @@ def btran(lu, etas, c, out, work, tmp):  # type: ignore[no-untyped-def]
         tmp[r] = s / e_piv[k]
     for j in range(m):
         work[perm_c[j]] = tmp[j]
-    _lower_t(utp, uti, utx, ud, work, TINY)
-    _upper_unit(ltp, lti, ltx, work, TINY)
+    _triangular(utp, uti, utx, ud, work, True, TINY)  # Uᵀ: lower
+    _triangular(ltp, lti, ltx, ud[:0], work, False, TINY)  # Lᵀ: unit upper
     for i in range(m):
         out[i] = work[perm_r[i]]
 
