@@ -345,3 +345,36 @@ def test_refactorising_between_pivots_gives_the_same_curve(
     refactorised = curve(inst, CUT, 0, 0.5, mip_checks=0)
     assert len(made) >= 3 and refactorised.fast_steps == updated.fast_steps >= 2
     _same_curve(refactorised, updated)
+
+
+def test_the_county_cut_through_hundreds_of_compiled_pivots_is_highs_optimum_everywhere(
+) -> None:
+    """The fast path over a long run: the county's cut, hundreds of pivots, several
+    factorisations and full eta files. At 30 random cuts the curve's objective is HiGHS's own
+    optimum of the LP with the plan's integer decisions held (solved afresh there, no code of
+    the pivots shared), and the plan the curve gives there keeps that LP's rules."""
+    from hwbopt import highs
+    from hwbopt.analyses.curve import _bounds_at
+    from hwbopt.compile import Compiled, with_bounds
+
+    county = Path(__file__).resolve().parents[1] / "instances" / "county"
+    cv = curve(hwbopt.load(county), "partners[county].cut.total", 0.0, 0.5, mip_checks=0)
+    assert cv.exact and cv.fallback_steps == 0 and cv.repaired == 0
+    assert cv.pivots > 2 * curve_pivot.REFACTOR and len(cv.pieces) > 300
+    assert cv.readers is not None and cv.line is not None
+    comp = cv.readers.comp
+    plan = np.round(cv.x_at(0.0))
+    held = with_bounds(comp, col_lower=np.where(comp.integer, plan, comp.col_lower),
+                       col_upper=np.where(comp.integer, plan, comp.col_upper))
+    held = Compiled(**{**held.__dict__, "integer": np.zeros(comp.n_cols, dtype=bool)})
+    for t in np.random.default_rng(23).uniform(0.0, 0.5, 30):
+        at = _bounds_at(held, cv.line, float(t))
+        fresh = highs.solve_compiled(at, threads=1)
+        assert fresh.objective is not None
+        assert cv.objective_at(float(t)) == pytest.approx(fresh.objective, rel=1e-9)
+        x = cv.x_at(float(t))
+        rows = at.A @ x
+        tol = 1e-6 * (1.0 + np.abs(x))
+        assert np.all(x >= at.col_lower - tol) and np.all(x <= at.col_upper + tol)
+        tol = 1e-6 * (1.0 + np.abs(rows))
+        assert np.all(rows >= at.row_lower - tol) and np.all(rows <= at.row_upper + tol)
