@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from tiny import build
 
 import hwbopt
-from hwbopt.analyses import curve_pivot
+from hwbopt.analyses import curve_kernels, curve_pivot
 from hwbopt.analyses.curve import Curve, curve
 from hwbopt.analyses.curve_pivot import Found, Pivoter
 from hwbopt.cli import cli
@@ -323,7 +323,7 @@ def test_the_batched_root_finder_gives_the_least_exit_of_each_polynomial() -> No
         coef[3:, : k // 3] = 0.0  # lower degrees too
         smax = float(rng.uniform(0.01, 3.0))
         want = min(by_roots(coef[:, j], smax) for j in range(k))
-        assert float(curve_pivot.least_exits(coef, smax, 1e-14).min()) == pytest.approx(
+        assert float(curve_kernels.least_exits(coef, smax, 1e-14).min()) == pytest.approx(
             want, rel=1e-9, abs=1e-12)
 
 

@@ -140,30 +140,37 @@ def test_the_compiled_primal_ratio_test_is_the_numpy_one(seed: int) -> None:
     assert float(s) == want[1]
 
 
-def test_two_straight_pieces_are_one_line_where_the_numpy_comparison_says_so() -> None:
-    rng = np.random.default_rng(11)
+@pytest.mark.parametrize("degree", [1, 2, 4])
+def test_two_pieces_are_one_function_where_numpy_says_so(degree: int) -> None:
+    """The compiled comparison behind ``Piece.same_rates`` against numpy's, each piece's
+    plan from ``Piece.x``."""
+    from hwbopt.analyses.curve import Piece
+
+    rng = np.random.default_rng(11 + degree)
     for _ in range(50):
         n = int(rng.integers(1, 30))
-        x0, dx = rng.normal(size=n), rng.normal(size=n)
-        t0a, t0b = 0.1, 0.3
-        x0b = x0 + dx * (t0b - t0a)  # the same line, written from another point
-        dxb = dx.copy()
-        if rng.uniform() < 0.5:  # or not
-            dxb[int(rng.integers(n))] += float(rng.choice([1e-12, 1e-6, 1.0]))
+        a = Piece(0.1, 0.3, 0.1, rng.normal(size=n), rng.normal(size=(degree, n)), np.zeros(0))
+        # the same function written from another point (for a straight one), or another
+        x0b = a.x(0.3) if degree == 1 else a.x0.copy()
+        dxb = a.dx.copy()
+        if rng.uniform() < 0.5 or degree > 1:
+            dxb[int(rng.integers(degree)), int(rng.integers(n))] += float(
+                rng.choice([0.0, 1e-12, 1e-6, 1.0]))
+        b = Piece(0.3, 0.5, 0.3 if degree == 1 else 0.1, x0b, dxb, np.zeros(0))
         ts = np.array([0.3, 0.3 + float(rng.uniform(0.001, 1.0))])
-        a = x0 + dx * (ts - t0a)[:, None]
-        b = x0b + dxb * (ts - t0b)[:, None]
-        want = bool(np.all(np.abs(a - b) <= 1e-9 * (1.0 + np.abs(b))))
-        assert K.same_lines(x0, dx[None], t0a, x0b, dxb[None], t0b, ts, 1e-9) is want
+        xa, xb = np.array([a.x(t) for t in ts]), np.array([b.x(t) for t in ts])
+        want = bool(np.all(np.abs(xa - xb) <= 1e-9 * (1.0 + np.abs(xb))))
+        assert K.same_lines(a.x0, a.dx, a.t0, b.x0, b.dx, b.t0, ts, 1e-9) is want
+        assert a.same_rates(b, 0.3) is want
 
 
 def _exits_curved_numpy(z: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                         check_lower: np.ndarray, check_upper: np.ndarray, noise: float,
                         feasible: float, smax: float, width: float
                         ) -> tuple[int, float, int, int, int, int]:
-    """The curved ratio test as numpy ran it before the kernel (``Pivoter._exits_curved``
-    with ``curve_pivot.least_exits``: roots from the companion matrices' eigenvalues)."""
-    from hwbopt.analyses.curve_pivot import _leading, least_exits
+    """The curved ratio test as numpy ran it before the kernel (``Pivoter._exits_curved``),
+    each polynomial's least exit from its roots by ``np.roots`` (the companion matrix's
+    eigenvalues), a polynomial at a time."""
 
     deg = z.shape[0] - 1
     best, leaving, reach = smax, (-1, 0), (-1, 0)
@@ -181,7 +188,7 @@ def _exits_curved_numpy(z: np.ndarray, lower: np.ndarray, upper: np.ndarray,
         allow = feasible * scale
         if np.any(g0 < -allow):
             return -1, 0.0, -1, 0, -1, 0
-        lead = _leading(gc)
+        lead = np.array([next((v for v in col if v != 0), 0.0) for col in gc.T])
         at = (g0 <= allow) & (lead < 0)
         if at.any():
             k = int(np.argmax(np.where(at, -lead / scale, -np.inf)))
@@ -189,13 +196,26 @@ def _exits_curved_numpy(z: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                 lead_best, leaving = float(-lead[k] / scale[k]), (int(cand[k]), side)
             continue
         room = np.where(g0 > allow, g0, 0.0)
-        exits = least_exits(np.vstack([room, gc]), best, 1e-14 * width)
+        exits = np.array([_by_roots(c, best, 1e-14 * width)
+                          for c in np.vstack([room, gc]).T])
         k = int(np.argmin(exits))
         if exits[k] < best:
             best, reach = float(exits[k]), (int(cand[k]), side)
     if leaving[0] >= 0:
         return 1, 0.0, leaving[0], leaving[1], reach[0], reach[1]
     return 0, best, -1, 0, reach[0], reach[1]
+
+
+def _by_roots(c: np.ndarray, smax: float, tiny: float) -> float:
+    """The least root of ``Σ c[i] sⁱ`` in (``tiny``, ``smax``) after which it is negative, by
+    ``np.roots``; ``smax`` if none."""
+    c = np.trim_zeros(c, "b")
+    if len(c) < 2:
+        return smax
+    for r in np.sort([z.real for z in np.roots(c[::-1]) if abs(z.imag) <= 1e-12 * max(1, smax)]):
+        if tiny < r < smax and np.polyval(c[::-1], r + max(1e-9 * abs(r), tiny)) < 0:
+            return float(r)
+    return smax
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -229,12 +249,10 @@ def test_the_compiled_curved_ratio_test_is_the_numpy_one(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", range(30))
 def test_the_least_exit_of_a_polynomial_is_the_eigenvalue_one(seed: int) -> None:
-    from hwbopt.analyses.curve_pivot import least_exits
-
     rng = np.random.default_rng(200 + seed)
     d = int(rng.integers(1, 6))
     c = rng.normal(size=d + 1) * rng.uniform(0.01, 100.0, size=d + 1)
     c[0] = abs(c[0]) if seed % 4 else 0.0  # inside its bound, or on it
     smax = float(rng.uniform(0.01, 3.0))
-    want = float(least_exits(c[:, None], smax, 1e-14)[0])
+    want = _by_roots(c, smax, 1e-14)
     assert K.least_exit(c, smax, smax, 1e-14) == pytest.approx(want, rel=1e-12, abs=1e-15)

@@ -49,8 +49,8 @@ import numpy.polynomial.polynomial as npoly
 import pandas as pd
 
 from hwbopt import highs
-from hwbopt.analyses.curve_kernels import same_lines
-from hwbopt.analyses.curve_pivot import Pivoter, least_exits
+from hwbopt.analyses.curve_kernels import least_exits, same_lines
+from hwbopt.analyses.curve_pivot import Pivoter
 from hwbopt.batch import certify
 from hwbopt.batch.engine import WARM_OPTIONS
 from hwbopt.batch.readback import Response, Spend, response_of, spend_of
@@ -231,23 +231,12 @@ class Piece:
             out += self.dx[k] * s ** (k + 1)
         return out
 
-    def xs(self, ts: np.ndarray) -> np.ndarray:
-        """:meth:`x` at each of ``ts`` (rows), in one pass."""
-        s = (ts - self.t0)[:, None]
-        out = self.x0 + self.dx[0] * s if self.dx.shape[0] else np.tile(self.x0, (len(ts), 1))
-        for k in range(1, self.dx.shape[0]):
-            out += self.dx[k] * s ** (k + 1)
-        return out
-
     def same_rates(self, other: Piece, t: float) -> bool:
         """Whether both give the same function of ``t`` (compared at ``t`` and one step on)."""
         ts = np.array([t, t + (self.hi - self.lo + other.hi - other.lo) / 2.0])
-        if self.dx.shape[0] and other.dx.shape[0]:  # compiled, no arrays
-            return bool(same_lines(self.x0, self.dx, self.t0, other.x0, other.dx, other.t0, ts,
-                                   1e-9))
-        a, b = self.xs(ts), other.xs(ts)
-        # np.allclose(a, b, rtol=1e-9, atol=1e-9), without its overhead (once a piece)
-        return bool(np.all(np.abs(a - b) <= 1e-9 * (1.0 + np.abs(b))))
+        # np.allclose(a, b, rtol=1e-9, atol=1e-9) of x(s) at both, compiled: once a piece
+        return bool(same_lines(self.x0, self.dx, self.t0, other.x0, other.dx, other.t0, ts,
+                               1e-9))
 
 
 class _Tracer:

@@ -17,7 +17,8 @@ e_rᵀ``. An eta keeps only ``α``'s nonzeros, so applying it costs what it hold
 
 Each kernel keeps the tests, tolerances and tie-breaks of the numpy it replaced, in the same
 order (``tests/test_curve_kernels.py`` runs both on the same data); the curved ratio test takes
-its roots by isolation and Newton's steps where numpy took eigenvalues, equal to 1e-12.
+its roots by isolation and Newton's steps where numpy took eigenvalues (equal to 1e-12), and
+:func:`least_exits` is the one root finder of both routes.
 """
 
 from __future__ import annotations
@@ -423,7 +424,7 @@ def move_line(z, lower, upper, status, s, at, moved, is_lower, start, rate):  # 
 def same_lines(x0a, dxa, t0a, x0b, dxb, t0b, ts, tol):  # type: ignore[no-untyped-def]
     """Whether ``x0a + Σ_k dxa[k] (t − t0a)^(k+1)`` and the same of ``b`` agree at each of
     ``ts`` within ``tol`` (relative to ``1 + |b|``): :meth:`Piece.same_rates`, with
-    :meth:`Piece.xs`'s arithmetic, stopping at the first difference."""
+    :meth:`Piece.x`'s arithmetic, stopping at the first difference."""
     pa, pb = np.empty(dxa.shape[0]), np.empty(dxb.shape[0])
     for q in range(ts.shape[0]):
         sa, sb = ts[q] - t0a, ts[q] - t0b
@@ -432,11 +433,11 @@ def same_lines(x0a, dxa, t0a, x0b, dxb, t0b, ts, tol):  # type: ignore[no-untype
         for k in range(dxb.shape[0]):
             pb[k] = sb ** (k + 1)
         for j in range(x0a.shape[0]):
-            a = x0a[j] + dxa[0, j] * pa[0]
-            for k in range(1, dxa.shape[0]):
+            a = x0a[j]
+            for k in range(dxa.shape[0]):
                 a += dxa[k, j] * pa[k]
-            b = x0b[j] + dxb[0, j] * pb[0]
-            for k in range(1, dxb.shape[0]):
+            b = x0b[j]
+            for k in range(dxb.shape[0]):
                 b += dxb[k, j] * pb[k]
             if not abs(a - b) <= tol * (1.0 + abs(b)):
                 return False
@@ -500,9 +501,7 @@ def least_exit(c, smax, bound, tiny):  # type: ignore[no-untyped-def]
     ``smax`` if none (``bound`` ≤ ``smax``: a root past it cannot be the least of the ratio
     test). ``c[0] + c[1] s`` plus the falling higher terms bounds ``g`` from below, and is
     concave in ``s ≥ 0``: positive at 0 and at ``bound``, it is positive between, and there is
-    no root. Otherwise the roots are isolated
-    exactly rather than from the eigenvalues of the companion matrix (as
-    ``curve_pivot._exact_exits`` takes them, in numpy): between consecutive roots of its
+    no root. Otherwise the roots are isolated exactly: between consecutive roots of its
     derivative a polynomial is monotone, so each derivative's roots, from the straight line up,
     split [0, ``bound``] into pieces with at most one root each, found by :func:`_root`."""
     d = c.shape[0] - 1
@@ -556,6 +555,19 @@ def least_exit(c, smax, bound, tiny):  # type: ignore[no-untyped-def]
         points[:n_found] = found[:n_found]
         n_points = n_found
     return smax
+
+
+@njit(cache=True)
+def least_exits(coef, smax, tiny):  # type: ignore[no-untyped-def]
+    """:func:`least_exit` of each column of ``coef`` (ascending coefficients, one polynomial
+    a column): the HiGHS route's ratio test (``curve._first_exit``) asks for all of them."""
+    out = np.empty(coef.shape[1])
+    c = np.empty(coef.shape[0])
+    for j in range(coef.shape[1]):
+        for i in range(coef.shape[0]):
+            c[i] = coef[i, j]
+        out[j] = least_exit(c, smax, smax, tiny)
+    return out
 
 
 @njit(cache=True)

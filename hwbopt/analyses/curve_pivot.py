@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 LOWER, BASIC, UPPER, ZERO = 0, 1, 2, 3  # HiGHS's basis statuses (HighsBasisStatus)
 REFACTOR = 128  # pivots between factorisations: each adds an eta that every later solve
 # applies, and a factorisation costs about what 20 pivots do (measured on the county)
-ETA_FLOATS = 4_000_000  # the eta file holds at most this many nonzeros (48 MB) on a large model
+ETA_FLOATS = 4_000_000  # the eta file holds at most this many nonzeros (64 MB) on a large model
 MAX_DEGENERATE = 40  # pivots at one value of the input before the HiGHS re-solve takes over
 PIVOT_REL, PIVOT_ABS = 1e-7, 1e-9  # a pivot smaller than this share of its row's largest
 # entry, or absolutely, is not taken
@@ -107,16 +107,16 @@ class Pivoter:
         offset = {"col_lower": 0, "col_upper": 0, "row_lower": n, "row_upper": n}
         self._moved = {name: pos + offset[name] for name, pos in line.moved.items()}
         self._at_lo = line.taylor(line.lo)  # a straight input's values and rates
-        # the same, flat, for the compiled move along a straight input
+        # the same, flat, for the compiled move along a straight input (:meth:`_move`): the
+        # moved positions, whether each is a lower bound, its value at the start and its rate
         names = list(self._moved)
         self._flat = (
-            np.concatenate([self._moved[k] for k in names]).astype(np.int64),
-            np.concatenate([np.full(len(self._moved[k]), k.endswith("lower")) for k in names]),
-            np.concatenate([self._at_lo[k][0] for k in names]).astype(np.float64),
-            np.concatenate([self._at_lo[k][1] if self.deg >= 1 else 0.0 * self._at_lo[k][0]
-                            for k in names]).astype(np.float64),
-        ) if names else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool), np.zeros(0),
-                         np.zeros(0))
+            np.concatenate([np.zeros(0), *(self._moved[k] for k in names)]).astype(np.int64),
+            np.concatenate([np.zeros(0), *(np.full(len(self._moved[k]), k.endswith("lower"))
+                                           for k in names)]).astype(bool),
+            np.concatenate([np.zeros(0), *(self._at_lo[k][0] for k in names)]),
+            np.concatenate([np.zeros(0), *(self._at_lo[k][1] for k in names)]),
+        ) if self.deg == 1 else ()
         self.t = line.lo
         self._set_bounds(line.lo)
         self.lfin = np.isfinite(self.lower[0])
@@ -146,9 +146,8 @@ class Pivoter:
                          np.zeros(n + m))
         self._support = (np.zeros(n + m, dtype=np.int64), np.zeros(m, dtype=np.int64),
                          np.zeros(m, dtype=np.int64))
-        rows = sp.csr_array(a)
         self._a = tuple((mat.indptr.astype(np.int64), mat.indices.astype(np.int64),
-                         mat.data.astype(np.float64)) for mat in (a, rows))
+                         mat.data.astype(np.float64)) for mat in (a, self.A))
         self.ready = False
         # where the last piece ends and the value (and side) that leaves its bounds there
         self._next: tuple[float, int, int] = (np.nan, -1, 0)
@@ -287,7 +286,7 @@ class Pivoter:
         bounds there."""
         s = t - self.t
         z = self.z
-        if self.deg == 1 and self.line.affine:
+        if self.deg == 1:  # a straight input: compiled
             kernels.move_line(z, self.lower, self.upper, self.status, s, t - self.line.lo,
                               *self._flat)
             self.t = t
@@ -328,7 +327,7 @@ class Pivoter:
     def _exits_curved(self) -> tuple[float, int, int] | None:
         """:meth:`_exits` for an input that moves the bounds along a polynomial
         (:func:`curve_kernels.exits_curved`: each distance's least root after which it turns
-        negative, from the eigenvalues of its companion matrix)."""
+        negative)."""
         code, best, var, side, reach, reach_side = kernels.exits_curved(
             self.z, self.lower, self.upper, self.check_lower, self.check_upper, self.noise,
             self.feasible, self.line.hi - self.t, self.line.width)
@@ -395,80 +394,6 @@ class Pivoter:
     def highs_status(self) -> tuple[np.ndarray, np.ndarray]:
         """The basis in HiGHS's statuses (column, row), int8."""
         return self.status[: self.n].copy(), self.status[self.n:].copy()
-
-
-def _leading(g: np.ndarray) -> np.ndarray:
-    """Each column's first nonzero coefficient (0 if none): how it leaves ``g0 = 0``."""
-    if g.shape[0] == 1:
-        row: np.ndarray = g[0]
-        return row
-    nz = g != 0
-    first = np.argmax(nz, axis=0)
-    out: np.ndarray = np.where(nz.any(axis=0), g[first, np.arange(g.shape[1])], 0.0)
-    return out
-
-
-def least_exits(coef: np.ndarray, smax: float, tiny: float) -> np.ndarray:
-    """For each column of ``coef`` (ascending coefficients of ``g(s)``), the least root in
-    (``tiny``, ``smax``) after which ``g`` turns negative; ``smax`` where there is none.
-
-    Exact for the least of them (what the ratio tests use); one that cannot be the least may
-    be given as ``smax``. The roots are the eigenvalues of the companion matrices, batched by
-    degree, and only for the polynomials that may turn negative first: on a grid of quarterings
-    of ``smax``, ``g0`` less the falling terms bounds each from below (no root before it
-    stays positive) and ``g`` itself from above (a root before it turns negative); a
-    root per polynomial with ``np.roots`` cost more than the rest of a curved piece's work."""
-    k = coef.shape[1]
-    out = np.full(k, smax)
-    if not k:
-        return out
-    grid = smax * 0.25 ** np.arange(26)[:, None]  # (26, 1), descending
-    low = _values(np.vstack([coef[:1], np.minimum(coef[1:], 0.0)]), grid.T.repeat(k, 0))
-    high = _values(coef, grid.T.repeat(k, 0))  # (k, 26)
-    safe = np.where(low > 0, grid.T, 0.0).max(axis=1)  # no root below this
-    upper = float(np.where(high < 0, grid.T, np.inf).min(initial=smax))
-    maybe = safe < upper
-    exact = _exact_exits(coef[:, maybe], smax, tiny)
-    if len(exact) and float(exact.min()) <= upper:
-        out[maybe] = exact
-        return out
-    out[:] = _exact_exits(coef, smax, tiny)  # the bounds disagree with the roots: all of them
-    return out
-
-
-def _exact_exits(coef: np.ndarray, smax: float, tiny: float) -> np.ndarray:
-    """:func:`least_exits` for every polynomial, from the roots."""
-    k = coef.shape[1]
-    out = np.full(k, smax)
-    if not k:
-        return out
-    nonzero = coef != 0
-    degree = np.where(nonzero.any(axis=0), coef.shape[0] - 1 - np.argmax(nonzero[::-1], axis=0),
-                      0)
-    for d in np.unique(degree[degree > 0]):
-        cols = np.flatnonzero(degree == d)
-        c = coef[: d + 1, cols]
-        companion = np.zeros((len(cols), d, d))
-        if d > 1:
-            companion[:, np.arange(1, d), np.arange(d - 1)] = 1.0
-        companion[:, :, -1] = -(c[:d] / c[d]).T
-        roots = np.linalg.eigvals(companion)  # (cols, d)
-        real = np.abs(roots.imag) <= 1e-12 * max(1.0, smax)
-        r = np.where(real, roots.real, np.inf)
-        inside = (r > tiny) & (r < smax)
-        after = np.where(inside, r + np.maximum(1e-9 * np.abs(r), tiny), 0.0)
-        value = _values(c, after)
-        ok = inside & (value < 0)
-        out[cols] = np.min(np.where(ok, r, smax), axis=1)
-    return out
-
-
-def _values(c: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """``Σ_i c[i, k] s[k, j]^i``: polynomial ``k`` at its points ``s[k]``."""
-    out = np.zeros_like(s)
-    for i in range(c.shape[0] - 1, -1, -1):  # Horner
-        out = out * s + c[i][:, None]
-    return out
 
 
 __all__ = ["Found", "Pivoter"]
