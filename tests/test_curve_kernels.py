@@ -149,18 +149,27 @@ def test_two_pieces_are_one_function_where_numpy_says_so(degree: int) -> None:
     rng = np.random.default_rng(11 + degree)
     for _ in range(50):
         n = int(rng.integers(1, 30))
-        a = Piece(0.1, 0.3, 0.1, rng.normal(size=n), rng.normal(size=(degree, n)), np.zeros(0))
+        # dense rates, some columns not moving (a piece keeps the moving ones only)
+        dxa = rng.normal(size=(degree, n)) * (rng.uniform(size=n) < 0.6)
+        a = Piece(0.1, 0.3, 0.1, rng.normal(size=n), dxa.copy(), np.zeros(0))
+        assert np.array_equal(a.cols, np.flatnonzero(np.any(dxa != 0, axis=0)))
         # the same function written from another point (for a straight one), or another
         x0b = a.x(0.3) if degree == 1 else a.x0.copy()
-        dxb = a.dx.copy()
+        dxb = dxa.copy()
         if rng.uniform() < 0.5 or degree > 1:
             dxb[int(rng.integers(degree)), int(rng.integers(n))] += float(
                 rng.choice([0.0, 1e-12, 1e-6, 1.0]))
-        b = Piece(0.3, 0.5, 0.3 if degree == 1 else 0.1, x0b, dxb, np.zeros(0))
+        b = Piece(0.3, 0.5, 0.3 if degree == 1 else 0.1, x0b, dxb.copy(), np.zeros(0))
         ts = np.array([0.3, 0.3 + float(rng.uniform(0.001, 1.0))])
-        xa, xb = np.array([a.x(t) for t in ts]), np.array([b.x(t) for t in ts])
+        # the reference: numpy over the dense rates
+        xa = np.array([a.x0 + sum(dxa[k] * (t - a.t0) ** (k + 1) for k in range(degree))
+                       for t in ts])
+        xb = np.array([b.x0 + sum(dxb[k] * (t - b.t0) ** (k + 1) for k in range(degree))
+                       for t in ts])
+        assert np.allclose([a.x(t) for t in ts], xa, rtol=1e-14, atol=1e-14)
         want = bool(np.all(np.abs(xa - xb) <= 1e-9 * (1.0 + np.abs(xb))))
-        assert K.same_lines(a.x0, a.dx, a.t0, b.x0, b.dx, b.t0, ts, 1e-9) is want
+        assert K.same_lines(a.x0, a.cols, a.dx, a.t0, b.x0, b.cols, b.dx, b.t0, ts,
+                            1e-9) is want
         assert a.same_rates(b, 0.3) is want
 
 
@@ -256,3 +265,55 @@ def test_the_least_exit_of_a_polynomial_is_the_eigenvalue_one(seed: int) -> None
     smax = float(rng.uniform(0.01, 3.0))
     want = _by_roots(c, smax, 1e-14)
     assert K.least_exit(c, smax, smax, 1e-14) == pytest.approx(want, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("degree", [1, 2, 4])
+def test_a_pieces_snapshot_keeps_the_moving_columns_rates_only(degree: int) -> None:
+    """``snapshot`` against numpy: the first ``n`` values, and the rates of exactly the
+    columns with a nonzero rate."""
+    rng = np.random.default_rng(3 + degree)
+    for _ in range(20):
+        n, m = int(rng.integers(1, 40)), int(rng.integers(0, 20))
+        z = rng.normal(size=(degree + 1, n + m))
+        z[1:] *= rng.uniform(size=n + m) < 0.3
+        x0, cols, dx = K.snapshot(z, n)
+        want = np.flatnonzero(np.any(z[1:, :n] != 0, axis=0))
+        assert np.array_equal(x0, z[0, :n]) and np.array_equal(cols, want)
+        assert np.array_equal(dx, z[1:, want])
+
+
+def test_the_compiled_move_along_a_curved_input_is_line_taylors() -> None:
+    """``move_curve`` against :meth:`Line.taylor` and :func:`taylor_shift`: the moved
+    bounds' coefficients at the new point, and the nonbasic values on them exactly there."""
+    from hwbopt.analyses.curve import Line
+
+    rng = np.random.default_rng(5)
+    degree, size = 4, 12
+    coef = {"col_upper": rng.normal(size=(degree + 1, 3)),
+            "row_lower": rng.normal(size=(degree + 1, 2))}
+    moved = {"col_upper": np.array([1, 4, 7]), "row_lower": np.array([size + 0, size + 3])}
+    line = Line("x", 0.2, 0.6, lambda ts: (None, {}), moved, {}, coef, degree, 0.0)
+    for t0, t1 in ((0.2, 0.2), (0.25, 0.41), (0.3, 0.6)):
+        z = rng.normal(size=(degree + 1, 2 * size))
+        lower, upper = rng.normal(size=z.shape), rng.normal(size=z.shape)
+        status = rng.integers(0, 3, size=2 * size).astype(np.int8)
+        want_z, want_lo, want_up = z.copy(), lower.copy(), upper.copy()
+        K.taylor_shift(want_z, t1 - t0)
+        tay = line.taylor(t1)
+        want_up[:, moved["col_upper"]] = tay["col_upper"]
+        want_lo[:, moved["row_lower"]] = tay["row_lower"]
+        for j in moved["col_upper"]:
+            if status[j] == K.UPPER:
+                want_z[:, j] = want_up[:, j]
+        for j in moved["row_lower"]:
+            if status[j] == K.LOWER:
+                want_z[:, j] = want_lo[:, j]
+        ders = line.derivatives()
+        K.move_curve(z, lower, upper, status, t1 - t0, line.u(t1), line.width / 2.0,
+                     np.ascontiguousarray(np.concatenate([ders["col_upper"],
+                                                          ders["row_lower"]], axis=2)),
+                     np.concatenate([moved["col_upper"], moved["row_lower"]]),
+                     np.array([False] * 3 + [True] * 2))
+        assert np.allclose(z, want_z, rtol=1e-13, atol=1e-13)
+        assert np.allclose(lower, want_lo, rtol=1e-13, atol=1e-13)
+        assert np.allclose(upper, want_up, rtol=1e-13, atol=1e-13)

@@ -109,7 +109,8 @@ class Line:
     def width(self) -> float:
         return self.hi - self.lo
 
-    def _u(self, t: float) -> float:
+    def u(self, t: float) -> float:
+        """``t`` in the line's own variable, which runs from −1 to 1 over the range."""
         return (2.0 * t - self.lo - self.hi) / self.width
 
     def at(self, ts: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -118,19 +119,25 @@ class Line:
         derived, entries = self.entries(np.asarray(ts, dtype=float).reshape(-1, 1))
         return derived.values, {k: entries[k][:, self.keep[k]] for k in self.moved}
 
-    def taylor(self, t: float) -> dict[str, np.ndarray]:
-        """(degree+1, moved) coefficients of each moved array in powers of ``s = t' - t``."""
-        u0, half = self._u(t), self.width / 2.0
-        if not self._derivatives:  # the k-th derivative over k!, per power of u, stacked
+    def derivatives(self) -> dict[str, np.ndarray]:
+        """Per moved array, ``(k, i, moved)``: the coefficient of ``uⁱ`` in the ``k``-th
+        derivative over ``k!`` of each moved entry's polynomial (computed once)."""
+        if not self._derivatives:
             self._derivatives = {
                 name: np.stack([np.vstack([npoly.polyder(a, m=k, axis=0) / math.factorial(k),
                                            np.zeros((k, *a.shape[1:]))]) if k else a
                                 for k in range(self.degree + 1)])
                 for name, a in self.coef.items()}
+        return self._derivatives
+
+    def taylor(self, t: float) -> dict[str, np.ndarray]:
+        """(degree+1, moved) coefficients of each moved array in powers of ``s = t' - t``
+        (compiled for the fast path: :func:`hwbopt.analyses.curve_kernels.move_curve`)."""
+        u0, half = self.u(t), self.width / 2.0
         powers = u0 ** np.arange(self.degree + 1)  # u0^i
         scale = half ** -np.arange(self.degree + 1.0)  # the k-th derivative in t, not u
         return {name: np.einsum("kie,i->ke", ders, powers) * scale[:, None]
-                for name, ders in self._derivatives.items()}
+                for name, ders in self.derivatives().items()}
 
 
 def _line(inst: Instance, path: str, lo: float, hi: float, objective: str | None,
@@ -211,32 +218,42 @@ def _fit(u: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray | None, int, float
 
 @dataclass
 class Piece:
-    """``x(t) = x0 + Σ_k dx[k-1] (t - t0)^k`` on ``[lo, hi]``; ``dual``: the basis's row duals."""
+    """``x(t) = x0 + Σ_k dx[k-1] (t - t0)^k`` on ``[lo, hi]``, the rates ``dx`` kept for the
+    columns ``cols`` only (those that move: given dense, ``(degree, columns)``, they are
+    reduced to those); ``dual``: the basis's row duals."""
 
     lo: float
     hi: float
     t0: float
     x0: np.ndarray
-    dx: np.ndarray  # (degree, columns)
+    dx: np.ndarray  # (degree, len(cols))
     dual: np.ndarray
     # the basic columns (then n_cols + row) of a basis HiGHS found, to pivot on from; None
     # for one the curve's own pivots found (:mod:`hwbopt.analyses.curve_pivot`)
     basis: np.ndarray | None = field(default=None, repr=False)
     fast: bool = False  # found by the curve's own pivots, not a HiGHS run
+    cols: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+
+    def __post_init__(self) -> None:
+        if self.dx.shape[1] != len(self.cols):  # dense: keep the moving columns' rates
+            self.cols = np.flatnonzero(np.any(self.dx != 0.0, axis=0)).astype(np.int64)
+            self.dx = np.ascontiguousarray(self.dx[:, self.cols])
 
     def x(self, t: float) -> np.ndarray:
         s = t - self.t0
         out = self.x0.copy()
+        move = np.zeros(len(self.cols))
         for k in range(self.dx.shape[0]):
-            out += self.dx[k] * s ** (k + 1)
+            move += self.dx[k] * s ** (k + 1)
+        out[self.cols] += move
         return out
 
     def same_rates(self, other: Piece, t: float) -> bool:
         """Whether both give the same function of ``t`` (compared at ``t`` and one step on)."""
         ts = np.array([t, t + (self.hi - self.lo + other.hi - other.lo) / 2.0])
         # np.allclose(a, b, rtol=1e-9, atol=1e-9) of x(s) at both, compiled: once a piece
-        return bool(same_lines(self.x0, self.dx, self.t0, other.x0, other.dx, other.t0, ts,
-                               1e-9))
+        return bool(same_lines(self.x0, self.cols, self.dx, self.t0, other.x0, other.cols,
+                               other.dx, other.t0, ts, 1e-9))
 
 
 class _Tracer:
@@ -302,8 +319,8 @@ class _Tracer:
                 highs.set_basis(self.h, self._good)
                 self._good = None
             return None
-        piece = Piece(found.lo, found.hi, found.lo, found.x[0], found.x[1:], found.dual,
-                      fast=True)
+        piece = Piece(found.lo, found.hi, found.lo, found.x, found.dx, found.dual, fast=True,
+                      cols=found.cols)
         self._current, self._good = piece, pv.highs_status()
         self.fast_steps += 1
         return piece

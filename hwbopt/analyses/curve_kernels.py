@@ -421,25 +421,92 @@ def move_line(z, lower, upper, status, s, at, moved, is_lower, start, rate):  # 
 
 
 @njit(cache=True)
-def same_lines(x0a, dxa, t0a, x0b, dxb, t0b, ts, tol):  # type: ignore[no-untyped-def]
-    """Whether ``x0a + Σ_k dxa[k] (t − t0a)^(k+1)`` and the same of ``b`` agree at each of
-    ``ts`` within ``tol`` (relative to ``1 + |b|``): :meth:`Piece.same_rates`, with
-    :meth:`Piece.x`'s arithmetic, stopping at the first difference."""
+def move_curve(z, lower, upper, status, s, u0, half, ders, moved, is_lower):  # type: ignore[no-untyped-def]
+    """Along an input that moves the bounds along a polynomial, ``s`` on: every value's Taylor
+    coefficients re-centred (:func:`taylor_shift`), the moved bounds' coefficients at the new
+    point ``u0`` (in the line's own variable ``u``; ``half`` the range's half-width, so the
+    ``k``-th row is the ``k``-th derivative in ``t`` over ``k!``: :meth:`Line.taylor`'s
+    arithmetic, from its ``ders[k, i, q]``, the coefficient of ``uⁱ`` in the ``k``-th derivative
+    over ``k!`` of moved bound ``q``), and the nonbasic values on them put exactly there."""
+    deg = z.shape[0] - 1
+    if s != 0.0:
+        taylor_shift(z, s)
+    powers = np.empty(deg + 1)
+    scale = np.empty(deg + 1)
+    for i in range(deg + 1):
+        powers[i] = u0 ** i
+        scale[i] = half ** -float(i)
+    for q in range(moved.shape[0]):
+        j = moved[q]
+        arr = lower if is_lower[q] else upper
+        for k in range(deg + 1):
+            v = 0.0
+            for i in range(deg + 1):
+                v += ders[k, i, q] * powers[i]
+            arr[k, j] = v * scale[k]
+    for q in range(moved.shape[0]):
+        j = moved[q]
+        if is_lower[q] and status[j] == LOWER:
+            for k in range(deg + 1):
+                z[k, j] = lower[k, j]
+        elif not is_lower[q] and status[j] == UPPER:
+            for k in range(deg + 1):
+                z[k, j] = upper[k, j]
+
+
+@njit(cache=True)
+def snapshot(z, n):  # type: ignore[no-untyped-def]
+    """The first ``n`` values of ``z`` as a piece keeps them: the values (row 0, dense) and
+    the rates (rows 1 on) of only the columns that move, with which those are. Most do not
+    (on the county about one in seven), and a dense copy of every row for each piece cost
+    more in fresh memory than its pivots."""
+    deg = z.shape[0] - 1
+    cols = np.empty(n, dtype=np.int64)
+    count = 0
+    for j in range(n):
+        moving = False
+        for k in range(1, deg + 1):
+            if z[k, j] != 0.0:
+                moving = True
+                break
+        cols[count] = j
+        count += moving
+    x0 = z[0, :n].copy()
+    dx = np.empty((deg, count))
+    for q in range(count):
+        for k in range(deg):
+            dx[k, q] = z[k + 1, cols[q]]
+    return x0, cols[:count].copy(), dx
+
+
+@njit(cache=True)
+def _plan_at(x0, cols, dx, p, out):  # type: ignore[no-untyped-def]
+    """``x0 + Σ_k dx[k] p[k]`` with the rates on ``cols`` only, into ``out``."""
+    out[:] = x0
+    for q in range(cols.shape[0]):
+        v = 0.0
+        for k in range(dx.shape[0]):
+            v += dx[k, q] * p[k]
+        out[cols[q]] += v
+
+
+@njit(cache=True)
+def same_lines(x0a, colsa, dxa, t0a, x0b, colsb, dxb, t0b, ts, tol):  # type: ignore[no-untyped-def]
+    """Whether ``x0a + Σ_k dxa[k] (t − t0a)^(k+1)`` (rates on ``colsa``) and the same of ``b``
+    agree at each of ``ts`` within ``tol`` (relative to ``1 + |b|``): :meth:`Piece.same_rates`,
+    with :meth:`Piece.x`'s arithmetic, stopping at the first difference."""
     pa, pb = np.empty(dxa.shape[0]), np.empty(dxb.shape[0])
+    a, b = np.empty(x0a.shape[0]), np.empty(x0b.shape[0])
     for q in range(ts.shape[0]):
         sa, sb = ts[q] - t0a, ts[q] - t0b
         for k in range(dxa.shape[0]):
             pa[k] = sa ** (k + 1)
         for k in range(dxb.shape[0]):
             pb[k] = sb ** (k + 1)
-        for j in range(x0a.shape[0]):
-            a = x0a[j]
-            for k in range(dxa.shape[0]):
-                a += dxa[k, j] * pa[k]
-            b = x0b[j]
-            for k in range(dxb.shape[0]):
-                b += dxb[k, j] * pb[k]
-            if not abs(a - b) <= tol * (1.0 + abs(b)):
+        _plan_at(x0a, colsa, dxa, pa, a)
+        _plan_at(x0b, colsb, dxb, pb, b)
+        for j in range(a.shape[0]):
+            if not abs(a[j] - b[j]) <= tol * (1.0 + abs(b[j])):
                 return False
     return True
 

@@ -67,13 +67,16 @@ PIVOT_THRESHOLD = 0.1  # SuperLU's threshold partial pivoting: sparser factors, 
 
 @dataclass
 class Found:
-    """One piece the pivots found: the basis is optimal on ``[lo, hi]``; ``x``: Taylor
-    coefficients of the columns at ``lo`` (row 0 the values); ``dual``: row duals in HiGHS's
-    convention (``d = c − Aᵀy`` in the model's own sense)."""
+    """One piece the pivots found: the basis is optimal on ``[lo, hi]``; ``x``: the columns'
+    values at ``lo``, ``dx`` the Taylor coefficients of the rates of those of ``cols`` (the
+    others do not move); ``dual``: row duals in HiGHS's convention (``d = c − Aᵀy`` in the
+    model's own sense)."""
 
     lo: float
     hi: float
-    x: np.ndarray  # (degree + 1, columns)
+    x: np.ndarray  # (columns,)
+    cols: np.ndarray
+    dx: np.ndarray  # (degree, len(cols))
     dual: np.ndarray
 
 
@@ -117,6 +120,16 @@ class Pivoter:
             np.concatenate([np.zeros(0), *(self._at_lo[k][0] for k in names)]),
             np.concatenate([np.zeros(0), *(self._at_lo[k][1] for k in names)]),
         ) if self.deg == 1 else ()
+        # for the compiled move along a curved input (:meth:`_move`): the moved positions,
+        # whether each is a lower bound, and their polynomials' derivatives (Line.derivatives)
+        ders = line.derivatives() if self.deg > 1 else {}
+        self._curved: tuple[np.ndarray, ...] = (
+            np.concatenate([np.zeros(0), *(self._moved[k] for k in names)]).astype(np.int64),
+            np.concatenate([np.zeros(0, dtype=bool), *(np.full(len(self._moved[k]),
+                                                               k.endswith("lower"))
+                                                       for k in names)]),
+            np.ascontiguousarray(np.concatenate([ders[k] for k in names], axis=2)),
+        ) if ders else ()
         self.t = line.lo
         self._set_bounds(line.lo)
         self.lfin = np.isfinite(self.lower[0])
@@ -291,13 +304,10 @@ class Pivoter:
                               *self._flat)
             self.t = t
             return
-        if s != 0.0:
-            kernels.taylor_shift(z, s)
+        moved, is_lower, ders = self._curved
+        kernels.move_curve(z, self.lower, self.upper, self.status, s, self.line.u(t),
+                           self.line.width / 2.0, ders, moved, is_lower)
         self.t = t
-        self._set_bounds(t)
-        for name, pos in self._moved.items():  # exactly on the moved bounds (no drift)
-            on = pos[self.status[pos] == (LOWER if name.endswith("lower") else UPPER)]
-            self.z[:, on] = (self.lower if name.endswith("lower") else self.upper)[:, on]
 
     def _exits(self) -> tuple[float, int, int] | None:
         """The primal ratio test forward from ``t``: how far the basis stays feasible, and
@@ -337,6 +347,8 @@ class Pivoter:
             var, side = reach, reach_side  # a sliver: its end is this value
         if code == 1 or var >= 0:
             return 0.0, self._position(int(var)), int(side)
+        if reach >= 0:  # the piece's end, and which value leaves there (as :meth:`_exits`)
+            self._next = (self.t + float(best), int(reach), int(reach_side))
         return float(best), -1, 0
 
     def _position(self, var: int) -> int:
@@ -385,7 +397,8 @@ class Pivoter:
                 break
             reach, r, side = found
             if r < 0:
-                return Found(a, a + reach, self.z[:, : self.n].copy(), self.sense * self.y)
+                x, cols, dx = kernels.snapshot(self.z, self.n)
+                return Found(a, a + reach, x, cols, dx, self.sense * self.y)
             if not self._pivot(r, side):
                 break
         self.ready = False
