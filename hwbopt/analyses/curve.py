@@ -50,7 +50,7 @@ import pandas as pd
 
 from hwbopt import highs
 from hwbopt.analyses.curve_kernels import least_exits, same_lines
-from hwbopt.analyses.curve_pivot import Pivoter
+from hwbopt.analyses.curve_pivot import FEASIBLE, NOISE, SAME_T, Pivoter
 from hwbopt.batch import certify
 from hwbopt.batch.engine import WARM_OPTIONS
 from hwbopt.batch.readback import Response, Spend, response_of, spend_of
@@ -65,13 +65,9 @@ MIP_CHECKS = 24  # default number of points the MIP is re-solved at, integers fr
 MAX_PIECES = 2000  # the trace stops (not exact) beyond this many bases
 STEP = 1e-6  # first step past a piece's end, as a share of the range
 GROW = 100.0  # the step grows by this until the basis changes (HiGHS's tolerances)
-SAME_T = 1e-10  # two values of the input closer than this share of the range are one point
 FIT_NODES = 16  # points the input's bounds are evaluated at to find their polynomial
 MAX_DEGREE = 12
 FIT_REL = 1e-10  # a fitted polynomial reproduces every node to this share of its scale
-FEASIBLE = 1e-8  # a basic value may stray this share of its scale past a bound (see
-# _first_exit): a hundredth of what the certificate allows
-NOISE = 1e-9  # a rate that moves a value by less than this share over the range is zero
 RESIDUAL, ROUNDING = 1e-6, 1e-8  # a direction's allowed miss on a held rule (_direction)
 SNAP = 1e-5  # a target's or activity's root this close to a breakpoint (share of the range) is
 # put on it (Curve._snapped)

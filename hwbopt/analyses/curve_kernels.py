@@ -127,12 +127,13 @@ def pivot(r, side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,  # type: ignore[
     ``z = (x, r)`` over ``[A | −I]``: ``A`` by columns and by rows in ``a_cols`` and
     ``a_rows`` (pointers, indices, values). ``scratch`` is five arrays of ``m`` (ρ, α_q, the
     unit vector and two work arrays) and one of ``n + m`` (the tableau row); ``support``
-    three of integers, ``n + m``, ``m`` and ``m`` long (where the row, ρ and α_q are not 0);
+    four of integers, ``n + m``, ``m``, ``m`` and ``n + m`` long (where the row, ρ and α_q
+    are not 0, and the dual ratio test's candidates);
     ``in_b0``: each value's position in ``B0`` (−1: none), whose column
     there ``B0⁻¹`` takes to a unit vector exactly."""
     m = basic.shape[0]
     rho, aq, unit, work, tmp, alpha = scratch
-    support, rho_nz, aq_nz = support
+    support, rho_nz, aq_nz, cand = support
     a_ptr, a_idx, a_val = a_cols
     r_ptr, r_idx, r_val = a_rows
     leave = basic[r]
@@ -188,18 +189,18 @@ def pivot(r, side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,  # type: ignore[
             ratio = (abs(d[j]) + dual_tol) / abs(a)
             if ratio < bound:
                 bound = ratio
-            work[cands] = j  # work is free until the column's solve
+            cand[cands] = j
             cands += 1
     if cands == 0:
         return DOUBT, -1  # dual unbounded: no solution past here
     top = 0.0  # the largest pivot among the nearly tied
     for q in range(cands):
-        j = int(work[q])
+        j = cand[q]
         if abs(d[j]) / abs(alpha[j]) <= bound:
             top = max(top, abs(alpha[j]))
     enter, best = -1, np.inf
     for q in range(cands):
-        j = int(work[q])
+        j = cand[q]
         size = abs(alpha[j])
         if abs(d[j]) / size <= bound and size >= stable * top:
             key = abs(d2[j]) / size
@@ -400,6 +401,17 @@ def factors(l_ptr, l_idx, l_val, u_ptr, u_idx, u_val, perm_r, perm_c):  # type: 
 
 
 @njit(cache=True)
+def line_bounds(lower, upper, at, moved, is_lower, start, rate):  # type: ignore[no-untyped-def]
+    """The moved bounds of a straight input ``at`` from its start: ``start + rate · at``,
+    rate ``rate``."""
+    for q in range(moved.shape[0]):
+        j = moved[q]
+        arr = lower if is_lower[q] else upper
+        arr[0, j] = start[q] + rate[q] * at
+        arr[1, j] = rate[q]
+
+
+@njit(cache=True)
 def move_line(z, lower, upper, status, s, at, moved, is_lower, start, rate):  # type: ignore[no-untyped-def]
     """Along a straight input, ``s`` on (``at`` from the line's start): every value
     re-centred (``z₀ += z₁ s``), the moved bounds at their new values (``start + rate ·
@@ -407,11 +419,7 @@ def move_line(z, lower, upper, status, s, at, moved, is_lower, start, rate):  # 
     if s != 0.0:
         for j in range(z.shape[1]):
             z[0, j] += z[1, j] * s
-    for q in range(moved.shape[0]):
-        j = moved[q]
-        arr = lower if is_lower[q] else upper
-        arr[0, j] = start[q] + rate[q] * at
-        arr[1, j] = rate[q]
+    line_bounds(lower, upper, at, moved, is_lower, start, rate)
     for q in range(moved.shape[0]):
         j = moved[q]
         if is_lower[q] and status[j] == LOWER:

@@ -37,7 +37,7 @@ again by HiGHS re-solves.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -59,10 +59,33 @@ PIVOT_REL, PIVOT_ABS = 1e-7, 1e-9  # a pivot smaller than this share of its row'
 DUAL_TOL = 1e-9  # Harris's relaxation of the reduced costs in the dual ratio test
 STABLE = 1e-3  # a tied entering value's pivot is at least this share of the largest tied one
 AGREE = 1e-7  # the pivot read from the row and from the column agree this closely
+FEASIBLE = 1e-8  # a basic value may stray this share of its scale past a bound (see
+# hwbopt.analyses.curve._first_exit): a hundredth of what the certificate allows
+NOISE = 1e-9  # a rate that moves a value by less than this share over the range is zero
+SAME_T = 1e-10  # two values of the input closer than this share of the range are one point
 DUAL_FEASIBLE = 1e-7  # a reduced cost of the wrong sign beyond this share of its cost's size:
 # not an optimal basis to start from
 PIVOT_THRESHOLD = 0.1  # SuperLU's threshold partial pivoting: sparser factors, faster solves
 # (measured on the county's bases) for a bounded growth
+
+
+class Straight(Protocol):
+    """What the pivots need of a straight line of bounds (:class:`hwbopt.analyses.curve.Line`
+    of degree 1, or :class:`hwbopt.batch.walk.Segment`): the moved positions of each bound
+    array, the range, and each moved bound's value and rate at a point."""
+
+    lo: float
+    hi: float
+    degree: int
+    moved: dict[str, np.ndarray]
+
+    @property
+    def affine(self) -> bool: ...
+
+    @property
+    def width(self) -> float: ...
+
+    def taylor(self, t: float) -> dict[str, np.ndarray]: ...
 
 
 @dataclass
@@ -83,9 +106,10 @@ class Found:
 class Pivoter:
     """The LP with the plan's integer decisions held, pivoted along the line by itself."""
 
-    def __init__(self, comp: Compiled, line: Line, *, noise: float, feasible: float,
+    def __init__(self, comp: Compiled, line: Line | Straight, *, noise: float, feasible: float,
                  same: float):
-        self.line, self.noise, self.feasible, self.same = line, noise, feasible, same
+        self.line: Line | Straight = line
+        self.noise, self.feasible, self.same = noise, feasible, same
         n, m = comp.n_cols, comp.n_rows
         self.n, self.m, self.deg = n, m, line.degree
         a = sp.csc_array(comp.A)
@@ -109,20 +133,12 @@ class Pivoter:
         self.upper[0] = np.concatenate([comp.col_upper, comp.row_upper])
         offset = {"col_lower": 0, "col_upper": 0, "row_lower": n, "row_upper": n}
         self._moved = {name: pos + offset[name] for name, pos in line.moved.items()}
-        self._at_lo = line.taylor(line.lo)  # a straight input's values and rates
-        # the same, flat, for the compiled move along a straight input (:meth:`_move`): the
-        # moved positions, whether each is a lower bound, its value at the start and its rate
         names = list(self._moved)
-        self._flat = (
-            np.concatenate([np.zeros(0), *(self._moved[k] for k in names)]).astype(np.int64),
-            np.concatenate([np.zeros(0), *(np.full(len(self._moved[k]), k.endswith("lower"))
-                                           for k in names)]).astype(bool),
-            np.concatenate([np.zeros(0), *(self._at_lo[k][0] for k in names)]),
-            np.concatenate([np.zeros(0), *(self._at_lo[k][1] for k in names)]),
-        ) if self.deg == 1 else ()
+        self._flat: tuple[np.ndarray, ...] = ()
+        self._straight(line)
         # for the compiled move along a curved input (:meth:`_move`): the moved positions,
         # whether each is a lower bound, and their polynomials' derivatives (Line.derivatives)
-        ders = line.derivatives() if self.deg > 1 else {}
+        ders = cast("Line", line).derivatives() if self.deg > 1 else {}
         self._curved: tuple[np.ndarray, ...] = (
             np.concatenate([np.zeros(0), *(self._moved[k] for k in names)]).astype(np.int64),
             np.concatenate([np.zeros(0, dtype=bool), *(np.full(len(self._moved[k]),
@@ -158,10 +174,11 @@ class Pivoter:
         self._scratch = (np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m),
                          np.zeros(n + m))
         self._support = (np.zeros(n + m, dtype=np.int64), np.zeros(m, dtype=np.int64),
-                         np.zeros(m, dtype=np.int64))
+                         np.zeros(m, dtype=np.int64), np.zeros(n + m, dtype=np.int64))
         self._a = tuple((mat.indptr.astype(np.int64), mat.indices.astype(np.int64),
                          mat.data.astype(np.float64)) for mat in (a, self.A))
         self.ready = False
+        self._aimed: tuple[np.ndarray, sp.csc_array] | None = None  # see :meth:`aim`
         # where the last piece ends and the value (and side) that leaves its bounds there
         self._next: tuple[float, int, int] = (np.nan, -1, 0)
         self.pivots = 0
@@ -170,15 +187,27 @@ class Pivoter:
 
     # ---- bounds ---------------------------------------------------------------------------
 
+    def _straight(self, line: Line | Straight) -> None:
+        """Follow ``line`` from its start; for a straight one, its moved bounds flat for the
+        compiled move (:meth:`_move`): their positions, whether each is a lower bound, its
+        value at the line's start and its rate."""
+        self.line = line
+        if self.deg != 1:
+            return
+        at_lo = line.taylor(line.lo)
+        names = list(self._moved)
+        self._flat = (
+            np.concatenate([np.zeros(0), *(self._moved[k] for k in names)]).astype(np.int64),
+            np.concatenate([np.zeros(0), *(np.full(len(self._moved[k]), k.endswith("lower"))
+                                           for k in names)]).astype(bool),
+            np.concatenate([np.zeros(0), *(at_lo[k][0] for k in names)]),
+            np.concatenate([np.zeros(0), *(at_lo[k][1] for k in names)]),
+        )
+
     def _set_bounds(self, t: float) -> None:
         """The moved bounds' coefficients at ``t``."""
-        if self.line.affine:
-            s = t - self.line.lo
-            for name, pos in self._moved.items():
-                coef = self._at_lo[name]
-                arr = self.lower if name.endswith("lower") else self.upper
-                arr[0, pos] = coef[0] + coef[1] * s
-                arr[1, pos] = coef[1]
+        if self.deg == 1:
+            kernels.line_bounds(self.lower, self.upper, t - self.line.lo, *self._flat)
             return
         tay = self.line.taylor(t)
         for name, pos in self._moved.items():
@@ -221,21 +250,36 @@ class Pivoter:
 
     # ---- loading a basis ------------------------------------------------------------------
 
-    def load(self, basic: np.ndarray, x: np.ndarray, t: float) -> bool:
+    def load(self, basic: np.ndarray, x: np.ndarray | None, t: float,
+             given: np.ndarray | None = None, line: Straight | None = None) -> bool:
         """Start from the basis ``basic`` (indices into ``z``: columns, then ``n`` + row) at
         ``t``, whose columns' values there are ``x`` (which bound each nonbasic value is on is
-        read from them); False if it is not an optimal basis there (the caller re-solves)."""
+        read from them), or whose statuses are ``given`` (HiGHS's, over ``z``), on ``line``
+        from now on if given; False if it is not an optimal basis there (the caller
+        re-solves)."""
         self.ready = False
         self._next = (np.nan, -1, 0)
+        if line is not None:
+            self._straight(line)
         if len(basic) != self.m:
             return False
         self.t = t
         self._set_bounds(t)
-        value = np.concatenate([x, self.A @ x])
-        lo, hi = self.lower[0], self.upper[0]
-        near_lo = np.where(self.lfin, np.abs(value - lo), np.inf)
-        near_hi = np.where(self.ufin, np.abs(hi - value), np.inf)
-        status = np.where(near_lo <= near_hi, LOWER, UPPER).astype(np.int8)
+        if np.any(np.isfinite(self.lower[0]) != self.lfin) or \
+                np.any(np.isfinite(self.upper[0]) != self.ufin):
+            return False  # a bound appeared or went since the start: another LP's shape
+        if line is not None:  # a new line from here: which values can move, afresh
+            self.movable = self.lower[0] < self.upper[0]
+        if given is None:
+            assert x is not None
+            value = np.concatenate([x, self.A @ x])
+            lo, hi = self.lower[0], self.upper[0]
+            near_lo = np.where(self.lfin, np.abs(value - lo), np.inf)
+            near_hi = np.where(self.ufin, np.abs(hi - value), np.inf)
+            status = np.where(near_lo <= near_hi, LOWER, UPPER).astype(np.int8)
+        else:  # HiGHS's "nonbasic" (4): on its finite bound, the lower first
+            status = np.where(given == 4, np.where(self.lfin, LOWER, UPPER),
+                              given).astype(np.int8)
         status[~self.lfin & ~self.ufin] = ZERO
         status[basic] = BASIC
         self.status, self.basic = status, np.asarray(basic, dtype=np.int64).copy()
@@ -305,7 +349,8 @@ class Pivoter:
             self.t = t
             return
         moved, is_lower, ders = self._curved
-        kernels.move_curve(z, self.lower, self.upper, self.status, s, self.line.u(t),
+        kernels.move_curve(z, self.lower, self.upper, self.status, s,
+                           cast("Line", self.line).u(t),
                            self.line.width / 2.0, ders, moved, is_lower)
         self.t = t
 
@@ -382,6 +427,14 @@ class Pivoter:
     def advance(self, a: float) -> Found | None:
         """From the current basis, which stays optimal up to ``a``: the pivots at ``a`` and
         the next piece, ``[a, hi]``; None on any doubt (the caller re-solves with HiGHS)."""
+        hi = self._step(a)
+        if hi is None:
+            return None
+        x, cols, dx = kernels.snapshot(self.z, self.n)
+        return Found(a, hi, x, cols, dx, self.sense * self.y)
+
+    def _step(self, a: float) -> float | None:
+        """:meth:`advance` without the piece: where the next basis stops being optimal."""
         if not self.ready:
             return None
         self._move(a)
@@ -397,12 +450,91 @@ class Pivoter:
                 break
             reach, r, side = found
             if r < 0:
-                x, cols, dx = kernels.snapshot(self.z, self.n)
-                return Found(a, a + reach, x, cols, dx, self.sense * self.y)
+                return a + reach
             if not self._pivot(r, side):
                 break
         self.ready = False
         return None
+
+    # ---- from one set of bounds to another (the stress engine: hwbopt.batch.walk) ---------
+
+    def aim(self, start: np.ndarray, rate: np.ndarray) -> bool:
+        """Follow a new straight line from here, of the same moved positions as the line
+        before (``_flat[0]``, each a lower or an upper bound as ``_flat[1]``): their values at
+        its start, ``start`` (where they are now), and their rates, over the same range. The
+        basis stays; the rates are found afresh for the new direction (nonbasic values follow
+        their bound's rate, basic ones solve ``B dz_B = −M_N dz_N``). False when the pivots
+        cannot take it (the caller re-solves)."""
+        assert self.deg == 1
+        moved, is_lower = self._flat[0], self._flat[1]
+        self._flat = (moved, is_lower, start, rate)
+        self.t = self.line.lo
+        self._set_bounds(self.t)
+        self._next = (np.nan, -1, 0)
+        if not self.ready:
+            return False
+        lo, hi = self.lower[:, moved], self.upper[:, moved]
+        if np.any(np.isfinite(lo[0]) != self.lfin[moved]) or \
+                np.any(np.isfinite(hi[0]) != self.ufin[moved]):
+            self.ready = False  # a bound that appears or goes: not a move along a line
+            return False
+        # a value held (equal bounds) at the start but not along the line may move
+        self.movable[moved] = (lo[0] < hi[0]) | (lo[1] != hi[1])
+        self._masks()
+        # the rates: nonbasic values follow their bounds' (only moved bounds have one)
+        z1 = self.z[1]
+        z1[:] = 0.0
+        st = self.status[moved]
+        z1[moved] = np.where(st == LOWER, lo[1], np.where(st == UPPER, hi[1], 0.0))
+        if self._aimed is None:  # the moved columns of [A | −I], once (the positions stay)
+            cols = np.unique(moved)
+            self._aimed = (cols, sp.csc_array(self.M[:, cols]))
+        cols, m_moved = self._aimed
+        rhs = -(m_moved @ z1[cols])
+        _, aq, _, work, _, _ = self._scratch
+        kernels.ftran(self._factors, self._etas, np.ascontiguousarray(rhs), aq, work)
+        self.solves += 1
+        z1[self.basic] = aq
+        return True
+
+    def walk(self, max_steps: int) -> int | None:
+        """Along the line aimed at, to its end: the pieces crossed (the basis at the end is
+        optimal there, and ``z``, ``y`` hold its values and duals), or None on any doubt or
+        after ``max_steps`` pieces (the caller re-solves)."""
+        a = self.line.lo
+        for steps in range(1, max_steps + 1):
+            hi = self._step(a)
+            if hi is None:
+                return None
+            if hi >= self.line.hi - self.same:
+                self._move(self.line.hi)
+                return steps
+            a = hi
+        self.ready = False
+        return None
+
+    def save(self) -> dict[str, Any]:
+        """The whole state (basis, factors, values, duals, bounds), to come back to with
+        :meth:`restore` (the stress engine's chains each start from the base plan's)."""
+        keep = ("basic", "_pos", "status", "z", "y", "d", "d2", "can_rise", "can_fall",
+                "check_lower", "check_upper", "movable", "lower", "upper", "_in_b0")
+        if self._etas[5][0] > 0 and not (self._factorise() and self._refresh()):
+            self.ready = False  # saved with no eta: restoring then empties the eta file
+        state: dict[str, Any] = {k: getattr(self, k).copy() for k in keep}
+        state.update(t=self.t, ready=self.ready, _lu=self._lu, _factors=self._factors,
+                     line=self.line)
+        return state
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Back to a state :meth:`save` gave (its arrays copied in: it can be restored again)."""
+        for k, v in state.items():
+            if isinstance(v, np.ndarray):
+                getattr(self, k)[...] = v
+        for k in ("t", "ready", "_lu", "_factors"):
+            setattr(self, k, state[k])
+        self._etas[5][:] = 0  # the saved state's factors had no eta
+        self._straight(state["line"])
+        self._next = (np.nan, -1, 0)
 
     def highs_status(self) -> tuple[np.ndarray, np.ndarray]:
         """The basis in HiGHS's statuses (column, row), int8."""

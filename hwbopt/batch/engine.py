@@ -35,6 +35,7 @@ from hwbopt.batch.inputs import Target
 from hwbopt.batch.params import Compiled1, apply_inputs, needs_share
 from hwbopt.batch.params import evaluate as evaluate_maps
 from hwbopt.batch.readback import Response, Spend
+from hwbopt.batch.walk import Walker
 from hwbopt.compile import Compiled
 from hwbopt.derived import Layout, derive_block
 from hwbopt.status import Status
@@ -112,6 +113,9 @@ class EngineSpec:
     # bounds (hwbopt.batch.bases); off only to measure what it saves (the benchmark)
     # off: measured, the cache gains nothing on the county (benchmarks/README.md)
     reuse_bases: bool = False
+    # walk from scenario to scenario by the engine's own pivots when scenarios move only
+    # bounds (hwbopt.batch.walk); off only to measure what it saves (the benchmark)
+    own_pivots: bool = True
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -210,6 +214,11 @@ class Engine:
         # one scenario stays dual feasible for every other, so the chain's bases are worth keeping
         bounds_only = not spec.mip and "c" not in spec.prepared and "A" not in spec.prepared
         self.bases = BasisCache(self.A) if bounds_only else None
+        # the walk by the engine's own pivots (built at the first chain, when asked for)
+        self.bounds_only = bounds_only and spec.basis is not None
+        self.walker: Walker | None = None
+        self._walk_started = False
+        self._good: np.ndarray | None = None  # the last basis the walk proved optimal
 
     def _highs(self, col_lower: np.ndarray, col_upper: np.ndarray,
                integer: bool) -> highs.Loaded:
@@ -255,6 +264,29 @@ class Engine:
         self.h.clearSolver()  # HiGHS keeps state between runs (its random perturbation):
         # cleared, every chain starts from the very same solver whatever ran before it
         highs.set_basis(self.h, spec.basis)
+        self._good = None
+        walker = self._walker()
+        if walker is not None:
+            walker.restart()
+
+    def _walker(self) -> Walker | None:
+        """The walk by the engine's own pivots, if this batch takes it: built and loaded
+        with the base plan's basis once (None if that basis is not optimal to the walk's
+        tolerances: HiGHS then solves every scenario)."""
+        spec = self.spec
+        if not (spec.own_pivots and self.bounds_only) or spec.basis is None:
+            return None
+        if not self._walk_started:
+            self._walk_started = True
+            comp = Compiled(
+                sense=spec.sense, c=self.c, offset=spec.offset, A=self.A,
+                row_lower=spec.row_lower, row_upper=spec.row_upper,
+                col_lower=spec.col_lower, col_upper=spec.col_upper,
+                integer=np.zeros(spec.n_cols, dtype=bool), col_component=[], col_index=[],
+                row_component=[], row_index=[], constant=spec.constant)
+            walker = Walker(comp, self.cols_touched, self.rows_touched)
+            self.walker = walker if walker.start(spec.basis) else None
+        return self.walker
 
     def solve_chains(self, chains: list[np.ndarray], values: list[np.ndarray]) -> pd.DataFrame:
         rows = []
@@ -306,7 +338,7 @@ class Engine:
         that cannot hold is re-solved with its integer decisions free."""
         start = time.perf_counter()
         record.update(warm=False, cold_checked=False, cold_mismatch=False, certified=False,
-                      certificate="", changed=[], basis_reused=False)
+                      certificate="", changed=[], basis_reused=False, pivoted=False)
         self.certify_seconds = 0.0
         # a plan decision the scenario rules out (only a held plan has one) is not solved
         solved = None if self._load(entries, n) is not None else self._solve(scenario, record)
@@ -390,15 +422,29 @@ class Engine:
         prob = self.problem(*self._lp_bounds(), integer=spec.mip)
         cache = self.bases if spec.reuse_bases and self.bases is not None \
             and self.bases.active else None
-        solved = self._reused(cache, prob) if cache is not None else None
+        walker = self.walker if spec.own_pivots and self.walker is not None \
+            and self.walker.ready else None
+        solved = self._walked(walker, prob) if walker is not None else None
         if solved is not None:
+            record["pivoted"] = True
+        elif cache is not None and (solved := self._reused(cache, prob)) is not None:
             record["basis_reused"] = True
         else:
+            if walker is not None and self._good is not None:
+                # the walk declined: HiGHS starts from the last basis it proved optimal
+                highs.set_basis(h, (self._good[: spec.n_cols], self._good[spec.n_cols:]))
             highs.settle(h)
             solved = self._certified(h, prob)
             if cache is not None and solved.status == Status.OPTIMAL \
                     and solved.row_dual is not None:
                 self._keep(cache, h, prob, solved)
+            if spec.own_pivots and self.walker is not None \
+                    and solved.status == Status.OPTIMAL and solved.x is not None:
+                self._good = None
+                # the walk goes on from HiGHS's optimal basis
+                basic = np.asarray(h.getBasicVariables()[1],  # type: ignore[attr-defined]
+                                   dtype=np.int64)
+                self.walker.reload(basic, solved.x, self._bounds(prob))
         record["warm"] = True  # answered from the chain's earlier work (a basis or a start)
         if solved.status != Status.OPTIMAL:
             # a warm start must never decide a scenario's fate, nor give an answer the
@@ -420,6 +466,7 @@ class Engine:
                 record["cold_mismatch"] = True
                 record["warm"] = False
                 record["basis_reused"] = False
+                record["pivoted"] = False
                 solved = cold
         if solved.status == Status.UNCERTIFIED:
             solved = _failed(solved)
@@ -428,6 +475,29 @@ class Engine:
             if spec.mip:
                 self.incumbent = solved.x
         return solved
+
+    @staticmethod
+    def _bounds(prob: certify.Problem) -> dict[str, np.ndarray]:
+        return {"col_lower": prob.col_lower, "col_upper": prob.col_upper,
+                "row_lower": prob.row_lower, "row_upper": prob.row_upper}
+
+    def _walked(self, walker: Walker, prob: certify.Problem) -> Solved | None:
+        """The scenario answered by the walk from the last one (:mod:`hwbopt.batch.walk`),
+        certified against the engine's own numbers; None when the walk declines or the
+        certificate rejects its answer (HiGHS's warm simplex then decides)."""
+        walked = walker.to(self._bounds(prob))
+        if walked is None:
+            return None
+        start = time.perf_counter()
+        why = certify.lp_optimal(prob, walked.x, walked.row_dual)
+        self.certify_seconds += time.perf_counter() - start
+        if why is not None:
+            walker.pv.ready = False  # HiGHS solves it, and the walk goes on from its basis
+            return None
+        self._good = walker.pv.status.copy()
+        value = certify.objective(prob, walked.x)
+        return Solved(Status.OPTIMAL, "", value, value, walked.x, walked.row_dual,
+                      walked.pivots)
 
     def _reused(self, cache: BasisCache, prob: certify.Problem) -> Solved | None:
         """The scenario answered from one of the chain's optimal bases, certified; None when
@@ -574,7 +644,8 @@ class Engine:
         spec = self.spec
         record.setdefault("objective", None)
         record.setdefault("reason", "")
-        for flag in ("warm", "cold_checked", "cold_mismatch", "certified", "basis_reused"):
+        for flag in ("warm", "cold_checked", "cold_mismatch", "certified", "basis_reused",
+                     "pivoted"):
             record.setdefault(flag, False)
         record.setdefault("iterations", 0)
         record.setdefault("solve_seconds", 0.0)

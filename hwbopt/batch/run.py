@@ -133,6 +133,7 @@ def run_stress(
     force: bool = False,
     plan: str | Path | SavedPlan | None = None,
     reuse_bases: bool = False,
+    own_pivots: bool = True,
     exact_curve: bool = False,
 ) -> dict[str, Any]:
     """Solve every scenario of a stress set into ``out``; returns the summary (the JSON of
@@ -163,6 +164,10 @@ def run_stress(
     bounds-only batches (:mod:`hwbopt.batch.bases`). It is off by default: measured side by
     side (``benchmarks/stress_bench.py --bases``) it answers only 5-24% of the county's money
     scenarios and runs at 0.85-0.99x the speed of the warm simplex alone.
+
+    ``own_pivots=False`` answers every scenario of a bounds-only batch by HiGHS's warm
+    simplex instead of the engine's own pivots (:mod:`hwbopt.batch.walk`): the same answers,
+    certified alike, for the benchmark to measure the walk against.
     """
     start = time.perf_counter()
     out = Path(out)
@@ -235,6 +240,7 @@ def run_stress(
         spec = prep.spec
         spec.cold_rate = cold_check
         spec.reuse_bases = reuse_bases  # no CLI option: it does not pay on the county
+        spec.own_pivots = own_pivots  # no CLI option: off only to measure what it saves
         spec.run_id = str(meta.get("run_id") or "")  # each part carries it
         if die_on:
             spec.die_on = die_on

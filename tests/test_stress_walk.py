@@ -1,0 +1,216 @@
+"""The engine's own walk from scenario to scenario (hwbopt.batch.walk).
+
+Checked by routes that share no code with the pivots: HiGHS's fresh solve of each LP, the
+certificate, and the same batch answered by HiGHS's warm simplex alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import highspy
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+import hwbopt
+from hwbopt.batch import certify, walk
+from hwbopt.batch.engine import Engine
+from hwbopt.batch.run import run_stress
+from hwbopt.batch.sample import draw
+from hwbopt.batch.setup import prepare
+from hwbopt.compile import Compiled
+from hwbopt.schema import StressSet
+
+TUTORIAL = Path(__file__).resolve().parents[1] / "instances" / "tutorial"
+MONEY = {"id": "money", "seed": 7, "samples": 96, "inputs": [
+    {"path": "partners[council].cut.total", "dist": "uniform", "low": 0.20, "high": 0.40},
+    {"path": "partners[nhs].savings_rate", "dist": "triangular", "low": 0.03, "mode": 0.04,
+     "high": 0.07}]}
+
+
+# ---- the walk alone, on a random LP, against HiGHS ---------------------------------------
+
+
+def _lp(seed: int) -> Compiled:
+    """max Σ c x over A x ≤ b, 0 ≤ x ≤ u, with A ≥ 0 (x = 0 is always feasible), some rows
+    also with a lower bound, and one free row (an objective-like total)."""
+    rng = np.random.default_rng(seed)
+    m, n = 14, 20
+    a = rng.uniform(0.0, 1.0, (m, n)) * (rng.uniform(size=(m, n)) < 0.5)
+    a[-1] = rng.uniform(0.5, 1.0, n)  # the free row
+    row_lower = np.full(m, -np.inf)
+    row_upper = rng.uniform(2.0, 6.0, m)
+    row_upper[-1] = np.inf
+    row_lower[:3] = 0.2  # a few rows that must carry some activity
+    return Compiled(sense=1, c=-rng.uniform(0.1, 1.0, n), offset=0.0, A=sp.csc_array(a),
+                    row_lower=row_lower, row_upper=row_upper, col_lower=np.zeros(n),
+                    col_upper=rng.uniform(1.0, 3.0, n), integer=np.zeros(n, dtype=bool),
+                    col_component=[], col_index=[], row_component=[], row_index=[])
+
+
+def _highs(comp: Compiled, bounds: dict[str, np.ndarray]) -> highspy.Highs:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = comp.n_cols, comp.n_rows
+    lp.col_cost_ = comp.c
+    lp.col_lower_, lp.col_upper_ = bounds["col_lower"], bounds["col_upper"]
+    lp.row_lower_, lp.row_upper_ = bounds["row_lower"], bounds["row_upper"]
+    a = sp.csc_array(comp.A)
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = (a.indptr, a.indices,
+                                                                     a.data)
+    h.passModel(lp)
+    h.run()
+    return h
+
+
+def _scenario(comp: Compiled, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    upper = comp.row_upper * np.where(np.isfinite(comp.row_upper),
+                                      rng.uniform(0.6, 1.4, comp.n_rows), 1.0)
+    return {"col_lower": comp.col_lower.copy(),
+            "col_upper": comp.col_upper * rng.uniform(0.5, 1.5, comp.n_cols),
+            "row_lower": comp.row_lower * rng.uniform(0.5, 1.5, comp.n_rows),
+            "row_upper": upper}
+
+
+def _base(comp: Compiled) -> tuple[np.ndarray, np.ndarray]:
+    h = _highs(comp, {"col_lower": comp.col_lower, "col_upper": comp.col_upper,
+                      "row_lower": comp.row_lower, "row_upper": comp.row_upper})
+    basis = h.getBasis()
+    return (np.array([int(s) for s in basis.col_status], dtype=np.int8),
+            np.array([int(s) for s in basis.row_status], dtype=np.int8))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_each_walk_ends_at_highs_fresh_optimum_and_passes_the_certificate(seed: int) -> None:
+    comp = _lp(seed)
+    walker = walk.Walker(comp, np.arange(comp.n_cols), np.arange(comp.n_rows))
+    assert walker.start(_base(comp))
+    rng = np.random.default_rng(100 + seed)
+    walked = 0
+    for _ in range(25):
+        bounds = _scenario(comp, rng)
+        got = walker.to(bounds)
+        h = _highs(comp, bounds)
+        if got is None:  # declined: the engine takes HiGHS's basis and goes on from it
+            assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+            basic = np.asarray(h.getBasicVariables()[1], dtype=np.int64)
+            assert walker.reload(basic, np.asarray(h.getSolution().col_value), bounds)
+            continue
+        walked += 1
+        want = h.getInfo().objective_function_value
+        assert float(comp.c @ got.x) == pytest.approx(want, rel=1e-9, abs=1e-9)
+        prob = certify.Problem(A=sp.csc_array(comp.A), c=comp.c, offset=0.0, sense=1,
+                               integer=np.zeros(comp.n_cols, dtype=bool), **bounds)
+        assert certify.lp_optimal(prob, got.x, got.row_dual) is None
+    assert walked >= 20
+
+
+def test_a_restarted_walk_gives_the_same_answers_bit_for_bit() -> None:
+    comp = _lp(1)
+    walker = walk.Walker(comp, np.arange(comp.n_cols), np.arange(comp.n_rows))
+    assert walker.start(_base(comp))
+    rng = np.random.default_rng(3)
+    scenarios = [_scenario(comp, rng) for _ in range(12)]
+    runs = []
+    for _ in range(2):
+        walker.restart()
+        runs.append([w.x if (w := walker.to(b)) is not None else None for b in scenarios])
+    for a, b in zip(*runs, strict=True):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert np.array_equal(a, b)
+
+
+def test_a_bound_that_appears_is_declined() -> None:
+    comp = _lp(2)
+    walker = walk.Walker(comp, np.arange(comp.n_cols), np.arange(comp.n_rows))
+    assert walker.start(_base(comp))
+    bounds = {"col_lower": comp.col_lower, "col_upper": comp.col_upper,
+              "row_lower": comp.row_lower, "row_upper": comp.row_upper.copy()}
+    bounds["row_upper"][-1] = 100.0  # the free row gets an upper bound: another LP's shape
+    assert walker.to(bounds) is None and not walker.ready
+
+
+# ---- in the engine: the same answers as HiGHS's warm simplex ------------------------------
+
+
+@pytest.fixture(scope="module")
+def money() -> hwbopt.Instance:
+    inst = hwbopt.load(TUTORIAL)
+    return inst.model_copy(update={"stress": (StressSet.model_validate(MONEY),)})
+
+
+def _run(inst: hwbopt.Instance, out: Path, own: bool, **kw) -> pd.DataFrame:
+    run_stress(inst, scenarios=96, out=out, workers=1, own_pivots=own, **kw)
+    return pd.read_parquet(out / "scenarios").sort_values("scenario").reset_index(drop=True)
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    assert list(a.scenario) == list(b.scenario)
+    assert list(a.status) == list(b.status)
+    assert a.certified.all() and b.certified.all()
+    x, y = a.objective.to_numpy(float), b.objective.to_numpy(float)
+    assert np.all(np.abs(x - y) <= 1e-9 * np.maximum(1.0, np.abs(y)))
+
+
+def test_the_walk_answers_a_money_batch_as_highs_does(money: hwbopt.Instance,
+                                                      tmp_path: Path) -> None:
+    on = _run(money, tmp_path / "on", True)
+    off = _run(money, tmp_path / "off", False)
+    _same(on, off)
+    assert on.pivoted.mean() > 0.9 and not off.pivoted.any()
+    assert on.warm[on.pivoted].all()
+
+
+def test_scenarios_the_walk_declines_go_to_highs_and_the_walk_goes_on(
+        money: hwbopt.Instance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every third walk declined (as a doubtful pivot would): HiGHS solves that scenario from
+    the last basis the walk proved, and the walk goes on from HiGHS's basis."""
+    real, calls = walk.Walker.to, [0]
+
+    def sometimes(self: walk.Walker, bounds: dict[str, np.ndarray]) -> walk.Walked | None:
+        calls[0] += 1
+        if calls[0] % 3 == 0:
+            self.pv.ready = False
+            return None
+        return real(self, bounds)
+
+    monkeypatch.setattr(walk.Walker, "to", sometimes)
+    some = _run(money, tmp_path / "some", True)
+    monkeypatch.undo()
+    off = _run(money, tmp_path / "off", False)
+    _same(some, off)
+    # a declined walk leaves the walk off only until HiGHS's answer reloads it
+    assert 0.5 < some.pivoted.mean() < 0.8
+
+
+def test_a_walked_answer_the_certificate_rejects_is_not_reported(
+        money: hwbopt.Instance, monkeypatch: pytest.MonkeyPatch) -> None:
+    stress = money.stress[0]
+    prep = prepare(money, stress, 0, seed=stress.seed)
+    values = draw(stress.model_copy(update={"samples": 8}), np.arange(8))
+    real = walk.Walker.to
+
+    def corrupt(self: walk.Walker, bounds: dict[str, np.ndarray]) -> walk.Walked | None:
+        got = real(self, bounds)
+        return None if got is None else walk.Walked(got.x * 1.5 + 1.0, got.row_dual, 0)
+
+    monkeypatch.setattr(walk.Walker, "to", corrupt)
+    frame = Engine(prep.spec).solve_chains([np.arange(8)], [values])
+    monkeypatch.undo()
+    assert frame.certified.all() and not frame.pivoted.any()
+    assert (frame.status == "optimal").all()
+    ref = Engine(prep.spec).solve_chains([np.arange(8)], [values])
+    assert ref.pivoted.any()  # the corruption was reached
+    np.testing.assert_allclose(frame.objective, ref.objective, rtol=1e-9)
+
+
+def test_the_answers_do_not_depend_on_how_chains_are_grouped(money: hwbopt.Instance,
+                                                              tmp_path: Path) -> None:
+    one = _run(money, tmp_path / "one", True, block_size=96)
+    many = _run(money, tmp_path / "many", True, block_size=32)
+    assert np.array_equal(one.objective.to_numpy(float), many.objective.to_numpy(float))
+    assert list(one.pivoted) == list(many.pivoted)
