@@ -214,3 +214,24 @@ def test_the_answers_do_not_depend_on_how_chains_are_grouped(money: hwbopt.Insta
     many = _run(money, tmp_path / "many", True, block_size=32)
     assert np.array_equal(one.objective.to_numpy(float), many.objective.to_numpy(float))
     assert list(one.pivoted) == list(many.pivoted)
+
+
+def test_a_chain_whose_walks_keep_failing_stops_walking(
+        money: hwbopt.Instance, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each decline costs a HiGHS solve and a factorisation: after GRACE of them with fewer
+    answers, the chain leaves the walk to HiGHS; the next chain walks again."""
+    stress = money.stress[0]
+    prep = prepare(money, stress, 0, seed=stress.seed)
+    values = draw(stress.model_copy(update={"samples": 16}), np.arange(16))
+    calls = [0]
+
+    def never(self: walk.Walker, bounds: dict[str, np.ndarray]) -> walk.Walked | None:
+        calls[0] += 1
+        self.decline()
+        return None
+
+    monkeypatch.setattr(walk.Walker, "to", never)
+    frame = Engine(prep.spec).solve_chains([np.arange(8), np.arange(8, 16)],
+                                           [values[:8], values[8:]])
+    assert calls[0] == 2 * walk.GRACE
+    assert frame.certified.all() and not frame.pivoted.any()

@@ -12,9 +12,12 @@ plan's basis, so a scenario's result depends only on its chain, never on how cha
 grouped into blocks or spread over workers. A warm result that is not optimal is re-solved
 cold before it is reported, and a deterministic sample is re-solved cold as a check.
 
-When scenarios move only bounds (an LP, no cost or coefficient changed), each chain also keeps
-a few of its optimal bases (:mod:`hwbopt.batch.bases`): a scenario one of them still fits is
-answered from that basis without a simplex (``basis_reused``), certified like any warm solve.
+When scenarios move only bounds (an LP, no cost or coefficient changed), the engine walks from
+one scenario's bounds to the next by its own pivots (:mod:`hwbopt.batch.walk`, ``pivoted``),
+certified like any warm solve, with HiGHS's warm simplex for any scenario the walk declines.
+Off (``own_pivots``), each chain may instead keep a few of its optimal bases
+(:mod:`hwbopt.batch.bases`): a scenario one of them still fits is answered from that basis
+without a simplex (``basis_reused``).
 """
 
 from __future__ import annotations
@@ -423,7 +426,7 @@ class Engine:
         cache = self.bases if spec.reuse_bases and self.bases is not None \
             and self.bases.active else None
         walker = self.walker if spec.own_pivots and self.walker is not None \
-            and self.walker.ready else None
+            and self.walker.ready and self.walker.active else None
         solved = self._walked(walker, prob) if walker is not None else None
         if solved is not None:
             record["pivoted"] = True
@@ -438,7 +441,7 @@ class Engine:
             if cache is not None and solved.status == Status.OPTIMAL \
                     and solved.row_dual is not None:
                 self._keep(cache, h, prob, solved)
-            if spec.own_pivots and self.walker is not None \
+            if spec.own_pivots and self.walker is not None and self.walker.active \
                     and solved.status == Status.OPTIMAL and solved.x is not None:
                 self._good = None
                 # the walk goes on from HiGHS's optimal basis
@@ -492,7 +495,7 @@ class Engine:
         why = certify.lp_optimal(prob, walked.x, walked.row_dual)
         self.certify_seconds += time.perf_counter() - start
         if why is not None:
-            walker.pv.ready = False  # HiGHS solves it, and the walk goes on from its basis
+            walker.decline()  # HiGHS solves it, and the walk goes on from its basis
             return None
         self._good = walker.pv.status.copy()
         value = certify.objective(prob, walked.x)

@@ -32,6 +32,11 @@ from hwbopt.analyses.curve_pivot import FEASIBLE, NOISE, SAME_T, Pivoter
 from hwbopt.compile import Compiled
 
 MAX_STEPS = 200  # pieces along one scenario's line before HiGHS takes the scenario instead
+# A chain stops walking once the walk has declined GRACE times and answered fewer scenarios
+# than it declined: each decline costs a HiGHS solve and a factorisation of HiGHS's basis,
+# which a workload the walk rarely answers must not pay for every scenario. Decided within
+# the chain alone, so results stay deterministic.
+GRACE = 3
 
 
 @dataclass
@@ -87,6 +92,7 @@ class Walker:
         # (columns, rows), and which are lower bounds
         self.positions, self.is_lower = self.pv._flat[0], self.pv._flat[1]
         self.base: dict[str, Any] | None = None
+        self.walked = self.declined = 0  # in this chain (see GRACE)
 
     def _standing(self, bounds: dict[str, np.ndarray]) -> Segment:
         return Segment(self.moved, {k: bounds[k][pos] for k, pos in self.moved.items()})
@@ -94,6 +100,17 @@ class Walker:
     @property
     def ready(self) -> bool:
         return self.pv.ready
+
+    @property
+    def active(self) -> bool:
+        """Whether this chain still walks (see :data:`GRACE`)."""
+        return self.declined < GRACE or self.walked >= self.declined
+
+    def decline(self) -> None:
+        """The scenario goes to HiGHS (the walk doubted it, or its answer failed the
+        certificate): the walk stops until :meth:`reload`."""
+        self.pv.ready = False
+        self.declined += 1
 
     def start(self, basis: tuple[np.ndarray, np.ndarray]) -> bool:
         """Load the base plan's basis (HiGHS's statuses) at the base bounds, factorised, and
@@ -109,6 +126,7 @@ class Walker:
         """Back to the base plan's basis and bounds (a chain's start)."""
         if self.base is not None:
             self.pv.restore(self.base)
+        self.walked = self.declined = 0
 
     def to(self, bounds: dict[str, np.ndarray]) -> Walked | None:
         """Walk to the scenario with these bounds (the four arrays, whole): its optimal
@@ -121,15 +139,15 @@ class Walker:
         start = np.where(is_lower, pv.lower[0, pos], pv.upper[0, pos])
         finite = np.isfinite(end)
         if np.any(finite != np.isfinite(start)):
-            pv.ready = False  # a bound that appears or goes: not a move along a line
+            self.decline()  # a bound that appears or goes: not a move along a line
             return None
         with np.errstate(invalid="ignore"):
             rate = np.where(finite, end - start, 0.0)
-        if not pv.aim(start, rate):
-            return None
         before = pv.pivots
-        if pv.walk(MAX_STEPS) is None:
+        if not pv.aim(start, rate) or pv.walk(MAX_STEPS) is None:
+            self.decline()
             return None
+        self.walked += 1
         return Walked(pv.z[0, : pv.n].copy(), pv.sense * pv.y, pv.pivots - before)
 
     def reload(self, basic: np.ndarray, x: np.ndarray, bounds: dict[str, np.ndarray]) -> bool:
@@ -137,7 +155,10 @@ class Walker:
         (``basic``: HiGHS's basic variables, a column ``j`` as ``j`` and a row ``i`` as
         ``−1 − i``; ``x``: its columns' values); False if the pivots cannot take it."""
         basic = np.where(basic >= 0, basic, self.pv.n + (-1 - basic)).astype(np.int64)
-        return self.pv.load(basic, x, 0.0, line=self._standing(bounds))
+        if self.pv.load(basic, x, 0.0, line=self._standing(bounds)):
+            return True
+        self.declined += 1
+        return False
 
 
-__all__ = ["MAX_STEPS", "Segment", "Walked", "Walker"]
+__all__ = ["GRACE", "MAX_STEPS", "Segment", "Walked", "Walker"]
