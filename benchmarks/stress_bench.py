@@ -25,13 +25,15 @@ solved by:
 It prints per-scenario times and ratios against the targets of the issue, checks that every
 method gives the same objectives, and measures the peak memory of ``hwbopt stress`` at 1k and
 50k scenarios (each in a fresh process). On the ``money`` workload (bounds only) it also runs
-``hwbopt stress`` with its basis cache (``hwbopt.batch.bases``) on and off, one worker, side by
-side: ms per scenario, the share of scenarios answered from a cached basis, same objectives.
+``hwbopt stress`` three ways, one worker, side by side (``ROUTES``): HiGHS's warm simplex alone
+(the engine before the walk), the basis cache first (``hwbopt.batch.bases``), and the engine's
+own walk from scenario to scenario (``hwbopt.batch.walk``, the default): ms per scenario, the
+share answered each way, where the time goes, same objectives.
 Run from the repository root::
 
     python benchmarks/stress_bench.py                          # county and 100k
     python benchmarks/stress_bench.py --sizes county --memory-scenarios 1000,5000
-    python benchmarks/stress_bench.py --bases county:20000     # only the basis cache, on/off
+    python benchmarks/stress_bench.py --bases county:20000     # only HiGHS, cache and walk
     python benchmarks/stress_bench.py --scaling county:money:4000,county:money:400
     python benchmarks/stress_bench.py --setup 100k             # a stress run's set-up
 """
@@ -148,6 +150,7 @@ def run_raw(prep, values: np.ndarray, ordered: bool = False) -> tuple[float, lis
     add_need_share(derived.values, spec.layout)
     entries = evaluate_maps(spec.prepared, derived.values)
     eng = Engine(spec)  # loads the model; the loop below is plain highspy calls
+    eng.spec.own_pivots = False  # HiGHS alone: the engine's walk is not loaded at a restart
     h = eng.h
     eng._restart()
     p = spec.prepared
@@ -335,55 +338,80 @@ def run_hwbopt(inst, n, workers, out: Path, trim: bool = True) -> dict[str, Any]
                       cold_check=COLD_CHECK["share"])
 
 
+ROUTES = {  # the ways ``hwbopt stress`` can answer a bounds-only batch: (reuse_bases, own_pivots)
+    "off": (False, False),  # HiGHS's warm simplex alone: the engine before the walk
+    "on": (True, False),  # the basis cache first (hwbopt.batch.bases), then HiGHS
+    "walk": (False, True),  # the engine's own pivots (hwbopt.batch.walk): the default
+}
+
+
 def bases(size: str, cache: Path, n: int, rounds: int = 2) -> dict[str, Any]:
-    """The money workload with the basis cache off and on (one worker, one process): a short
-    run first so neither pays the process's first-use costs, then off and on in turn,
-    ``rounds`` times (other load on the machine then falls on both alike); the mean of each."""
+    """The money workload answered each way of :data:`ROUTES` (one worker, one process): a
+    short run first so none pays the process's first-use costs, then each in turn, ``rounds``
+    times (other load on the machine then falls on all alike); the mean of each."""
     import pandas as pd
 
     inst = instance(size, cache, "money")
     tmp = cache / f"bases-{size}"
     run_hwbopt(inst, min(n, 64), 1, tmp / "warm-up")
-    res: dict[str, Any] = {"size": size, "workload": "money", "scenarios": n, "rounds": rounds}
+    res: dict[str, Any] = {"size": size, "workload": "money", "scenarios": n, "rounds": rounds,
+                           "cold_check": COLD_CHECK["share"]}
     # what a cache can gain: how many of the scenarios' optimal bases are distinct, and how
     # much of a warm solve is HiGHS's fixed cost (HiGHS alone, in hwbopt's order and chains)
     stress = inst.stress[0]
     prep = prepare(inst, stress, 0, seed=stress.seed)
     values = draw(stress.model_copy(update={"samples": n}), np.arange(n))
-    run_raw(prep, values, ordered=True)
-    res["raw_ordered"] = dict(RAW_STATS)
+    per, _ = run_raw(prep, values, ordered=True)
+    res["raw_ordered"] = {**RAW_STATS, "per_scenario_ms": per * 1e3}
     print(f"  HiGHS alone in hwbopt's order: {RAW_STATS['distinct_optimal_bases']:,} distinct "
           f"optimal bases in {n:,} scenarios; {RAW_STATS['mean_iterations']:.1f} iterations a "
           f"scenario; a run costs {RAW_STATS['fixed_ms_per_run']:.2f} ms fixed + "
-          f"{RAW_STATS['ms_per_iteration'] * 1e3:.0f} us an iteration", flush=True)
+          f"{RAW_STATS['ms_per_iteration'] * 1e3:.0f} us an iteration "
+          f"({per * 1e3:.2f} ms a scenario)", flush=True)
     frames: dict[str, pd.DataFrame] = {}
-    times: dict[str, list[float]] = {"off": [], "on": []}
+    times: dict[str, list[float]] = {label: [] for label in ROUTES}
     for _ in range(rounds):
-        for label, reuse in (("off", False), ("on", True)):
+        for label, (reuse, own) in ROUTES.items():
             shutil.rmtree(tmp / label, ignore_errors=True)
             summary = run_stress(inst, scenarios=n, out=tmp / label, workers=1,
-                                 cold_check=COLD_CHECK["share"], reuse_bases=reuse)
+                                 cold_check=COLD_CHECK["share"], reuse_bases=reuse,
+                                 own_pivots=own)
             times[label].append(summary["batch_seconds"] / n * 1e3)
             frames[label] = pd.read_parquet(tmp / label / "scenarios").sort_values("scenario")
     for label, df in frames.items():
+        checked = df.cold_checked.to_numpy(bool)
         res[label] = {"per_scenario_ms": float(np.mean(times[label])),
                       "per_scenario_ms_each_round": times[label],
                       "hit_rate": float(df.basis_reused.mean()),
+                      "walked_share": float(df.pivoted.mean()),
                       "certified": int(df.certified.sum()),
-                      "mean_iterations": float(df.iterations.mean())}
-        print(f"  cache {label:3}: {res[label]['per_scenario_ms']:7.2f} ms/scenario "
+                      "mean_iterations": float(df.iterations.mean()),
+                      # where the time goes (the last round): the cold checks' share, and
+                      # the rest of a scenario's solve at its median
+                      "cold_checks_ms_per_scenario": float(
+                          df.solve_seconds[checked].sum() / n * 1e3),
+                      "certify_ms": float(df.certify_seconds.mean() * 1e3),
+                      "median_solve_ms_unchecked": float(
+                          df.solve_seconds[~checked].median() * 1e3)}
+        print(f"  {label:4}: {res[label]['per_scenario_ms']:7.2f} ms/scenario "
               f"(rounds: {', '.join(f'{t:.2f}' for t in times[label])}), "
-              f"{res[label]['hit_rate']:.1%} answered from a cached basis, "
-              f"{res[label]['certified']:,} of {n:,} certified", flush=True)
-    on, off = frames["on"], frames["off"]
-    a, b = on.objective.to_numpy(float), off.objective.to_numpy(float)
-    res["statuses_equal"] = bool((on.status.to_numpy() == off.status.to_numpy()).all())
-    res["max_rel_objective_diff"] = float(np.nanmax(np.abs(a - b)
-                                                    / np.maximum(1.0, np.abs(b))))
+              f"{res[label]['hit_rate']:.1%} from a cached basis, "
+              f"{res[label]['walked_share']:.1%} walked, "
+              f"{res[label]['mean_iterations']:.1f} iterations or pivots, "
+              f"{res[label]['certified']:,} of {n:,} certified; cold checks "
+              f"{res[label]['cold_checks_ms_per_scenario']:.2f} ms/scenario", flush=True)
+    base = frames["off"]
+    b = base.objective.to_numpy(float)
+    res["statuses_equal"] = all(bool((df.status.to_numpy() == base.status.to_numpy()).all())
+                                for df in frames.values())
+    res["max_rel_objective_diff"] = float(max(
+        np.nanmax(np.abs(df.objective.to_numpy(float) - b) / np.maximum(1.0, np.abs(b)))
+        for df in frames.values()))
     res["speedup"] = res["off"]["per_scenario_ms"] / res["on"]["per_scenario_ms"]
-    print(f"  off / on = {res['speedup']:.2f}x (issue target >= 5x); statuses equal: "
-          f"{res['statuses_equal']}; largest objective difference "
-          f"{res['max_rel_objective_diff']:.1e} (relative)", flush=True)
+    res["walk_speedup"] = res["off"]["per_scenario_ms"] / res["walk"]["per_scenario_ms"]
+    print(f"  off / cache = {res['speedup']:.2f}x, off / walk = {res['walk_speedup']:.2f}x "
+          f"(issue target >= 5x); statuses equal: {res['statuses_equal']}; largest objective "
+          f"difference {res['max_rel_objective_diff']:.1e} (relative)", flush=True)
     shutil.rmtree(tmp, ignore_errors=True)
     return res
 
@@ -681,8 +709,8 @@ def main() -> None:
     ap.add_argument("--scaling", default=None, metavar="SIZE:WORKLOAD:N,...",
                     help="only one worker against two, e.g. county:full:20000,100k:money:64")
     ap.add_argument("--bases", default=None, metavar="SIZE:N,...",
-                    help="only the basis cache on and off on the money workload, e.g. "
-                         "county:5000 (off and on in turn, twice)")
+                    help="only the money workload answered by HiGHS alone, by the basis "
+                         "cache and by the engine's walk, e.g. county:5000 (in turn, twice)")
     ap.add_argument("--setup", default=None, metavar="SIZE,...",
                     help="only the set-up of a stress run, before and now, e.g. 100k")
     ap.add_argument("--out", default=None)
@@ -730,7 +758,8 @@ def main() -> None:
         print(f"\nwrote {out}")
         return
     if args.bases:
-        print("== basis cache off and on (money workload, one worker) ==", flush=True)
+        print("== HiGHS alone, the basis cache, the walk (money workload, one worker) ==",
+              flush=True)
         results["bases"] = [bases(size, cache, int(n)) for size, n in
                             (item.split(":") for item in args.bases.split(","))]
         out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / \
