@@ -144,8 +144,10 @@ def money() -> hwbopt.Instance:
 
 
 def _run(inst: hwbopt.Instance, out: Path, own: bool, **kw) -> pd.DataFrame:
-    run_stress(inst, scenarios=96, out=out, workers=1, own_pivots=own, **kw)
-    return pd.read_parquet(out / "scenarios").sort_values("scenario").reset_index(drop=True)
+    summary = run_stress(inst, scenarios=96, out=out, workers=1, own_pivots=own, **kw)
+    frame = pd.read_parquet(out / "scenarios").sort_values("scenario").reset_index(drop=True)
+    assert summary["walked"] == int(frame.pivoted.sum())  # the summary counts what the rows say
+    return frame
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:

@@ -300,6 +300,9 @@ def summarise(out: str | Path, meta: dict[str, Any]) -> dict[str, Any]:
         "plan_changes": plan_changes(results, meta),
         "cut_first": cut_first(results, meta),
         "cut_response": cut_response(results, meta),
+        # answered by the engine's own walk from the scenario before (hwbopt.batch.walk)
+        "walked": int(results.pivoted.astype(bool).sum())
+        if len(results) and "pivoted" in results else 0,
         "cold_checked": int(results.cold_checked.sum()) if len(results) else 0,
         "cold_mismatches": int(results.cold_mismatch.sum()) if len(results) else 0,
         "resolved_cold": int((status.isin(SOLVED) & ~results.warm.astype(bool)).sum())
