@@ -124,6 +124,49 @@ def test_a_restarted_walk_gives_the_same_answers_bit_for_bit() -> None:
             assert np.array_equal(a, b)
 
 
+def test_a_held_value_whose_bounds_open_takes_the_bound_its_reduced_cost_allows() -> None:
+    """A column held (equal bounds) at the base sits on either bound, whatever its reduced
+    cost; when a scenario opens it, the walk must start from the bound that keeps the basis
+    dual feasible (here the upper: every cost rewards more), or its answer is not optimal."""
+    base = _lp(4)
+    lower, upper = base.col_lower.copy(), base.col_upper.copy()
+    lower[:3] = upper[:3] = 0.5  # held
+    comp = Compiled(**{**base.__dict__, "col_lower": lower, "col_upper": upper})
+    walker = walk.Walker(comp, np.arange(comp.n_cols), np.arange(comp.n_rows))
+    base_bounds = {"col_lower": lower, "col_upper": upper, "row_lower": comp.row_lower,
+                   "row_upper": comp.row_upper}
+    # loaded from HiGHS's answer, as after a scenario HiGHS solved: which bound a held value
+    # sits on is read from its value, a tie (its lower)
+    h = _highs(comp, base_bounds)
+    basic = np.asarray(h.getBasicVariables()[1], dtype=np.int64)
+    assert walker.reload(basic, np.asarray(h.getSolution().col_value), base_bounds)
+    bounds = {**base_bounds, "col_upper": upper.copy()}
+    bounds["col_upper"][:3] = 1.0  # opened: free to rise to 1
+    got = walker.to(bounds)
+    assert got is not None
+    want = _highs(comp, bounds).getInfo().objective_function_value
+    assert float(comp.c @ got.x) == pytest.approx(want, rel=1e-9, abs=1e-9)
+    prob = certify.Problem(A=sp.csc_array(comp.A), c=comp.c, offset=0.0, sense=1,
+                           integer=np.zeros(comp.n_cols, dtype=bool), **bounds)
+    assert certify.lp_optimal(prob, got.x, got.row_dual) is None
+
+
+def test_a_state_saved_after_a_walk_comes_back_as_it_was() -> None:
+    """save() mid-way (the bounds moved since the start line) and restore(): the same next
+    walk, bit for bit."""
+    comp = _lp(5)
+    walker = walk.Walker(comp, np.arange(comp.n_cols), np.arange(comp.n_rows))
+    assert walker.start(_base(comp))
+    rng = np.random.default_rng(8)
+    first, second = _scenario(comp, rng), _scenario(comp, rng)
+    assert walker.to(first) is not None
+    state = walker.pv.save()
+    a = walker.to(second)
+    walker.pv.restore(state)
+    b = walker.to(second)
+    assert a is not None and b is not None and np.array_equal(a.x, b.x)
+
+
 def test_a_bound_that_appears_is_declined() -> None:
     comp = _lp(2)
     walker = walk.Walker(comp, np.arange(comp.n_cols), np.arange(comp.n_rows))

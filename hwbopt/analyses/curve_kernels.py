@@ -434,8 +434,9 @@ def move_curve(z, lower, upper, status, s, u0, half, ders, moved, is_lower):  # 
     coefficients re-centred (:func:`taylor_shift`), the moved bounds' coefficients at the new
     point ``u0`` (in the line's own variable ``u``; ``half`` the range's half-width, so the
     ``k``-th row is the ``k``-th derivative in ``t`` over ``k!``: :meth:`Line.taylor`'s
-    arithmetic, from its ``ders[k, i, q]``, the coefficient of ``uⁱ`` in the ``k``-th derivative
-    over ``k!`` of moved bound ``q``), and the nonbasic values on them put exactly there."""
+    formula, to rounding (powers by repeated products here), from its ``ders[k, i, q]``, the
+    coefficient of ``uⁱ`` in the ``k``-th derivative over ``k!`` of moved bound ``q``), and
+    the nonbasic values on them put exactly there."""
     deg = z.shape[0] - 1
     if s != 0.0:
         taylor_shift(z, s)

@@ -478,8 +478,15 @@ class Pivoter:
                 np.any(np.isfinite(hi[0]) != self.ufin[moved]):
             self.ready = False  # a bound that appears or goes: not a move along a line
             return False
-        # a value held (equal bounds) at the start but not along the line may move
-        self.movable[moved] = (lo[0] < hi[0]) | (lo[1] != hi[1])
+        # a value held (equal bounds) at the start but not along the line may move; held, it
+        # sat on either bound whatever its reduced cost: now it sits on the one its reduced
+        # cost allows (the same value: its bounds are equal here), or the walk would start
+        # dual infeasible
+        movable = (lo[0] < hi[0]) | (lo[1] != hi[1])
+        opened = moved[movable & ~self.movable[moved] & (self.status[moved] != BASIC)]
+        self.movable[moved] = movable
+        if len(opened):
+            self.status[opened] = np.where(self.d[opened] >= 0.0, LOWER, UPPER)
         self._masks()
         # the rates: nonbasic values follow their bounds' (only moved bounds have one)
         z1 = self.z[1]
@@ -522,7 +529,7 @@ class Pivoter:
             self.ready = False  # saved with no eta: restoring then empties the eta file
         state: dict[str, Any] = {k: getattr(self, k).copy() for k in keep}
         state.update(t=self.t, ready=self.ready, _lu=self._lu, _factors=self._factors,
-                     line=self.line)
+                     line=self.line, _flat=tuple(a.copy() for a in self._flat))
         return state
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -533,7 +540,8 @@ class Pivoter:
         for k in ("t", "ready", "_lu", "_factors"):
             setattr(self, k, state[k])
         self._etas[5][:] = 0  # the saved state's factors had no eta
-        self._straight(state["line"])
+        self.line = state["line"]
+        self._flat = tuple(a.copy() for a in state["_flat"])  # as aimed then, not the line's
         self._next = (np.nan, -1, 0)
 
     def highs_status(self) -> tuple[np.ndarray, np.ndarray]:

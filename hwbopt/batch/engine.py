@@ -433,9 +433,11 @@ class Engine:
         elif cache is not None and (solved := self._reused(cache, prob)) is not None:
             record["basis_reused"] = True
         else:
-            if walker is not None and self._good is not None:
-                # the walk declined: HiGHS starts from the last basis it proved optimal
+            if self._good is not None:
+                # the walk answered last: HiGHS starts from the last basis it proved optimal
+                # (once: then HiGHS's own last basis is the newer)
                 highs.set_basis(h, (self._good[: spec.n_cols], self._good[spec.n_cols:]))
+                self._good = None
             highs.settle(h)
             solved = self._certified(h, prob)
             if cache is not None and solved.status == Status.OPTIMAL \

@@ -93,6 +93,8 @@ class Walker:
         self.positions, self.is_lower = self.pv._flat[0], self.pv._flat[1]
         self.base: dict[str, Any] | None = None
         self.walked = self.declined = 0  # in this chain (see GRACE)
+        self._declined_now = False  # this scenario's walk declined (a failed reload after it
+        # is the same scenario's trouble: counted once)
 
     def _standing(self, bounds: dict[str, np.ndarray]) -> Segment:
         return Segment(self.moved, {k: bounds[k][pos] for k, pos in self.moved.items()})
@@ -111,6 +113,7 @@ class Walker:
         certificate): the walk stops until :meth:`reload`."""
         self.pv.ready = False
         self.declined += 1
+        self._declined_now = True
 
     def start(self, basis: tuple[np.ndarray, np.ndarray]) -> bool:
         """Load the base plan's basis (HiGHS's statuses) at the base bounds, factorised, and
@@ -133,6 +136,7 @@ class Walker:
         values and duals, or None when the pivots decline (the caller solves with HiGHS and
         hands its basis on with :meth:`reload`). A bound infinite at both ends stays."""
         pv, pos, is_lower = self.pv, self.positions, self.is_lower
+        self._declined_now = False
         lower = np.concatenate([bounds["col_lower"], bounds["row_lower"]])
         upper = np.concatenate([bounds["col_upper"], bounds["row_upper"]])
         end = np.where(is_lower, lower[pos], upper[pos])
@@ -155,10 +159,11 @@ class Walker:
         (``basic``: HiGHS's basic variables, a column ``j`` as ``j`` and a row ``i`` as
         ``−1 − i``; ``x``: its columns' values); False if the pivots cannot take it."""
         basic = np.where(basic >= 0, basic, self.pv.n + (-1 - basic)).astype(np.int64)
-        if self.pv.load(basic, x, 0.0, line=self._standing(bounds)):
-            return True
-        self.declined += 1
-        return False
+        loaded = self.pv.load(basic, x, 0.0, line=self._standing(bounds))
+        if not loaded and not self._declined_now:
+            self.declined += 1
+        self._declined_now = False
+        return loaded
 
 
 __all__ = ["GRACE", "MAX_STEPS", "Segment", "Walked", "Walker"]
