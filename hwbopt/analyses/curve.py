@@ -275,8 +275,6 @@ class _Tracer:
         self.A = comp.A
         self.Acsr = comp.A.tocsr()
         self.A_abs = abs(comp.A).tocsr()
-        self.AT = comp.A.T.tocsr()
-        self.A_abs_T = self.A_abs.T.tocsr()
         self.solves = 0
         self.iterations = 0
         self.first_iterations = 0  # the first solve's (cold at the range's start)
@@ -363,8 +361,7 @@ class _Tracer:
         return certify.Problem(A=c.A, c=c.c, offset=c.offset, sense=c.sense,
                                col_lower=self.col_lower.copy(), col_upper=self.col_upper.copy(),
                                row_lower=self.row_lower.copy(), row_upper=self.row_upper.copy(),
-                               integer=np.zeros(c.n_cols, dtype=bool), A_abs=self.A_abs,
-                               AT=self.AT, A_abs_T=self.A_abs_T)
+                               integer=np.zeros(c.n_cols, dtype=bool))
 
     def piece_at(self, t: float) -> Piece | None:
         """The optimal basis at ``t`` and the interval it stays optimal on; None when the LP
@@ -1059,8 +1056,7 @@ def _failures(tr: _Tracer, pieces: list[Piece]) -> list[tuple[int, str]]:
             A=comp.A, c=comp.c, offset=comp.offset, sense=comp.sense,
             col_lower=arrays["col_lower"], col_upper=arrays["col_upper"],
             row_lower=arrays["row_lower"], row_upper=arrays["row_upper"],
-            integer=np.zeros(comp.n_cols, dtype=bool), A_abs=tr.A_abs, AT=tr.AT,
-            A_abs_T=tr.A_abs_T)
+            integer=np.zeros(comp.n_cols, dtype=bool))
         x = _clipped(pieces[k].x(t), arrays["col_lower"], arrays["col_upper"])
         why = certify.lp_optimal(prob, x, pieces[k].dual)
         if why:

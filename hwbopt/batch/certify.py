@@ -15,8 +15,10 @@ written, the solution is checked here against the arrays the engine holds for th
 - **objective** (MIP): the objective recomputed from ``x`` equals the one HiGHS reported, and
   lies within the asked gap of HiGHS's bound.
 
-Tolerances are relative (``REL``) to each row's or column's own magnitude. Everything is
-vectorised: two sparse products per scenario.
+Tolerances are relative (``REL``) to each row's or column's own magnitude. The LP certificate
+runs compiled (numba), each check one pass over ``A`` by columns: a walked scenario of the
+stress engine takes about a tenth of a millisecond to solve, and the certificate must stay a
+small part of that (``benchmarks/stress_bench.py``, ``certification``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 
 REL = 1e-6
 MIP_ABS_GAP = 1e-6  # HiGHS's mip_abs_gap: a plan this close to its bound is optimal
@@ -43,27 +46,11 @@ class Problem:
     row_lower: np.ndarray
     row_upper: np.ndarray
     integer: np.ndarray  # bool per column, for integrality
-    A_abs: sp.csr_array | None = None  # |A| for tolerance scales (the base model's will do)
-    AT: sp.csr_array | None = None  # Aᵀ sharing A's values, to save a transpose per call
-    A_abs_T: sp.csr_array | None = None
 
-    def magnitude(self) -> sp.csr_array:
-        return abs(self.A).tocsr() if self.A_abs is None else self.A_abs
-
-    def transposed(self) -> sp.csr_array:
-        return self.A.T.tocsr() if self.AT is None else self.AT
-
-    def magnitude_transposed(self) -> sp.csr_array:
-        return self.magnitude().T.tocsr() if self.A_abs_T is None else self.A_abs_T
-
-
-def _outside(value: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-             scale: np.ndarray) -> np.ndarray:
-    """Where ``value`` leaves ``[lower, upper]`` by more than ``REL`` of ``scale`` (a value near
-    a bound is as large as the bound, so the value's own magnitude serves as the scale)."""
-    tol = REL * np.maximum(1.0, scale)
-    out: np.ndarray = (value < lower - tol) | (value > upper + tol)
-    return out
+    def by_columns(self) -> tuple[np.ndarray, ...]:
+        """``A`` by columns (pointers, rows, values), as the kernels read it."""
+        a = self.A if self.A.format == "csc" else sp.csc_array(self.A)
+        return (a.indptr, a.indices, a.data)
 
 
 def primal(p: Problem, x: np.ndarray) -> str | None:
@@ -76,19 +63,16 @@ def _primal(p: Problem, x: np.ndarray) -> tuple[str | None, np.ndarray]:
     ax = np.empty(0)
     if x.shape != p.c.shape or not np.all(np.isfinite(x)):
         return "the solution has missing or non-finite values", ax
-    size = np.abs(x)
-    bad = _outside(x, p.col_lower, p.col_upper, size)
-    if bad.any():
-        j = int(np.flatnonzero(bad)[0])
-        return (f"{int(bad.sum())} column(s) outside their bounds (column {j}: {x[j]:.10g} "
-                f"not in [{p.col_lower[j]:.10g}, {p.col_upper[j]:.10g}])"), ax
-    ax = p.A @ x
-    # a row's magnitude is the size of its terms, so cancellation among them is allowed for
-    bad = _outside(ax, p.row_lower, p.row_upper, p.magnitude() @ size)
-    if bad.any():
-        r = int(np.flatnonzero(bad)[0])
-        return (f"{int(bad.sum())} row(s) violated (row {r}: {ax[r]:.10g} not in "
-                f"[{p.row_lower[r]:.10g}, {p.row_upper[r]:.10g}])"), ax
+    args = (*p.by_columns(), x, p.col_lower, p.col_upper, p.row_lower, p.row_upper, REL)
+    code, first, count, ax = _primal_rows(*args)
+    if code == _COLUMNS:
+        j = int(first)
+        return (f"{int(count)} column(s) outside their bounds (column {j}: {x[j]:.10g} "
+                f"not in [{p.col_lower[j]:.10g}, {p.col_upper[j]:.10g}])"), np.empty(0)
+    if code == _ROWS:
+        r = int(first)
+        return (f"{int(count)} row(s) violated (row {r}: {ax[r]:.10g} not in "
+                f"[{p.row_lower[r]:.10g}, {p.row_upper[r]:.10g}])"), np.empty(0)
     if p.integer.any():
         xi = x[p.integer]
         off = np.abs(xi - np.round(xi)) > REL * np.maximum(1.0, np.abs(xi))
@@ -97,21 +81,112 @@ def _primal(p: Problem, x: np.ndarray) -> tuple[str | None, np.ndarray]:
     return None, ax
 
 
+_FINE, _COLUMNS, _ROWS, _COSTS, _DUALS, _GAP = range(6)
+
+
+@njit(cache=True)
+def _outside(value, lower, upper, scale, rel):  # type: ignore[no-untyped-def]
+    """Whether ``value`` leaves ``[lower, upper]`` by more than ``rel`` of ``scale`` (a value
+    near a bound is as large as the bound, so the value's own magnitude serves as the
+    scale)."""
+    tol = rel * max(1.0, scale)
+    return value < lower - tol or value > upper + tol
+
+
+@njit(cache=True)
+def _primal_rows(a_ptr, a_idx, a_val, x, col_lower, col_upper, row_lower, row_upper,  # type: ignore[no-untyped-def]
+                 rel):
+    """Every column within its bounds, then every row activity ``A x`` (recomputed, its
+    tolerance scaled by ``|A| |x|``, the size of its terms, so cancellation among them is
+    allowed for): (code, first offender, how many, ``A x``)."""
+    n, m = x.shape[0], row_lower.shape[0]
+    first, count = -1, 0
+    for j in range(n):
+        if _outside(x[j], col_lower[j], col_upper[j], abs(x[j]), rel):
+            if first < 0:
+                first = j
+            count += 1
+    ax = np.zeros(m)
+    if count:
+        return _COLUMNS, first, count, ax
+    size = np.zeros(m)
+    for j in range(n):
+        v, w = x[j], abs(x[j])
+        for k in range(a_ptr[j], a_ptr[j + 1]):
+            i = a_idx[k]
+            ax[i] += a_val[k] * v
+            size[i] += abs(a_val[k]) * w
+    for i in range(m):
+        if _outside(ax[i], row_lower[i], row_upper[i], size[i], rel):
+            if first < 0:
+                first = i
+            count += 1
+    return (_ROWS if count else _FINE), first, count, ax
+
+
+@njit(cache=True)
+def _priced_bound(dual, value, lower, upper, sense, tol):  # type: ignore[no-untyped-def]
+    """The bound a dual prices (lower or upper, by its sign in a minimisation; a dual within
+    tolerance of zero prices the value itself), and whether the dual is infeasible (priced
+    against a side without a finite bound: the value itself then)."""
+    signed = sense * dual
+    if signed > tol:
+        return (lower, False) if np.isfinite(lower) else (value, True)
+    if signed < -tol:
+        return (upper, False) if np.isfinite(upper) else (value, True)
+    return value, False
+
+
+@njit(cache=True)
+def _dual_verdict(a_ptr, a_idx, a_val, c, x, ax, y, col_lower, col_upper, row_lower,  # type: ignore[no-untyped-def]
+                  row_upper, sense, rel):
+    """With ``d = c − Aᵀy``: every reduced cost and row dual of the sign its bound allows,
+    then the duality gap (the sum of the complementarity products at the priced bounds).
+    Returns (code, first offender, how many, its dual, the gap, the row of the largest row
+    term and that term)."""
+    n, m = x.shape[0], y.shape[0]
+    d = np.empty(n)
+    col_first, col_count, cols = -1, 0, 0.0
+    for j in range(n):
+        dot, scale = 0.0, 0.0
+        for k in range(a_ptr[j], a_ptr[j + 1]):
+            yi = y[a_idx[k]]
+            dot += a_val[k] * yi
+            scale += abs(a_val[k]) * abs(yi)
+        dj = c[j] - dot
+        d[j] = dj
+        tol = rel * max(1.0, max(abs(c[j]), scale))
+        bound, bad = _priced_bound(dj, x[j], col_lower[j], col_upper[j], sense, tol)
+        if bad:
+            if col_first < 0:
+                col_first = j
+            col_count += 1
+        cols += dj * (x[j] - bound)
+    largest = 0.0
+    for i in range(m):
+        largest = max(largest, abs(y[i]))
+    tol = rel * max(1.0, largest)
+    row_first, row_count, rows = -1, 0, 0.0
+    worst, worst_term = -1, 0.0
+    for i in range(m):
+        bound, bad = _priced_bound(y[i], ax[i], row_lower[i], row_upper[i], sense, tol)
+        if bad:
+            if row_first < 0:
+                row_first = i
+            row_count += 1
+        term = y[i] * (ax[i] - bound)
+        rows += term
+        if worst < 0 or abs(term) > abs(worst_term):
+            worst, worst_term = i, term
+    if col_count:
+        return _COSTS, col_first, col_count, d[col_first], 0.0, -1, 0.0
+    if row_count:
+        return _DUALS, row_first, row_count, y[row_first], 0.0, -1, 0.0
+    return _GAP, -1, 0, 0.0, rows + cols, worst, worst_term
+
+
 def objective(p: Problem, x: np.ndarray) -> float:
     return float(p.c @ x + p.offset)
-
-
-def _priced(dual: np.ndarray, value: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-            sense: int, tol: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The bound each dual prices (lower or upper, by its sign in a minimisation; a dual within
-    tolerance of zero prices the value itself) and which duals are infeasible (priced against
-    a side without a finite bound)."""
-    signed = sense * dual
-    at_lower = signed > tol
-    at_upper = signed < -tol
-    infeasible = (at_lower & ~np.isfinite(lower)) | (at_upper & ~np.isfinite(upper))
-    bound = np.where(at_lower, lower, np.where(at_upper, upper, value))
-    return np.where(infeasible, value, bound), infeasible
 
 
 def lp_optimal(p: Problem, x: np.ndarray, row_dual: np.ndarray | None) -> str | None:
@@ -129,27 +204,18 @@ def lp_optimal(p: Problem, x: np.ndarray, row_dual: np.ndarray | None) -> str | 
     if row_dual is None or row_dual.shape != p.row_lower.shape \
             or not np.all(np.isfinite(row_dual)):
         return "no valid row duals to certify optimality"
-    y = row_dual
-    d = p.c - p.transposed() @ y
-    col_scale = np.maximum(1.0, np.maximum(np.abs(p.c), p.magnitude_transposed() @ np.abs(y)))
-    col_bound, col_bad = _priced(d, x, p.col_lower, p.col_upper, p.sense, REL * col_scale)
-    row_bound, row_bad = _priced(y, ax, p.row_lower, p.row_upper, p.sense,
-                                 REL * np.maximum(1.0, np.abs(y).max(initial=0.0)))
-    if col_bad.any():
-        j = int(np.flatnonzero(col_bad)[0])
-        return f"{int(col_bad.sum())} reduced cost(s) of the wrong sign (column {j}: {d[j]:.6g})"
-    if row_bad.any():
-        r = int(np.flatnonzero(row_bad)[0])
-        return f"{int(row_bad.sum())} row dual(s) of the wrong sign (row {r}: {y[r]:.6g})"
-    rows = y * (ax - row_bound)
-    cols = d * (x - col_bound)
-    gap = float(rows.sum() + cols.sum())
+    args = (*p.by_columns(), p.c, x, ax, row_dual, p.col_lower, p.col_upper, p.row_lower,
+            p.row_upper, p.sense, REL)
+    code, first, count, value, gap, worst, term = _dual_verdict(*args)
+    if code == _COSTS:
+        return f"{int(count)} reduced cost(s) of the wrong sign (column {int(first)}: {value:.6g})"
+    if code == _DUALS:
+        return f"{int(count)} row dual(s) of the wrong sign (row {int(first)}: {value:.6g})"
     primal_value = objective(p, x)
     if abs(gap) > REL * max(1.0, abs(primal_value)):
-        worst = int(np.argmax(np.abs(rows))) if len(rows) else -1
         return (f"duality gap {gap:.6g} at objective {primal_value:.10g} (no optimality "
-                f"certificate; largest row term {rows[worst] if worst >= 0 else 0:.3g} at row "
-                f"{worst})")
+                f"certificate; largest row term {term if worst >= 0 else 0:.3g} at row "
+                f"{int(worst)})")
     return None
 
 

@@ -192,10 +192,6 @@ class Engine:
         self.a_data = spec.A_data.astype(float)
         self.A = sp.csc_array((self.a_data, spec.A_indices, spec.A_indptr),
                               shape=(spec.n_rows, spec.n_cols), copy=False)
-        # tolerance scales of the certificate: the base model's magnitudes, computed once
-        self.A_abs = abs(self.A).tocsr()
-        self.A_abs_T = self.A_abs.T.tocsr()
-        self.AT = self.A.T  # a CSR view on the same values: changed coefficients show in it
         self.a_pos = spec.prepared["A"].position if "A" in spec.prepared \
             else np.zeros(0, dtype=np.int64)
         # the columns held at the plan's values: its integer decisions (and a saved plan's
@@ -248,8 +244,7 @@ class Engine:
         return certify.Problem(
             A=self.A, c=self.c, offset=spec.offset, sense=spec.sense, col_lower=col_lower,
             col_upper=col_upper, row_lower=self.row_lower, row_upper=self.row_upper,
-            integer=spec.integer if integer else np.zeros(spec.n_cols, dtype=bool),
-            A_abs=self.A_abs, AT=self.AT, A_abs_T=self.A_abs_T)
+            integer=spec.integer if integer else np.zeros(spec.n_cols, dtype=bool))
 
     # ---- one chain ---------------------------------------------------------------------
 
