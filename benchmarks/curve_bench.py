@@ -5,7 +5,7 @@ from 0 to 0.5), one run measures:
 
 - **curve**: the trace of :func:`hwbopt.analyses.curve.curve` as it runs by default (the fast
   path: after one HiGHS solve at the start, the pivots at each breakpoint done by the curve
-  itself on the basis, :mod:`hwbopt.analyses.curve_pivot`; a HiGHS re-solve for any step they
+  itself on the basis, :mod:`hwbopt.simplex.pivots`; a HiGHS re-solve for any step they
   decline) — ``trace_seconds``, with how many steps took the fast path and how many fell
   back, the pivots, the factorisations' share and the certificates' time (after the trace);
   and the whole call with its base MIP (``mip_checks`` 0: the trace is what is compared);
@@ -51,9 +51,9 @@ import numpy as np
 
 import hwbopt
 from hwbopt import highs
-from hwbopt.analyses import curve_kernels as kernels
 from hwbopt.analyses.curve import _bounds_at, _merge, _trace, _Tracer, curve
 from hwbopt.compile import Compiled, with_bounds
+from hwbopt.simplex import kernels
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "curve.json"

@@ -23,12 +23,12 @@ from click.testing import CliRunner
 from tiny import build
 
 import hwbopt
-from hwbopt.analyses import curve_kernels, curve_pivot
 from hwbopt.analyses.curve import Curve, curve
-from hwbopt.analyses.curve_pivot import Found, Pivoter
 from hwbopt.cli import cli
 from hwbopt.errors import UsageError
 from hwbopt.schema import Change
+from hwbopt.simplex import kernels, pivots
+from hwbopt.simplex.pivots import Found, Pivoter
 
 TUTORIAL = Path(__file__).resolve().parents[1] / "instances" / "tutorial"
 CUT = "partners[council].cut.total"
@@ -276,7 +276,7 @@ def test_steps_the_pivots_decline_are_taken_by_highs_re_solves(
     assert mixed.solves > mixed.fallback_steps  # the start, and at least one a declined step
     _same_curve(mixed, slow)
     # pivots that always decline (as on endless degenerate pivots): HiGHS takes every step
-    monkeypatch.setattr(curve_pivot, "MAX_DEGENERATE", 0)
+    monkeypatch.setattr(pivots, "MAX_DEGENERATE", 0)
     monkeypatch.setattr(Pivoter, "advance", real)
     declined = curve(inst, CUT, 0, 0.5, mip_checks=0)
     assert declined.fast_steps == 0 and declined.fallback_steps == len(slow.pieces) - 1
@@ -323,7 +323,7 @@ def test_the_batched_root_finder_gives_the_least_exit_of_each_polynomial() -> No
         coef[3:, : k // 3] = 0.0  # lower degrees too
         smax = float(rng.uniform(0.01, 3.0))
         want = min(by_roots(coef[:, j], smax) for j in range(k))
-        assert float(curve_kernels.least_exits(coef, smax, 1e-14).min()) == pytest.approx(
+        assert float(kernels.least_exits(coef, smax, 1e-14).min()) == pytest.approx(
             want, rel=1e-9, abs=1e-12)
 
 
@@ -340,7 +340,7 @@ def test_refactorising_between_pivots_gives_the_same_curve(
         made.append(len(made))
         return real(self)
 
-    monkeypatch.setattr(curve_pivot, "REFACTOR", 1)
+    monkeypatch.setattr(pivots, "REFACTOR", 1)
     monkeypatch.setattr(Pivoter, "_factorise", counted)
     refactorised = curve(inst, CUT, 0, 0.5, mip_checks=0)
     assert len(made) >= 3 and refactorised.fast_steps == updated.fast_steps >= 2
@@ -360,7 +360,7 @@ def test_the_county_cut_through_hundreds_of_compiled_pivots_is_highs_optimum_eve
     county = Path(__file__).resolve().parents[1] / "instances" / "county"
     cv = curve(hwbopt.load(county), "partners[county].cut.total", 0.0, 0.5, mip_checks=0)
     assert cv.exact and cv.fallback_steps == 0 and cv.repaired == 0
-    assert cv.pivots > 2 * curve_pivot.REFACTOR and len(cv.pieces) > 300
+    assert cv.pivots > 2 * pivots.REFACTOR and len(cv.pieces) > 300
     assert cv.readers is not None and cv.line is not None
     comp = cv.readers.comp
     plan = np.round(cv.x_at(0.0))

@@ -1,4 +1,4 @@
-"""The curve's compiled kernels (``hwbopt.analyses.curve_kernels``) against routes that share
+"""The curve's compiled kernels (``hwbopt.simplex.kernels``) against routes that share
 no code with them: dense solves with numpy's LAPACK for the basis solves and the product-form
 updates, and the numpy ratio test the kernel replaced for the primal ratio test."""
 
@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from hwbopt.analyses import curve_kernels as K
+from hwbopt.simplex import kernels as K
 
 
 def _basis(rng: np.random.Generator, m: int) -> sp.csc_array:
@@ -38,7 +38,7 @@ def _etas(m: int, cap: int, slots: int = 16) -> tuple[np.ndarray, ...]:
 
 def _add_eta(etas: tuple[np.ndarray, ...], r: int, alpha: np.ndarray) -> None:
     """The eta of replacing position ``r`` by a column whose ``B⁻¹ a`` is ``alpha``, as
-    :func:`curve_kernels.pivot` writes it."""
+    :func:`kernels.pivot` writes it."""
     e_r, e_piv, e_ptr, e_idx, e_val, e_n = etas
     k, q = int(e_n[0]), int(e_n[1])
     nz = [i for i in np.flatnonzero(alpha) if i != r]

@@ -280,3 +280,19 @@ def test_a_chain_whose_walks_keep_failing_stops_walking(
                                            [values[:8], values[8:]])
     assert calls[0] == 2 * walk.GRACE
     assert frame.certified.all() and not frame.pivoted.any()
+
+
+def test_a_large_lp_is_left_to_highs(money: hwbopt.Instance,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past walk.MAX_ROWS rows the walk's SuperLU factorisations cost more than HiGHS's runs
+    (measured: benchmarks/README.md), so no scenario is walked; the answers are HiGHS's."""
+    stress = money.stress[0]
+    prep = prepare(money, stress, 0, seed=stress.seed)
+    values = draw(stress.model_copy(update={"samples": 8}), np.arange(8))
+    monkeypatch.setattr(walk, "MAX_ROWS", prep.spec.n_rows - 1)
+    large = Engine(prep.spec).solve_chains([np.arange(8)], [values])
+    assert not large.pivoted.any() and large.certified.all()
+    monkeypatch.undo()
+    small = Engine(prep.spec).solve_chains([np.arange(8)], [values])
+    assert small.pivoted.all()
+    np.testing.assert_allclose(large.objective, small.objective, rtol=1e-9)

@@ -14,7 +14,7 @@ rate). So the curve is traced piece by piece (parametric right-hand-side program
    ``dx_B/dt`` (and higher orders); nonbasic columns and rows follow their active bound;
 3. the **ratio test**: the largest interval around ``t`` on which every basic column and row
    stays within its (moving) bounds — a piece, on which everything is exact;
-4. at the piece's end, the **fast path** (:mod:`hwbopt.analyses.curve_pivot`): the dual
+4. at the piece's end, the **fast path** (:mod:`hwbopt.simplex.pivots`): the dual
    simplex pivots there done on the basis by the curve itself (the leaving value from the
    ratio test, the entering one from a dual ratio test on its row of the tableau, the factors
    updated), and the next piece's direction and ratio test from the same numbers — no HiGHS
@@ -49,8 +49,6 @@ import numpy.polynomial.polynomial as npoly
 import pandas as pd
 
 from hwbopt import highs
-from hwbopt.analyses.curve_kernels import least_exits, same_lines
-from hwbopt.analyses.curve_pivot import FEASIBLE, NOISE, SAME_T, Pivoter
 from hwbopt.batch import certify
 from hwbopt.batch.engine import WARM_OPTIONS
 from hwbopt.batch.readback import Response, Spend, response_of, spend_of
@@ -58,6 +56,8 @@ from hwbopt.compile import Compiled, with_bounds
 from hwbopt.errors import InstanceError, UsageError
 from hwbopt.model.build import collector_paused
 from hwbopt.schema import Instance, StressInput, StressSet
+from hwbopt.simplex.kernels import least_exits, same_lines
+from hwbopt.simplex.pivots import FEASIBLE, NOISE, SAME_T, Pivoter
 from hwbopt.status import Status, check_limits
 
 KIND = "curve"
@@ -128,7 +128,7 @@ class Line:
 
     def taylor(self, t: float) -> dict[str, np.ndarray]:
         """(degree+1, moved) coefficients of each moved array in powers of ``s = t' - t``
-        (compiled for the fast path: :func:`hwbopt.analyses.curve_kernels.move_curve`)."""
+        (compiled for the fast path: :func:`hwbopt.simplex.kernels.move_curve`)."""
         u0, half = self.u(t), self.width / 2.0
         powers = u0 ** np.arange(self.degree + 1)  # u0^i
         scale = half ** -np.arange(self.degree + 1.0)  # the k-th derivative in t, not u
@@ -225,7 +225,7 @@ class Piece:
     dx: np.ndarray  # (degree, len(cols))
     dual: np.ndarray
     # the basic columns (then n_cols + row) of a basis HiGHS found, to pivot on from; None
-    # for one the curve's own pivots found (:mod:`hwbopt.analyses.curve_pivot`)
+    # for one the curve's own pivots found (:mod:`hwbopt.simplex.pivots`)
     basis: np.ndarray | None = field(default=None, repr=False)
     fast: bool = False  # found by the curve's own pivots, not a HiGHS run
     cols: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
@@ -290,7 +290,7 @@ class _Tracer:
         self.repaired = 0  # pieces of the fast path that failed the certificate, re-traced
 
     def use_pivots(self) -> None:
-        """Take the fast path from here on (:mod:`hwbopt.analyses.curve_pivot`)."""
+        """Take the fast path from here on (:mod:`hwbopt.simplex.pivots`)."""
         self.pivoter = Pivoter(self.comp, self.line, noise=NOISE, feasible=FEASIBLE,
                                same=SAME_T * self.line.width)
 

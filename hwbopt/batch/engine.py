@@ -32,7 +32,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from hwbopt import highs
-from hwbopt.batch import bases, certify
+from hwbopt.batch import bases, certify, walk
 from hwbopt.batch.bases import BasisCache
 from hwbopt.batch.inputs import Target
 from hwbopt.batch.params import Compiled1, apply_inputs, needs_share
@@ -272,7 +272,8 @@ class Engine:
         with the base plan's basis once (None if that basis is not optimal to the walk's
         tolerances: HiGHS then solves every scenario)."""
         spec = self.spec
-        if not (spec.own_pivots and self.bounds_only) or spec.basis is None:
+        if not (spec.own_pivots and self.bounds_only) or spec.basis is None \
+                or spec.n_rows > walk.MAX_ROWS:  # a large LP: HiGHS is faster (walk.py)
             return None
         if not self._walk_started:
             self._walk_started = True

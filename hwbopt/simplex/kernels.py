@@ -1,8 +1,8 @@
-"""The curve's pivots in compiled code (numba): the solves with the basis, one dual simplex
+"""The pivots in compiled code (numba): the solves with the basis, one dual simplex
 pivot, the primal ratio tests (of a straight input and of a curved one) and the moves along
 the line (``models/curve.md``, "The fast path").
 
-:class:`hwbopt.analyses.curve_pivot.Pivoter` keeps the state (the basis, every value's Taylor
+:class:`hwbopt.simplex.pivots.Pivoter` keeps the state (the basis, every value's Taylor
 coefficients, the duals) in numpy arrays and calls these kernels on them in place. A pivot in
 numpy was a dozen array operations over all ``n + m`` values and two SuperLU solves with dense
 right-hand sides, about 0.6 ms on the county; here it is one call that touches only the
@@ -28,7 +28,7 @@ from numba import njit
 
 # codes :func:`pivot` returns
 DONE, DOUBT, FULL = 0, 1, 2  # pivoted; declined (state untouched); pivoted, eta file full
-LOWER, BASIC, UPPER = 0, 1, 2  # HiGHS's basis statuses, as in curve_pivot
+LOWER, BASIC, UPPER = 0, 1, 2  # HiGHS's basis statuses, as in pivots
 TINY = 1e-14  # a value this small in a solve is taken as 0 (HiGHS's kHighsTiny, which its
 # factor's solves drop the same way): without it three quarters of an eta's entries on the
 # county are fill below 1e-12, down to 1e-85, which every later solve would carry

@@ -1,12 +1,14 @@
-"""The curve's fast path: the pivots at each breakpoint done here, on the basis, without a
-HiGHS run (parametric dual simplex; see ``models/curve.md``, "The fast path").
+"""Parametric dual simplex pivots on a kept basis, without a HiGHS run: the curve's fast path
+(the pivots at each breakpoint; ``models/curve.md``, "The fast path") and the stress engine's
+walk from one scenario's bounds to the next (:meth:`Pivoter.aim`, :meth:`Pivoter.walk`;
+``hwbopt.batch.walk``, ``models/stress.md``, "The walk").
 
 A HiGHS run per breakpoint costs a few milliseconds of fixed work (restarting its dual simplex
 after the bounds change) for usually one pivot. Here the LP is held as ``[A | −I] z = 0`` over
 ``z = (x, r)``, ``r = A x`` the row activities, each within its column or row bounds; the basis
 ``B`` (``m`` of those columns) is factorised with SuperLU and then updated in the product form
 of the inverse (each pivot adds one sparse eta), refactorised every :data:`REFACTOR` pivots;
-the solves and the pivots themselves run compiled (:mod:`hwbopt.analyses.curve_kernels`),
+the solves and the pivots themselves run compiled (:mod:`hwbopt.simplex.kernels`),
 this class holding their state and deciding when to call them. Every value is kept as Taylor
 coefficients in ``t`` (row 0 the values, row ``k`` the ``k``-th coefficient of their rates),
 so one update moves values and rates together.
@@ -43,7 +45,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from hwbopt.analyses import curve_kernels as kernels
+from hwbopt.simplex import kernels
 
 if TYPE_CHECKING:
     from hwbopt.analyses.curve import Line
@@ -164,7 +166,7 @@ class Pivoter:
         self.check_upper = np.zeros(n + m, dtype=bool)
         self._lu: spla.SuperLU | None = None
         self._factors: tuple[np.ndarray, ...] = ()  # its L, U and permutations, for the kernels
-        # the eta file since the factorisation (curve_kernels: the product form of B⁻¹)
+        # the eta file since the factorisation (kernels: the product form of B⁻¹)
         self.eta_cap = max(min(ETA_FLOATS, REFACTOR * m), 2 * m)
         self._etas = (np.zeros(REFACTOR, dtype=np.int64), np.zeros(REFACTOR),
                       np.zeros(REFACTOR + 1, dtype=np.int64),
@@ -381,7 +383,7 @@ class Pivoter:
 
     def _exits_curved(self) -> tuple[float, int, int] | None:
         """:meth:`_exits` for an input that moves the bounds along a polynomial
-        (:func:`curve_kernels.exits_curved`: each distance's least root after which it turns
+        (:func:`kernels.exits_curved`: each distance's least root after which it turns
         negative)."""
         code, best, var, side, reach, reach_side = kernels.exits_curved(
             self.z, self.lower, self.upper, self.check_lower, self.check_upper, self.noise,
@@ -403,7 +405,7 @@ class Pivoter:
     # ---- one pivot ------------------------------------------------------------------------
 
     def _pivoting(self) -> tuple[Any, ...]:
-        """:func:`curve_kernels.pivot`'s arguments from ``n`` on: the state, as it is now
+        """:func:`kernels.pivot`'s arguments from ``n`` on: the state, as it is now
         (a factorisation and :meth:`_masks` replace some of its arrays)."""
         return (self.n, *self._a, self._factors, self._etas, self.eta_cap, self._in_b0,
                 self.basic, self._pos, self.status, self.can_rise, self.can_fall,
@@ -413,7 +415,7 @@ class Pivoter:
 
     def _pivot(self, r: int, side: int) -> bool:
         """The basic value at position ``r`` leaves to its lower (``side`` -1) or upper (+1)
-        bound; the entering value from the dual ratio test (:func:`curve_kernels.pivot`).
+        bound; the entering value from the dual ratio test (:func:`kernels.pivot`).
         False: doubt (nothing changed)."""
         code, _ = kernels.pivot(r, side, *self._pivoting())
         if code == kernels.DOUBT:
