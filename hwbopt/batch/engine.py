@@ -214,7 +214,7 @@ class Engine:
         bounds_only = not spec.mip and "c" not in spec.prepared and "A" not in spec.prepared
         self.bases = BasisCache(self.A) if bounds_only else None
         # the walk by the engine's own pivots (built at the first chain, when asked for)
-        self.bounds_only = bounds_only and spec.basis is not None
+        self.bounds_only = bounds_only
         self.walker: Walker | None = None
         self._walk_started = False
         self._good: np.ndarray | None = None  # the last basis the walk proved optimal
@@ -489,30 +489,30 @@ class Engine:
         walked = walker.to(self._bounds(prob))
         if walked is None:
             return None
-        start = time.perf_counter()
-        why = certify.lp_optimal(prob, walked.x, walked.row_dual)
-        self.certify_seconds += time.perf_counter() - start
-        if why is not None:
+        solved = self._proven(prob, walked.x, walked.row_dual, walked.pivots)
+        if solved is None:
             walker.decline()  # HiGHS solves it, and the walk goes on from its basis
             return None
         self._good = walker.pv.status.copy()
-        value = certify.objective(prob, walked.x)
-        return Solved(Status.OPTIMAL, "", value, value, walked.x, walked.row_dual,
-                      walked.pivots)
+        return solved
 
     def _reused(self, cache: BasisCache, prob: certify.Problem) -> Solved | None:
         """The scenario answered from one of the chain's optimal bases, certified; None when
         no basis fits or the certificate rejects the answer (the simplex then decides)."""
         hit = cache.solve(prob.col_lower, prob.col_upper, prob.row_lower, prob.row_upper)
-        if hit is None:
-            return None
+        return None if hit is None else self._proven(prob, hit.x, hit.row_dual, 0)
+
+    def _proven(self, prob: certify.Problem, x: np.ndarray, row_dual: np.ndarray,
+                iterations: int) -> Solved | None:
+        """An answer found without HiGHS (a walk, a cached basis) as an optimal ``Solved``
+        if the certificate proves it, else None."""
         start = time.perf_counter()
-        why = certify.lp_optimal(prob, hit.x, hit.row_dual)
+        why = certify.lp_optimal(prob, x, row_dual)
         self.certify_seconds += time.perf_counter() - start
         if why is not None:
             return None
-        value = certify.objective(prob, hit.x)
-        return Solved(Status.OPTIMAL, "", value, value, hit.x, hit.row_dual, 0)
+        value = certify.objective(prob, x)
+        return Solved(Status.OPTIMAL, "", value, value, x, row_dual, iterations)
 
     def _keep(self, cache: BasisCache, h: highspy.Highs, prob: certify.Problem,
               solved: Solved) -> None:
