@@ -512,6 +512,24 @@ def test_sampling_is_per_scenario_and_ordering_is_a_permutation():
     assert near < far
 
 
+@pytest.mark.parametrize(("dims", "bits"), [(1, 4), (2, 1), (2, 5), (3, 3), (4, 2), (6, 2)])
+def test_the_neighbour_order_visits_the_grid_along_a_hilbert_curve(dims: int, bits: int):
+    """Every cell once, and each next to the one before (a face shared: one coordinate one
+    step apart), which a Z-order curve is not."""
+    import itertools
+
+    from hwbopt.batch.sample import hilbert_key
+
+    cells = np.array(list(itertools.product(range(1 << bits), repeat=dims)))
+    key = hilbert_key(cells, bits)
+    assert sorted(key.tolist()) == list(range(len(cells)))
+    walk = cells[np.argsort(key)]
+    assert (np.abs(np.diff(walk, axis=0)).sum(axis=1) == 1).all()
+    # through neighbour_order: points at the cells' centres come out in the same order
+    centres = (cells + 0.5) / (1 << bits)
+    np.testing.assert_array_equal(neighbour_order(centres, bits=bits), np.argsort(key))
+
+
 def test_export_writes_named_models_that_highs_solves(tmp_path):
     import highspy
 

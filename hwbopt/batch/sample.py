@@ -73,11 +73,16 @@ def extremes(spec: StressInput, column: np.ndarray | None = None) -> list[float]
 
 
 def neighbour_order(values: np.ndarray, bits: int = 10) -> np.ndarray:
-    """A permutation that puts similar scenarios next to each other (Z-order of the inputs).
+    """A permutation that puts similar scenarios next to each other (a Hilbert curve through
+    the inputs).
 
-    Each input is scaled to its own range and cut into ``2**bits`` steps; interleaving the
-    bits of up to six inputs gives a space-filling curve, so consecutive scenarios differ
-    little and each warm start is cheap. Ties keep index order, so the order is deterministic.
+    Each input is scaled to its own range and cut into ``2**bits`` steps; the cells are
+    visited along a Hilbert curve over up to six inputs, on which consecutive cells always
+    share a face (a Z-order curve jumps at every power of two). So consecutive scenarios
+    differ little and each warm start or walk is short: on the county's 20,000 ``money``
+    scenarios the distance from one scenario to the next within a chain is a third shorter
+    than along a Z-order curve (``models/stress.md``). Ties keep index order, so the order is
+    deterministic.
     """
     n, d = values.shape
     if n == 0 or d == 0:
@@ -87,8 +92,41 @@ def neighbour_order(values: np.ndarray, bits: int = 10) -> np.ndarray:
     lo, hi = v.min(axis=0), v.max(axis=0)
     span = np.where(hi > lo, hi - lo, 1.0)
     q = np.minimum(((v - lo) / span * (1 << bits)).astype(np.int64), (1 << bits) - 1)
-    code = np.zeros(n, dtype=np.int64)
+    return np.argsort(hilbert_key(q, bits), kind="stable")
+
+
+def hilbert_key(q: np.ndarray, bits: int) -> np.ndarray:
+    """Each cell's place along the Hilbert curve through the grid of ``2**bits`` steps a side
+    (``q``: one row of integer coordinates per point, at most ``63 // bits`` of them).
+
+    Skilling's algorithm (J. Skilling, *Programming the Hilbert curve*, AIP Conf. Proc. 707,
+    2004), over all points at once: the coordinates are turned into the curve's index in
+    "transposed" form (``d`` numbers of ``bits`` bits), whose bits interleaved, most
+    significant first, are the index."""
+    x = [np.asarray(q[:, k], dtype=np.int64).copy() for k in range(q.shape[1])]
+    d = len(x)
+    top = 1 << (bits - 1)
+    # undo the excess work of the inverse: reflect and swap low bits, level by level
+    level = top
+    while level > 1:
+        low = level - 1
+        for k in range(d):
+            on = (x[k] & level) != 0
+            x[0] = np.where(on, x[0] ^ low, x[0])  # invert the low bits of the first
+            swap = np.where(on, 0, (x[0] ^ x[k]) & low)  # or exchange them with this one's
+            x[0] ^= swap
+            x[k] ^= swap
+        level >>= 1
+    # Gray encode
+    for k in range(1, d):
+        x[k] ^= x[k - 1]
+    t = np.zeros_like(x[0])
+    level = top
+    while level > 1:
+        t = np.where((x[d - 1] & level) != 0, t ^ (level - 1), t)
+        level >>= 1
+    key = np.zeros_like(x[0])
     for b in range(bits - 1, -1, -1):
-        for k in range(dims):
-            code = (code << 1) | ((q[:, k] >> b) & 1)
-    return np.argsort(code, kind="stable")
+        for k in range(d):
+            key = (key << 1) | (((x[k] ^ t) >> b) & 1)
+    return key
