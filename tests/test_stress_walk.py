@@ -124,6 +124,50 @@ def test_a_restarted_walk_gives_the_same_answers_bit_for_bit() -> None:
             assert np.array_equal(a, b)
 
 
+def test_a_chain_starts_from_its_anchor_walked_once_and_anywhere_the_same() -> None:
+    """restart(anchor): the base plan walked to the anchor's bounds, once for every chain
+    that shares it; the state is the one a fresh walker reaches, and the walks after it
+    are bit for bit the same whether the anchor was walked to now or kept."""
+    comp = _lp(2)
+    rng = np.random.default_rng(11)
+    anchor, first, second = (_scenario(comp, rng) for _ in range(3))
+    runs = []
+    for fresh in (True, False):
+        walker = walk.Walker(comp, np.arange(comp.n_cols), np.arange(comp.n_rows))
+        assert walker.start(_base(comp))
+        asked = [0]
+
+        def bounds(asked: list[int] = asked) -> dict[str, np.ndarray]:
+            asked[0] += 1
+            return anchor
+
+        if not fresh:  # kept from an earlier chain, after other walks
+            assert walker.restart("a", bounds)
+            assert walker.to(first) is not None
+        assert walker.restart("a", bounds)
+        assert asked[0] == 1  # walked to once
+        at = walker.pv.z[0, : comp.n_cols].copy()
+        want = _highs(comp, anchor).getInfo().objective_function_value
+        assert float(comp.c @ at) == pytest.approx(want, rel=1e-9, abs=1e-9)
+        runs.append([w.x for b in (first, second) if (w := walker.to(b)) is not None])
+    assert len(runs[0]) == len(runs[1]) == 2
+    for a, b in zip(*runs, strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_an_anchor_the_walk_cannot_reach_leaves_the_chain_at_the_base_plan() -> None:
+    comp = _lp(3)
+    rng = np.random.default_rng(5)
+    scenario = _scenario(comp, rng)
+    walker = walk.Walker(comp, np.arange(comp.n_cols), np.arange(comp.n_rows))
+    assert walker.start(_base(comp))
+    plain = walker.to(scenario)
+    assert not walker.restart("gone", lambda: None)  # no bounds (invalid inputs)
+    assert walker.ready and walker.active
+    after = walker.to(scenario)
+    assert plain is not None and after is not None and np.array_equal(plain.x, after.x)
+
+
 def test_a_held_value_whose_bounds_open_takes_the_bound_its_reduced_cost_allows() -> None:
     """A column held (equal bounds) at the base sits on either bound, whatever its reduced
     cost; when a scenario opens it, the walk must start from the bound that keeps the basis
@@ -259,6 +303,72 @@ def test_the_answers_do_not_depend_on_how_chains_are_grouped(money: hwbopt.Insta
     many = _run(money, tmp_path / "many", True, block_size=32)
     assert np.array_equal(one.objective.to_numpy(float), many.objective.to_numpy(float))
     assert list(one.pivoted) == list(many.pivoted)
+
+
+def test_a_chain_answers_the_same_from_its_anchor_walked_now_or_kept(
+        money: hwbopt.Instance, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chains that share an anchor (engine.SPAN): the last one's rows are the same, bit for
+    bit, solved after the others in one engine (the anchor kept), alone in a fresh engine,
+    and after a chain of another anchor (the anchor walked to again)."""
+    real, anchored = walk.Walker.restart, []
+
+    def spy(self: walk.Walker, *args: object) -> bool:
+        anchored.append(real(self, *args))  # type: ignore[arg-type]
+        return anchored[-1]
+
+    monkeypatch.setattr(walk.Walker, "restart", spy)
+    stress = money.stress[0]
+    prep = prepare(money, stress, 0, seed=stress.seed)
+    values = draw(stress.model_copy(update={"samples": 32}), np.arange(32))
+    chains = [np.arange(k, k + 8) for k in range(0, 24, 8)]
+    near = (4, values[4])
+    together = Engine(prep.spec).solve_chains(chains, [values[c] for c in chains], [near] * 3)
+    alone = Engine(prep.spec).solve_chains([chains[2]], [values[chains[2]]], [near])
+    eng = Engine(prep.spec)
+    eng.solve_chains([np.arange(24, 32)], [values[24:]], [(28, values[28])])
+    after = eng.solve_chains([chains[2]], [values[chains[2]]], [near])
+    last = together[together.scenario >= 16].reset_index(drop=True)
+    drop = ["solve_seconds", "certify_seconds"]
+    assert last.pivoted.all()
+    pd.testing.assert_frame_equal(last.drop(columns=drop), alone.drop(columns=drop))
+    pd.testing.assert_frame_equal(last.drop(columns=drop), after.drop(columns=drop))
+    # and the anchor's answers are HiGHS's
+    off = Engine(prep.spec)
+    off.spec.own_pivots = False
+    ref = off.solve_chains(chains, [values[c] for c in chains])
+    np.testing.assert_allclose(together.objective, ref.objective, rtol=1e-9)
+    assert anchored == [True] * 6  # every chain above started from its anchor
+
+
+def test_each_chain_has_one_anchor_whatever_the_blocks(money: hwbopt.Instance) -> None:
+    """plan_blocks gives each chain the middle scenario of its SPAN chains as anchor, the
+    same for every block size and after a resume."""
+    from hwbopt.batch.engine import CHAIN, SPAN
+    from hwbopt.batch.run import plan_blocks
+    from hwbopt.batch.sample import neighbour_order
+
+    stress = money.stress[0]
+    n = CHAIN * SPAN * 2 + 40  # two whole spans and a short one
+    values = draw(stress.model_copy(update={"samples": n}), np.arange(n))
+    order = neighbour_order(values)
+
+    def anchors(block_size: int, done: set[int]) -> dict[int, int]:
+        blocks, _ = plan_blocks(values, done, block_size)
+        out = {}
+        for b in blocks:
+            for chain, (a, vals) in zip(b.chains, b.anchors, strict=True):
+                assert np.array_equal(vals, values[a])
+                out[int(chain[0])] = a
+        return out
+
+    every = anchors(CHAIN, set())
+    assert every == anchors(8 * CHAIN, set())
+    done = set(order[:CHAIN].tolist())
+    assert {k: v for k, v in every.items() if k not in done} == anchors(3 * CHAIN, done)
+    span = CHAIN * SPAN
+    for c in range(0, n, CHAIN):
+        mid = min(n - 1, c // span * span + span // 2)
+        assert every[int(order[c])] == int(order[mid])
 
 
 def test_a_chain_whose_walks_keep_failing_stops_walking(

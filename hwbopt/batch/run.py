@@ -26,7 +26,7 @@ import numpy as np
 
 from hwbopt.analyses.stress import summarise
 from hwbopt.batch.cluster import dask_client
-from hwbopt.batch.engine import CHAIN, COLD_CHECK_RATE, EngineSpec, solve_block
+from hwbopt.batch.engine import CHAIN, COLD_CHECK_RATE, SPAN, EngineSpec, solve_block
 from hwbopt.batch.pool import LocalPool
 from hwbopt.batch.sample import draw, neighbour_order
 from hwbopt.batch.setup import Prepared, SavedPlan, load_plan, pick_stress_set, prepare
@@ -58,6 +58,9 @@ class Block:
     name: str
     chains: list[np.ndarray]
     values: list[np.ndarray]
+    # each chain's anchor: the scenario (index, input values) a walking engine first walks
+    # to from the base plan, shared by the SPAN chains around it (hwbopt.batch.engine.SPAN)
+    anchors: list[tuple[int, np.ndarray]]
 
     @property
     def size(self) -> int:
@@ -70,6 +73,8 @@ def plan_blocks(values: np.ndarray, done: set[int], block_size: int) -> tuple[li
     a block), which is what ``--resume`` checks a part against."""
     order = neighbour_order(values)
     chains = [order[k:k + CHAIN] for k in range(0, len(order), CHAIN)]
+    anchors = [int(order[min(len(order) - 1, (c // SPAN * SPAN + SPAN // 2) * CHAIN)])
+               for c in range(len(chains))]
     per_block = max(1, math.ceil(block_size / CHAIN))
     runs: list[list[tuple[int, np.ndarray]]] = []
     for c, ch in enumerate(chains):
@@ -80,7 +85,8 @@ def plan_blocks(values: np.ndarray, done: set[int], block_size: int) -> tuple[li
         else:
             runs.append([(c, ch)])
     blocks = [Block(f"{group[0][0]:07d}-{group[-1][0]:07d}", [ch for _, ch in group],
-                    [values[ch] for _, ch in group]) for group in runs]
+                    [values[ch] for _, ch in group],
+                    [(anchors[c], values[anchors[c]]) for c, _ in group]) for group in runs]
     return blocks, len(chains)
 
 
@@ -397,13 +403,13 @@ def _execute(blocks: list[Block], spec: EngineSpec, pool: LocalPool | None, work
     sizes = {b.name: b.size for b in blocks}
     if pool is not None:
         timing["workers"] = float(pool.workers)
-        jobs = [(b.name, (spec, b.chains, b.values)) for b in blocks]
+        jobs = [(b.name, (spec, b.chains, b.values, b.anchors)) for b in blocks]
         for name, data in pool.run(solve_block, jobs):
             yield name, data, sizes[name]
         return
     if scheduler is None:
         for b in blocks:
-            yield b.name, solve_block(spec, b.chains, b.values), b.size
+            yield b.name, solve_block(spec, b.chains, b.values, b.anchors), b.size
         return
     from distributed import as_completed
 
@@ -414,7 +420,8 @@ def _execute(blocks: list[Block], spec: EngineSpec, pool: LocalPool | None, work
         timing["workers"] = float(len(client.scheduler_info().get("workers", {})) or 1)
         starting("")
         shared = client.scatter(spec, broadcast=True, hash=False)
-        futures = {client.submit(solve_block, shared, b.chains, b.values, pure=False,
+        futures = {client.submit(solve_block, shared, b.chains, b.values, b.anchors,
+                                 pure=False,
                                  key=f"hwbopt-block-{b.name}-{spec.key[:8]}"): b
                    for b in blocks}
         for fut in as_completed(futures):  # type: ignore[no-untyped-call]  # untyped

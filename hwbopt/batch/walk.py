@@ -23,6 +23,7 @@ scenario's answer depends only on its chain, as with HiGHS.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +102,9 @@ class Walker:
         # (columns, rows), and which are lower bounds
         self.positions, self.is_lower = self.pv._flat[0], self.pv._flat[1]
         self.base: dict[str, Any] | None = None
+        # the last anchor walked to (restart) and the state there (None: the walk declined)
+        self._anchor_key: Hashable | None = None
+        self._anchor: dict[str, Any] | None = None
         self.walked = self.declined = 0  # in this chain (see GRACE)
         self._declined_now = False  # this scenario's walk declined (a failed reload after it
         # is the same scenario's trouble: counted once)
@@ -134,11 +138,27 @@ class Walker:
         self.base = self.pv.save() if ok else None
         return ok
 
-    def restart(self) -> None:
-        """Back to the base plan's basis and bounds (a chain's start)."""
-        if self.base is not None:
-            self.pv.restore(self.base)
+    def restart(self, anchor: Hashable | None = None,
+                bounds: Callable[[], dict[str, np.ndarray] | None] | None = None) -> bool:
+        """Back to the base plan's basis and bounds (a chain's start), or to the base plan
+        walked to the ``anchor`` scenario's ``bounds()``: kept, so the chains that share an
+        anchor walk to it once. True if the walk now stands at the anchor; False at the
+        base plan (no anchor, or the walk to it declined: each chain then starts there)."""
         self.walked = self.declined = 0
+        if self.base is None:
+            return False
+        self.pv.restore(self.base)
+        if anchor is None or bounds is None:
+            return False
+        if anchor != self._anchor_key:
+            self._anchor_key, self._anchor = anchor, None
+            to = bounds()
+            if to is not None and self.to(to) is not None:
+                # saved with fresh factors; every process reaches the same state this way
+                self._anchor = self.pv.save()
+            self.walked = self.declined = 0
+        self.pv.restore(self._anchor if self._anchor is not None else self.base)
+        return self._anchor is not None
 
     def to(self, bounds: dict[str, np.ndarray]) -> Walked | None:
         """Walk to the scenario with these bounds (the four arrays, whole): its optimal
