@@ -776,8 +776,7 @@ class Curve:
         xs = np.array([self.x_at(float(t)) for t in ts])
         need = derived["need"].reshape(len(ts), -1)
         grid = {"t": ts,
-                "outcome": np.array([r.response.outcomes(x, need[n])
-                                     for n, x in enumerate(xs)]),
+                "outcome": r.response.outcomes(xs, need),
                 "target": np.asarray(derived["target"], dtype=float).reshape(len(ts), -1),
                 "activity": np.asarray((r.activity @ xs.T).T)}
         self._cache["grid"] = grid

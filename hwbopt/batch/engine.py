@@ -226,6 +226,7 @@ class Engine:
         self.walker: Walker | None = None
         self._walk_started = False
         self._good: np.ndarray | None = None  # the last basis the walk proved optimal
+        self._columns: dict[str, list[str]] | None = None  # see _names
 
     def _highs(self, col_lower: np.ndarray, col_upper: np.ndarray,
                integer: bool) -> highs.Loaded:
@@ -338,6 +339,7 @@ class Engine:
         need = derived.values["need"].reshape(len(idx), -1)
         self._restart(anchor)
         out = []
+        solved_now: list[_Done] = []  # read back together once the chain is through
         for n, scenario in enumerate(idx):
             record: dict[str, Any] = {"scenario": int(scenario)}
             for col, t in enumerate(spec.targets):
@@ -355,14 +357,25 @@ class Engine:
                     record.update(status=solved.status, reason=solved.reason)
                     out.append(self._empty(record))
                     continue
-                tgt = targets[n] if targets is not None else spec.base_targets
-                record.update(self._read(solved.x, solved.objective, solved.row_dual, tgt,
-                                         need[n]))
+                # as the scenario left them: the next one changes the engine's bounds
+                solved_now.append(_Done(record, solved.x, n, self.col_lower.copy(),
+                                        self._binding(solved.x, solved.objective,
+                                                      solved.row_dual)))
             except Exception as exc:  # a scenario never stops the batch
                 record.update(status=Status.FAILED, reason=f"{type(exc).__name__}: {exc}")
                 out.append(self._empty(record))
                 continue
             out.append(record)
+        try:
+            self._read(solved_now, targets, need)
+        except Exception:  # one at a time, so that a scenario's failure stays its own
+            for done in solved_now:
+                try:
+                    self._read([done], targets, need)
+                except Exception as exc:
+                    done.record.update(status=Status.FAILED,
+                                       reason=f"{type(exc).__name__}: {exc}")
+                    self._empty(done.record)
         return out
 
     def _scenario(self, scenario: int, entries: dict[str, np.ndarray], n: int,
@@ -639,41 +652,68 @@ class Engine:
         dual = np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None
         return np.asarray(sol.col_value, dtype=float), dual
 
-    def _read(self, x: np.ndarray, objective: float, row_dual: np.ndarray | None,
-              targets: np.ndarray, need: np.ndarray) -> dict[str, Any]:
-        """What a scenario reports, computed from the plan's decisions (never from variables
-        the objective leaves free): outcomes through the response curves, spend, activity."""
+    def _read(self, solved: list[_Done], targets: np.ndarray | None,
+              need: np.ndarray) -> None:
+        """What each solved scenario of a chain reports, into its record, computed from the
+        plan's decisions (never from variables the objective leaves free) for the chain at
+        once: outcomes through the response curves, spend, activity."""
+        if not solved:
+            return
         spec = self.spec
-        outcome = spec.response.outcomes(x, need)  # (K, Y)
-        out: dict[str, Any] = {}
-        for k, name in enumerate(spec.priorities):
-            out[f"outcome.{name}"] = float(outcome[k].sum())
-        met_all = 0
-        for (k, t, j) in spec.target_at:
-            target = float(targets[j])
-            met = bool(outcome[k, t] >= target - 1e-6 * max(1.0, abs(target)))
-            out[f"met.{spec.priorities[k]}.{spec.years[t]}"] = met
-            met_all += met
-        out["targets_met"] = met_all
-        spend = spec.spend.by_partner(x, self.col_lower)
-        for p, name in enumerate(spec.partners):
-            out[f"spend.{name}"] = float(spend[p])
-        act = spec.activity @ x
-        for i, name in enumerate(spec.interventions):
-            out[f"activity.{name}"] = float(act[i])
+        x = np.stack([d.x for d in solved])
+        rows = np.array([d.n for d in solved])
+        outcome = spec.response.outcomes(x, need[rows])  # (S, K, Y)
+        spend = spec.spend.by_partner(x, np.stack([d.col_lower for d in solved]))
+        act = (spec.activity @ x.T).T
+        # each target's outcome against its own number in each scenario
+        at = spec.target_at
+        k_t = (np.array([k for k, _, _ in at], dtype=np.int64),
+               np.array([t for _, t, _ in at], dtype=np.int64))
+        goal = (targets[rows] if targets is not None
+                else np.broadcast_to(spec.base_targets, (len(rows), len(spec.base_targets))))
+        goal = goal[:, [j for _, _, j in at]]
+        met = outcome[:, k_t[0], k_t[1]] >= goal - 1e-6 * np.maximum(1.0, np.abs(goal))
+        names = self._names()
+        total = outcome.sum(axis=2).tolist()
+        for s, done in enumerate(solved):
+            out = done.record
+            out.update(zip(names["outcome"], total[s], strict=True))
+            out.update(zip(names["met"], met[s].tolist(), strict=True))
+            out["targets_met"] = int(met[s].sum())
+            out.update(zip(names["spend"], spend[s].tolist(), strict=True))
+            out.update(zip(names["activity"], act[s].tolist(), strict=True))
+            out["binding"] = done.binding
+
+    def _names(self) -> dict[str, list[str]]:
+        """The columns of what a scenario reports, by kind (made once)."""
+        if self._columns is None:
+            spec = self.spec
+            self._columns = {
+                "outcome": [f"outcome.{name}" for name in spec.priorities],
+                "met": [f"met.{spec.priorities[k]}.{spec.years[t]}"
+                        for (k, t, _) in spec.target_at],
+                "spend": [f"spend.{name}" for name in spec.partners],
+                "activity": [f"activity.{name}" for name in spec.interventions]}
+        return self._columns
+
+    def _binding(self, x: np.ndarray, objective: float,
+                 row_dual: np.ndarray | None) -> list[int]:
+        """The reported rows that bind: priced by the duals, or, with none (a MIP), at a
+        bound of this scenario's."""
+        spec = self.spec
         rows = spec.binding_rows
         if row_dual is not None:
             dual = row_dual[rows]
             scale = 1e-9 * max(1.0, abs(objective))
-            out["binding"] = rows[np.abs(dual) > scale].astype(np.int32).tolist()
-        else:
-            value = (self.A @ x)[rows]
-            lo, hi = self.row_lower[rows], self.row_upper[rows]
-            tol = 1e-7 * np.maximum(1.0, np.abs(np.where(np.isfinite(hi), hi, lo)))
-            at = (np.isfinite(hi) & (np.abs(value - hi) <= tol)) | \
-                 (np.isfinite(lo) & (np.abs(value - lo) <= tol))
-            out["binding"] = rows[at].astype(np.int32).tolist()
-        return out
+            binding: list[int] = rows[np.abs(dual) > scale].astype(np.int32).tolist()
+            return binding
+        value = (self.A @ x)[rows]
+        lo, hi = self.row_lower[rows], self.row_upper[rows]
+        tol = 1e-7 * np.maximum(1.0, np.abs(np.where(np.isfinite(hi), hi, lo)))
+        at = (np.isfinite(hi) & (np.abs(value - hi) <= tol)) | \
+             (np.isfinite(lo) & (np.abs(value - lo) <= tol))
+        bound: list[int] = rows[at].astype(np.int32).tolist()
+        return bound
 
     def _empty(self, record: dict[str, Any]) -> dict[str, Any]:
         spec = self.spec
@@ -698,6 +738,18 @@ class Engine:
             record[f"activity.{name}"] = None
         record["binding"] = []
         return record
+
+
+@dataclass
+class _Done:
+    """A solved scenario of a chain, waiting for the chain's read-back (:meth:`Engine._read`):
+    its record, plan, row in the chain, column bounds and binding rows."""
+
+    record: dict[str, Any]
+    x: np.ndarray
+    n: int
+    col_lower: np.ndarray
+    binding: list[int]
 
 
 def _failed(solved: Solved) -> Solved:

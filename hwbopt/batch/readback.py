@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 
 from hwbopt.compile import Compiled
 from hwbopt.model.data import ModelData
@@ -42,16 +43,42 @@ class Response:
     effect: np.ndarray
 
     def outcomes(self, x: np.ndarray, need: np.ndarray) -> np.ndarray:
-        """(K, Y) outcomes of the plan ``x`` under a scenario's need (flat, offered × year)."""
-        n = need[self.need]
-        lo = self.start * n
-        # a curve's last piece takes the rest; its width never meets the need (inf × 0 is nan)
-        last = np.isinf(self.width)
-        span = np.where(last, np.inf, np.where(last, 0.0, self.width) * n)
-        take = np.clip(np.maximum(x[self.col], 0.0) - lo, 0.0, span)
-        K = len(self.baseline)
-        gain = np.bincount(self.out, weights=self.effect * take, minlength=K * self.years)
-        return self.baseline[:, None] + gain.reshape(K, self.years)
+        """(K, Y) outcomes of the plan ``x`` under a scenario's need (flat, offered × year);
+        (S, K, Y) for S plans at once (``x`` (S, columns), ``need`` (S, offered × year))."""
+        lead = x.shape[:-1]
+        xs, needs = x.reshape(-1, x.shape[-1]), need.reshape(-1, need.shape[-1])
+        gain = np.zeros((len(xs), len(self.baseline) * self.years))
+        _gain(xs, needs, self.col, self.out, self.need, self.start, self.width, self.effect, gain)
+        out: np.ndarray = self.baseline[:, None] + gain.reshape(*lead, len(self.baseline),
+                                                                self.years)
+        return out
+
+
+@njit(cache=True)
+def _gain(x, need, col, out, at, start, width, effect, gain):  # type: ignore[no-untyped-def]
+    """Each plan's gain in each (priority, year): every piece takes the activity between
+    ``start × need`` and ``(start + width) × need`` (a last piece, width inf, the rest) at
+    its effect, summed in the pieces' order (one loop over scenarios and pieces: numpy's
+    (scenarios × pieces) temporaries cost more in fresh memory than the sums)."""
+    for s in range(x.shape[0]):
+        for p in range(col.shape[0]):
+            n = need[s, at[p]]
+            take = max(x[s, col[p]], 0.0) - start[p] * n
+            take = max(take, 0.0)
+            if not np.isinf(width[p]):
+                take = min(take, width[p] * n)
+            gain[s, out[p]] += effect[p] * take
+
+
+def _sum_by(index: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
+    """``np.bincount(index, weights, size)`` along the last axis of ``weights``, for each of
+    its leading rows at once (one bincount: row ``s``'s bins offset by ``s × size``), each
+    bin summed in the same order as alone."""
+    lead = weights.shape[:-1]
+    rows = int(np.prod(lead))
+    flat = (index[None, :] + size * np.arange(rows)[:, None]).ravel()
+    out: np.ndarray = np.bincount(flat, weights=weights.reshape(-1), minlength=rows * size)
+    return out.reshape(*lead, size)
 
 
 def response_of(d: ModelData, comp: Compiled) -> Response:
@@ -102,18 +129,20 @@ class Spend:
 
     def by_partner(self, x: np.ndarray, col_lower: np.ndarray) -> np.ndarray:
         """(P,) spend of the plan ``x``, with contributions settled against the scenario's
-        minimum contributions ``col_lower``."""
-        c = x[self.contribution]
+        minimum contributions ``col_lower``; (S, P) for S plans at once (``x`` and
+        ``col_lower`` (S, columns))."""
+        c = x[..., self.contribution]
         g = self.contribution_group
-        room = np.maximum(c - col_lower[self.contribution], 0.0)
-        excess = np.bincount(g, weights=c, minlength=self.groups) - np.bincount(
-            self.pooled_group, weights=x[self.pooled], minlength=self.groups)
-        room_g = np.bincount(g, weights=room, minlength=self.groups)
+        room = np.maximum(c - col_lower[..., self.contribution], 0.0)
+        excess = _sum_by(g, c, self.groups) - _sum_by(self.pooled_group, x[..., self.pooled],
+                                                      self.groups)
+        room_g = _sum_by(g, room, self.groups)
         back = np.where(room_g > 0, np.clip(np.minimum(excess, room_g), 0.0, None), 0.0)
-        share = np.divide(room, room_g[g], out=np.zeros_like(room), where=room_g[g] > 0)
-        settled = c - back[g] * share
-        out: np.ndarray = self.own @ x + np.bincount(self.contribution_partner, weights=settled,
-                                                     minlength=self.partners)
+        share = np.divide(room, room_g[..., g], out=np.zeros_like(room),
+                          where=room_g[..., g] > 0)
+        settled = c - back[..., g] * share
+        out: np.ndarray = (self.own @ x.T).T + _sum_by(self.contribution_partner, settled,
+                                                       self.partners)
         return out
 
 

@@ -179,8 +179,9 @@ def target_probability(d: ModelData, response: Response, arrays: Arrays, x: Floa
     years = list(d.YEARS)
     kidx = {k: n for n, k in enumerate(d.PRIORITIES)}
     met: dict[str, Bools] = {}
+    outcomes = response.outcomes(np.asarray(x), np.asarray(arrays.need))  # every scenario's
     for s in range(arrays.size):
-        outcome = response.outcomes(x[s], arrays.need[s])
+        outcome = outcomes[s]
         for j, t in enumerate(d.instance.targets):
             level = float(arrays.target[s, j])
             ok = bool(outcome[kidx[t.priority], years.index(t.year)]
