@@ -758,5 +758,17 @@ def _failed(solved: Solved) -> Solved:
                   iterations=solved.iterations)
 
 
+_MASK = (1 << 64) - 1
+
+
 def _sampled(scenario: int, seed: int, rate: float) -> bool:
-    return bool(np.random.default_rng([scenario, seed, 7]).random() < rate)
+    """Whether the cold check takes this scenario: a share ``rate`` of scenarios, chosen by
+    index and seed alone (SplitMix64's finaliser on both, to a uniform number in [0, 1): a
+    few integer operations, where a numpy generator per scenario cost 50 µs)."""
+    if rate <= 0.0:
+        return False
+    z = (scenario * 0x9E3779B97F4A7C15 + (seed + 7) * 0xD1B54A32D192ED03) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    z ^= z >> 31
+    return (z >> 11) * 2.0 ** -53 < rate

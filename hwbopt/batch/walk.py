@@ -174,8 +174,7 @@ class Walker:
         if np.any(finite != np.isfinite(start)):
             self.decline()  # a bound that appears or goes: not a move along a line
             return None
-        with np.errstate(invalid="ignore"):
-            rate = np.where(finite, end - start, 0.0)
+        rate = np.subtract(end, start, out=np.zeros(len(end)), where=finite)
         before = pv.pivots
         if not pv.aim(start, rate) or pv.walk(MAX_STEPS) is None:
             self.decline()
