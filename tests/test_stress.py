@@ -82,7 +82,8 @@ EVERY_FIELD = {
 
 
 def engine_lp(prep, values: np.ndarray, n: int):
-    """The engine's model for scenario ``n`` of ``values``, as HiGHS holds it."""
+    """The engine's model for scenario ``n`` of ``values``, as HiGHS holds it when it solves
+    (the bounds go in just before: ``Engine._to_highs``)."""
     from hwbopt.batch.params import apply_inputs
     from hwbopt.batch.params import evaluate as evaluate_maps
     from hwbopt.derived import add_need_share, derive
@@ -93,6 +94,7 @@ def engine_lp(prep, values: np.ndarray, n: int):
     add_need_share(derived.values, spec.layout)
     assert derived.invalid[n] is None, derived.invalid[n]
     assert eng._load(evaluate_maps(spec.prepared, derived.values), n) is None
+    eng._to_highs()
     return eng.h.getLp()
 
 

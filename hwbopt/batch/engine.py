@@ -227,6 +227,9 @@ class Engine:
         self._walk_started = False
         self._good: np.ndarray | None = None  # the last basis the walk proved optimal
         self._columns: dict[str, list[str]] | None = None  # see _names
+        # the scenario's bounds not yet in HiGHS (_load, _to_highs), and its columns' there
+        self._stale = False
+        self._col_bounds = (np.zeros(0), np.zeros(0))
 
     def _highs(self, col_lower: np.ndarray, col_upper: np.ndarray,
                integer: bool) -> highs.Loaded:
@@ -413,9 +416,7 @@ class Engine:
             self.row_lower[p["row_lower"].position] = entries["row_lower"][n]
         if "row_upper" in p:
             self.row_upper[p["row_upper"].position] = entries["row_upper"][n]
-        if len(self.rows_touched):
-            rows = self.rows_touched
-            highs.change_rows_bounds(h, rows, self.row_lower[rows], self.row_upper[rows])
+        self._stale = True  # HiGHS gets the bounds when it next solves (_to_highs)
         if "c" in p:
             cols = p["c"].position.astype(np.int32)
             self.c[cols] = entries["c"][n]
@@ -441,8 +442,22 @@ class Engine:
                             f"{int(cols[np.flatnonzero(bad)[0]])} is ruled out in this "
                             "scenario (e.g. a site it keeps open is not available)")
                 lo, hi = np.where(fixed, plan, lo), np.where(fixed, plan, hi)
-            h.changeColsBounds(len(cols), cols, lo, hi)
+            self._col_bounds = (lo, hi)
         return None
+
+    def _to_highs(self) -> None:
+        """The scenario's bounds into HiGHS, before it solves: a walked scenario never needs
+        them (two HiGHS calls a scenario saved)."""
+        if not self._stale:
+            return
+        h = self.h
+        if len(self.rows_touched):
+            rows = self.rows_touched
+            highs.change_rows_bounds(h, rows, self.row_lower[rows], self.row_upper[rows])
+        if len(self.cols_touched):
+            lo, hi = self._col_bounds
+            h.changeColsBounds(len(self.cols_touched), self.cols_touched, lo, hi)
+        self._stale = False
 
     def _held(self) -> np.ndarray:
         """The plan's values as this scenario holds them: a saved plan's site the scenario
@@ -463,7 +478,9 @@ class Engine:
     def _solve(self, scenario: int, record: dict[str, Any]) -> Solved:
         spec, h = self.spec, self.h
         if spec.mip and self.incumbent is not None:
-            # the previous scenario's plan (the base plan at a chain's start) as a start
+            # the previous scenario's plan (the base plan at a chain's start) as a start,
+            # given after the bounds (changing them may drop it)
+            self._to_highs()
             highs.start_from(h, self.incumbent)
         prob = self.problem(*self._lp_bounds(), integer=spec.mip)
         cache = self.bases if spec.reuse_bases and self.bases is not None \
@@ -481,6 +498,7 @@ class Engine:
                 # (once: then HiGHS's own last basis is the newer)
                 highs.set_basis(h, (self._good[: spec.n_cols], self._good[spec.n_cols:]))
                 self._good = None
+            self._to_highs()
             highs.settle(h)
             solved = self._certified(h, prob)
             if cache is not None and solved.status == Status.OPTIMAL \
