@@ -230,6 +230,7 @@ class Engine:
         # the scenario's bounds not yet in HiGHS (_load, _to_highs), and its columns' there
         self._stale = False
         self._col_bounds = (np.zeros(0), np.zeros(0))
+        self._fresh = False  # a chain began: HiGHS to be cleared before it solves
 
     def _highs(self, col_lower: np.ndarray, col_upper: np.ndarray,
                integer: bool) -> highs.Loaded:
@@ -272,9 +273,10 @@ class Engine:
             return
         if spec.basis is None:
             raise ValueError("an LP batch restarts from the base plan's basis, and has none")
-        self.h.clearSolver()  # HiGHS keeps state between runs (its random perturbation):
-        # cleared, every chain starts from the very same solver whatever ran before it
-        highs.set_basis(self.h, spec.basis)
+        # HiGHS keeps state between runs (its random perturbation): cleared, every chain
+        # starts from the very same solver whatever ran before it, from the base plan's basis;
+        # both when HiGHS next solves (_highs_start), which a walked chain may never need
+        self._fresh = True
         self._good = None
         walker = self._walker()
         if walker is not None:
@@ -361,9 +363,12 @@ class Engine:
                     out.append(self._empty(record))
                     continue
                 # as the scenario left them: the next one changes the engine's bounds
-                solved_now.append(_Done(record, solved.x, n, self.col_lower.copy(),
-                                        self._binding(solved.x, solved.objective,
-                                                      solved.row_dual)))
+                # rows priced by the duals are found with the chain's; with none (a MIP),
+                # those at a bound of this scenario's, now
+                solved_now.append(_Done(
+                    record, solved.x, n, self.col_lower.copy(), solved.objective,
+                    solved.row_dual, None if solved.row_dual is not None
+                    else self._binding(solved.x)))
             except Exception as exc:  # a scenario never stops the batch
                 record.update(status=Status.FAILED, reason=f"{type(exc).__name__}: {exc}")
                 out.append(self._empty(record))
@@ -445,6 +450,20 @@ class Engine:
             self._col_bounds = (lo, hi)
         return None
 
+    def _highs_start(self) -> None:
+        """Where HiGHS starts its next solve: cleared at a chain's start; from the last basis
+        the walk proved optimal if it answered last (once: then HiGHS's own last basis is the
+        newer), else at a chain's start from the base plan's; else where it left off."""
+        h, spec = self.h, self.spec
+        if self._fresh:
+            h.clearSolver()
+        if self._good is not None:
+            highs.set_basis(h, (self._good[: spec.n_cols], self._good[spec.n_cols:]))
+        elif self._fresh and spec.basis is not None:
+            highs.set_basis(h, spec.basis)
+        self._fresh = False
+        self._good = None
+
     def _to_highs(self) -> None:
         """The scenario's bounds into HiGHS, before it solves: a walked scenario never needs
         them (two HiGHS calls a scenario saved)."""
@@ -493,11 +512,7 @@ class Engine:
         elif cache is not None and (solved := self._reused(cache, prob)) is not None:
             record["basis_reused"] = True
         else:
-            if self._good is not None:
-                # the walk answered last: HiGHS starts from the last basis it proved optimal
-                # (once: then HiGHS's own last basis is the newer)
-                highs.set_basis(h, (self._good[: spec.n_cols], self._good[spec.n_cols:]))
-                self._good = None
+            self._highs_start()
             self._to_highs()
             highs.settle(h)
             solved = self._certified(h, prob)
@@ -693,6 +708,13 @@ class Engine:
         met = outcome[:, k_t[0], k_t[1]] >= goal - 1e-6 * np.maximum(1.0, np.abs(goal))
         names = self._names()
         total = outcome.sum(axis=2).tolist()
+        rows_b = spec.binding_rows
+        priced = [s for s, d in enumerate(solved) if d.row_dual is not None]
+        if priced:  # the rows whose dual is not 0 (relative to the objective)
+            dual = np.stack([solved[s].row_dual[rows_b] for s in priced])  # type: ignore[index]
+            scale = 1e-9 * np.maximum(1.0, np.abs([solved[s].objective for s in priced]))
+            for s, hit in zip(priced, np.abs(dual) > scale[:, None], strict=True):
+                solved[s].binding = rows_b[hit].astype(np.int32).tolist()
         for s, done in enumerate(solved):
             out = done.record
             out.update(zip(names["outcome"], total[s], strict=True))
@@ -714,17 +736,10 @@ class Engine:
                 "activity": [f"activity.{name}" for name in spec.interventions]}
         return self._columns
 
-    def _binding(self, x: np.ndarray, objective: float,
-                 row_dual: np.ndarray | None) -> list[int]:
-        """The reported rows that bind: priced by the duals, or, with none (a MIP), at a
-        bound of this scenario's."""
-        spec = self.spec
-        rows = spec.binding_rows
-        if row_dual is not None:
-            dual = row_dual[rows]
-            scale = 1e-9 * max(1.0, abs(objective))
-            binding: list[int] = rows[np.abs(dual) > scale].astype(np.int32).tolist()
-            return binding
+    def _binding(self, x: np.ndarray) -> list[int]:
+        """The reported rows at a bound of this scenario's (for an answer with no duals: a
+        MIP's)."""
+        rows = self.spec.binding_rows
         value = (self.A @ x)[rows]
         lo, hi = self.row_lower[rows], self.row_upper[rows]
         tol = 1e-7 * np.maximum(1.0, np.abs(np.where(np.isfinite(hi), hi, lo)))
@@ -761,13 +776,15 @@ class Engine:
 @dataclass
 class _Done:
     """A solved scenario of a chain, waiting for the chain's read-back (:meth:`Engine._read`):
-    its record, plan, row in the chain, column bounds and binding rows."""
+    its record, plan, row in the chain, column bounds, objective, duals and binding rows."""
 
     record: dict[str, Any]
     x: np.ndarray
     n: int
     col_lower: np.ndarray
-    binding: list[int]
+    objective: float
+    row_dual: np.ndarray | None
+    binding: list[int] | None  # found now if it has no duals, else with the chain's
 
 
 def _failed(solved: Solved) -> Solved:

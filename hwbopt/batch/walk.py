@@ -101,6 +101,10 @@ class Walker:
         # the moved bounds flat, in the pivots' order (Pivoter._flat): positions over z =
         # (columns, rows), and which are lower bounds
         self.positions, self.is_lower = self.pv._flat[0], self.pv._flat[1]
+        # which `to` reads array by array, in this order
+        assert np.array_equal(self.positions, np.concatenate(
+            [at + (comp.n_cols if name.startswith("row") else 0)
+             for name, at in self.moved.items()]))
         self.base: dict[str, Any] | None = None
         # the last anchor walked to (restart) and the state there (None: the walk declined)
         self._anchor_key: Hashable | None = None
@@ -166,9 +170,8 @@ class Walker:
         hands its basis on with :meth:`reload`). A bound infinite at both ends stays."""
         pv, pos, is_lower = self.pv, self.positions, self.is_lower
         self._declined_now = False
-        lower = np.concatenate([bounds["col_lower"], bounds["row_lower"]])
-        upper = np.concatenate([bounds["col_upper"], bounds["row_upper"]])
-        end = np.where(is_lower, lower[pos], upper[pos])
+        # the moved bounds in the pivots' order (each array's positions in turn: _flat)
+        end = np.concatenate([bounds[name][at] for name, at in self.moved.items()])
         start = np.where(is_lower, pv.lower[0, pos], pv.upper[0, pos])
         finite = np.isfinite(end)
         if np.any(finite != np.isfinite(start)):
