@@ -362,9 +362,9 @@ class Engine:
                     record.update(status=solved.status, reason=solved.reason)
                     out.append(self._empty(record))
                     continue
-                # as the scenario left them: the next one changes the engine's bounds
-                # rows priced by the duals are found with the chain's; with none (a MIP),
-                # those at a bound of this scenario's, now
+                # its column bounds copied (the next scenario changes the engine's); the
+                # rows its duals price are found with the chain's, and with no duals (a
+                # MIP), those at a bound of this scenario's, now
                 solved_now.append(_Done(
                     record, solved.x, n, self.col_lower.copy(), solved.objective,
                     solved.row_dual, None if solved.row_dual is not None

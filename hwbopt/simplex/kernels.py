@@ -401,6 +401,45 @@ def factors(l_ptr, l_idx, l_val, u_ptr, u_idx, u_val, perm_r, perm_c):  # type: 
 
 
 @njit(cache=True)
+def aim(lower, upper, lfin, ufin, movable, status, d, z1, moved, m_ptr, m_idx, m_val, cols,  # type: ignore[no-untyped-def]
+        basic, lu, etas, rhs, aq, work):
+    """A new straight line from here (:meth:`hwbopt.simplex.pivots.Pivoter.aim`), its moved
+    bounds already set (:func:`line_bounds`): False if a moved bound appears or goes (state
+    untouched). Else each moved value that may now move is marked so, a held value the line
+    opens put on the bound its reduced cost ``d`` allows, and the rates ``z1`` found afresh:
+    nonbasic values follow their bounds', basic ones solve ``B z1_B = −M_N z1_N`` (``M``'s
+    moved columns ``cols`` by columns in ``m_ptr, m_idx, m_val``)."""
+    for q in range(moved.shape[0]):
+        j = moved[q]
+        if np.isfinite(lower[0, j]) != lfin[j] or np.isfinite(upper[0, j]) != ufin[j]:
+            return False
+    for q in range(moved.shape[0]):
+        j = moved[q]
+        now = lower[0, j] < upper[0, j] or lower[1, j] != upper[1, j]
+        if now and not movable[j] and status[j] != BASIC:  # opened
+            status[j] = LOWER if d[j] >= 0.0 else UPPER
+        movable[j] = now
+    z1[:] = 0.0
+    for q in range(moved.shape[0]):
+        j = moved[q]
+        if status[j] == LOWER:
+            z1[j] = lower[1, j]
+        elif status[j] == UPPER:
+            z1[j] = upper[1, j]
+    rhs[:] = 0.0
+    for c in range(cols.shape[0]):  # by columns, as SciPy's product would
+        v = z1[cols[c]]
+        for k in range(m_ptr[c], m_ptr[c + 1]):
+            rhs[m_idx[k]] += m_val[k] * v
+    for i in range(rhs.shape[0]):
+        rhs[i] = -rhs[i]
+    ftran(lu, etas, rhs, aq, work)
+    for i in range(basic.shape[0]):
+        z1[basic[i]] = aq[i]
+    return True
+
+
+@njit(cache=True)
 def line_bounds(lower, upper, at, moved, is_lower, start, rate):  # type: ignore[no-untyped-def]
     """The moved bounds of a straight input ``at`` from its start: ``start + rate · at``,
     rate ``rate``."""

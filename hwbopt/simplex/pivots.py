@@ -180,7 +180,7 @@ class Pivoter:
         self._a = tuple((mat.indptr.astype(np.int64), mat.indices.astype(np.int64),
                          mat.data.astype(np.float64)) for mat in (a, self.A))
         self.ready = False
-        self._aimed: tuple[np.ndarray, sp.csc_array] | None = None  # see :meth:`aim`
+        self._aimed: tuple[np.ndarray, ...] | None = None  # see :meth:`aim`
         # where the last piece ends and the value (and side) that leaves its bounds there
         self._next: tuple[float, int, int] = (np.nan, -1, 0)
         self.pivots = 0
@@ -475,35 +475,25 @@ class Pivoter:
         self._next = (np.nan, -1, 0)
         if not self.ready:
             return False
-        lo, hi = self.lower[:, moved], self.upper[:, moved]
-        if np.any(np.isfinite(lo[0]) != self.lfin[moved]) or \
-                np.any(np.isfinite(hi[0]) != self.ufin[moved]):
-            self.ready = False  # a bound that appears or goes: not a move along a line
-            return False
+        if self._aimed is None:  # the moved columns of [A | −I], once (the positions stay)
+            cols = np.unique(moved)
+            m_moved = sp.csc_array(self.M[:, cols])
+            self._aimed = (cols, m_moved.indptr.astype(np.int64),
+                           m_moved.indices.astype(np.int64), m_moved.data.astype(float))
+        cols, m_ptr, m_idx, m_val = self._aimed
+        _, aq, rhs, work, _, _ = self._scratch
         # a value held (equal bounds) at the start but not along the line may move; held, it
         # sat on either bound whatever its reduced cost: now it sits on the one its reduced
         # cost allows (the same value: its bounds are equal here), or the walk would start
-        # dual infeasible
-        movable = (lo[0] < hi[0]) | (lo[1] != hi[1])
-        opened = moved[movable & ~self.movable[moved] & (self.status[moved] != BASIC)]
-        self.movable[moved] = movable
-        if len(opened):
-            self.status[opened] = np.where(self.d[opened] >= 0.0, LOWER, UPPER)
-        self._masks()
-        # the rates: nonbasic values follow their bounds' (only moved bounds have one)
-        z1 = self.z[1]
-        z1[:] = 0.0
-        st = self.status[moved]
-        z1[moved] = np.where(st == LOWER, lo[1], np.where(st == UPPER, hi[1], 0.0))
-        if self._aimed is None:  # the moved columns of [A | −I], once (the positions stay)
-            cols = np.unique(moved)
-            self._aimed = (cols, sp.csc_array(self.M[:, cols]))
-        cols, m_moved = self._aimed
-        rhs = -(m_moved @ z1[cols])
-        _, aq, _, work, _, _ = self._scratch
-        kernels.ftran(self._factors, self._etas, np.ascontiguousarray(rhs), aq, work)
+        # dual infeasible. The rates: nonbasic values follow their bounds' (only moved
+        # bounds have one), basic ones the solve with the basis (kernels.aim)
+        if not kernels.aim(self.lower, self.upper, self.lfin, self.ufin, self.movable,
+                           self.status, self.d, self.z[1], moved, m_ptr, m_idx, m_val, cols,
+                           self.basic, self._factors, self._etas, rhs, aq, work):
+            self.ready = False  # a bound that appears or goes: not a move along a line
+            return False
         self.solves += 1
-        z1[self.basic] = aq
+        self._masks()
         return True
 
     def walk(self, max_steps: int) -> int | None:
