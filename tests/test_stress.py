@@ -253,6 +253,25 @@ def test_a_run_from_before_cold_check_was_recorded_still_resumes(tmp_path):
     assert s["solved_this_run"] == 32 and s["finished"] == 64
 
 
+def test_a_run_of_an_earlier_engine_is_refused_by_name_not_mixed(tmp_path):
+    """A run written before the Hilbert order and the anchors (no "engine" in its record)
+    has other chains: --resume says so and writes nothing, rather than mixing its parts."""
+    inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
+    out = tmp_path / "old"
+    run_stress(inst, set_name="cuts_and_pressures", scenarios=64, out=out, workers=1,
+               block_size=32)
+    meta = json.loads((out / "run.json").read_text())
+    del meta["engine"]  # as written by hwbopt before it recorded one
+    meta["hwbopt"] = "0.0.9"
+    (out / "run.json").write_text(json.dumps(meta))
+    parts = sorted((out / "scenarios").glob("*.parquet"))
+    parts[-1].unlink()
+    with pytest.raises(UsageError, match=r"another hwbopt \(version 0\.0\.9\).*orders"):
+        run_stress(inst, set_name="cuts_and_pressures", scenarios=64, out=out, workers=1,
+                   block_size=32, resume=True)
+    assert len(list((out / "scenarios").glob("*.parquet"))) == len(parts) - 1
+
+
 def test_same_results_on_one_worker_or_two_and_any_block_size(tmp_path):
     inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
     run_stress(inst, set_name="cuts_and_pressures", scenarios=320, out=tmp_path / "one",

@@ -340,6 +340,65 @@ def test_a_chain_answers_the_same_from_its_anchor_walked_now_or_kept(
     assert anchored == [True] * 6  # every chain above started from its anchor
 
 
+def test_with_highs_taking_some_scenarios_a_chain_still_depends_on_itself_alone(
+        money: hwbopt.Instance, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Walks declined by their bounds' content (a third of them, anchors' walks too), so
+    HiGHS solves scenarios mid-chain from the walk's last basis or the base plan's, with the
+    bounds it gets only then, and cold checks run: each chain's rows are the same, bit for
+    bit, whether its chains run in order in one engine, in reverse order, or each alone."""
+    real = walk.Walker.to
+
+    def by_content(self: walk.Walker, bounds: dict[str, np.ndarray]) -> walk.Walked | None:
+        finite = bounds["row_upper"][np.isfinite(bounds["row_upper"])]
+        if int(finite.sum() * 1e6) % 3 == 0:
+            self.decline()
+            return None
+        return real(self, bounds)
+
+    monkeypatch.setattr(walk.Walker, "to", by_content)
+    stress = money.stress[0]
+    prep = prepare(money, stress, 0, seed=stress.seed)
+    prep.spec.cold_rate = 0.3
+    values = draw(stress.model_copy(update={"samples": 48}), np.arange(48))
+    chains = [np.arange(k, k + 8) for k in range(0, 48, 8)]
+    anchors = [(4, values[4])] * 3 + [(40, values[40])] * 3
+    drop = ["solve_seconds", "certify_seconds"]
+
+    def rows(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.drop(columns=drop).sort_values("scenario").reset_index(drop=True)
+
+    ahead = rows(Engine(prep.spec).solve_chains(chains, [values[c] for c in chains], anchors))
+    back = rows(Engine(prep.spec).solve_chains(chains[::-1], [values[c] for c in chains[::-1]],
+                                               anchors[::-1]))
+    alone = rows(pd.concat([Engine(prep.spec).solve_chains([c], [values[c]], [a])
+                            for c, a in zip(chains, anchors, strict=True)]))
+    pd.testing.assert_frame_equal(ahead, back)
+    pd.testing.assert_frame_equal(ahead, alone)
+    assert ahead.pivoted.any() and not ahead.pivoted.all()  # both routes were taken
+    assert ahead.cold_checked.any() and ahead.certified.all()
+
+
+def test_an_anchor_that_fails_leaves_its_chains_at_the_base_plan(
+        money: hwbopt.Instance, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error on the way to an anchor does not stop the batch: its chains start from the
+    base plan, as chains without an anchor do, and give the same rows."""
+    stress = money.stress[0]
+    prep = prepare(money, stress, 0, seed=stress.seed)
+    values = draw(stress.model_copy(update={"samples": 16}), np.arange(16))
+    chains = [np.arange(8), np.arange(8, 16)]
+    plain = Engine(prep.spec).solve_chains(chains, [values[c] for c in chains])
+
+    def broken(self: Engine, vals: np.ndarray | None) -> dict[str, np.ndarray] | None:
+        raise FloatingPointError("overflow on the way")
+
+    monkeypatch.setattr(Engine, "_anchor_bounds", broken)
+    failed = Engine(prep.spec).solve_chains(chains, [values[c] for c in chains],
+                                            [(3, values[3])] * 2)
+    drop = ["solve_seconds", "certify_seconds"]
+    pd.testing.assert_frame_equal(plain.drop(columns=drop), failed.drop(columns=drop))
+    assert failed.certified.all()
+
+
 def test_each_chain_has_one_anchor_whatever_the_blocks(money: hwbopt.Instance) -> None:
     """plan_blocks gives each chain the middle scenario of its SPAN chains as anchor, the
     same for every block size and after a resume."""

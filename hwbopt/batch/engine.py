@@ -51,6 +51,11 @@ CHAIN = 32  # scenarios per chain: each chain starts from the base basis (or anc
 # to a chain's first scenario took 81 pivots on the county (money), against 1.4 for each
 # scenario after it: 58% of all the pivots. With anchors it is a short walk from the anchor.
 SPAN = 8
+# What shapes a run's answers beyond its options, recorded in run.json so that --resume never
+# mixes parts solved differently: 1, chains along a Z-order curve from the base plan, the
+# cold-check sample by a numpy generator; 2, chains along a Hilbert curve, walked from their
+# anchors, the sample by SplitMix64 (_sampled).
+ENGINE = 2
 # HiGHS options for warm re-solves. Devex pricing: after a scenario changes coefficients the
 # dual steepest-edge weights HiGHS would otherwise choose must be recomputed from scratch (a
 # BTRAN per row), which costs more than the extra iterations devex takes. Measured on the
@@ -284,7 +289,11 @@ class Engine:
             # draw other values for the same scenario)
             key = None if anchor is None else (int(anchor[0]), np.asarray(anchor[1]).tobytes())
             vals = None if anchor is None else anchor[1]
-            if walker.restart(key, lambda: self._anchor_bounds(vals)):
+            try:
+                anchored = walker.restart(key, lambda: self._anchor_bounds(vals))
+            except Exception:  # no anchor stops a batch: its chains start from the base
+                anchored = walker.restart()
+            if anchored:
                 # HiGHS, if the walk declines the chain's first scenario, starts here too
                 self._good = walker.pv.status.copy()
 
@@ -299,7 +308,7 @@ class Engine:
                                known=spec.known)
         if derived.invalid[0] is not None:
             return None
-        # into the engine's arrays (and HiGHS's): the chain's first scenario overwrites them
+        # into the engine's arrays: the chain's first scenario overwrites them
         if self._load(evaluate_maps(spec.prepared, derived.values), 0) is not None:
             return None
         return self._bounds(self.problem(*self._lp_bounds(), integer=False))

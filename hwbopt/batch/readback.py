@@ -47,6 +47,10 @@ class Response:
         (S, K, Y) for S plans at once (``x`` (S, columns), ``need`` (S, offered × year))."""
         lead = x.shape[:-1]
         xs, needs = x.reshape(-1, x.shape[-1]), need.reshape(-1, need.shape[-1])
+        if len(xs) != len(needs) or (len(self.col) and (self.col.max() >= xs.shape[1]
+                                                        or self.need.max() >= needs.shape[1])):
+            # the compiled loop reads without bounds checks
+            raise ValueError(f"outcomes of {x.shape} plans under {need.shape} needs")
         gain = np.zeros((len(xs), len(self.baseline) * self.years))
         _gain(xs, needs, self.col, self.out, self.need, self.start, self.width, self.effect, gain)
         out: np.ndarray = self.baseline[:, None] + gain.reshape(*lead, len(self.baseline),

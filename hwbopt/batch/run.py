@@ -26,7 +26,14 @@ import numpy as np
 
 from hwbopt.analyses.stress import summarise
 from hwbopt.batch.cluster import dask_client
-from hwbopt.batch.engine import CHAIN, COLD_CHECK_RATE, SPAN, EngineSpec, solve_block
+from hwbopt.batch.engine import (
+    CHAIN,
+    COLD_CHECK_RATE,
+    ENGINE,
+    SPAN,
+    EngineSpec,
+    solve_block,
+)
 from hwbopt.batch.pool import LocalPool
 from hwbopt.batch.sample import draw, neighbour_order
 from hwbopt.batch.setup import Prepared, SavedPlan, load_plan, pick_stress_set, prepare
@@ -211,7 +218,7 @@ def run_stress(
                                                              exclude={"table_rows"}),
         "scenarios": n, "seed": stress.seed, "mip": mip, "hold_first_year": hold_first_year,
         "objective": objective,
-        "chain": CHAIN, "time_limit": time_limit, "cold_check": cold_check,
+        "chain": CHAIN, "engine": ENGINE, "time_limit": time_limit, "cold_check": cold_check,
     }
     if saved is not None:
         meta["plan"] = saved.identity()

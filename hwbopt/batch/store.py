@@ -55,10 +55,11 @@ PART_NAME = re.compile(r"part-(\d{7})-(\d{7})\.parquet")
 TEMP_NAME = re.compile(r"\.part-\d{7}-\d{7}\.[A-Za-z0-9_]{8}")
 # what must match for --resume to finish the same run
 IDENTITY = ("instance_hash", "stress_set", "stress", "scenarios", "seed", "mip", "objective",
-            "chain", "time_limit", "cold_check", "hold_first_year", "plan")
-# what a run written before a key joined IDENTITY had, so it can still be resumed
+            "chain", "engine", "time_limit", "cold_check", "hold_first_year", "plan")
+# what a run written before a key joined IDENTITY had, so it can still be resumed (or is
+# refused by name: "engine", hwbopt.batch.engine.ENGINE)
 IDENTITY_DEFAULTS: dict[str, Any] = {"cold_check": 0.01, "hold_first_year": False,
-                                     "plan": None}
+                                     "plan": None, "engine": 1}
 
 
 def identity(key: str, meta: dict[str, Any]) -> Any:
@@ -204,6 +205,11 @@ def open_run(out: Path, meta: dict[str, Any], resume: bool, force: bool = False,
                              "missing)")
         old = load_run_file(out)
         differ = [k for k in IDENTITY if identity(k, old) != identity(k, meta)]
+        if "engine" in differ:
+            raise UsageError(f"--resume: {out} was started by another hwbopt (version "
+                             f"{old.get('hwbopt', '?')}), which orders and starts its "
+                             "scenarios differently: finish it with that version, or start "
+                             "it again in another --out (or with --force)")
         if differ:
             raise UsageError(f"--resume: {out} holds a different run ({run_file} differs in "
                              f"{', '.join(differ)}); use the same instance and options, or "

@@ -148,21 +148,29 @@ class Walker:
         walked to the ``anchor`` scenario's ``bounds()``: kept, so the chains that share an
         anchor walk to it once. True if the walk now stands at the anchor; False at the
         base plan (no anchor, or the walk to it declined: each chain then starts there)."""
-        self.walked = self.declined = 0
+        self._fresh_chain()
         if self.base is None:
             return False
         self.pv.restore(self.base)
         if anchor is None or bounds is None:
             return False
         if anchor != self._anchor_key:
+            # kept as unreachable until walked to (an error on the way leaves it so: the
+            # chains then start from the base plan here as in a fresh worker, where the same
+            # error comes again)
             self._anchor_key, self._anchor = anchor, None
             to = bounds()
             if to is not None and self.to(to) is not None:
                 # saved with fresh factors; every process reaches the same state this way
                 self._anchor = self.pv.save()
-            self.walked = self.declined = 0
+            self._fresh_chain()  # the walk to the anchor counts for no chain
         self.pv.restore(self._anchor if self._anchor is not None else self.base)
         return self._anchor is not None
+
+    def _fresh_chain(self) -> None:
+        """A chain's counts (GRACE) start at nothing."""
+        self.walked = self.declined = 0
+        self._declined_now = False
 
     def to(self, bounds: dict[str, np.ndarray]) -> Walked | None:
         """Walk to the scenario with these bounds (the four arrays, whole): its optimal
