@@ -238,16 +238,25 @@ def test_the_cold_check_share_is_the_users_and_every_check_agrees(tmp_path):
                    cold_check=1.5)
 
 
-def test_a_run_from_before_cold_check_was_recorded_still_resumes(tmp_path):
+def _older_run(tmp_path, drop, **meta_update):
+    """A finished 64-scenario run whose record is edited as an earlier hwbopt wrote it
+    (``drop``: a key it did not record yet) and whose last part is gone: (instance, out,
+    parts left)."""
     inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
     out = tmp_path / "old"
     run_stress(inst, set_name="cuts_and_pressures", scenarios=64, out=out, workers=1,
                block_size=32)
     meta = json.loads((out / "run.json").read_text())
-    del meta["cold_check"]  # as written by hwbopt before the option existed
+    del meta[drop]
+    meta.update(meta_update)
     (out / "run.json").write_text(json.dumps(meta))
     parts = sorted((out / "scenarios").glob("*.parquet"))
     parts[-1].unlink()
+    return inst, out, len(parts) - 1
+
+
+def test_a_run_from_before_cold_check_was_recorded_still_resumes(tmp_path):
+    inst, out, _ = _older_run(tmp_path, "cold_check")  # before the option existed
     s = run_stress(inst, set_name="cuts_and_pressures", scenarios=64, out=out, workers=1,
                    block_size=32, resume=True)
     assert s["solved_this_run"] == 32 and s["finished"] == 64
@@ -255,21 +264,18 @@ def test_a_run_from_before_cold_check_was_recorded_still_resumes(tmp_path):
 
 def test_a_run_of_an_earlier_engine_is_refused_by_name_not_mixed(tmp_path):
     """A run written before the Hilbert order and the anchors (no "engine" in its record)
-    has other chains: --resume says so and writes nothing, rather than mixing its parts."""
-    inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
-    out = tmp_path / "old"
-    run_stress(inst, set_name="cuts_and_pressures", scenarios=64, out=out, workers=1,
-               block_size=32)
-    meta = json.loads((out / "run.json").read_text())
-    del meta["engine"]  # as written by hwbopt before it recorded one
-    meta["hwbopt"] = "0.0.9"
-    (out / "run.json").write_text(json.dumps(meta))
-    parts = sorted((out / "scenarios").glob("*.parquet"))
-    parts[-1].unlink()
+    has other chains: --resume says so and writes nothing, rather than mixing its parts;
+    through the CLI, exit 2 and no traceback."""
+    inst, out, left = _older_run(tmp_path, "engine", hwbopt="0.0.9")
     with pytest.raises(UsageError, match=r"another hwbopt \(version 0\.0\.9\).*orders"):
         run_stress(inst, set_name="cuts_and_pressures", scenarios=64, out=out, workers=1,
                    block_size=32, resume=True)
-    assert len(list((out / "scenarios").glob("*.parquet"))) == len(parts) - 1
+    result = subprocess.run(
+        [sys.executable, "-m", "hwbopt.cli", "stress", str(hwbopt.shipped_instance("tutorial")),
+         "--resume", "--out", str(out)], capture_output=True, text=True)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "another hwbopt (version 0.0.9)" in result.stderr and str(out) in result.stderr
+    assert len(list((out / "scenarios").glob("*.parquet"))) == left
 
 
 def test_same_results_on_one_worker_or_two_and_any_block_size(tmp_path):
