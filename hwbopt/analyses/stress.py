@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from hwbopt.status import Status
 
@@ -207,14 +208,31 @@ def cut_first_by_input(results: pd.DataFrame, meta: dict[str, Any], column: str,
     return out
 
 
-def binding_counts(results: pd.DataFrame) -> tuple[dict[int, int], int]:
-    """How many solved scenarios each reported row binds in, and how many were solved."""
-    solved = _solved(results)
-    counts: dict[int, int] = {}
-    for rows in solved.binding:
-        for r in rows:
-            counts[int(r)] = counts.get(int(r), 0) + 1
-    return counts, len(solved)
+def binding_counts(results: pd.DataFrame | pa.Table) -> tuple[dict[int, int], int]:
+    """How many solved scenarios each reported row binds in, and how many were solved.
+
+    From an Arrow table (a part as it is read) the lists are counted flat, in numpy: the
+    county's 20,000 scenarios bind about 300 rows each, and a Python loop over them took
+    about 4 s of a 28 s ``hwbopt stress``."""
+    if isinstance(results, pd.DataFrame):
+        results = pa.Table.from_pandas(results[["status", "binding"]], preserve_index=False)
+    status = results.column("status").to_numpy(zero_copy_only=False)
+    solved = np.isin(status.astype(str), [str(s.value) for s in SOLVED])
+    lists = results.column("binding").combine_chunks()
+    if isinstance(lists, pa.ChunkedArray):  # an empty table
+        lists = pa.array([], type=pa.list_(pa.int32()))
+    offsets = lists.offsets.to_numpy()
+    lengths = np.diff(offsets)[solved] if len(offsets) else np.zeros(0, dtype=np.int64)
+    if not len(offsets):
+        return {}, int(solved.sum())
+    values = lists.values.to_numpy(zero_copy_only=False).astype(np.int64)
+    starts = offsets[:-1][solved]
+    # the values of the solved scenarios' lists, each list as it was (a row twice in one
+    # list counts twice, as the loop did)
+    take = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) \
+        + np.arange(int(lengths.sum()))
+    rows, counts = np.unique(values[take], return_counts=True)
+    return {int(r): int(c) for r, c in zip(rows, counts, strict=True)}, int(solved.sum())
 
 
 def binding(counts: dict[int, int], solved: int, meta: dict[str, Any],
@@ -258,8 +276,8 @@ def load_results(out: str | Path, meta: dict[str, Any] | None = None
     counts: dict[int, int] = {}
     solved = 0
     for table in good_parts(out, meta=meta):
-        part = table.to_pandas()
-        c, n = binding_counts(part)
+        c, n = binding_counts(table)
+        part = table.drop_columns(["binding"]).to_pandas()
         for r, k in c.items():
             counts[r] = counts.get(r, 0) + k
         solved += n
