@@ -285,19 +285,22 @@ def pivot(r, side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,  # type: ignore[
 
 
 @njit(cache=True)
-def exits(z, lower, upper, check_lower, check_upper, noise_rate, feasible, room):  # type: ignore[no-untyped-def]
+def exits(z, lower, upper, check_lower, check_upper, noise_rate, feasible, room, basic):  # type: ignore[no-untyped-def]
     """The primal ratio test of a straight input from the current ``t`` (``room``: how far
     the line goes on). Returns (code, s, value, side): code −1, a value is already outside
     its bounds; 0, none leaves before ``s`` (``value`` −1) or ``value`` leaves at ``s`` past
     the allowance of its bound; 1, ``value`` leaves here, on ``side`` (−1 lower, +1 upper).
 
-    As numpy would: the values with a finite lower bound that fall towards it first, then
-    those with an upper bound, each by index; the first of equal candidates wins."""
-    nm = z.shape[1]
+    Only basic values are checked (``check_lower`` and ``check_upper`` are false for the
+    others), by ``basic``, in the basis's order; ties are broken as numpy's test did, in
+    index order (the values with a finite lower bound that fall towards it first, then those
+    with an upper bound, each by index; the first of equal candidates wins), by comparing
+    (side, index) wherever the test's number is equal."""
     at_best, at_var, at_side = -np.inf, -1, 0
     s_best, s_var, s_side = np.inf, -1, 0
-    for side in (-1, 1):
-        for j in range(nm):
+    for r in range(basic.shape[0]):
+        j = basic[r]
+        for side in (-1, 1):
             if side < 0:
                 if not check_lower[j]:
                     continue
@@ -322,17 +325,114 @@ def exits(z, lower, upper, check_lower, check_upper, noise_rate, feasible, room)
                 return -1, 0.0, -1, 0
             if g0 <= allow:
                 rate = -g1 / scale
-                if rate > at_best:
+                if rate > at_best or (rate == at_best and _first(side, j, at_side, at_var)):
                     at_best, at_var, at_side = rate, j, side
-            elif at_var < 0:
+            elif at_var < 0:  # once one leaves here, none further on matters
                 s = g0 / -g1
-                if s < s_best:
+                if s < s_best or (s == s_best and _first(side, j, s_side, s_var)):
                     s_best, s_var, s_side = s, j, side
     if at_var >= 0:
         return 1, 0.0, at_var, at_side
     if s_var < 0 or s_best >= room:
         return 0, room, -1, 0
     return 0, s_best, s_var, s_side
+
+
+@njit(cache=True)
+def _first(side, j, best_side, best_j):  # type: ignore[no-untyped-def]
+    """Whether (``side``, ``j``) comes before the best so far in index order (lower bounds
+    first, then by index): of equal candidates, the one numpy's test took."""
+    return best_j < 0 or side < best_side or (side == best_side and j < best_j)
+
+
+# codes :func:`walk_line` returns
+WALK_END, WALK_DOUBT, WALK_FACTORISE = 0, 1, 2  # at the line's end; declined; eta file full
+
+
+@njit(cache=True)
+def walk_line(prog, lo, hi, same, noise_rate, feasible, max_steps, max_degenerate,  # type: ignore[no-untyped-def]
+              moved, is_lower, start, rate, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,
+              basic, pos, status, can_rise, can_fall, check_lower, check_upper, lfin, ufin,
+              movable, d, d2, y, z, lower, upper, scratch, support, tol_rel, tol_abs,
+              dual_tol, stable, agree):
+    """Along a straight line (``lo`` to ``hi``; its moved bounds ``moved``, ``is_lower``,
+    ``start``, ``rate``) to its end, in one call: what
+    :meth:`hwbopt.simplex.pivots.Pivoter._step` does piece after piece (the move to where
+    the last piece ended, the pivot on the value its ratio test named, then ratio tests and
+    pivots at that point until a piece goes on), with the same tests in the same order
+    (:func:`move_line`, :func:`exits`, :func:`pivot`).
+
+    ``prog`` carries the walk in and out (floats): where the piece starts, ``t``, the pieces
+    crossed, the pivots at this point, whether a piece has started (1) or is to start at the
+    first (0), the value the last ratio test named (where, which, its side) and, out only,
+    the pivots taken. Returns :data:`WALK_END`, :data:`WALK_DOUBT` (the caller re-solves),
+    or :data:`WALK_FACTORISE`: the eta file is full; factorise and call again with ``prog``
+    as it is."""
+    a, t = prog[0], prog[1]
+    steps, k, phase = int(prog[2]), int(prog[3]), int(prog[4])
+    next_at, next_var, next_side = prog[5], int(prog[6]), int(prog[7])
+    pivots = 0
+    code = WALK_DOUBT
+    while True:
+        if phase == 0:  # a piece starts at a: move there, then the value named there leaves
+            move_line(z, lower, upper, status, a - t, a - lo, moved, is_lower, start, rate)
+            t = a
+            at, var, side = next_at, next_var, next_side
+            next_at, next_var, next_side = np.nan, -1, 0
+            phase, k = 1, 0
+            if at == a and status[var] == BASIC:
+                c, _ = pivot(pos[var], side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,
+                             basic, pos, status, can_rise, can_fall, check_lower,
+                             check_upper, lfin, ufin, movable, d, d2, y, z, lower, upper,
+                             scratch, support, tol_rel, tol_abs, dual_tol, stable, agree)
+                if c == DOUBT:
+                    break
+                pivots += 1
+                if c == FULL:
+                    code = WALK_FACTORISE
+                    break
+        if k >= max_degenerate:
+            break
+        c, reach, var, side = exits(z, lower, upper, check_lower, check_upper, noise_rate,
+                                    feasible, hi - t, basic)
+        if c < 0:
+            break
+        r = -1
+        if c == 0 and var < 0:
+            pass
+        elif c == 0 and reach > same:  # the piece's end, and which value leaves there
+            next_at, next_var, next_side = t + reach, var, side
+        else:  # leaves here (or a sliver: its end is this value)
+            reach = 0.0
+            r = pos[var]
+        if r < 0:  # the piece goes on to a + reach
+            steps += 1
+            end = a + reach
+            if end >= hi - same:
+                move_line(z, lower, upper, status, hi - t, hi - lo, moved, is_lower, start,
+                          rate)
+                t = hi
+                code = WALK_END
+                break
+            if steps >= max_steps:
+                break
+            a = end
+            phase = 0
+            continue
+        c, _ = pivot(r, side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0, basic, pos,
+                     status, can_rise, can_fall, check_lower, check_upper, lfin, ufin,
+                     movable, d, d2, y, z, lower, upper, scratch, support, tol_rel, tol_abs,
+                     dual_tol, stable, agree)
+        k += 1
+        if c == DOUBT:
+            break
+        pivots += 1
+        if c == FULL:
+            code = WALK_FACTORISE
+            break
+    prog[0], prog[1], prog[2], prog[3], prog[4] = a, t, steps, k, phase
+    prog[5], prog[6], prog[7], prog[8] = next_at, next_var, next_side, pivots
+    return code
 
 
 @njit(cache=True)

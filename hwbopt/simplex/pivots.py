@@ -181,6 +181,7 @@ class Pivoter:
                          mat.data.astype(np.float64)) for mat in (a, self.A))
         self.ready = False
         self._aimed: tuple[np.ndarray, ...] | None = None  # see :meth:`aim`
+        self._walk_state = np.zeros(9)  # kernels.walk_line's progress (see :meth:`walk`)
         # where the last piece ends and the value (and side) that leaves its bounds there
         self._next: tuple[float, int, int] = (np.nan, -1, 0)
         self.pivots = 0
@@ -369,7 +370,7 @@ class Pivoter:
         room = self.line.hi - self.t
         code, reach, var, side = kernels.exits(
             self.z, self.lower, self.upper, self.check_lower, self.check_upper,
-            self.noise / self.line.width, self.feasible, room)
+            self.noise / self.line.width, self.feasible, room, self.basic)
         if code < 0:
             return None
         if code == 0:
@@ -499,18 +500,30 @@ class Pivoter:
     def walk(self, max_steps: int) -> int | None:
         """Along the line aimed at, to its end: the pieces crossed (the basis at the end is
         optimal there, and ``z``, ``y`` hold its values and duals), or None on any doubt or
-        after ``max_steps`` pieces (the caller re-solves)."""
-        a = self.line.lo
-        for steps in range(1, max_steps + 1):
-            hi = self._step(a)
-            if hi is None:
+        after ``max_steps`` pieces (the caller re-solves). Compiled, a call for the whole
+        line (:func:`kernels.walk_line`: :meth:`_step`'s tests, piece after piece); back
+        here only to factorise when the eta file is full."""
+        assert self.deg == 1
+        if not self.ready:
+            return None
+        prog = self._walk_state
+        prog[:] = (self.line.lo, self.t, 0, 0, 0, *self._next, 0)
+        moved, is_lower, start, rate = self._flat
+        while True:
+            code = kernels.walk_line(prog, self.line.lo, self.line.hi, self.same,
+                                     self.noise / self.line.width, self.feasible, max_steps,
+                                     MAX_DEGENERATE, moved, is_lower, start, rate,
+                                     *self._pivoting())
+            taken = int(prog[8])
+            self.pivots += taken
+            self.solves += 2 * taken
+            self.t = float(prog[1])
+            self._next = (float(prog[5]), int(prog[6]), int(prog[7]))
+            if code == kernels.WALK_END:
+                return int(prog[2])
+            if code != kernels.WALK_FACTORISE or not (self._factorise() and self._refresh()):
+                self.ready = False
                 return None
-            if hi >= self.line.hi - self.same:
-                self._move(self.line.hi)
-                return steps
-            a = hi
-        self.ready = False
-        return None
 
     def save(self) -> dict[str, Any]:
         """The whole state (basis, factors, values, duals, bounds), to come back to with
