@@ -196,17 +196,38 @@ def lp_optimal(p: Problem, x: np.ndarray, row_dual: np.ndarray | None) -> str | 
     lower bound and a negative one an upper bound (the reverse when maximising). With ``d``
     recomputed, ``c x − (Σ y b + Σ d l) = Σ y (A x − b) + Σ d (x − l)`` for the priced bounds
     ``b`` and ``l``: the duality gap is the sum of the complementarity products, each of which
-    must vanish.
+    must vanish. The primal and the dual checks share one pass over ``A``
+    (:func:`_lp_verdict`), with the verdicts and messages of :func:`primal` and
+    :func:`_dual_verdict` in their order.
     """
-    why, ax = _primal(p, x)
-    if why:
-        return why
-    if row_dual is None or row_dual.shape != p.row_lower.shape \
-            or not np.all(np.isfinite(row_dual)):
-        return "no valid row duals to certify optimality"
-    args = (*p.by_columns(), p.c, x, ax, row_dual, p.col_lower, p.col_upper, p.row_lower,
-            p.row_upper, p.sense, REL)
-    code, first, count, value, gap, worst, term = _dual_verdict(*args)
+    valid_duals = row_dual is not None and row_dual.shape == p.row_lower.shape \
+        and bool(np.all(np.isfinite(row_dual)))
+    if not valid_duals or x.shape != p.c.shape or not np.all(np.isfinite(x)) \
+            or p.integer.any():
+        why, ax = _primal(p, x)
+        if why:
+            return why
+        if not valid_duals:
+            return "no valid row duals to certify optimality"
+        assert row_dual is not None
+        args = (*p.by_columns(), p.c, x, ax, row_dual, p.col_lower, p.col_upper,
+                p.row_lower, p.row_upper, p.sense, REL)
+        verdict = _dual_verdict(*args)
+    else:
+        assert row_dual is not None
+        args = (*p.by_columns(), p.c, x, row_dual, p.col_lower, p.col_upper, p.row_lower,
+                p.row_upper, p.sense, REL)
+        verdict = _lp_verdict(*args)
+        code, first, count = verdict[0], verdict[1], verdict[2]
+        if code == _COLUMNS:
+            j = int(first)
+            return (f"{int(count)} column(s) outside their bounds (column {j}: {x[j]:.10g} "
+                    f"not in [{p.col_lower[j]:.10g}, {p.col_upper[j]:.10g}])")
+        if code == _ROWS:
+            r, ax_r = int(first), float(verdict[3])
+            return (f"{int(count)} row(s) violated (row {r}: {ax_r:.10g} not in "
+                    f"[{p.row_lower[r]:.10g}, {p.row_upper[r]:.10g}])")
+    code, first, count, value, gap, worst, term = verdict
     if code == _COSTS:
         return f"{int(count)} reduced cost(s) of the wrong sign (column {int(first)}: {value:.6g})"
     if code == _DUALS:
@@ -217,6 +238,77 @@ def lp_optimal(p: Problem, x: np.ndarray, row_dual: np.ndarray | None) -> str | 
                 f"certificate; largest row term {term if worst >= 0 else 0:.3g} at row "
                 f"{int(worst)})")
     return None
+
+
+@njit(cache=True)
+def _lp_verdict(a_ptr, a_idx, a_val, c, x, y, col_lower, col_upper, row_lower,  # type: ignore[no-untyped-def]
+                row_upper, sense, rel):
+    """:func:`_primal_rows` and :func:`_dual_verdict` in one pass over ``A`` by columns (the
+    same sums in the same order, so the same numbers): a walked scenario's certificate reads
+    ``A`` once. Returns :func:`_dual_verdict`'s tuple, or for a primal failure (code
+    :data:`_COLUMNS` or :data:`_ROWS`) the offender, how many, and for a row its ``A x``
+    in the fourth place."""
+    n, m = x.shape[0], y.shape[0]
+    ax = np.zeros(m)
+    size = np.zeros(m)
+    bad_first, bad_count = -1, 0  # columns outside their bounds
+    col_first, col_count, cols = -1, 0, 0.0  # reduced costs of the wrong sign
+    cost_value = 0.0
+    for j in range(n):
+        v, w = x[j], abs(x[j])
+        if _outside(v, col_lower[j], col_upper[j], w, rel):
+            if bad_first < 0:
+                bad_first = j
+            bad_count += 1
+        dot, scale = 0.0, 0.0
+        for k in range(a_ptr[j], a_ptr[j + 1]):
+            i = a_idx[k]
+            a = a_val[k]
+            ax[i] += a * v
+            size[i] += abs(a) * w
+            yi = y[i]
+            dot += a * yi
+            scale += abs(a) * abs(yi)
+        dj = c[j] - dot
+        tol = rel * max(1.0, max(abs(c[j]), scale))
+        bound, bad = _priced_bound(dj, v, col_lower[j], col_upper[j], sense, tol)
+        if bad:
+            if col_first < 0:
+                col_first = j
+                cost_value = dj
+            col_count += 1
+        cols += dj * (v - bound)
+    if bad_count:
+        return _COLUMNS, bad_first, bad_count, 0.0, 0.0, -1, 0.0
+    row_bad, row_bad_count = -1, 0
+    for i in range(m):
+        if _outside(ax[i], row_lower[i], row_upper[i], size[i], rel):
+            if row_bad < 0:
+                row_bad = i
+            row_bad_count += 1
+    if row_bad_count:
+        return _ROWS, row_bad, row_bad_count, ax[row_bad], 0.0, -1, 0.0
+    largest = 0.0
+    for i in range(m):
+        largest = max(largest, abs(y[i]))
+    tol = rel * max(1.0, largest)
+    row_first, row_count, rows = -1, 0, 0.0
+    worst, worst_term = -1, 0.0
+    for i in range(m):
+        bound, bad = _priced_bound(y[i], ax[i], row_lower[i], row_upper[i], sense, tol)
+        if bad:
+            if row_first < 0:
+                row_first = i
+            row_count += 1
+        term = y[i] * (ax[i] - bound)
+        rows += term
+        if worst < 0 or abs(term) > abs(worst_term):
+            worst, worst_term = i, term
+    if col_count:
+        return _COSTS, col_first, col_count, cost_value, 0.0, -1, 0.0
+    if row_count:
+        return _DUALS, row_first, row_count, y[row_first], 0.0, -1, 0.0
+    return _GAP, -1, 0, 0.0, rows + cols, worst, worst_term
 
 
 def mip_optimal(p: Problem, x: np.ndarray, reported: float, bound: float | None,
