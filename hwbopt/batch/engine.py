@@ -54,8 +54,10 @@ SPAN = 8
 # What shapes a run's answers beyond its options, recorded in run.json so that --resume never
 # mixes parts solved differently: 1, chains along a Z-order curve from the base plan, the
 # cold-check sample by a numpy generator; 2, chains along a Hilbert curve, walked from their
-# anchors, the sample by SplitMix64 (_sampled).
-ENGINE = 2
+# anchors, the sample by SplitMix64 (_sampled); 3, the walk's basis factorised triangular
+# part first (hwbopt.simplex.factor): the same objectives, but where a scenario's LP has several
+# optimal plans the walk may end at another of them (other rounding, other ties).
+ENGINE = 3
 # HiGHS options for warm re-solves. Devex pricing: after a scenario changes coefficients the
 # dual steepest-edge weights HiGHS would otherwise choose must be recomputed from scratch (a
 # BTRAN per row), which costs more than the extra iterations devex takes. Measured on the

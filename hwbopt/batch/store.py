@@ -207,7 +207,7 @@ def open_run(out: Path, meta: dict[str, Any], resume: bool, force: bool = False,
         differ = [k for k in IDENTITY if identity(k, old) != identity(k, meta)]
         if "engine" in differ:
             raise UsageError(f"--resume: {out} was started by another hwbopt (version "
-                             f"{old.get('hwbopt', '?')}), which orders and starts its "
+                             f"{old.get('hwbopt', '?')}), which orders, starts or solves its "
                              "scenarios differently: finish it with that version, or start "
                              "it again in another --out (or with --force)")
         if differ:

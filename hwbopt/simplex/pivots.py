@@ -43,9 +43,8 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
-from hwbopt.simplex import kernels
+from hwbopt.simplex import factor, kernels
 
 if TYPE_CHECKING:
     from hwbopt.analyses.curve import Line
@@ -67,8 +66,6 @@ NOISE = 1e-9  # a rate that moves a value by less than this share over the range
 SAME_T = 1e-10  # two values of the input closer than this share of the range are one point
 DUAL_FEASIBLE = 1e-7  # a reduced cost of the wrong sign beyond this share of its cost's size:
 # not an optimal basis to start from
-PIVOT_THRESHOLD = 0.1  # SuperLU's threshold partial pivoting: sparser factors, faster solves
-# (measured on the county's bases) for a bounded growth
 
 
 class Straight(Protocol):
@@ -164,7 +161,7 @@ class Pivoter:
         self.can_fall = np.zeros(n + m, dtype=bool)
         self.check_lower = np.zeros(n + m, dtype=bool)  # basic with a finite lower bound
         self.check_upper = np.zeros(n + m, dtype=bool)
-        self._lu: spla.SuperLU | None = None
+        self._lu: factor.Factors | None = None
         self._factors: tuple[np.ndarray, ...] = ()  # its L, U and permutations, for the kernels
         # the eta file since the factorisation (kernels: the product form of B⁻¹)
         self.eta_cap = max(min(ETA_FLOATS, REFACTOR * m), 2 * m)
@@ -227,16 +224,13 @@ class Pivoter:
     # ---- the factorisation ----------------------------------------------------------------
 
     def _factorise(self) -> bool:
-        b = sp.csc_array(self.M[:, self.basic])
-        try:
-            lu = spla.splu(b, permc_spec="COLAMD", diag_pivot_thresh=PIVOT_THRESHOLD)
-        except RuntimeError:  # singular
-            self._lu = None
+        """The basis's factors afresh, its triangular part first (:mod:`factor`), and an
+        empty eta file; False if the basis is singular."""
+        found = factor.lu(sp.csc_array(self.M[:, self.basic]))
+        self._lu = found
+        if found is None:
             return False
-        self._lu = lu
-        low, upp = lu.L, lu.U
-        self._factors = kernels.factors(low.indptr, low.indices, low.data, upp.indptr,
-                                        upp.indices, upp.data, lu.perm_r, lu.perm_c)
+        self._factors = found.kernel
         self._etas[5][:] = 0  # an empty eta file
         # a column of the factorised basis (position p) solves to e_p: no solve needed
         self._in_b0[:] = -1
