@@ -156,16 +156,39 @@ def solve_block(spec: EngineSpec, chains: list[np.ndarray], values: list[np.ndar
     frame = engine_for(spec).solve_chains(chains, values, anchors)
     import io
 
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = _table(frame)
     if spec.run_id:  # hwbopt.batch.store.RUN_KEY: --resume reads which run a part is of
         table = table.replace_schema_metadata({**(table.schema.metadata or {}),
                                                b"hwbopt.run": spec.run_id.encode()})
     buf = io.BytesIO()
     pq.write_table(table, buf)
     return buf.getvalue()
+
+
+# the columns that hold a list per scenario, and their values' type
+_LISTS = {"binding": "int32", "changed": "int64"}
+
+
+def _table(frame: pd.DataFrame) -> Any:
+    """A block's frame as an Arrow table; its list columns built from their values end to
+    end (Arrow's conversion of Python lists cost a third of a walked scenario's time)."""
+    import pyarrow as pa
+
+    lists = sorted((c for c in _LISTS if c in frame), key=frame.columns.get_loc)
+    table = pa.Table.from_pandas(frame.drop(columns=lists), preserve_index=False)
+    for name in lists:
+        cells = frame[name].tolist()
+        lengths = np.fromiter(map(len, cells), dtype=np.int64, count=len(cells))
+        offsets = np.zeros(len(cells) + 1, dtype=np.int32)
+        np.cumsum(lengths, out=offsets[1:])
+        kind = np.dtype(_LISTS[name])
+        values = np.concatenate([np.asarray(c, dtype=kind) for c in cells]) if cells \
+            else np.zeros(0, dtype=kind)
+        table = table.add_column(frame.columns.get_loc(name), name,
+                                 pa.ListArray.from_arrays(pa.array(offsets), pa.array(values)))
+    return table
 
 
 def _maybe_die(spec: EngineSpec, chains: list[np.ndarray]) -> None:
@@ -337,14 +360,24 @@ class Engine:
 
     def solve_chains(self, chains: list[np.ndarray], values: list[np.ndarray],
                      anchors: list[tuple[int, np.ndarray]] | None = None) -> pd.DataFrame:
-        rows = []
-        for n, (idx, vals) in enumerate(zip(chains, values, strict=True)):
-            rows += self._solve_chain(np.asarray(idx), np.asarray(vals, dtype=float),
-                                      None if anchors is None else anchors[n])
-        return pd.DataFrame(rows)
+        parts = [self._solve_chain(np.asarray(idx), np.asarray(vals, dtype=float),
+                                   None if anchors is None else anchors[n])
+                 for n, (idx, vals) in enumerate(zip(chains, values, strict=True))]
+        if not parts:
+            return pd.DataFrame()
+        # each chain's columns end to end: the scenarios' own fields, then what they report
+        names = list(parts[0])
+        columns: dict[str, Any] = {}
+        for name in names:
+            pieces = [part[name] for part in parts]
+            columns[name] = np.concatenate(pieces) if isinstance(pieces[0], np.ndarray) \
+                else [v for piece in pieces for v in piece]
+        return pd.DataFrame(columns)
 
     def _solve_chain(self, idx: np.ndarray, vals: np.ndarray,
-                     anchor: tuple[int, np.ndarray] | None = None) -> list[dict[str, Any]]:
+                     anchor: tuple[int, np.ndarray] | None = None) -> dict[str, Any]:
+        """A chain's scenarios solved in turn, as columns: each scenario's own fields
+        (:data:`FIELDS`), then what it reports (:meth:`_read`)."""
         spec = self.spec
         fields = apply_inputs(spec.fields, spec.targets, vals)
         derived = derive_block(fields, spec.layout, need_share=needs_share(spec.prepared),
@@ -362,16 +395,15 @@ class Engine:
                 record[f"input.{t.column}"] = float(vals[n, col])
             record["cut_depth"] = 1.0 - float(available[n]) / spec.base_available \
                 if spec.base_available > 0 else 0.0
+            out.append(record)
             if derived.invalid[n] is not None:
                 record.update(status=Status.FAILED,
                               reason=f"invalid inputs: {derived.invalid[n]}")
-                out.append(self._empty(record))
                 continue
             try:
                 solved = self._scenario(int(scenario), entries, n, record)
                 if solved.x is None or solved.objective is None:
                     record.update(status=solved.status, reason=solved.reason)
-                    out.append(self._empty(record))
                     continue
                 # its column bounds copied (the next scenario changes the engine's); the
                 # rows its duals price are found with the chain's, and with no duals (a
@@ -382,20 +414,33 @@ class Engine:
                     else self._binding(solved.x)))
             except Exception as exc:  # a scenario never stops the batch
                 record.update(status=Status.FAILED, reason=f"{type(exc).__name__}: {exc}")
-                out.append(self._empty(record))
-                continue
-            out.append(record)
+        report = self._unread(len(idx))
         try:
-            self._read(solved_now, targets, need)
+            self._read(solved_now, targets, need, report)
         except Exception:  # one at a time, so that a scenario's failure stays its own
+            report = self._unread(len(idx))
             for done in solved_now:
                 try:
-                    self._read([done], targets, need)
+                    self._read([done], targets, need, report)
                 except Exception as exc:
                     done.record.update(status=Status.FAILED,
                                        reason=f"{type(exc).__name__}: {exc}")
-                    self._empty(done.record)
-        return out
+        columns: dict[str, Any] = {name: [self._field(r, name) for r in out]
+                                   for name in self._fields()}
+        columns.update(report)
+        return columns
+
+    def _fields(self) -> list[str]:
+        """A scenario's own fields, in the order its columns take (:data:`FIELDS` after its
+        id, inputs and cut depth)."""
+        spec = self.spec
+        return ["scenario", *(f"input.{t.column}" for t in spec.targets), "cut_depth",
+                *FIELDS]
+
+    @staticmethod
+    def _field(record: dict[str, Any], name: str) -> Any:
+        """A scenario's field, or the value a scenario with no answer reports for it."""
+        return record.get(name, FIELDS.get(name)) if name in FIELDS else record[name]
 
     def _scenario(self, scenario: int, entries: dict[str, np.ndarray], n: int,
                   record: dict[str, Any]) -> Solved:
@@ -696,11 +741,28 @@ class Engine:
         dual = np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None
         return np.asarray(sol.col_value, dtype=float), dual
 
+    def _unread(self, rows: int) -> dict[str, Any]:
+        """What ``rows`` scenarios report before any is read back: what a scenario with no
+        answer reports (no outcome, spend or activity, no target met, nothing binding)."""
+        names = self._names()
+        report: dict[str, Any] = {}
+        for name in names["outcome"]:
+            report[name] = np.full(rows, np.nan)
+        for name in names["met"]:
+            report[name] = np.zeros(rows, dtype=bool)
+        report["targets_met"] = np.zeros(rows, dtype=np.int64)
+        for name in (*names["spend"], *names["activity"]):
+            report[name] = np.full(rows, np.nan)
+        report["binding"] = [_NONE_BINDING] * rows
+        return report
+
     def _read(self, solved: list[_Done], targets: np.ndarray | None,
-              need: np.ndarray) -> None:
-        """What each solved scenario of a chain reports, into its record, computed from the
-        plan's decisions (never from variables the objective leaves free) for the chain at
-        once: outcomes through the response curves, spend, activity."""
+              need: np.ndarray, report: dict[str, Any]) -> None:
+        """What each solved scenario of a chain reports, into the chain's columns
+        (``report``, :meth:`_unread`), computed from the plan's decisions (never from
+        variables the objective leaves free) for the chain at once: outcomes through the
+        response curves, spend, activity; the rows that bind. Written only once all is
+        computed, so a failure leaves the columns as they were."""
         if not solved:
             return
         spec = self.spec
@@ -717,23 +779,23 @@ class Engine:
                 else np.broadcast_to(spec.base_targets, (len(rows), len(spec.base_targets))))
         goal = goal[:, [j for _, _, j in at]]
         met = outcome[:, k_t[0], k_t[1]] >= goal - 1e-6 * np.maximum(1.0, np.abs(goal))
-        names = self._names()
-        total = outcome.sum(axis=2).tolist()
+        total = outcome.sum(axis=2)
         rows_b = spec.binding_rows
+        binding = [d.binding for d in solved]
         priced = [s for s, d in enumerate(solved) if d.row_dual is not None]
         if priced:  # the rows whose dual is not 0 (relative to the objective)
             dual = np.stack([solved[s].row_dual[rows_b] for s in priced])  # type: ignore[index]
             scale = 1e-9 * np.maximum(1.0, np.abs([solved[s].objective for s in priced]))
             for s, hit in zip(priced, np.abs(dual) > scale[:, None], strict=True):
-                solved[s].binding = rows_b[hit].astype(np.int32).tolist()
-        for s, done in enumerate(solved):
-            out = done.record
-            out.update(zip(names["outcome"], total[s], strict=True))
-            out.update(zip(names["met"], met[s].tolist(), strict=True))
-            out["targets_met"] = int(met[s].sum())
-            out.update(zip(names["spend"], spend[s].tolist(), strict=True))
-            out.update(zip(names["activity"], act[s].tolist(), strict=True))
-            out["binding"] = done.binding
+                binding[s] = rows_b[hit].astype(np.int32)
+        names = self._names()
+        for block, kind in ((total, "outcome"), (met, "met"), (spend, "spend"),
+                            (act, "activity")):
+            for c, name in enumerate(names[kind]):
+                report[name][rows] = block[:, c]
+        report["targets_met"][rows] = met.sum(axis=1)
+        for r, b in zip(rows.tolist(), binding, strict=True):
+            report["binding"][r] = b
 
     def _names(self) -> dict[str, list[str]]:
         """The columns of what a scenario reports, by kind (made once)."""
@@ -747,7 +809,7 @@ class Engine:
                 "activity": [f"activity.{name}" for name in spec.interventions]}
         return self._columns
 
-    def _binding(self, x: np.ndarray) -> list[int]:
+    def _binding(self, x: np.ndarray) -> np.ndarray:
         """The reported rows at a bound of this scenario's (for an answer with no duals: a
         MIP's)."""
         rows = self.spec.binding_rows
@@ -756,32 +818,8 @@ class Engine:
         tol = 1e-7 * np.maximum(1.0, np.abs(np.where(np.isfinite(hi), hi, lo)))
         at = (np.isfinite(hi) & (np.abs(value - hi) <= tol)) | \
              (np.isfinite(lo) & (np.abs(value - lo) <= tol))
-        bound: list[int] = rows[at].astype(np.int32).tolist()
+        bound: np.ndarray = rows[at].astype(np.int32)
         return bound
-
-    def _empty(self, record: dict[str, Any]) -> dict[str, Any]:
-        spec = self.spec
-        record.setdefault("objective", None)
-        record.setdefault("reason", "")
-        for flag in ("warm", "cold_checked", "cold_mismatch", "certified", "basis_reused",
-                     "pivoted"):
-            record.setdefault(flag, False)
-        record.setdefault("iterations", 0)
-        record.setdefault("solve_seconds", 0.0)
-        record.setdefault("certify_seconds", 0.0)
-        record.setdefault("changed", [])
-        record.setdefault("certificate", "")
-        for name in spec.priorities:
-            record[f"outcome.{name}"] = None
-        for (k, t, _j) in spec.target_at:
-            record[f"met.{spec.priorities[k]}.{spec.years[t]}"] = False
-        record["targets_met"] = 0
-        for name in spec.partners:
-            record[f"spend.{name}"] = None
-        for name in spec.interventions:
-            record[f"activity.{name}"] = None
-        record["binding"] = []
-        return record
 
 
 @dataclass
@@ -795,7 +833,7 @@ class _Done:
     col_lower: np.ndarray
     objective: float
     row_dual: np.ndarray | None
-    binding: list[int] | None  # found now if it has no duals, else with the chain's
+    binding: np.ndarray | None  # found now if it has no duals, else with the chain's
 
 
 def _failed(solved: Solved) -> Solved:
@@ -803,6 +841,16 @@ def _failed(solved: Solved) -> Solved:
     return Solved(Status.FAILED, f"no certified solution: {solved.reason}",
                   iterations=solved.iterations)
 
+
+# A scenario's own fields after its id, inputs and cut depth, and what one that was not
+# solved (or not answered) reports for each: the columns of the batch's parts in this order
+FIELDS: dict[str, Any] = {
+    "warm": False, "cold_checked": False, "cold_mismatch": False, "certified": False,
+    "certificate": "", "changed": [], "basis_reused": False, "pivoted": False,
+    "solve_seconds": 0.0, "certify_seconds": 0.0, "iterations": 0, "objective": None,
+    "status": Status.FAILED, "reason": ""}
+
+_NONE_BINDING = np.zeros(0, dtype=np.int32)  # a scenario with no answer binds no row
 
 _MASK = (1 << 64) - 1
 
