@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from hwbopt.compile import Compiled
+from hwbopt.simplex import kernels
 from hwbopt.simplex.pivots import FEASIBLE, NOISE, SAME_T, Pivoter
 
 MAX_STEPS = 200  # pieces along one scenario's line before HiGHS takes the scenario instead
@@ -94,6 +95,7 @@ class Walker:
         cols, rows = np.asarray(cols, dtype=np.int64), np.asarray(rows, dtype=np.int64)
         self.moved = {"col_lower": cols, "col_upper": cols, "row_lower": rows,
                       "row_upper": rows}
+        self._cols, self._rows = cols, rows
         bounds = {"col_lower": comp.col_lower, "col_upper": comp.col_upper,
                   "row_lower": comp.row_lower, "row_upper": comp.row_upper}
         self.pv = Pivoter(comp, self._standing(bounds), noise=NOISE, feasible=FEASIBLE,
@@ -176,16 +178,17 @@ class Walker:
         """Walk to the scenario with these bounds (the four arrays, whole): its optimal
         values and duals, or None when the pivots decline (the caller solves with HiGHS and
         hands its basis on with :meth:`reload`). A bound infinite at both ends stays."""
-        pv, pos, is_lower = self.pv, self.positions, self.is_lower
+        pv = self.pv
         self._declined_now = False
-        # the moved bounds in the pivots' order (each array's positions in turn: _flat)
-        end = np.concatenate([bounds[name][at] for name, at in self.moved.items()])
-        start = np.where(is_lower, pv.lower[0, pos], pv.upper[0, pos])
-        finite = np.isfinite(end)
-        if np.any(finite != np.isfinite(start)):
+        # the moved bounds in the pivots' order (each array's positions in turn: _flat),
+        # where they stand and their rates to the scenario's (fresh arrays: the line keeps
+        # them)
+        start, rate = np.empty(len(self.positions)), np.empty(len(self.positions))
+        if not kernels.segment(bounds["col_lower"], bounds["col_upper"], bounds["row_lower"],
+                               bounds["row_upper"], self._cols, self._rows, pv.n, pv.lower,
+                               pv.upper, self.is_lower, start, rate):
             self.decline()  # a bound that appears or goes: not a move along a line
             return None
-        rate = np.subtract(end, start, out=np.zeros(len(end)), where=finite)
         before = pv.pivots
         if not pv.aim(start, rate) or pv.walk(MAX_STEPS) is None:
             self.decline()

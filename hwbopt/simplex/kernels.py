@@ -28,7 +28,7 @@ from numba import njit
 
 # codes :func:`pivot` returns
 DONE, DOUBT, FULL = 0, 1, 2  # pivoted; declined (state untouched); pivoted, eta file full
-LOWER, BASIC, UPPER = 0, 1, 2  # HiGHS's basis statuses, as in pivots
+LOWER, BASIC, UPPER, ZERO = 0, 1, 2, 3  # HiGHS's basis statuses, as in pivots
 TINY = 1e-14  # a value this small in a solve is taken as 0 (HiGHS's kHighsTiny, which its
 # factor's solves drop the same way): without it three quarters of an eta's entries on the
 # county are fill below 1e-12, down to 1e-85, which every later solve would carry
@@ -536,6 +536,52 @@ def aim(lower, upper, lfin, ufin, movable, status, d, z1, moved, m_ptr, m_idx, m
     ftran(lu, etas, rhs, aq, work)
     for i in range(basic.shape[0]):
         z1[basic[i]] = aq[i]
+    return True
+
+
+@njit(cache=True)
+def masks(status, movable, lfin, ufin, can_rise, can_fall, check_lower, check_upper):  # type: ignore[no-untyped-def]
+    """Which nonbasic values may rise or fall from their bound, and which basic ones have a
+    finite bound to check, from the statuses (in place: the pivots update them in turn)."""
+    for j in range(status.shape[0]):
+        st = status[j]
+        free = st == ZERO
+        can_rise[j] = movable[j] and (st == LOWER or free)
+        can_fall[j] = movable[j] and (st == UPPER or free)
+        basic = st == BASIC
+        check_lower[j] = basic and lfin[j]
+        check_upper[j] = basic and ufin[j]
+
+
+@njit(cache=True)
+def segment(col_lower, col_upper, row_lower, row_upper, cols, rows, n, lower, upper,  # type: ignore[no-untyped-def]
+            is_lower, start, rate):
+    """A walk's next line (:meth:`hwbopt.batch.walk.Walker.to`): the moved bounds where they
+    stand now (``lower``, ``upper`` row 0 at ``cols`` and ``n`` + ``rows``, in the order
+    column lower, column upper, row lower, row upper) into ``start``, and their rates to the
+    scenario's bounds into ``rate``; False if a bound appears or goes (finite at one end
+    only), when neither is usable."""
+    q = 0
+    for arr in range(4):
+        at = cols if arr < 2 else rows
+        shift = 0 if arr < 2 else n
+        for k in range(at.shape[0]):
+            i = at[k]
+            if arr == 0:
+                end = col_lower[i]
+            elif arr == 1:
+                end = col_upper[i]
+            elif arr == 2:
+                end = row_lower[i]
+            else:
+                end = row_upper[i]
+            j = i + shift
+            now = lower[0, j] if is_lower[q] else upper[0, j]
+            if np.isfinite(end) != np.isfinite(now):
+                return False
+            start[q] = now
+            rate[q] = end - now if np.isfinite(end) else 0.0
+            q += 1
     return True
 
 

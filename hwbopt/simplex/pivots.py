@@ -287,12 +287,8 @@ class Pivoter:
         return True
 
     def _masks(self) -> None:
-        st, mov = self.status, self.movable
-        self.can_rise = mov & ((st == LOWER) | (st == ZERO))
-        self.can_fall = mov & ((st == UPPER) | (st == ZERO))
-        basic = st == BASIC
-        self.check_lower = basic & self.lfin
-        self.check_upper = basic & self.ufin
+        kernels.masks(self.status, self.movable, self.lfin, self.ufin, self.can_rise,
+                      self.can_fall, self.check_lower, self.check_upper)
 
     def _refresh(self) -> bool:
         """Basic values, rates and duals afresh from the factorisation, and whether the basis
