@@ -81,7 +81,7 @@ def _primal(p: Problem, x: np.ndarray) -> tuple[str | None, np.ndarray]:
     return None, ax
 
 
-_FINE, _COLUMNS, _ROWS, _COSTS, _DUALS, _GAP = range(6)
+_FINE, _COLUMNS, _ROWS, _COSTS, _DUALS, _GAP, _NONFINITE, _INTEGRAL, _NO_DUALS = range(9)
 
 
 @njit(cache=True)
@@ -137,54 +137,6 @@ def _priced_bound(dual, value, lower, upper, sense, tol):  # type: ignore[no-unt
     return value, False
 
 
-@njit(cache=True)
-def _dual_verdict(a_ptr, a_idx, a_val, c, x, ax, y, col_lower, col_upper, row_lower,  # type: ignore[no-untyped-def]
-                  row_upper, sense, rel):
-    """With ``d = c − Aᵀy``: every reduced cost and row dual of the sign its bound allows,
-    then the duality gap (the sum of the complementarity products at the priced bounds).
-    Returns (code, first offender, how many, its dual, the gap, the row of the largest row
-    term and that term)."""
-    n, m = x.shape[0], y.shape[0]
-    d = np.empty(n)
-    col_first, col_count, cols = -1, 0, 0.0
-    for j in range(n):
-        dot, scale = 0.0, 0.0
-        for k in range(a_ptr[j], a_ptr[j + 1]):
-            yi = y[a_idx[k]]
-            dot += a_val[k] * yi
-            scale += abs(a_val[k]) * abs(yi)
-        dj = c[j] - dot
-        d[j] = dj
-        tol = rel * max(1.0, max(abs(c[j]), scale))
-        bound, bad = _priced_bound(dj, x[j], col_lower[j], col_upper[j], sense, tol)
-        if bad:
-            if col_first < 0:
-                col_first = j
-            col_count += 1
-        cols += dj * (x[j] - bound)
-    largest = 0.0
-    for i in range(m):
-        largest = max(largest, abs(y[i]))
-    tol = rel * max(1.0, largest)
-    row_first, row_count, rows = -1, 0, 0.0
-    worst, worst_term = -1, 0.0
-    for i in range(m):
-        bound, bad = _priced_bound(y[i], ax[i], row_lower[i], row_upper[i], sense, tol)
-        if bad:
-            if row_first < 0:
-                row_first = i
-            row_count += 1
-        term = y[i] * (ax[i] - bound)
-        rows += term
-        if worst < 0 or abs(term) > abs(worst_term):
-            worst, worst_term = i, term
-    if col_count:
-        return _COSTS, col_first, col_count, d[col_first], 0.0, -1, 0.0
-    if row_count:
-        return _DUALS, row_first, row_count, y[row_first], 0.0, -1, 0.0
-    return _GAP, -1, 0, 0.0, rows + cols, worst, worst_term
-
-
 def objective(p: Problem, x: np.ndarray) -> float:
     return float(p.c @ x + p.offset)
 
@@ -196,38 +148,30 @@ def lp_optimal(p: Problem, x: np.ndarray, row_dual: np.ndarray | None) -> str | 
     lower bound and a negative one an upper bound (the reverse when maximising). With ``d``
     recomputed, ``c x − (Σ y b + Σ d l) = Σ y (A x − b) + Σ d (x − l)`` for the priced bounds
     ``b`` and ``l``: the duality gap is the sum of the complementarity products, each of which
-    must vanish. The primal and the dual checks share one pass over ``A``
-    (:func:`_lp_verdict`), with the verdicts and messages of :func:`primal` and
-    :func:`_dual_verdict` in their order.
+    must vanish. The primal checks (:func:`primal`'s, in its order and words) and the dual
+    ones share one compiled pass over ``A`` (:func:`_lp_verdict`).
     """
-    valid_duals = row_dual is not None and row_dual.shape == p.row_lower.shape \
-        and bool(np.all(np.isfinite(row_dual)))
-    if not valid_duals or x.shape != p.c.shape or not np.all(np.isfinite(x)) \
-            or p.integer.any():
-        why, ax = _primal(p, x)
-        if why:
-            return why
-        if not valid_duals:
-            return "no valid row duals to certify optimality"
-        assert row_dual is not None
-        args = (*p.by_columns(), p.c, x, ax, row_dual, p.col_lower, p.col_upper,
-                p.row_lower, p.row_upper, p.sense, REL)
-        verdict = _dual_verdict(*args)
-    else:
-        assert row_dual is not None
-        args = (*p.by_columns(), p.c, x, row_dual, p.col_lower, p.col_upper, p.row_lower,
-                p.row_upper, p.sense, REL)
-        verdict = _lp_verdict(*args)
-        code, first, count = verdict[0], verdict[1], verdict[2]
-        if code == _COLUMNS:
-            j = int(first)
-            return (f"{int(count)} column(s) outside their bounds (column {j}: {x[j]:.10g} "
-                    f"not in [{p.col_lower[j]:.10g}, {p.col_upper[j]:.10g}])")
-        if code == _ROWS:
-            r, ax_r = int(first), float(verdict[3])
-            return (f"{int(count)} row(s) violated (row {r}: {ax_r:.10g} not in "
-                    f"[{p.row_lower[r]:.10g}, {p.row_upper[r]:.10g}])")
-    code, first, count, value, gap, worst, term = verdict
+    if x.shape != p.c.shape:
+        return "the solution has missing or non-finite values"
+    shaped = row_dual is not None and row_dual.shape == p.row_lower.shape
+    y = row_dual if shaped else np.zeros(p.row_lower.shape)
+    args = (*p.by_columns(), p.c, x, y, p.col_lower, p.col_upper, p.row_lower, p.row_upper,
+            p.integer, p.sense, REL)
+    code, first, count, value, gap, worst, term = _lp_verdict(*args)
+    if code == _NONFINITE:
+        return "the solution has missing or non-finite values"
+    if code == _COLUMNS:
+        j = int(first)
+        return (f"{int(count)} column(s) outside their bounds (column {j}: {x[j]:.10g} "
+                f"not in [{p.col_lower[j]:.10g}, {p.col_upper[j]:.10g}])")
+    if code == _ROWS:
+        r = int(first)
+        return (f"{int(count)} row(s) violated (row {r}: {value:.10g} not in "
+                f"[{p.row_lower[r]:.10g}, {p.row_upper[r]:.10g}])")
+    if code == _INTEGRAL:
+        return f"{int(count)} integer decision(s) not integral"
+    if not shaped or code == _NO_DUALS:
+        return "no valid row duals to certify optimality"
     if code == _COSTS:
         return f"{int(count)} reduced cost(s) of the wrong sign (column {int(first)}: {value:.6g})"
     if code == _DUALS:
@@ -242,20 +186,25 @@ def lp_optimal(p: Problem, x: np.ndarray, row_dual: np.ndarray | None) -> str | 
 
 @njit(cache=True)
 def _lp_verdict(a_ptr, a_idx, a_val, c, x, y, col_lower, col_upper, row_lower,  # type: ignore[no-untyped-def]
-                row_upper, sense, rel):
-    """:func:`_primal_rows` and :func:`_dual_verdict` in one pass over ``A`` by columns (the
-    same sums in the same order, so the same numbers): a walked scenario's certificate reads
-    ``A`` once. Returns :func:`_dual_verdict`'s tuple, or for a primal failure (code
-    :data:`_COLUMNS` or :data:`_ROWS`) the offender, how many, and for a row its ``A x``
-    in the fourth place."""
+                row_upper, integer, sense, rel):
+    """Every check of an LP answer in one pass over ``A`` by columns: the primal ones of
+    :func:`_primal` (finite values, columns, rows with ``A x`` recomputed and its tolerance
+    scaled by ``|A| |x|``, integrality) in that order, then the duals (finite; with
+    ``d = c − Aᵀy``, every reduced cost and row dual of the sign its bound allows) and the
+    duality gap (the sum of the complementarity products at the priced bounds). Returns
+    (code, first offender, how many, its value (a row's ``A x`` for :data:`_ROWS`), the
+    gap, the row of the largest row term and that term)."""
     n, m = x.shape[0], y.shape[0]
     ax = np.zeros(m)
     size = np.zeros(m)
+    finite = True
     bad_first, bad_count = -1, 0  # columns outside their bounds
     col_first, col_count, cols = -1, 0, 0.0  # reduced costs of the wrong sign
     cost_value = 0.0
     for j in range(n):
         v, w = x[j], abs(x[j])
+        if not np.isfinite(v):
+            finite = False
         if _outside(v, col_lower[j], col_upper[j], w, rel):
             if bad_first < 0:
                 bad_first = j
@@ -278,6 +227,8 @@ def _lp_verdict(a_ptr, a_idx, a_val, c, x, y, col_lower, col_upper, row_lower,  
                 cost_value = dj
             col_count += 1
         cols += dj * (v - bound)
+    if not finite:
+        return _NONFINITE, -1, 0, 0.0, 0.0, -1, 0.0
     if bad_count:
         return _COLUMNS, bad_first, bad_count, 0.0, 0.0, -1, 0.0
     row_bad, row_bad_count = -1, 0
@@ -288,8 +239,16 @@ def _lp_verdict(a_ptr, a_idx, a_val, c, x, y, col_lower, col_upper, row_lower,  
             row_bad_count += 1
     if row_bad_count:
         return _ROWS, row_bad, row_bad_count, ax[row_bad], 0.0, -1, 0.0
+    off = 0
+    for j in range(n):
+        if integer[j] and abs(x[j] - np.rint(x[j])) > rel * max(1.0, abs(x[j])):
+            off += 1
+    if off:
+        return _INTEGRAL, -1, off, 0.0, 0.0, -1, 0.0
     largest = 0.0
     for i in range(m):
+        if not np.isfinite(y[i]):
+            return _NO_DUALS, i, 1, 0.0, 0.0, -1, 0.0
         largest = max(largest, abs(y[i]))
     tol = rel * max(1.0, largest)
     row_first, row_count, rows = -1, 0, 0.0

@@ -247,6 +247,16 @@ class Engine:
             spec.prepared["row_lower"].position if "row_lower" in spec.prepared else [],
             spec.prepared["row_upper"].position if "row_upper" in spec.prepared else [],
         ).astype(np.int32)
+        # what every scenario asks and does not change, found once
+        self._no_integer = np.zeros(spec.n_cols, dtype=bool)
+        self._any_fixed = bool(self.fixed.any())
+        self._fixed_touched = self.fixed[self.cols_touched]
+        self._any_fixed_touched = bool(self._fixed_touched.any())
+        # the LP's column bounds (the plan's decisions held): only the columns a scenario
+        # touches change, and _load changes them (_lp_bounds)
+        held = self._held()
+        self._lp = (np.where(self.fixed, held, self.col_lower),
+                    np.where(self.fixed, held, self.col_upper))
         # only bounds move (no cost, no coefficient) and the LP is solved: a basis optimal for
         # one scenario stays dual feasible for every other, so the chain's bases are worth keeping
         bounds_only = not spec.mip and "c" not in spec.prepared and "A" not in spec.prepared
@@ -287,7 +297,7 @@ class Engine:
         return certify.Problem(
             A=self.A, c=self.c, offset=spec.offset, sense=spec.sense, col_lower=col_lower,
             col_upper=col_upper, row_lower=self.row_lower, row_upper=self.row_upper,
-            integer=spec.integer if integer else np.zeros(spec.n_cols, dtype=bool))
+            integer=spec.integer if integer else self._no_integer)
 
     # ---- one chain ---------------------------------------------------------------------
 
@@ -360,9 +370,17 @@ class Engine:
 
     def solve_chains(self, chains: list[np.ndarray], values: list[np.ndarray],
                      anchors: list[tuple[int, np.ndarray]] | None = None) -> pd.DataFrame:
-        parts = [self._solve_chain(np.asarray(idx), np.asarray(vals, dtype=float),
-                                   None if anchors is None else anchors[n])
-                 for n, (idx, vals) in enumerate(zip(chains, values, strict=True))]
+        # the scenarios' numbers derived for the whole block at once (each scenario's its
+        # own: the same as chain by chain), then each chain solved from its rows
+        vals = [np.asarray(v, dtype=float) for v in values]
+        block = self._derive(np.concatenate(vals)) if vals else None
+        parts, at = [], 0
+        for n, (idx, v) in enumerate(zip(chains, vals, strict=True)):
+            assert block is not None
+            parts.append(self._solve_chain(np.asarray(idx), v,
+                                           None if anchors is None else anchors[n],
+                                           block.rows(at, at + len(v))))
+            at += len(v)
         if not parts:
             return pd.DataFrame()
         # each chain's columns end to end: the scenarios' own fields, then what they report
@@ -374,18 +392,29 @@ class Engine:
                 else [v for piece in pieces for v in piece]
         return pd.DataFrame(columns)
 
-    def _solve_chain(self, idx: np.ndarray, vals: np.ndarray,
-                     anchor: tuple[int, np.ndarray] | None = None) -> dict[str, Any]:
-        """A chain's scenarios solved in turn, as columns: each scenario's own fields
-        (:data:`FIELDS`), then what it reports (:meth:`_read`)."""
+    def _derive(self, vals: np.ndarray) -> _Block:
+        """The numbers of the scenarios of input values ``vals`` (scenarios x inputs)."""
         spec = self.spec
         fields = apply_inputs(spec.fields, spec.targets, vals)
         derived = derive_block(fields, spec.layout, need_share=needs_share(spec.prepared),
                                known=spec.known)
-        entries = evaluate_maps(spec.prepared, derived.values)
-        available = derived.values["available"].sum(axis=(1, 2))
-        targets = derived.values["target"] if len(spec.base_targets) else None
-        need = derived.values["need"].reshape(len(idx), -1)
+        return _Block(
+            entries=evaluate_maps(spec.prepared, derived.values),
+            available=derived.values["available"].sum(axis=(1, 2)),
+            targets=derived.values["target"] if len(spec.base_targets) else None,
+            need=derived.values["need"].reshape(len(vals), -1),
+            invalid=list(derived.invalid))
+
+    def _solve_chain(self, idx: np.ndarray, vals: np.ndarray,
+                     anchor: tuple[int, np.ndarray] | None = None,
+                     block: _Block | None = None) -> dict[str, Any]:
+        """A chain's scenarios solved in turn, as columns: each scenario's own fields
+        (:data:`FIELDS`), then what it reports (:meth:`_read`). ``block``: their numbers,
+        if derived already."""
+        spec = self.spec
+        block = self._derive(vals) if block is None else block
+        entries, available, targets, need = (block.entries, block.available, block.targets,
+                                             block.need)
         self._restart(anchor)
         out = []
         solved_now: list[_Done] = []  # read back together once the chain is through
@@ -396,9 +425,9 @@ class Engine:
             record["cut_depth"] = 1.0 - float(available[n]) / spec.base_available \
                 if spec.base_available > 0 else 0.0
             out.append(record)
-            if derived.invalid[n] is not None:
+            if block.invalid[n] is not None:
                 record.update(status=Status.FAILED,
-                              reason=f"invalid inputs: {derived.invalid[n]}")
+                              reason=f"invalid inputs: {block.invalid[n]}")
                 continue
             try:
                 solved = self._scenario(int(scenario), entries, n, record)
@@ -453,7 +482,7 @@ class Engine:
         # a plan decision the scenario rules out (only a held plan has one) is not solved
         solved = None if self._load(entries, n) is not None else self._solve(scenario, record)
         # the plan cannot hold (or HiGHS cannot settle the LP with it held: status unknown)
-        if solved is None or (self.fixed.any() and solved.status in (Status.INFEASIBLE,
+        if solved is None or (self._any_fixed and solved.status in (Status.INFEASIBLE,
                                                                       Status.ERROR)):
             solved = self._solve_free(record)
         record["solve_seconds"] = time.perf_counter() - start
@@ -491,8 +520,8 @@ class Engine:
         if len(self.cols_touched):
             cols = self.cols_touched
             lo, hi = self.col_lower[cols], self.col_upper[cols]
-            fixed = self.fixed[cols]
-            if fixed.any():
+            fixed = self._fixed_touched
+            if self._any_fixed_touched:
                 # the plan's integer decisions stay; a scenario may only rule them out, or,
                 # for a saved plan's sites, close one it takes away
                 plan = self._held()[cols]
@@ -504,6 +533,7 @@ class Engine:
                             "scenario (e.g. a site it keeps open is not available)")
                 lo, hi = np.where(fixed, plan, lo), np.where(fixed, plan, hi)
             self._col_bounds = (lo, hi)
+            self._lp[0][cols], self._lp[1][cols] = lo, hi
         return None
 
     def _highs_start(self) -> None:
@@ -545,10 +575,10 @@ class Engine:
         return held
 
     def _lp_bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        """Column bounds as the main model holds them: the plan's decisions fixed (LP path)."""
-        held = self._held()
-        return (np.where(self.fixed, held, self.col_lower),
-                np.where(self.fixed, held, self.col_upper))
+        """Column bounds as the main model holds them: the plan's decisions fixed (LP path).
+        The engine's own arrays, as the last :meth:`_load` left them: read them before the
+        next scenario's."""
+        return self._lp
 
     def _solve(self, scenario: int, record: dict[str, Any]) -> Solved:
         spec, h = self.spec, self.h
@@ -820,6 +850,25 @@ class Engine:
              (np.isfinite(lo) & (np.abs(value - lo) <= tol))
         bound: np.ndarray = rows[at].astype(np.int32)
         return bound
+
+
+@dataclass
+class _Block:
+    """Scenarios' derived numbers, a row each (:meth:`Engine._derive`): the mapped entries'
+    new values, the money available, the targets, the need, and why a scenario's inputs are
+    invalid (None: valid)."""
+
+    entries: dict[str, np.ndarray]
+    available: np.ndarray
+    targets: np.ndarray | None
+    need: np.ndarray
+    invalid: list[str | None]
+
+    def rows(self, start: int, stop: int) -> _Block:
+        return _Block({k: v[start:stop] for k, v in self.entries.items()},
+                      self.available[start:stop],
+                      None if self.targets is None else self.targets[start:stop],
+                      self.need[start:stop], self.invalid[start:stop])
 
 
 @dataclass
