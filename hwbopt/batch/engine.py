@@ -163,7 +163,11 @@ def solve_block(spec: EngineSpec, chains: list[np.ndarray], values: list[np.ndar
         table = table.replace_schema_metadata({**(table.schema.metadata or {}),
                                                b"hwbopt.run": spec.run_id.encode()})
     buf = io.BytesIO()
-    pq.write_table(table, buf)
+    # dictionary encoding only where values repeat (the texts); no column statistics (nothing
+    # reads them): half the time of the defaults, the same size (a county block: 3.6 against
+    # 7.4 ms, 93 against 95 kB)
+    texts = [name for name in ("status", "reason", "certificate") if name in frame]
+    pq.write_table(table, buf, use_dictionary=texts, write_statistics=False)
     return buf.getvalue()
 
 

@@ -115,6 +115,64 @@ def btran(lu, etas, c, out, work, tmp):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
+def _btran_unit(r, lu, etas, out, work, tmp, nz):  # type: ignore[no-untyped-def]
+    """:func:`btran` of the unit vector ``e_r`` (the same operations), and where ``out`` is
+    not 0, in order, into ``nz``: how many."""
+    _, _, _, ltp, lti, ltx, _, _, _, utp, uti, utx, ud, perm_r, perm_c = lu
+    e_r, e_piv, e_ptr, e_idx, e_val, e_n = etas
+    m = out.shape[0]
+    tmp[:] = 0.0
+    tmp[r] = 1.0
+    for k in range(e_n[0] - 1, -1, -1):
+        rk = e_r[k]
+        s = tmp[rk]
+        for q in range(e_ptr[k], e_ptr[k + 1]):
+            s -= e_val[q] * tmp[e_idx[q]]
+        tmp[rk] = s / e_piv[k]
+    for j in range(m):
+        work[perm_c[j]] = tmp[j]
+    _triangular(utp, uti, utx, ud, work, True, TINY)  # Uᵀ: lower
+    _triangular(ltp, lti, ltx, ud[:0], work, False, TINY)  # Lᵀ: unit upper
+    count = 0
+    for i in range(m):
+        v = work[perm_r[i]]
+        out[i] = v
+        if v != 0.0:
+            nz[count] = i
+            count += 1
+    return count
+
+
+@njit(cache=True)
+def _ftran_nz(lu, etas, b, out, work, nz):  # type: ignore[no-untyped-def]
+    """:func:`ftran` (the same operations), and where ``out`` is not 0, in order, into
+    ``nz``: how many."""
+    lp, li, lx, _, _, _, up, ui, ux, _, _, _, ud, perm_r, perm_c = lu
+    m = b.shape[0]
+    for i in range(m):
+        work[perm_r[i]] = b[i]
+    _triangular(lp, li, lx, ud[:0], work, True, TINY)  # L: unit lower
+    _triangular(up, ui, ux, ud, work, False, TINY)  # U
+    for j in range(m):
+        out[j] = work[perm_c[j]]
+    apply_etas(etas, out)
+    return _tight_nz(out, nz)
+
+
+@njit(cache=True)
+def _tight_nz(out, nz):  # type: ignore[no-untyped-def]
+    """:func:`_tight`, and where ``out`` is not 0 into ``nz``: how many."""
+    count = 0
+    for i in range(out.shape[0]):
+        if abs(out[i]) <= TINY:
+            out[i] = 0.0
+        else:
+            nz[count] = i
+            count += 1
+    return count
+
+
+@njit(cache=True)
 def pivot(r, side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,  # type: ignore[no-untyped-def]
           basic, pos, status, can_rise, can_fall, check_lower, check_upper, lfin, ufin,
           movable, d, d2, y, z, lower, upper, scratch, support, tol_rel, tol_abs, dual_tol,
@@ -138,16 +196,9 @@ def pivot(r, side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,  # type: ignore[
     r_ptr, r_idx, r_val = a_rows
     leave = basic[r]
     # ρ = B⁻ᵀ e_r, the tableau row α = ρᵀ [A | −I]
-    unit[:] = 0.0
-    unit[r] = 1.0
-    btran(lu, etas, unit, rho, work, tmp)
+    n_rho = _btran_unit(r, lu, etas, rho, work, tmp, rho_nz)
     # by the rows of A where ρ is not 0 (a quarter of them on the county: a third of the
     # work of a dot product per column)
-    n_rho = 0
-    for i in range(m):
-        if rho[i] != 0.0:
-            rho_nz[n_rho] = i
-            n_rho += 1
     for j in range(n):
         alpha[j] = 0.0
     for q in range(n_rho):
@@ -164,10 +215,9 @@ def pivot(r, side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,  # type: ignore[
             count += 1
             if abs(v) > largest:
                 largest = abs(v)
-    for i in range(m):
-        alpha[n + i] = -rho[i]
-    for q in range(n_rho):
+    for q in range(n_rho):  # only the support is read: the rest of α is left as it was
         i = rho_nz[q]
+        alpha[n + i] = -rho[i]
         support[count] = n + i
         count += 1
         if abs(rho[i]) > largest:
@@ -209,21 +259,24 @@ def pivot(r, side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,  # type: ignore[
     if enter < 0:
         return DOUBT, -1
     theta = abs(d[enter]) / abs(alpha[enter]) * (1.0 if side > 0 else -1.0)
-    # α_q = B⁻¹ a_q, the entering column of [A | −I]
-    unit[r] = 0.0
+    # α_q = B⁻¹ a_q, the entering column of [A | −I], and where it is not 0 (``unit`` is 0
+    # between pivots: only a_q's entries are set, and set back)
     p = in_b0[enter]
     if p >= 0:
         aq[:] = 0.0
         aq[p] = 1.0
         apply_etas(etas, aq)
-        _tight(aq)
+        n_aq = _tight_nz(aq, aq_nz)
+    elif enter < n:
+        for k in range(a_ptr[enter], a_ptr[enter + 1]):
+            unit[a_idx[k]] = a_val[k]
+        n_aq = _ftran_nz(lu, etas, unit, aq, work, aq_nz)
+        for k in range(a_ptr[enter], a_ptr[enter + 1]):
+            unit[a_idx[k]] = 0.0
     else:
-        if enter < n:
-            for k in range(a_ptr[enter], a_ptr[enter + 1]):
-                unit[a_idx[k]] = a_val[k]
-        else:
-            unit[enter - n] = -1.0
-        ftran(lu, etas, unit, aq, work)
+        unit[enter - n] = -1.0
+        n_aq = _ftran_nz(lu, etas, unit, aq, work, aq_nz)
+        unit[enter - n] = 0.0
     piv = aq[r]
     if abs(piv - alpha[enter]) > agree * max(1.0, abs(piv)) or abs(piv) < tol_abs:
         return DOUBT, -1
@@ -239,11 +292,6 @@ def pivot(r, side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,  # type: ignore[
         y[i] += theta * rho[i]
     d[leave], d[enter] = -theta, 0.0
     # values and rates: the leaving value onto its bound, the entering one moves instead
-    n_aq = 0
-    for i in range(m):
-        if aq[i] != 0.0:
-            aq_nz[n_aq] = i
-            n_aq += 1
     deg1 = z.shape[0]
     for q in range(deg1):
         target = lower[q, leave] if side < 0 else upper[q, leave]

@@ -472,7 +472,7 @@ class Pivoter:
             self._aimed = (cols, m_moved.indptr.astype(np.int64),
                            m_moved.indices.astype(np.int64), m_moved.data.astype(float))
         cols, m_ptr, m_idx, m_val = self._aimed
-        _, aq, rhs, work, _, _ = self._scratch
+        _, aq, _, work, rhs, _ = self._scratch  # not the pivots' unit vector: 0 between them
         # a value held (equal bounds) at the start but not along the line may move; held, it
         # sat on either bound whatever its reduced cost: now it sits on the one its reduced
         # cost allows (the same value: its bounds are equal here), or the walk would start
