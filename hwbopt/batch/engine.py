@@ -153,12 +153,12 @@ def solve_block(spec: EngineSpec, chains: list[np.ndarray], values: list[np.ndar
     """Solve whole chains (scenario indices and their input values, and each chain's anchor:
     see :data:`SPAN`); Parquet bytes back."""
     _maybe_die(spec, chains)
-    frame = engine_for(spec).solve_chains(chains, values, anchors)
+    columns = engine_for(spec).solve_columns(chains, values, anchors)
     import io
 
     import pyarrow.parquet as pq
 
-    table = _table(frame)
+    table = _table(columns)
     if spec.run_id:  # hwbopt.batch.store.RUN_KEY: --resume reads which run a part is of
         table = table.replace_schema_metadata({**(table.schema.metadata or {}),
                                                b"hwbopt.run": spec.run_id.encode()})
@@ -166,7 +166,7 @@ def solve_block(spec: EngineSpec, chains: list[np.ndarray], values: list[np.ndar
     # dictionary encoding only where values repeat (the texts); no column statistics (nothing
     # reads them): half the time of the defaults, the same size (a county block: 3.6 against
     # 7.4 ms, 93 against 95 kB)
-    texts = [name for name in ("status", "reason", "certificate") if name in frame]
+    texts = [name for name in ("status", "reason", "certificate") if name in columns]
     pq.write_table(table, buf, use_dictionary=texts, write_statistics=False)
     return buf.getvalue()
 
@@ -175,24 +175,30 @@ def solve_block(spec: EngineSpec, chains: list[np.ndarray], values: list[np.ndar
 _LISTS = {"binding": "int32", "changed": "int64"}
 
 
-def _table(frame: pd.DataFrame) -> Any:
-    """A block's frame as an Arrow table; its list columns built from their values end to
-    end (Arrow's conversion of Python lists cost a third of a walked scenario's time)."""
+def _table(columns: dict[str, Any]) -> Any:
+    """A block's columns (:meth:`Engine.solve_columns`) as an Arrow table, without pandas:
+    numbers as they are, texts as large strings (as pandas gave them), the list columns built
+    from their values end to end (Arrow's conversion of Python lists, and pandas' frame on the
+    way, cost a third of a walked scenario's time)."""
     import pyarrow as pa
 
-    lists = sorted((c for c in _LISTS if c in frame), key=frame.columns.get_loc)
-    table = pa.Table.from_pandas(frame.drop(columns=lists), preserve_index=False)
-    for name in lists:
-        cells = frame[name].tolist()
-        lengths = np.fromiter(map(len, cells), dtype=np.int64, count=len(cells))
-        offsets = np.zeros(len(cells) + 1, dtype=np.int32)
-        np.cumsum(lengths, out=offsets[1:])
-        kind = np.dtype(_LISTS[name])
-        values = np.concatenate([np.asarray(c, dtype=kind) for c in cells]) if cells \
-            else np.zeros(0, dtype=kind)
-        table = table.add_column(frame.columns.get_loc(name), name,
-                                 pa.ListArray.from_arrays(pa.array(offsets), pa.array(values)))
-    return table
+    arrays = []
+    for name, col in columns.items():
+        if name in _LISTS:
+            kind = np.dtype(_LISTS[name])
+            lengths = np.fromiter(map(len, col), dtype=np.int64, count=len(col))
+            offsets = np.zeros(len(col) + 1, dtype=np.int32)
+            np.cumsum(lengths, out=offsets[1:])
+            values = np.concatenate([np.asarray(c, dtype=kind) for c in col]) if col \
+                else np.zeros(0, dtype=kind)
+            arrays.append(pa.ListArray.from_arrays(pa.array(offsets), pa.array(values)))
+        elif isinstance(col, np.ndarray):
+            arrays.append(pa.array(col))
+        elif col and isinstance(col[0], str):
+            arrays.append(pa.array(col, type=pa.large_string()))
+        else:
+            arrays.append(pa.array(col))
+    return pa.Table.from_arrays(arrays, names=list(columns))
 
 
 def _maybe_die(spec: EngineSpec, chains: list[np.ndarray]) -> None:
@@ -374,6 +380,13 @@ class Engine:
 
     def solve_chains(self, chains: list[np.ndarray], values: list[np.ndarray],
                      anchors: list[tuple[int, np.ndarray]] | None = None) -> pd.DataFrame:
+        """Whole chains (scenario indices, their input values, their anchors: see
+        :data:`SPAN`) solved, a row per scenario."""
+        return pd.DataFrame(self.solve_columns(chains, values, anchors))
+
+    def solve_columns(self, chains: list[np.ndarray], values: list[np.ndarray],
+                      anchors: list[tuple[int, np.ndarray]] | None = None) -> dict[str, Any]:
+        """:meth:`solve_chains` as columns (name to array or list), for Arrow directly."""
         # the scenarios' numbers derived for the whole block at once (each scenario's its
         # own: the same as chain by chain), then each chain solved from its rows
         vals = [np.asarray(v, dtype=float) for v in values]
@@ -385,16 +398,13 @@ class Engine:
                                            None if anchors is None else anchors[n],
                                            block.rows(at, at + len(v))))
             at += len(v)
-        if not parts:
-            return pd.DataFrame()
         # each chain's columns end to end: the scenarios' own fields, then what they report
-        names = list(parts[0])
         columns: dict[str, Any] = {}
-        for name in names:
+        for name in (parts[0] if parts else ()):
             pieces = [part[name] for part in parts]
             columns[name] = np.concatenate(pieces) if isinstance(pieces[0], np.ndarray) \
                 else [v for piece in pieces for v in piece]
-        return pd.DataFrame(columns)
+        return columns
 
     def _derive(self, vals: np.ndarray) -> _Block:
         """The numbers of the scenarios of input values ``vals`` (scenarios x inputs)."""
