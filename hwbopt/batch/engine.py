@@ -448,11 +448,12 @@ class Engine:
                 if solved.x is None or solved.objective is None:
                     record.update(status=solved.status, reason=solved.reason)
                     continue
-                # its column bounds copied (the next scenario changes the engine's); the
+                # its minimum contributions copied (the next scenario changes the engine's); the
                 # rows its duals price are found with the chain's, and with no duals (a
                 # MIP), those at a bound of this scenario's, now
                 solved_now.append(_Done(
-                    record, solved.x, n, self.col_lower.copy(), solved.objective,
+                    record, solved.x, n, self.col_lower[spec.spend.contribution],
+                    solved.objective,
                     solved.row_dual, None if solved.row_dual is not None
                     else self._binding(solved.x)))
             except Exception as exc:  # a scenario never stops the batch
@@ -813,7 +814,7 @@ class Engine:
         x = np.stack([d.x for d in solved])
         rows = np.array([d.n for d in solved])
         outcome = spec.response.outcomes(x, need[rows])  # (S, K, Y)
-        spend = spec.spend.by_partner(x, np.stack([d.col_lower for d in solved]))
+        spend = spec.spend.settled(x, np.stack([d.minimum for d in solved]))
         act = (spec.activity @ x.T).T
         # each target's outcome against its own number in each scenario
         at = spec.target_at
@@ -888,12 +889,14 @@ class _Block:
 @dataclass
 class _Done:
     """A solved scenario of a chain, waiting for the chain's read-back (:meth:`Engine._read`):
-    its record, plan, row in the chain, column bounds, objective, duals and binding rows."""
+    its record, plan, row in the chain, minimum contributions (its column lower bounds at
+    the contribution columns: :meth:`hwbopt.batch.readback.Spend.settled`), objective, duals
+    and binding rows."""
 
     record: dict[str, Any]
     x: np.ndarray
     n: int
-    col_lower: np.ndarray
+    minimum: np.ndarray
     objective: float
     row_dual: np.ndarray | None
     binding: np.ndarray | None  # found now if it has no duals, else with the chain's

@@ -135,9 +135,14 @@ class Spend:
         """(P,) spend of the plan ``x``, with contributions settled against the scenario's
         minimum contributions ``col_lower``; (S, P) for S plans at once (``x`` and
         ``col_lower`` (S, columns))."""
+        return self.settled(x, col_lower[..., self.contribution])
+
+    def settled(self, x: np.ndarray, minimum: np.ndarray) -> np.ndarray:
+        """:meth:`by_partner` with the minimum contributions given at the contribution
+        columns only (``minimum``: (contributions,), or (S, contributions))."""
         c = x[..., self.contribution]
         g = self.contribution_group
-        room = np.maximum(c - col_lower[..., self.contribution], 0.0)
+        room = np.maximum(c - minimum, 0.0)
         excess = _sum_by(g, c, self.groups) - _sum_by(self.pooled_group, x[..., self.pooled],
                                                       self.groups)
         room_g = _sum_by(g, room, self.groups)
