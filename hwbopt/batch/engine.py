@@ -192,8 +192,8 @@ def _table(columns: dict[str, Any]) -> Any:
             values = np.concatenate([np.asarray(c, dtype=kind) for c in col]) if col \
                 else np.zeros(0, dtype=kind)
             arrays.append(pa.ListArray.from_arrays(pa.array(offsets), pa.array(values)))
-        elif isinstance(col, np.ndarray):
-            arrays.append(pa.array(col))
+        elif isinstance(col, np.ndarray):  # NaN (no answer) as null, as pandas gave it
+            arrays.append(pa.array(col, from_pandas=True))
         elif col and isinstance(col[0], str):
             arrays.append(pa.array(col, type=pa.large_string()))
         else:
@@ -463,12 +463,15 @@ class Engine:
             self._read(solved_now, targets, need, report)
         except Exception:  # one at a time, so that a scenario's failure stays its own
             report = self._unread(len(idx))
+            blank = self._unread(1)
             for done in solved_now:
                 try:
                     self._read([done], targets, need, report)
                 except Exception as exc:
                     done.record.update(status=Status.FAILED,
                                        reason=f"{type(exc).__name__}: {exc}")
+                    for name, column in report.items():  # nothing of it half written
+                        column[done.n] = blank[name][0]
         columns: dict[str, Any] = {name: [self._field(r, name) for r in out]
                                    for name in self._fields()}
         columns.update(report)
@@ -484,7 +487,10 @@ class Engine:
     @staticmethod
     def _field(record: dict[str, Any], name: str) -> Any:
         """A scenario's field, or the value a scenario with no answer reports for it."""
-        return record.get(name, FIELDS.get(name)) if name in FIELDS else record[name]
+        if name not in FIELDS:
+            return record[name]
+        value = record.get(name, FIELDS[name])
+        return list(value) if isinstance(value, list) else value  # no cell shares a list
 
     def _scenario(self, scenario: int, entries: dict[str, np.ndarray], n: int,
                   record: dict[str, Any]) -> Solved:
@@ -542,7 +548,9 @@ class Engine:
                 plan = self._held()[cols]
                 tol = 1e-9 * np.maximum(1.0, np.abs(plan))
                 bad = fixed & ((plan < lo - tol) | (plan > hi + tol))
-                if bad.any():
+                if bad.any():  # (self._lp is left as it was: _solve_free solves this
+                    # scenario from the engine's own bounds, and the next _load rewrites
+                    # every touched column)
                     return ("the plan's decision on column "
                             f"{int(cols[np.flatnonzero(bad)[0]])} is ruled out in this "
                             "scenario (e.g. a site it keeps open is not available)")
@@ -917,6 +925,7 @@ FIELDS: dict[str, Any] = {
     "status": Status.FAILED, "reason": ""}
 
 _NONE_BINDING = np.zeros(0, dtype=np.int32)  # a scenario with no answer binds no row
+_NONE_BINDING.flags.writeable = False  # shared by every such scenario
 
 _MASK = (1 << 64) - 1
 
