@@ -6,8 +6,9 @@ walk from one scenario's bounds to the next (:meth:`Pivoter.aim`, :meth:`Pivoter
 A HiGHS run per breakpoint costs a few milliseconds of fixed work (restarting its dual simplex
 after the bounds change) for usually one pivot. Here the LP is held as ``[A | −I] z = 0`` over
 ``z = (x, r)``, ``r = A x`` the row activities, each within its column or row bounds; the basis
-``B`` (``m`` of those columns) is factorised with SuperLU and then updated in the product form
-of the inverse (each pivot adds one sparse eta), refactorised every :data:`REFACTOR` pivots;
+``B`` (``m`` of those columns) is factorised triangular part first (:mod:`factor`: singletons
+peeled, SuperLU on the bump) and then updated in the product form of the inverse (each pivot
+adds one sparse eta), refactorised every :data:`REFACTOR` pivots;
 the solves and the pivots themselves run compiled (:mod:`hwbopt.simplex.kernels`),
 this class holding their state and deciding when to call them. Every value is kept as Taylor
 coefficients in ``t`` (row 0 the values, row ``k`` the ``k``-th coefficient of their rates),
@@ -183,7 +184,7 @@ class Pivoter:
         self._next: tuple[float, int, int] = (np.nan, -1, 0)
         self.pivots = 0
         self.factorisations = 0
-        self.solves = 0  # SuperLU solves with the factors (the benchmark's account of the cost)
+        self.solves = 0  # solves with the factors (the benchmark's account of the cost)
 
     # ---- bounds ---------------------------------------------------------------------------
 
