@@ -59,6 +59,13 @@ def _triangular(ptr, idx, val, diag, work, forward, tiny):  # type: ignore[no-un
 def ftran(lu, etas, b, out, work):  # type: ignore[no-untyped-def]
     """``out = B⁻¹ b`` (``b`` is left as it was): ``L U w = Pr b``, ``out = Pc w``, then the
     etas. Values below :data:`TINY` are dropped as they arise, as HiGHS's own solves do."""
+    _ftran(lu, etas, b, out, work)
+    _tight(out)
+
+
+@njit(cache=True)
+def _ftran(lu, etas, b, out, work):  # type: ignore[no-untyped-def]
+    """:func:`ftran` but the last drop of values below :data:`TINY`."""
     lp, li, lx, _, _, _, up, ui, ux, _, _, _, ud, perm_r, perm_c = lu
     m = b.shape[0]
     for i in range(m):
@@ -68,7 +75,6 @@ def ftran(lu, etas, b, out, work):  # type: ignore[no-untyped-def]
     for j in range(m):
         out[j] = work[perm_c[j]]
     apply_etas(etas, out)
-    _tight(out)
 
 
 @njit(cache=True)
@@ -96,45 +102,41 @@ def apply_etas(etas, out):  # type: ignore[no-untyped-def]
 def btran(lu, etas, c, out, work, tmp):  # type: ignore[no-untyped-def]
     """``out = B⁻ᵀ c`` (``c`` is left as it was; ``tmp`` is scratch): the etas last first,
     then ``Uᵀ Lᵀ v = Pcᵀ c``, ``out = Pr⁻¹ v``."""
-    _, _, _, ltp, lti, ltx, _, _, _, utp, uti, utx, ud, perm_r, perm_c = lu
-    e_r, e_piv, e_ptr, e_idx, e_val, e_n = etas
-    m = c.shape[0]
     tmp[:] = c
+    _btran(lu, etas, work, tmp)
+    perm_r = lu[13]
+    for i in range(out.shape[0]):
+        out[i] = work[perm_r[i]]
+
+
+@njit(cache=True)
+def _btran(lu, etas, work, tmp):  # type: ignore[no-untyped-def]
+    """:func:`btran` of ``tmp`` (overwritten) into ``work`` in the factors' order: all but
+    the last permutation."""
+    _, _, _, ltp, lti, ltx, _, _, _, utp, uti, utx, ud, _, perm_c = lu
+    e_r, e_piv, e_ptr, e_idx, e_val, e_n = etas
     for k in range(e_n[0] - 1, -1, -1):
         r = e_r[k]
         s = tmp[r]
         for q in range(e_ptr[k], e_ptr[k + 1]):
             s -= e_val[q] * tmp[e_idx[q]]
         tmp[r] = s / e_piv[k]
-    for j in range(m):
+    for j in range(tmp.shape[0]):
         work[perm_c[j]] = tmp[j]
     _triangular(utp, uti, utx, ud, work, True, TINY)  # Uᵀ: lower
     _triangular(ltp, lti, ltx, ud[:0], work, False, TINY)  # Lᵀ: unit upper
-    for i in range(m):
-        out[i] = work[perm_r[i]]
 
 
 @njit(cache=True)
 def _btran_unit(r, lu, etas, out, work, tmp, nz):  # type: ignore[no-untyped-def]
     """:func:`btran` of the unit vector ``e_r`` (the same operations), and where ``out`` is
     not 0, in order, into ``nz``: how many."""
-    _, _, _, ltp, lti, ltx, _, _, _, utp, uti, utx, ud, perm_r, perm_c = lu
-    e_r, e_piv, e_ptr, e_idx, e_val, e_n = etas
-    m = out.shape[0]
     tmp[:] = 0.0
     tmp[r] = 1.0
-    for k in range(e_n[0] - 1, -1, -1):
-        rk = e_r[k]
-        s = tmp[rk]
-        for q in range(e_ptr[k], e_ptr[k + 1]):
-            s -= e_val[q] * tmp[e_idx[q]]
-        tmp[rk] = s / e_piv[k]
-    for j in range(m):
-        work[perm_c[j]] = tmp[j]
-    _triangular(utp, uti, utx, ud, work, True, TINY)  # Uᵀ: lower
-    _triangular(ltp, lti, ltx, ud[:0], work, False, TINY)  # Lᵀ: unit upper
+    _btran(lu, etas, work, tmp)
+    perm_r = lu[13]
     count = 0
-    for i in range(m):
+    for i in range(out.shape[0]):
         v = work[perm_r[i]]
         out[i] = v
         if v != 0.0:
@@ -147,15 +149,7 @@ def _btran_unit(r, lu, etas, out, work, tmp, nz):  # type: ignore[no-untyped-def
 def _ftran_nz(lu, etas, b, out, work, nz):  # type: ignore[no-untyped-def]
     """:func:`ftran` (the same operations), and where ``out`` is not 0, in order, into
     ``nz``: how many."""
-    lp, li, lx, _, _, _, up, ui, ux, _, _, _, ud, perm_r, perm_c = lu
-    m = b.shape[0]
-    for i in range(m):
-        work[perm_r[i]] = b[i]
-    _triangular(lp, li, lx, ud[:0], work, True, TINY)  # L: unit lower
-    _triangular(up, ui, ux, ud, work, False, TINY)  # U
-    for j in range(m):
-        out[j] = work[perm_c[j]]
-    apply_etas(etas, out)
+    _ftran(lu, etas, b, out, work)
     return _tight_nz(out, nz)
 
 
