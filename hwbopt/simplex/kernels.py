@@ -416,56 +416,44 @@ def walk_line(prog, lo, hi, same, noise_rate, feasible, max_steps, max_degenerat
     pivots = 0
     code = WALK_DOUBT
     while True:
+        named = False
         if phase == 0:  # a piece starts at a: move there, then the value named there leaves
             move_line(z, lower, upper, status, a - t, a - lo, moved, is_lower, start, rate)
             t = a
             at, var, side = next_at, next_var, next_side
             next_at, next_var, next_side = np.nan, -1, 0
             phase, k = 1, 0
-            if at == a and status[var] == BASIC:
-                c, _ = pivot(pos[var], side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,
-                             basic, pos, status, can_rise, can_fall, check_lower,
-                             check_upper, lfin, ufin, movable, d, d2, y, z, lower, upper,
-                             scratch, support, tol_rel, tol_abs, dual_tol, stable, agree)
-                if c == DOUBT:
-                    break
-                pivots += 1
-                if c == FULL:
-                    code = WALK_FACTORISE
-                    break
-        if k >= max_degenerate:
-            break
-        c, reach, var, side = exits(z, lower, upper, check_lower, check_upper, noise_rate,
-                                    feasible, hi - t, basic)
-        if c < 0:
-            break
-        r = -1
-        if c == 0 and var < 0:
-            pass
-        elif c == 0 and reach > same:  # the piece's end, and which value leaves there
-            next_at, next_var, next_side = t + reach, var, side
-        else:  # leaves here (or a sliver: its end is this value)
-            reach = 0.0
-            r = pos[var]
-        if r < 0:  # the piece goes on to a + reach
-            steps += 1
-            end = a + reach
-            if end >= hi - same:
-                move_line(z, lower, upper, status, hi - t, hi - lo, moved, is_lower, start,
-                          rate)
-                t = hi
-                code = WALK_END
+            named = at == a and status[var] == BASIC
+        if not named:
+            if k >= max_degenerate:
                 break
-            if steps >= max_steps:
+            c, reach, var, side = exits(z, lower, upper, check_lower, check_upper,
+                                        noise_rate, feasible, hi - t, basic)
+            if c < 0:
                 break
-            a = end
-            phase = 0
-            continue
-        c, _ = pivot(r, side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0, basic, pos,
+            if c == 0 and (var < 0 or reach > same):  # the piece goes on to a + reach
+                if var >= 0:  # its end, and which value leaves there
+                    next_at, next_var, next_side = t + reach, var, side
+                steps += 1
+                end = a + reach
+                if end >= hi - same:
+                    move_line(z, lower, upper, status, hi - t, hi - lo, moved, is_lower,
+                              start, rate)
+                    t = hi
+                    code = WALK_END
+                    break
+                if steps >= max_steps:
+                    break
+                a = end
+                phase = 0
+                continue
+            # leaves here (or a sliver: its end is this value)
+        c, _ = pivot(pos[var], side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0, basic, pos,
                      status, can_rise, can_fall, check_lower, check_upper, lfin, ufin,
                      movable, d, d2, y, z, lower, upper, scratch, support, tol_rel, tol_abs,
                      dual_tol, stable, agree)
-        k += 1
+        if not named:  # as in _step: the named pivot does not count towards max_degenerate
+            k += 1
         if c == DOUBT:
             break
         pivots += 1
