@@ -244,7 +244,7 @@ class Engine:
             else np.zeros(0, dtype=np.int64)
         # the columns held at the plan's values: its integer decisions (and a saved plan's
         # first stage)
-        self.fixed = spec.integer & ~spec.mip if spec.fixed is None else spec.fixed
+        self.fixed = (spec.integer & (not spec.mip)) if spec.fixed is None else spec.fixed
         self.certify_seconds = 0.0  # this scenario's time in the certificate
         self.plan = np.where(self.fixed, spec.col_lower, 0.0)
         self.h = self._highs(spec.col_lower, spec.col_upper, integer=spec.mip)
