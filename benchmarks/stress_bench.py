@@ -416,6 +416,83 @@ def bases(size: str, cache: Path, n: int, rounds: int = 2) -> dict[str, Any]:
     return res
 
 
+def against(size: str, cache: Path, n: int, rev: str, rounds: int = 3) -> dict[str, Any]:
+    """``hwbopt stress`` on the money workload as a user types it (one worker, ``--json``),
+    this checkout's engine and the engine at git revision ``rev`` (the one an issue was filed
+    against), each in its own process, in turn: a warm-up of each (numba's cache, the disk),
+    then ``rounds`` pairs. Each run's own ``batch_seconds`` (the batch, without the set-up and
+    the summary) and its wall clock; the median of each, and the ratio of the medians. The
+    answers are compared scenario by scenario: statuses, objectives, outcomes and met flags
+    (spend and activity may differ where the LP has several optimal plans)."""
+    import pandas as pd
+
+    from hwbopt.io.instance import write_instance
+
+    tree = cache / f"engine-{rev}"
+    if not (tree / "hwbopt" / "__init__.py").exists():
+        tree.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "hwbopt"],
+                                 check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    inst = instance(size, cache, "money")
+    stress = inst.stress[0].model_copy(update={"samples": n})
+    folder = cache / f"against-{size}-{n}"
+    write_instance(inst.model_copy(update={"stress": (stress,)}), folder, force=True)
+    engines = {"now": ROOT, rev: tree}
+    share = COLD_CHECK["share"]
+    res: dict[str, Any] = {"size": size, "workload": "money", "scenarios": n, "rounds": rounds,
+                           "cold_check": share, "against": rev,
+                           "command": f"hwbopt stress {size}+money --set {stress.id} "
+                                      f"--workers 1 --cold-check {share} --json --out OUT"}
+    runs: dict[str, list[dict[str, float]]] = {label: [] for label in engines}
+    for round_ in range(rounds + 1):
+        for label, path in engines.items():
+            out = cache / f"against-out-{label}"
+            shutil.rmtree(out, ignore_errors=True)
+            cmd = [sys.executable, "-P", "-m", "hwbopt.cli", "stress", str(folder), "--set",
+                   stress.id, "--workers", "1", "--cold-check", str(share), "--json",
+                   "--quiet", "--out", str(out)]
+            start = time.perf_counter()
+            proc = subprocess.run(cmd, env={**os.environ, "PYTHONPATH": str(path)},
+                                  cwd=cache, capture_output=True, text=True, check=True)
+            wall = time.perf_counter() - start
+            summary = json.loads(proc.stdout)
+            if round_ == 0:
+                continue  # the warm-up
+            runs[label].append({"batch_ms_per_scenario": summary["batch_seconds"] / n * 1e3,
+                                "wall_seconds": wall})
+            print(f"  {label:>8}: batch {summary['batch_seconds'] / n * 1e3:.3f} ms/scenario, "
+                  f"whole command {wall:.1f} s", flush=True)
+    for label, rows in runs.items():
+        res[label] = {"runs": rows, **{key: float(np.median([r[key] for r in rows]))
+                                       for key in ("batch_ms_per_scenario", "wall_seconds")}}
+    res["batch_ratio"] = res[rev]["batch_ms_per_scenario"] / res["now"]["batch_ms_per_scenario"]
+    res["wall_ratio"] = res[rev]["wall_seconds"] / res["now"]["wall_seconds"]
+    res["batch_ratio_each_round"] = [o["batch_ms_per_scenario"] / m["batch_ms_per_scenario"]
+                                     for o, m in zip(runs[rev], runs["now"], strict=True)]
+    frames = [pd.read_parquet(cache / f"against-out-{label}" / "scenarios")
+              .sort_values("scenario").reset_index(drop=True) for label in engines]
+    now, then = frames
+    numbers = [c for c in now.columns if c == "objective" or c.startswith("outcome.")]
+    met = [c for c in now.columns if c.startswith("met.")]
+    scale = np.maximum(1.0, np.abs(then[numbers].to_numpy(float)))
+    res["same_statuses"] = bool((now.status.to_numpy() == then.status.to_numpy()).all())
+    res["same_met_flags"] = bool((now[met].to_numpy() == then[met].to_numpy()).all())
+    res["max_rel_diff_objective_outcomes"] = float(np.nanmax(
+        np.abs(now[numbers].to_numpy(float) - then[numbers].to_numpy(float)) / scale))
+    res["certified"] = {label: int(df.certified.sum()) for label, df in
+                        zip(engines, frames, strict=True)}
+    print(f"  {rev} / now = {res['batch_ratio']:.2f}x a scenario in the batch (each round: "
+          f"{', '.join(f'{r:.2f}' for r in res['batch_ratio_each_round'])}), "
+          f"{res['wall_ratio']:.2f}x the whole command; statuses the same: "
+          f"{res['same_statuses']}, met flags the same: {res['same_met_flags']}, objectives "
+          f"and outcomes within {res['max_rel_diff_objective_outcomes']:.1e} (relative)",
+          flush=True)
+    for label in engines:
+        shutil.rmtree(cache / f"against-out-{label}", ignore_errors=True)
+    return res
+
+
 def agree(a: list, b: list, k: int) -> bool:
     for x, y in zip(a[:k], b[:k], strict=False):
         if (x is None) != (y is None):
@@ -711,6 +788,10 @@ def main() -> None:
     ap.add_argument("--bases", default=None, metavar="SIZE:N,...",
                     help="only the money workload answered by HiGHS alone, by the basis "
                          "cache and by the engine's walk, e.g. county:5000 (in turn, twice)")
+    ap.add_argument("--against", default=None, metavar="REV",
+                    help="with --bases: also the whole command, this engine against the "
+                         "engine at git revision REV, in turn (e.g. 58a7c50, issue 19's)")
+    ap.add_argument("--rounds", type=int, default=3, help="pairs of runs for --against")
     ap.add_argument("--setup", default=None, metavar="SIZE,...",
                     help="only the set-up of a stress run, before and now, e.g. 100k")
     ap.add_argument("--out", default=None)
@@ -762,6 +843,12 @@ def main() -> None:
               flush=True)
         results["bases"] = [bases(size, cache, int(n)) for size, n in
                             (item.split(":") for item in args.bases.split(","))]
+        if args.against:
+            print(f"== the whole command: this engine against {args.against}'s ==",
+                  flush=True)
+            results["against"] = [against(size, cache, int(n), args.against, args.rounds)
+                                  for size, n in (item.split(":")
+                                                  for item in args.bases.split(","))]
         out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / \
             "stress-bases.json"
         out.write_text(json.dumps(results, indent=2) + "\n")

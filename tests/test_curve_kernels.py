@@ -137,9 +137,16 @@ def test_the_compiled_primal_ratio_test_is_the_numpy_one(seed: int) -> None:
     want = _exits_numpy(*args)
     # the kernel reads the basic values in the basis's order, which is not the index order
     basic = rng.permutation(np.flatnonzero(check_lower | check_upper))
-    code, s, var, side = K.exits(*args, basic)
+    every = np.arange(len(basic))
+    code, s, var, side = K.exits(*args, basic, every, len(every))
     assert (int(code), int(var), int(side)) == want[:1] + want[2:]
     assert float(s) == want[1]
+    # the walk reads only the positions whose value or bounds move, in any order, with or
+    # without others among them: the same answer
+    moving = ((z[1] != 0) | (lower[1] != 0) | (upper[1] != 0))[basic]
+    for listed in (moving, moving | (rng.uniform(size=len(basic)) < 0.3)):
+        rows = rng.permutation(every[listed])
+        assert tuple(K.exits(*args, basic, rows, len(rows))) == (code, s, var, side)
 
 
 @pytest.mark.parametrize("degree", [1, 2, 4])

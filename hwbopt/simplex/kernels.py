@@ -174,7 +174,9 @@ def pivot(r, side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,  # type: ignore[
     """The basic value at position ``r`` leaves to its lower (``side`` −1) or upper (+1)
     bound; the entering value from the dual ratio test (Harris's two passes; of the nearly
     tied with pivots not far below the largest among them, the least ratio of the second
-    cost ``d2``). Returns (code, entering value): :data:`DOUBT` leaves every array as it was.
+    cost ``d2``). Returns (code, entering value, how many of α_q's entries are not 0, which
+    ``support[2]`` lists: the basis positions whose values moved): :data:`DOUBT` leaves every
+    array as it was.
 
     ``z = (x, r)`` over ``[A | −I]``: ``A`` by columns and by rows in ``a_cols`` and
     ``a_rows`` (pointers, indices, values). ``scratch`` is five arrays of ``m`` (ρ, α_q, the
@@ -236,7 +238,7 @@ def pivot(r, side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,  # type: ignore[
             cand[cands] = j
             cands += 1
     if cands == 0:
-        return DOUBT, -1  # dual unbounded: no solution past here
+        return DOUBT, -1, 0  # dual unbounded: no solution past here
     top = 0.0  # the largest pivot among the nearly tied
     for q in range(cands):
         j = cand[q]
@@ -251,7 +253,7 @@ def pivot(r, side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,  # type: ignore[
             if key < best:
                 best, enter = key, j
     if enter < 0:
-        return DOUBT, -1
+        return DOUBT, -1, 0
     theta = abs(d[enter]) / abs(alpha[enter]) * (1.0 if side > 0 else -1.0)
     # α_q = B⁻¹ a_q, the entering column of [A | −I], and where it is not 0 (``unit`` is 0
     # between pivots: only a_q's entries are set, and set back)
@@ -273,7 +275,7 @@ def pivot(r, side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,  # type: ignore[
         unit[enter - n] = 0.0
     piv = aq[r]
     if abs(piv - alpha[enter]) > agree * max(1.0, abs(piv)) or abs(piv) < tol_abs:
-        return DOUBT, -1
+        return DOUBT, -1, 0
     # duals: d −= θ α_r, y += θ ρ; the leaving value's reduced cost is −θ
     theta2 = d2[enter] / alpha[enter]  # the second cost's, alike
     for q in range(count):
@@ -322,26 +324,29 @@ def pivot(r, side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,  # type: ignore[
     e_n[0] = k + 1
     e_n[1] = q
     if k + 1 >= e_r.shape[0] or q + m > eta_cap:
-        return FULL, enter
-    return DONE, enter
+        return FULL, enter, n_aq
+    return DONE, enter, n_aq
 
 
 @njit(cache=True)
-def exits(z, lower, upper, check_lower, check_upper, noise_rate, feasible, room, basic):  # type: ignore[no-untyped-def]
+def exits(z, lower, upper, check_lower, check_upper, noise_rate, feasible, room, basic,  # type: ignore[no-untyped-def]
+          rows, count):
     """The primal ratio test of a straight input from the current ``t`` (``room``: how far
     the line goes on). Returns (code, s, value, side): code −1, a value is already outside
     its bounds; 0, none leaves before ``s`` (``value`` −1) or ``value`` leaves at ``s`` past
     the allowance of its bound; 1, ``value`` leaves here, on ``side`` (−1 lower, +1 upper).
 
     Only basic values are checked (``check_lower`` and ``check_upper`` are false for the
-    others), by ``basic``, in the basis's order; ties are broken as numpy's test did, in
-    index order (the values with a finite lower bound that fall towards it first, then those
-    with an upper bound, each by index; the first of equal candidates wins), by comparing
-    (side, index) wherever the test's number is equal."""
+    others), at the basis positions ``rows[:count]``: all of them, or any list that holds
+    every one whose value or bounds move (a value that does not move never leaves, and the
+    answer does not depend on the order the values are read in). Ties are broken as numpy's
+    test did, in index order (the values with a finite lower bound that fall towards it
+    first, then those with an upper bound, each by index; the first of equal candidates
+    wins), by comparing (side, index) wherever the test's number is equal."""
     at_best, at_var, at_side = -np.inf, -1, 0
     s_best, s_var, s_side = np.inf, -1, 0
-    for r in range(basic.shape[0]):
-        j = basic[r]
+    for q in range(count):
+        j = basic[rows[q]]
         for side in (-1, 1):
             if side < 0:
                 if not check_lower[j]:
@@ -393,7 +398,7 @@ WALK_END, WALK_DOUBT, WALK_FACTORISE = 0, 1, 2  # at the line's end; declined; e
 
 @njit(cache=True)
 def walk_line(prog, lo, hi, same, noise_rate, feasible, max_steps, max_degenerate,  # type: ignore[no-untyped-def]
-              moved, is_lower, start, rate, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,
+              moved, is_lower, start, rate, live, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,
               basic, pos, status, can_rise, can_fall, check_lower, check_upper, lfin, ufin,
               movable, d, d2, y, z, lower, upper, scratch, support, tol_rel, tol_abs,
               dual_tol, stable, agree):
@@ -407,14 +412,24 @@ def walk_line(prog, lo, hi, same, noise_rate, feasible, max_steps, max_degenerat
     ``prog`` carries the walk in and out (floats): where the piece starts, ``t``, the pieces
     crossed, the pivots at this point, whether a piece has started (1) or is to start at the
     first (0), the value the last ratio test named (where, which, its side) and, out only,
-    the pivots taken. Returns :data:`WALK_END`, :data:`WALK_DOUBT` (the caller re-solves),
-    or :data:`WALK_FACTORISE`: the eta file is full; factorise and call again with ``prog``
-    as it is."""
+    the pivots taken. ``live``: two arrays of ``m`` (positions, and whether each is listed)
+    where the walk keeps the basis positions whose value or bounds move (the rest never
+    leave: :func:`exits` reads only these; on the county 280 of 3,009). Returns
+    :data:`WALK_END`, :data:`WALK_DOUBT` (the caller re-solves), or :data:`WALK_FACTORISE`:
+    the eta file is full; factorise and call again with ``prog`` as it is."""
     a, t = prog[0], prog[1]
     steps, k, phase = int(prog[2]), int(prog[3]), int(prog[4])
     next_at, next_var, next_side = prog[5], int(prog[6]), int(prog[7])
     pivots = 0
     code = WALK_DOUBT
+    rows, listed = live
+    count = 0
+    for r in range(basic.shape[0]):
+        j = basic[r]
+        listed[r] = z[1, j] != 0.0 or lower[1, j] != 0.0 or upper[1, j] != 0.0
+        if listed[r]:
+            rows[count] = r
+            count += 1
     while True:
         named = False
         if phase == 0:  # a piece starts at a: move there, then the value named there leaves
@@ -428,7 +443,7 @@ def walk_line(prog, lo, hi, same, noise_rate, feasible, max_steps, max_degenerat
             if k >= max_degenerate:
                 break
             c, reach, var, side = exits(z, lower, upper, check_lower, check_upper,
-                                        noise_rate, feasible, hi - t, basic)
+                                        noise_rate, feasible, hi - t, basic, rows, count)
             if c < 0:
                 break
             if c == 0 and (var < 0 or reach > same):  # the piece goes on to a + reach
@@ -448,15 +463,24 @@ def walk_line(prog, lo, hi, same, noise_rate, feasible, max_steps, max_degenerat
                 phase = 0
                 continue
             # leaves here (or a sliver: its end is this value)
-        c, _ = pivot(pos[var], side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0, basic, pos,
-                     status, can_rise, can_fall, check_lower, check_upper, lfin, ufin,
-                     movable, d, d2, y, z, lower, upper, scratch, support, tol_rel, tol_abs,
-                     dual_tol, stable, agree)
+        r = pos[var]
+        c, _, n_aq = pivot(r, side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0, basic, pos,
+                           status, can_rise, can_fall, check_lower, check_upper, lfin, ufin,
+                           movable, d, d2, y, z, lower, upper, scratch, support, tol_rel,
+                           tol_abs, dual_tol, stable, agree)
         if not named:  # as in _step: the named pivot does not count towards max_degenerate
             k += 1
         if c == DOUBT:
             break
         pivots += 1
+        # the values that moved: the entering one at r, and where α_q is not 0
+        aq_nz = support[2]
+        for p in range(-1, n_aq):
+            i = r if p < 0 else aq_nz[p]
+            if not listed[i]:
+                listed[i] = True
+                rows[count] = i
+                count += 1
         if c == FULL:
             code = WALK_FACTORISE
             break

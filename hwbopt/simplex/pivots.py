@@ -180,6 +180,10 @@ class Pivoter:
         self.ready = False
         self._aimed: tuple[np.ndarray, ...] | None = None  # see :meth:`aim`
         self._walk_state = np.zeros(9)  # kernels.walk_line's progress (see :meth:`walk`)
+        # the basis positions whose values move (kernels.walk_line keeps them; the ratio test
+        # of a single step reads every position, _every)
+        self._live = (np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.bool_))
+        self._every = np.arange(m, dtype=np.int64)
         # where the last piece ends and the value (and side) that leaves its bounds there
         self._next: tuple[float, int, int] = (np.nan, -1, 0)
         self.pivots = 0
@@ -361,7 +365,8 @@ class Pivoter:
         room = self.line.hi - self.t
         code, reach, var, side = kernels.exits(
             self.z, self.lower, self.upper, self.check_lower, self.check_upper,
-            self.noise / self.line.width, self.feasible, room, self.basic)
+            self.noise / self.line.width, self.feasible, room, self.basic, self._every,
+            len(self._every))
         if code < 0:
             return None
         if code == 0:
@@ -409,7 +414,7 @@ class Pivoter:
         """The basic value at position ``r`` leaves to its lower (``side`` -1) or upper (+1)
         bound; the entering value from the dual ratio test (:func:`kernels.pivot`).
         False: doubt (nothing changed)."""
-        code, _ = kernels.pivot(r, side, *self._pivoting())
+        code, _, _ = kernels.pivot(r, side, *self._pivoting())
         if code == kernels.DOUBT:
             return False
         self.pivots += 1
@@ -504,7 +509,7 @@ class Pivoter:
             code = kernels.walk_line(prog, self.line.lo, self.line.hi, self.same,
                                      self.noise / self.line.width, self.feasible, max_steps,
                                      MAX_DEGENERATE, moved, is_lower, start, rate,
-                                     *self._pivoting())
+                                     self._live, *self._pivoting())
             taken = int(prog[8])
             self.pivots += taken
             self.solves += 2 * taken
