@@ -131,8 +131,8 @@ def _solve_floor(cv: Any, lp: Compiled, ten: float) -> dict[str, Any]:
     m = pv.m
     # SuperLU on the whole basis, as before the triangular peel (hwbopt.simplex.factor)
     lu = spla.splu(sp.csc_array(pv.M[:, pv.basic]), permc_spec="COLAMD", diag_pivot_thresh=0.1)
-    rho, aq, unit, work, tmp, _ = (v.copy() for v in pv._scratch)
-    unit[:] = 0.0
+    rho, aq, work, tmp, _ = (v.copy() for v in pv._scratch)
+    unit = np.zeros(m)
     unit[m // 2] = 1.0
     col = pv.M[:, [int(np.flatnonzero(pv.basic < pv.n)[0])]].toarray().ravel()
     kernels.btran(pv._factors, pv._etas, unit, rho, work, tmp)  # loaded before timing

@@ -9,12 +9,13 @@ import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from hwbopt.simplex import factor
 from hwbopt.simplex import kernels as K
 
 
-def _basis(rng: np.random.Generator, m: int) -> sp.csc_array:
+def _basis(rng: np.random.Generator, m: int, per_column: float = 4.0) -> sp.csc_array:
     """A sparse, well-conditioned square matrix with some unit (slack-like) columns."""
-    a = sp.random(m, m, density=4.0 / m, random_state=rng, format="csc")
+    a = sp.random(m, m, density=per_column / m, random_state=rng, format="csc")
     a = a + sp.diags(rng.uniform(2.0, 5.0, m) * rng.choice([-1.0, 1.0], m))
     a = a.tolil()
     for j in rng.choice(m, m // 3, replace=False):  # slack columns: −e_i
@@ -74,6 +75,79 @@ def test_solves_with_the_factors_and_the_etas_are_dense_solves_of_the_current_ba
             assert out == pytest.approx(np.linalg.solve(dense, rhs), rel=1e-9, abs=1e-12)
             K.btran(lu, etas, rhs, out, work, tmp)
             assert out == pytest.approx(np.linalg.solve(dense.T, rhs), rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_sparse_solve_is_the_dense_one_bit_for_bit(seed: int) -> None:
+    """An entering column's solve visits only the positions that become not 0
+    (``_ftran_sparse``) but does the dense solve's operations in its order: the same numbers
+    and the same nonzeros, from a right-hand side of one entry to one that meets more than
+    ``HYPER`` of the rows (then dense from there on); its marks are left at 0."""
+    rng = np.random.default_rng(100 + seed)
+    m = int(rng.integers(20, 400))
+    b0 = _basis(rng, m, 1.0 + seed % 3)
+    found = factor.lu(b0)
+    assert found is not None
+    lu = _factors(b0) if seed % 2 else found.kernel  # SuperLU's and the peeled
+    etas = _etas(m, 16 * m)
+    for _ in range(int(rng.integers(0, 6))):  # an eta file, as pivots leave it
+        col = np.zeros(m)
+        r = int(rng.integers(m))
+        col[rng.choice(m, 2, replace=False)] = rng.normal(size=2)
+        col[r] += 3.0
+        out = np.zeros(m)
+        K.ftran(lu, etas, col, out, np.zeros(m))
+        _add_eta(etas, r, out)
+    heap, done, mark = (np.zeros(m, dtype=np.int64) for _ in range(3))
+    for k in (1, 1, 2, 3, 5, m // 3, m):
+        idx = np.sort(rng.choice(m, min(k, m), replace=False)).astype(np.int64)
+        val = rng.normal(size=len(idx))
+        val[rng.uniform(size=len(idx)) < 0.1] = 1e-16  # below TINY: dropped alike
+        dense = np.zeros(m)
+        dense[idx] = val
+        want, want_nz = np.full(m, np.nan), np.zeros(m, dtype=np.int64)
+        count = K._ftran_nz(lu, etas, dense, want, np.zeros(m), want_nz)
+        got, got_nz = np.full(m, np.nan), np.zeros(m, dtype=np.int64)
+        n = K._ftran_sparse(lu, etas, idx, val, got, np.full(m, np.nan), got_nz, heap, done,
+                            mark)
+        assert not mark.any()
+        assert n == count and np.array_equal(got_nz[:n], want_nz[:count])
+        assert np.array_equal(got, want)  # bit for bit, zeros included
+
+
+@pytest.mark.parametrize("forward", [True, False])
+def test_a_sparse_triangular_solve_that_goes_dense_midway_is_still_the_dense_one(
+        forward: bool) -> None:
+    """``_sparse_triangular`` with every limit: all sparse (the positions left not 0, in the
+    pass's order), dense from the start, or dense from midway: the dense pass's numbers."""
+    rng = np.random.default_rng(7)
+    m = 60
+    low = sp.random(m, m, density=2.0 / m, random_state=rng, format="csc")
+    low = sp.tril(low, -1) if forward else sp.triu(low, 1)
+    t = sp.csc_array(low)
+    ptr, idx, val = t.indptr.astype(np.int64), t.indices.astype(np.int64), t.data
+    diag = rng.uniform(1.0, 2.0, m)
+    seeds = rng.choice(m, 3, replace=False)
+    start = np.zeros(m)
+    start[seeds] = rng.normal(size=3)
+    want = start.copy()
+    K._triangular(ptr, idx, val, diag, want, forward, K.TINY)
+    outcomes = set()
+    for limit in (m, 1, 5, 10, 20):
+        work = start.copy()
+        heap, done, mark = (np.zeros(m, dtype=np.int64) for _ in range(3))
+        size = 0
+        for p in seeds:
+            mark[p] = 1
+            size = K._push(heap, size, p if forward else m - 1 - p)
+        count = K._sparse_triangular(ptr, idx, val, diag, work, forward, K.TINY, heap, size,
+                                     mark, done, limit)
+        assert np.array_equal(work, want) and not mark.any()
+        if count >= 0:
+            order = np.sort(np.flatnonzero(want))
+            assert np.array_equal(done[:count], order if forward else order[::-1])
+        outcomes.add(count >= 0)
+    assert outcomes == {True, False}
 
 
 def test_a_value_below_tiny_is_dropped_and_nothing_larger() -> None:

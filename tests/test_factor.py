@@ -16,7 +16,8 @@ from hwbopt.simplex import factor
 
 def _dense(f: factor.Factors, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``L``, ``U`` and the permutations as dense matrices, from the kernels' layout."""
-    lp, li, lx, _, _, _, up, ui, ux, _, _, _, ud, perm_r, perm_c = f.kernel
+    lp, li, lx, _, _, _, up, ui, ux, _, _, _, ud, perm_r, perm_c, inv_c = f.kernel
+    assert np.array_equal(inv_c[perm_c], np.arange(m))
     low, upp = np.eye(m), np.diag(ud)
     for j in range(m):
         for k in range(lp[j], lp[j + 1]):

@@ -66,7 +66,7 @@ def ftran(lu, etas, b, out, work):  # type: ignore[no-untyped-def]
 @njit(cache=True)
 def _ftran(lu, etas, b, out, work):  # type: ignore[no-untyped-def]
     """:func:`ftran` but the last drop of values below :data:`TINY`."""
-    lp, li, lx, _, _, _, up, ui, ux, _, _, _, ud, perm_r, perm_c = lu
+    lp, li, lx, _, _, _, up, ui, ux, _, _, _, ud, perm_r, perm_c, _ = lu
     m = b.shape[0]
     for i in range(m):
         work[perm_r[i]] = b[i]
@@ -113,7 +113,7 @@ def btran(lu, etas, c, out, work, tmp):  # type: ignore[no-untyped-def]
 def _btran(lu, etas, work, tmp):  # type: ignore[no-untyped-def]
     """:func:`btran` of ``tmp`` (overwritten) into ``work`` in the factors' order: all but
     the last permutation."""
-    _, _, _, ltp, lti, ltx, _, _, _, utp, uti, utx, ud, _, perm_c = lu
+    _, _, _, ltp, lti, ltx, _, _, _, utp, uti, utx, ud, _, perm_c, _ = lu
     e_r, e_piv, e_ptr, e_idx, e_val, e_n = etas
     for k in range(e_n[0] - 1, -1, -1):
         r = e_r[k]
@@ -166,6 +166,141 @@ def _tight_nz(out, nz):  # type: ignore[no-untyped-def]
     return count
 
 
+HYPER = 0.1  # a sparse solve that has met more than this share of the rows goes on dense:
+# past it a heap costs more than the dense pass's skipped zeros (HiGHS too switches to its
+# hyper-sparse solves below about a tenth)
+
+
+@njit(cache=True)
+def _push(heap, size, key):  # type: ignore[no-untyped-def]
+    """``key`` onto the binary min-heap ``heap[:size]``: the new size."""
+    q = size
+    heap[q] = key
+    while q > 0:
+        parent = (q - 1) // 2
+        if heap[parent] <= key:
+            break
+        heap[q] = heap[parent]
+        q = parent
+    heap[q] = key
+    return size + 1
+
+
+@njit(cache=True)
+def _pop(heap, size):  # type: ignore[no-untyped-def]
+    """The least key off the binary min-heap ``heap[:size]``, and the new size."""
+    top = heap[0]
+    size -= 1
+    last = heap[size]
+    q = 0
+    while True:
+        child = 2 * q + 1
+        if child >= size:
+            break
+        if child + 1 < size and heap[child + 1] < heap[child]:
+            child += 1
+        if heap[child] >= last:
+            break
+        heap[q] = heap[child]
+        q = child
+    heap[q] = last
+    return top, size
+
+
+@njit(cache=True)
+def _sparse_triangular(ptr, idx, val, diag, work, forward, tiny, heap, size, mark, done,  # type: ignore[no-untyped-def]
+                       limit):
+    """:func:`_triangular` of a ``work`` that is 0 but where ``heap[:size]`` (its positions'
+    keys, marked in ``mark``) says: the positions not 0 are taken in the dense pass's order
+    (ascending ``forward``, else descending: the key of ``j`` is ``j``, else ``m − 1 − j``)
+    from a heap, and only those, with the same operations, so the numbers are the same bit
+    for bit. The positions left not 0 go to ``done``, in that order: how many; or, once
+    :data:`HYPER`'s ``limit`` of positions have been met, the rest of the pass runs dense
+    from where it stands and −1 is returned. ``mark`` is left all 0."""
+    m = work.shape[0]
+    unit = diag.shape[0] == 0
+    met, count = size, 0
+    while size > 0:
+        key, size = _pop(heap, size)
+        j = key if forward else m - 1 - key
+        mark[j] = 0
+        if met + ptr[j + 1] - ptr[j] > limit:  # wide: dense from j on
+            while size > 0:
+                key, size = _pop(heap, size)
+                mark[key if forward else m - 1 - key] = 0
+            for q in range(j if forward else m - 1 - j, m):
+                jj = q if forward else m - 1 - q
+                v = work[jj]
+                if abs(v) > tiny:
+                    if not unit:
+                        v /= diag[jj]
+                        work[jj] = v
+                    for k in range(ptr[jj], ptr[jj + 1]):
+                        work[idx[k]] -= val[k] * v
+                else:
+                    work[jj] = 0.0
+            return -1
+        v = work[j]
+        if abs(v) > tiny:
+            if not unit:
+                v /= diag[j]
+                work[j] = v
+            for k in range(ptr[j], ptr[j + 1]):
+                i = idx[k]
+                work[i] -= val[k] * v
+                if mark[i] == 0:
+                    mark[i] = 1
+                    size = _push(heap, size, i if forward else m - 1 - i)
+                    met += 1
+            done[count] = j
+            count += 1
+        else:
+            work[j] = 0.0
+    return count
+
+
+@njit(cache=True)
+def _ftran_sparse(lu, etas, b_idx, b_val, out, work, nz, heap, done, mark):  # type: ignore[no-untyped-def]
+    """:func:`_ftran_nz` of a right-hand side not 0 only at ``b_idx`` (values ``b_val``),
+    the same operations in the same order, so the same numbers bit for bit, but each
+    triangular solve visits only the positions that become not 0 (:func:`_sparse_triangular`:
+    on the county an entering column's ``α_q`` has about 12 entries of 3,009, where the
+    positions its solve could reach on the factors' pattern alone are about 360)."""
+    lp, li, lx, _, _, _, up, ui, ux, _, _, _, ud, perm_r, perm_c, inv_c = lu
+    m = out.shape[0]
+    limit = max(1, int(HYPER * m))
+    work[:] = 0.0
+    size = 0
+    for q in range(b_idx.shape[0]):
+        p = perm_r[b_idx[q]]
+        work[p] = b_val[q]
+        if mark[p] == 0:
+            mark[p] = 1
+            size = _push(heap, size, p)
+    count = _sparse_triangular(lp, li, lx, ud[:0], work, True, TINY, heap, size, mark, done,
+                               limit)  # L: unit lower
+    if count >= 0:
+        size = 0
+        for q in range(count):
+            p = done[q]
+            mark[p] = 1
+            size = _push(heap, size, m - 1 - p)
+        count = _sparse_triangular(up, ui, ux, ud, work, False, TINY, heap, size, mark, done,
+                                   limit)  # U
+    else:
+        _triangular(up, ui, ux, ud, work, False, TINY)
+    out[:] = 0.0
+    if count >= 0:
+        for q in range(count):
+            p = done[q]
+            out[inv_c[p]] = work[p]
+    else:
+        for j in range(m):
+            out[j] = work[perm_c[j]]
+    apply_etas(etas, out)
+    return _tight_nz(out, nz)
+
+
 @njit(cache=True)
 def pivot(r, side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,  # type: ignore[no-untyped-def]
           basic, pos, status, can_rise, can_fall, check_lower, check_upper, lfin, ufin,
@@ -179,15 +314,17 @@ def pivot(r, side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,  # type: ignore[
     array as it was.
 
     ``z = (x, r)`` over ``[A | −I]``: ``A`` by columns and by rows in ``a_cols`` and
-    ``a_rows`` (pointers, indices, values). ``scratch`` is five arrays of ``m`` (ρ, α_q, the
-    unit vector and two work arrays) and one of ``n + m`` (the tableau row); ``support``
-    four of integers, ``n + m``, ``m``, ``m`` and ``n + m`` long (where the row, ρ and α_q
-    are not 0, and the dual ratio test's candidates);
+    ``a_rows`` (pointers, indices, values). ``scratch`` is four arrays of ``m`` (ρ, α_q and
+    two work arrays) and one of ``n + m`` (the tableau row); ``support``
+    seven of integers, ``n + m``, ``m``, ``m``, ``n + m``, ``m``, ``m`` and ``m`` long (where
+    the row, ρ and α_q are not 0, the dual ratio test's candidates, and for
+    :func:`_ftran_sparse` a heap, the positions it solved and their marks, all 0 between
+    calls);
     ``in_b0``: each value's position in ``B0`` (−1: none), whose column
     there ``B0⁻¹`` takes to a unit vector exactly."""
     m = basic.shape[0]
-    rho, aq, unit, work, tmp, alpha = scratch
-    support, rho_nz, aq_nz, cand = support
+    rho, aq, work, tmp, alpha = scratch
+    support, rho_nz, aq_nz, cand, heap, done, mark = support
     a_ptr, a_idx, a_val = a_cols
     r_ptr, r_idx, r_val = a_rows
     leave = basic[r]
@@ -264,15 +401,13 @@ def pivot(r, side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,  # type: ignore[
         apply_etas(etas, aq)
         n_aq = _tight_nz(aq, aq_nz)
     elif enter < n:
-        for k in range(a_ptr[enter], a_ptr[enter + 1]):
-            unit[a_idx[k]] = a_val[k]
-        n_aq = _ftran_nz(lu, etas, unit, aq, work, aq_nz)
-        for k in range(a_ptr[enter], a_ptr[enter + 1]):
-            unit[a_idx[k]] = 0.0
+        lo, hi = a_ptr[enter], a_ptr[enter + 1]
+        n_aq = _ftran_sparse(lu, etas, a_idx[lo:hi], a_val[lo:hi], aq, work, aq_nz, heap,
+                             done, mark)
     else:
-        unit[enter - n] = -1.0
-        n_aq = _ftran_nz(lu, etas, unit, aq, work, aq_nz)
-        unit[enter - n] = 0.0
+        at = enter - n
+        n_aq = _ftran_sparse(lu, etas, np.full(1, at), np.full(1, -1.0), aq, work, aq_nz,
+                             heap, done, mark)
     piv = aq[r]
     if abs(piv - alpha[enter]) > agree * max(1.0, abs(piv)) or abs(piv) < tol_abs:
         return DOUBT, -1, 0
@@ -544,14 +679,18 @@ def _strict(ptr, idx, val, m):  # type: ignore[no-untyped-def]
 @njit(cache=True)
 def factors(l_ptr, l_idx, l_val, u_ptr, u_idx, u_val, perm_r, perm_c):  # type: ignore[no-untyped-def]
     """SuperLU's ``L`` and ``U`` (by columns) in the layout :func:`ftran` and :func:`btran`
-    take: each strict part by columns and by rows, ``U``'s diagonal, the permutations."""
+    take: each strict part by columns and by rows, ``U``'s diagonal, the permutations and
+    the inverse of the column one."""
     m = perm_r.shape[0]
     lp, li, lx, _ = _strict(l_ptr, l_idx, l_val, m)
     up, ui, ux, ud = _strict(u_ptr, u_idx, u_val, m)
     ltp, lti, ltx = _transpose(lp, li, lx, m)
     utp, uti, utx = _transpose(up, ui, ux, m)
+    inv_c = np.empty(m, dtype=np.int64)  # where each of U's columns goes back to
+    for j in range(m):
+        inv_c[perm_c[j]] = j
     return (lp, li, lx, ltp, lti, ltx, up, ui, ux, utp, uti, utx, ud,
-            perm_r.astype(np.int64), perm_c.astype(np.int64))
+            perm_r.astype(np.int64), perm_c.astype(np.int64), inv_c)
 
 
 @njit(cache=True)

@@ -171,10 +171,11 @@ class Pivoter:
                       np.zeros(self.eta_cap, dtype=np.int64), np.zeros(self.eta_cap),
                       np.zeros(2, dtype=np.int64))
         self._in_b0 = np.full(n + m, -1, dtype=np.int64)  # position in B0, or -1
-        self._scratch = (np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m),
-                         np.zeros(n + m))
+        self._scratch = (np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(n + m))
         self._support = (np.zeros(n + m, dtype=np.int64), np.zeros(m, dtype=np.int64),
-                         np.zeros(m, dtype=np.int64), np.zeros(n + m, dtype=np.int64))
+                         np.zeros(m, dtype=np.int64), np.zeros(n + m, dtype=np.int64),
+                         np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64),
+                         np.zeros(m, dtype=np.int64))
         self._a = tuple((mat.indptr.astype(np.int64), mat.indices.astype(np.int64),
                          mat.data.astype(np.float64)) for mat in (a, self.A))
         self.ready = False
@@ -478,7 +479,7 @@ class Pivoter:
             self._aimed = (cols, m_moved.indptr.astype(np.int64),
                            m_moved.indices.astype(np.int64), m_moved.data.astype(float))
         cols, m_ptr, m_idx, m_val = self._aimed
-        _, aq, _, work, rhs, _ = self._scratch  # not the pivots' unit vector: 0 between them
+        _, aq, work, rhs, _ = self._scratch
         # a value held (equal bounds) at the start but not along the line may move; held, it
         # sat on either bound whatever its reduced cost: now it sits on the one its reduced
         # cost allows (the same value: its bounds are equal here), or the walk would start
