@@ -392,8 +392,8 @@ def pivot(r, side, n, a_cols, a_rows, lu, etas, eta_cap, in_b0,  # type: ignore[
     if enter < 0:
         return DOUBT, -1, 0
     theta = abs(d[enter]) / abs(alpha[enter]) * (1.0 if side > 0 else -1.0)
-    # α_q = B⁻¹ a_q, the entering column of [A | −I], and where it is not 0 (``unit`` is 0
-    # between pivots: only a_q's entries are set, and set back)
+    # α_q = B⁻¹ a_q, the entering column of [A | −I], and where it is not 0 (a column of B0:
+    # the etas alone; else a solve that visits only what becomes not 0)
     p = in_b0[enter]
     if p >= 0:
         aq[:] = 0.0
