@@ -453,8 +453,8 @@ def test_a_chain_whose_walks_keep_failing_stops_walking(
 
 def test_a_large_lp_is_left_to_highs(money: hwbopt.Instance,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past walk.MAX_ROWS rows the walk's SuperLU factorisations cost more than HiGHS's runs
-    (measured: benchmarks/README.md), so no scenario is walked; the answers are HiGHS's."""
+    """Past walk.MAX_ROWS rows (the largest LP the walk was measured faster on:
+    benchmarks/README.md) no scenario is walked; the answers are HiGHS's."""
     stress = money.stress[0]
     prep = prepare(money, stress, 0, seed=stress.seed)
     values = draw(stress.model_copy(update={"samples": 8}), np.arange(8))

@@ -56,8 +56,10 @@ SPAN = 8
 # cold-check sample by a numpy generator; 2, chains along a Hilbert curve, walked from their
 # anchors, the sample by SplitMix64 (_sampled); 3, the walk's basis factorised triangular
 # part first (hwbopt.simplex.factor): the same objectives, but where a scenario's LP has several
-# optimal plans the walk may end at another of them (other rounding, other ties).
-ENGINE = 3
+# optimal plans the walk may end at another of them (other rounding, other ties); 4, LPs of
+# up to 120,000 rows walked (25,000 before: walk.MAX_ROWS), so a larger LP's plans may differ
+# where it has several optima.
+ENGINE = 4
 # HiGHS options for warm re-solves. Devex pricing: after a scenario changes coefficients the
 # dual steepest-edge weights HiGHS would otherwise choose must be recomputed from scratch (a
 # BTRAN per row), which costs more than the extra iterations devex takes. Measured on the

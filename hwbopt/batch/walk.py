@@ -39,16 +39,16 @@ MAX_STEPS = 200  # pieces along one scenario's line before HiGHS takes the scena
 # which a workload the walk rarely answers must not pay for every scenario. Decided within
 # the chain alone, so results stay deterministic.
 GRACE = 3
-# Measured on generated instances when the walk factorised its whole basis with SuperLU every
-# 128 pivots (money workload, one worker, no cold checks, ms a scenario, HiGHS alone against
-# the walk): 20,828 rows 13.1 against 8.3 (1.6x faster); 31,101 rows 21-28 against 21-24
-# (even); 51,919 rows 40-49 against 73-75 (0.6x); 107k rows 120-167 against 201-269 (one
-# factorisation 1.9 s). A batch whose LP has more rows than this is answered by HiGHS alone.
-# The walk now peels the basis's triangular part first (hwbopt.simplex.factor), as HiGHS's own
-# factorisation does; the limit stays until the large instances are measured again.
+# Measured on generated instances (money workload, one worker, no cold checks, ms a scenario,
+# HiGHS alone against the walk, two rounds; benchmarks/README.md): with the basis's triangular
+# part peeled first (hwbopt.simplex.factor) and the entering column solved hypersparse,
+# 20,828 rows 15.7-17.8 against 2.3-5.2; 51,919 rows 59-66 against 19-27; 107k rows 139-151
+# against 36-62 (2.3-3.9x faster walked). When the walk factorised its whole basis with
+# SuperLU, it lost from about 30,000 rows (0.6x at 52k and 107k: a factorisation took 1.9 s
+# at 107k), and this limit was 25,000. Past the largest LP measured, HiGHS alone answers.
 # By size, not by a timing, so that the route (and with it the plan reported where the LP has
 # several optima) is the same on every machine.
-MAX_ROWS = 25_000
+MAX_ROWS = 120_000
 
 
 @dataclass
