@@ -118,7 +118,8 @@ def _solve_floor(cv: Any, lp: Compiled, ten: float) -> dict[str, Any]:
     """What the fast path's solves with the basis cost: a fast trace's count of them (two a
     pivot, a few more at each factorisation) times one solve's time with the final basis's
     factors and eta file (the mean of 2,000 compiled solves each way, a transposed solve of
-    a unit vector as each pivot's row needs, and a column of the LP), against the ten warm
+    a unit vector as each pivot's row needs, and a column of the LP from its nonzeros, as a
+    pivot solves it: ``kernels._ftran_sparse``), against the ten warm
     re-solves; and SciPy's SuperLU solve of the same basis (factorised whole, as the pivots
     did before hwbopt.simplex.factor), which the solves were before they were compiled."""
     tr = _Tracer(_bounds_at(lp, cv.line, cv.lo), cv.line, cv.start_plan)
@@ -132,15 +133,21 @@ def _solve_floor(cv: Any, lp: Compiled, ten: float) -> dict[str, Any]:
     # SuperLU on the whole basis, as before the triangular peel (hwbopt.simplex.factor)
     lu = spla.splu(sp.csc_array(pv.M[:, pv.basic]), permc_spec="COLAMD", diag_pivot_thresh=0.1)
     rho, aq, work, tmp, _ = (v.copy() for v in pv._scratch)
+    _, _, nz, _, heap, done, mark = (v.copy() for v in pv._support)
     unit = np.zeros(m)
     unit[m // 2] = 1.0
-    col = pv.M[:, [int(np.flatnonzero(pv.basic < pv.n)[0])]].toarray().ravel()
-    kernels.btran(pv._factors, pv._etas, unit, rho, work, tmp)  # loaded before timing
-    kernels.ftran(pv._factors, pv._etas, col, aq, work)
+    # the column's solve as a pivot does it: from its nonzeros, hypersparse
+    col = sp.csc_array(pv.M[:, [int(np.flatnonzero(pv.basic < pv.n)[0])]])
+    idx, val = col.indices.astype(np.int64), col.data.astype(float)
+
+    def solves() -> None:
+        kernels.btran(pv._factors, pv._etas, unit, rho, work, tmp)
+        kernels._ftran_sparse(pv._factors, pv._etas, idx, val, aq, work, nz, heap, done, mark)
+
+    solves()  # loaded before timing
     start = time.perf_counter()
     for _ in range(2000):
-        kernels.btran(pv._factors, pv._etas, unit, rho, work, tmp)
-        kernels.ftran(pv._factors, pv._etas, col, aq, work)
+        solves()
     each = (time.perf_counter() - start) / 4000
     b = np.random.default_rng(0).standard_normal(m)
     start = time.perf_counter()

@@ -428,12 +428,20 @@ def against(size: str, cache: Path, n: int, rev: str, rounds: int = 3) -> dict[s
 
     from hwbopt.io.instance import write_instance
 
-    tree = cache / f"engine-{rev}"
+    if rounds < 1:
+        raise SystemExit("--rounds must be at least 1")
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", f"{rev}^{{commit}}"],
+                            check=True, capture_output=True, text=True).stdout.strip()
+    tree = cache / f"engine-{commit}"  # by commit: a moving name (main, HEAD~1) is resolved now
     if not (tree / "hwbopt" / "__init__.py").exists():
-        tree.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "hwbopt"],
+        partial = cache / f"engine-{commit}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "hwbopt"],
                                  check=True, capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        subprocess.run(["tar", "-x", "-C", str(partial)], input=archive, check=True)
+        shutil.rmtree(tree, ignore_errors=True)
+        partial.rename(tree)  # whole or not at all
     inst = instance(size, cache, "money")
     stress = inst.stress[0].model_copy(update={"samples": n})
     folder = cache / f"against-{size}-{n}"
@@ -441,7 +449,7 @@ def against(size: str, cache: Path, n: int, rev: str, rounds: int = 3) -> dict[s
     engines = {"now": ROOT, rev: tree}
     share = COLD_CHECK["share"]
     res: dict[str, Any] = {"size": size, "workload": "money", "scenarios": n, "rounds": rounds,
-                           "cold_check": share, "against": rev,
+                           "cold_check": share, "against": rev, "against_commit": commit,
                            "command": f"hwbopt stress {size}+money --set {stress.id} "
                                       f"--workers 1 --cold-check {share} --json --out OUT"}
     runs: dict[str, list[dict[str, float]]] = {label: [] for label in engines}
@@ -452,10 +460,16 @@ def against(size: str, cache: Path, n: int, rev: str, rounds: int = 3) -> dict[s
             cmd = [sys.executable, "-P", "-m", "hwbopt.cli", "stress", str(folder), "--set",
                    stress.id, "--workers", "1", "--cold-check", str(share), "--json",
                    "--quiet", "--out", str(out)]
-            start = time.perf_counter()
-            proc = subprocess.run(cmd, env={**os.environ, "PYTHONPATH": str(path)},
-                                  cwd=cache, capture_output=True, text=True, check=True)
-            wall = time.perf_counter() - start
+            # each run starts as a new user's would: no base-plan basis kept by an earlier
+            # run (hwbopt.batch.warm; the engine of the issue had none)
+            with tempfile.TemporaryDirectory(prefix="hwbopt-cache-") as kept:
+                env = {**os.environ, "PYTHONPATH": str(path), "HWBOPT_CACHE": kept}
+                start = time.perf_counter()
+                proc = subprocess.run(cmd, env=env, cwd=cache, capture_output=True, text=True)
+                wall = time.perf_counter() - start
+            if proc.returncode != 0:
+                raise SystemExit(f"{label}: {' '.join(cmd)} exited {proc.returncode}:\n"
+                                 f"{proc.stderr}")
             summary = json.loads(proc.stdout)
             if round_ == 0:
                 continue  # the warm-up
@@ -477,6 +491,8 @@ def against(size: str, cache: Path, n: int, rev: str, rounds: int = 3) -> dict[s
     met = [c for c in now.columns if c.startswith("met.")]
     scale = np.maximum(1.0, np.abs(then[numbers].to_numpy(float)))
     res["same_statuses"] = bool((now.status.to_numpy() == then.status.to_numpy()).all())
+    res["same_missing_numbers"] = bool((np.isnan(now[numbers].to_numpy(float))
+                                        == np.isnan(then[numbers].to_numpy(float))).all())
     res["same_met_flags"] = bool((now[met].to_numpy() == then[met].to_numpy()).all())
     res["max_rel_diff_objective_outcomes"] = float(np.nanmax(
         np.abs(now[numbers].to_numpy(float) - then[numbers].to_numpy(float)) / scale))
@@ -485,7 +501,8 @@ def against(size: str, cache: Path, n: int, rev: str, rounds: int = 3) -> dict[s
     print(f"  {rev} / now = {res['batch_ratio']:.2f}x a scenario in the batch (each round: "
           f"{', '.join(f'{r:.2f}' for r in res['batch_ratio_each_round'])}), "
           f"{res['wall_ratio']:.2f}x the whole command; statuses the same: "
-          f"{res['same_statuses']}, met flags the same: {res['same_met_flags']}, objectives "
+          f"{res['same_statuses']}, met flags the same: {res['same_met_flags']}, numbers "
+          f"missing alike: {res['same_missing_numbers']}, objectives "
           f"and outcomes within {res['max_rel_diff_objective_outcomes']:.1e} (relative)",
           flush=True)
     for label in engines:
@@ -802,6 +819,8 @@ def main() -> None:
                          "persistent=30,naive=5 (a quick look)")
     ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "hwbopt-bench"))
     args = ap.parse_args()
+    if args.against and not args.bases:
+        ap.error("--against runs with --bases SIZE:N (the money workload's sizes)")
     cache = Path(args.cache)
     COLD_CHECK["share"] = args.cold_check
     cache.mkdir(parents=True, exist_ok=True)
@@ -843,7 +862,7 @@ def main() -> None:
               flush=True)
         results["bases"] = [bases(size, cache, int(n)) for size, n in
                             (item.split(":") for item in args.bases.split(","))]
-        if args.against:
+        if args.against:  # (refused without --bases below)
             print(f"== the whole command: this engine against {args.against}'s ==",
                   flush=True)
             results["against"] = [against(size, cache, int(n), args.against, args.rounds)

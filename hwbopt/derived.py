@@ -165,8 +165,9 @@ def grown(base: Floats, growth: Floats, t: Floats) -> Floats:
 
 
 def _same_rows(a: Floats) -> bool:
-    """Whether every scenario (row) of ``a`` holds the same numbers."""
-    return a.shape[0] > 1 and bool(np.all(a == a[:1]))
+    """Whether every scenario (row) of ``a`` holds the same numbers, bit for bit."""
+    bits = np.ascontiguousarray(a, dtype=np.float64).view(np.uint64)
+    return a.shape[0] > 1 and bool(np.all(bits == bits[:1]))
 
 
 def _gather(vector: Floats, at: Ints) -> Floats:

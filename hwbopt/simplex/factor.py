@@ -154,7 +154,7 @@ class Factors:
 
     def solve(self, b: np.ndarray, trans: str = "N") -> np.ndarray:
         """``B⁻¹ b`` (``trans`` "T": ``B⁻ᵀ b``), ``b`` of one or more columns."""
-        m = self.kernel[-1].shape[0]
+        m = self.kernel[13].shape[0]  # the row permutation's length
         etas = _NO_ETAS
         rhs = np.asarray(b, dtype=float)
         cols = rhs.reshape(m, -1)
