@@ -42,8 +42,8 @@ GRACE = 3
 # Measured on generated instances (money workload, one worker, no cold checks, ms a scenario,
 # HiGHS alone against the walk, two rounds; benchmarks/README.md): with the basis's triangular
 # part peeled first (hwbopt.simplex.factor) and the entering column solved hypersparse,
-# 20,828 rows 15.7-17.8 against 2.3-5.2; 51,919 rows 59-66 against 19-27; 107k rows 139-151
-# against 36-62 (2.3-3.9x faster walked). When the walk factorised its whole basis with
+# 20,828 rows 14.9-16.9 against 2.8-3.2; 51,919 rows 47-54 against 18-19; 107k rows 132-144
+# against 27-28 (2.7-5.3x faster walked). When the walk factorised its whole basis with
 # SuperLU, it lost from about 30,000 rows (0.6x at 52k and 107k: a factorisation took 1.9 s
 # at 107k), and this limit was 25,000. Past the largest LP measured, HiGHS alone answers.
 # By size, not by a timing, so that the route (and with it the plan reported where the LP has
