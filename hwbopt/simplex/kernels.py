@@ -40,9 +40,16 @@ def _triangular(ptr, idx, val, diag, work, forward, tiny):  # type: ignore[no-un
     idx, val``) and its diagonal ``diag`` (empty: a unit diagonal): lower triangular solved
     ``forward``, upper backward. By columns, so a zero (or a value below ``tiny``, set to 0)
     costs nothing."""
+    _triangular_from(ptr, idx, val, diag, work, forward, tiny, 0)
+
+
+@njit(cache=True)
+def _triangular_from(ptr, idx, val, diag, work, forward, tiny, start):  # type: ignore[no-untyped-def]
+    """:func:`_triangular`'s pass from its step ``start`` on (a column ``start`` from the
+    first: the last, backward): the steps before it done already."""
     m = work.shape[0]
     unit = diag.shape[0] == 0
-    for q in range(m):
+    for q in range(start, m):
         j = q if forward else m - 1 - q
         v = work[j]
         if abs(v) > tiny:
@@ -228,17 +235,8 @@ def _sparse_triangular(ptr, idx, val, diag, work, forward, tiny, heap, size, mar
             while size > 0:
                 key, size = _pop(heap, size)
                 mark[key if forward else m - 1 - key] = 0
-            for q in range(j if forward else m - 1 - j, m):
-                jj = q if forward else m - 1 - q
-                v = work[jj]
-                if abs(v) > tiny:
-                    if not unit:
-                        v /= diag[jj]
-                        work[jj] = v
-                    for k in range(ptr[jj], ptr[jj + 1]):
-                        work[idx[k]] -= val[k] * v
-                else:
-                    work[jj] = 0.0
+            _triangular_from(ptr, idx, val, diag, work, forward, tiny,
+                             j if forward else m - 1 - j)
             return -1
         v = work[j]
         if abs(v) > tiny:
