@@ -430,8 +430,11 @@ def against(size: str, cache: Path, n: int, rev: str, rounds: int = 3) -> dict[s
 
     if rounds < 1:
         raise SystemExit("--rounds must be at least 1")
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", f"{rev}^{{commit}}"],
-                            check=True, capture_output=True, text=True).stdout.strip()
+    found = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet",
+                            f"{rev}^{{commit}}"], capture_output=True, text=True)
+    if found.returncode != 0:
+        raise SystemExit(f"--against {rev}: no such commit in {ROOT}")
+    commit = found.stdout.strip()
     tree = cache / f"engine-{commit}"  # by commit: a moving name (main, HEAD~1) is resolved now
     if not (tree / "hwbopt" / "__init__.py").exists():
         partial = cache / f"engine-{commit}.partial"
