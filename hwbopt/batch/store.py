@@ -297,7 +297,11 @@ def _read_part(path: Path, meta: dict[str, Any] | None,
                 return None, "holds no scenario column"
             want = None if columns is None else \
                 list(dict.fromkeys(["scenario", *[c for c in columns if c in names]]))
-            table = pf.read(columns=want)
+            # one thread: Arrow's reading pool, started here, can still be tearing down when a
+            # command exits just after (an interrupted stress run reports what it saved, then
+            # exits), and a pool torn down mid-start aborts the process ("terminate called
+            # without an active exception", apache/arrow#34314; seen once in CI)
+            table = pf.read(columns=want, use_threads=False)
             metadata = pf.schema_arrow.metadata or {}
     except Exception as exc:  # pyarrow's errors are many: anything unreadable is set aside
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
