@@ -768,6 +768,23 @@ def test_a_batch_without_workers_uses_one_local_worker_per_core_and_chain(tmp_pa
         assert len(list((tmp_path / name / "scenarios").glob("part-*.parquet"))) == 4
 
 
+def _mark_rehearsal() -> None:
+    """A pool's ``rehearse`` in the test below: a file named by the worker's process."""
+    (Path(os.environ["HWBOPT_TEST_REHEARSALS"]) / str(os.getpid())).touch()
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_every_local_worker_rehearses_once_as_it_starts(tmp_path, monkeypatch, fork):
+    """The pool's ``rehearse`` runs in each worker before its first task, forked or not."""
+    from hwbopt.batch.pool import LocalPool
+
+    monkeypatch.setenv("HWBOPT_TEST_REHEARSALS", str(tmp_path))
+    with LocalPool(2, rehearse=_mark_rehearsal).start(fork=fork) as pool:
+        pids = {pid for _, pid in pool.run(os.getpid, [(k, ()) for k in range(8)])}
+    marked = {int(p.name) for p in tmp_path.iterdir()}
+    assert pids <= marked and len(marked) == 2
+
+
 def test_a_chain_gives_the_same_answers_whatever_ran_before_it_in_its_worker(tmp_path):
     """Each chain starts from the same solver state: the county's money scenarios (degenerate,
     so HiGHS's state decides which optimal vertex a warm start reaches) solved as one block on

@@ -465,3 +465,44 @@ def test_a_large_lp_is_left_to_highs(money: hwbopt.Instance,
     small = Engine(prep.spec).solve_chains([np.arange(8)], [values])
     assert small.pivoted.all()
     np.testing.assert_allclose(large.objective, small.objective, rtol=1e-9)
+
+
+# ---- a worker's rehearsal (hwbopt.batch.engine.rehearse) ----------------------------------
+
+_REHEARSAL = """
+import gc, json, sys
+from pathlib import Path
+import hwbopt
+from hwbopt.batch.engine import rehearse
+from hwbopt.batch.run import run_stress
+from hwbopt.schema import StressSet
+from numba.core.registry import CPUDispatcher
+
+def loaded():
+    return {f"{d.py_func.__module__}.{d.__name__}": sorted(map(str, d.signatures))
+            for d in gc.get_objects() if isinstance(d, CPUDispatcher) and d.signatures}
+
+ok = rehearse()
+before = loaded()
+inst = hwbopt.load(sys.argv[1])
+inst = inst.model_copy(update={"stress": (StressSet.model_validate(json.loads(sys.argv[2])),)})
+summary = run_stress(inst, scenarios=64, out=Path(sys.argv[3]), workers=1, cold_check=0.0)
+print(json.dumps({"ok": ok, "before": before, "after": loaded(), "walked": summary["walked"]}))
+"""
+
+
+def test_a_workers_rehearsal_loads_every_kernel_a_walked_batch_calls(tmp_path: Path) -> None:
+    """In a fresh interpreter: after ``rehearse()`` a walked batch loads no compiled kernel
+    and no argument types it had not (else a worker's first block pays for them again)."""
+    import json
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _REHEARSAL, str(TUTORIAL), json.dumps(MONEY),
+                           str(tmp_path / "run")], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen["ok"] and seen["walked"] > 32
+    assert {"hwbopt.simplex.kernels.walk_line", "hwbopt.batch.certify._lp_verdict",
+            "hwbopt.batch.readback._gain"} <= set(seen["before"])
+    assert seen["after"] == seen["before"]

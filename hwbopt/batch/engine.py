@@ -177,6 +177,39 @@ def solve_block(spec: EngineSpec, chains: list[np.ndarray], values: list[np.ndar
 _LISTS = {"binding": "int32", "changed": "int64"}
 
 
+def rehearse() -> bool:
+    """Walk a two-column LP once, certify it and read it back, so that numba loads every
+    compiled kernel a walking batch calls (from its cache: 0.26 s on the county, most of a
+    fresh worker's first chain), with the argument types the batch gives them. A local
+    worker does this when it starts, while the run's set-up still solves the base plan
+    (:mod:`hwbopt.batch.run`); True if the walk answered the LP (it must: tests)."""
+    # minimise x0 + 2 x1, x0 + x1 >= 1, x0 <= 5: x0 = 1 is basic at the start; moving its
+    # bound to 0.5 takes one pivot (x1 enters), so the walk runs every kernel it has
+    comp = Compiled(sense=1, c=np.array([1.0, 2.0]), offset=0.0,
+                    A=sp.csc_array(np.array([[1.0, 1.0]])), row_lower=np.array([1.0]),
+                    row_upper=np.array([np.inf]), col_lower=np.zeros(2),
+                    col_upper=np.array([5.0, 10.0]), integer=np.zeros(2, dtype=bool),
+                    col_component=["x", "x"], col_index=[0, 1], row_component=["r"],
+                    row_index=[0])
+    walker = Walker(comp, np.array([0]), np.array([0]))
+    # HiGHS's statuses: x0 basic (1), x1 and the row at their lower bounds (0)
+    if not walker.start((np.array([1, 0], dtype=np.int8), np.array([0], dtype=np.int8))):
+        return False
+    walker.restart()
+    bounds = {"col_lower": comp.col_lower, "col_upper": np.array([0.5, 10.0]),
+              "row_lower": comp.row_lower, "row_upper": comp.row_upper}
+    walked = walker.to(bounds)
+    if walked is None or walked.pivots < 1:
+        return False
+    prob = certify.Problem(comp.A, comp.c, 0.0, 1, bounds["col_lower"], bounds["col_upper"],
+                           comp.row_lower, comp.row_upper, comp.integer)
+    response = Response(baseline=np.zeros(1), years=1, col=np.zeros(1, dtype=np.int64),
+                        out=np.zeros(1, dtype=np.int64), need=np.zeros(1, dtype=np.int64),
+                        start=np.zeros(1), width=np.full(1, np.inf), effect=np.ones(1))
+    response.outcomes(walked.x[None, :], np.ones((1, 1)))
+    return certify.lp_optimal(prob, walked.x, walked.row_dual) is None
+
+
 def _table(columns: dict[str, Any]) -> Any:
     """A block's columns (:meth:`Engine.solve_columns`) as an Arrow table, without pandas:
     numbers as they are, texts as large strings (as pandas gave them), the list columns built

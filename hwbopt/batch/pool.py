@@ -15,7 +15,9 @@ costs the Dask cluster's start-up but nothing else. A pool restarted after a wor
 never forked: by then this process has run HiGHS and shows a progress bar.
 
 Workers ignore Ctrl-C (this process stops them) and, on Linux, die with this process, so a
-killed ``hwbopt stress`` leaves no orphan behind to hold memory.
+killed ``hwbopt stress`` leaves no orphan behind to hold memory. A pool may be given a
+``rehearse`` function each worker runs when it starts: the stress run's loads the compiled
+kernels there, while this process is still solving the base plan.
 """
 
 from __future__ import annotations
@@ -82,6 +84,13 @@ def _worker_setup() -> None:
             pass
 
 
+def _worker_start(rehearse: Callable[[], object] | None) -> None:
+    """:func:`_worker_setup`, then ``rehearse()`` (a worker's first task then starts warm)."""
+    _worker_setup()
+    if rehearse is not None:
+        rehearse()
+
+
 def _ready() -> bool:
     return True
 
@@ -90,10 +99,11 @@ class LocalPool:
     """``workers`` processes on this machine, started at once (:meth:`start`) and used for
     one batch (:meth:`run`); close it (or use it as a context manager) to stop them."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, rehearse: Callable[[], object] | None = None):
         if workers < 1:
             raise UsageError("--workers must be at least 1")
         self.workers = workers
+        self.rehearse = rehearse  # run by each worker as it starts (module docstring)
         self.forked = False
         self.restarts = 0
         self._executor: ProcessPoolExecutor | None = None
@@ -102,7 +112,8 @@ class LocalPool:
         """Start the workers now: forked when that is safe (``fork`` None) or asked."""
         self.forked = fork_is_safe() if fork is None else fork
         self._executor = ProcessPoolExecutor(self.workers, mp_context=_context(self.forked),
-                                             initializer=_worker_setup)
+                                             initializer=_worker_start,
+                                             initargs=(self.rehearse,))
         # a fork pool starts every process on its first task: that is now, while this
         # process is still single-threaded (it does not wait for the answer)
         self._executor.submit(_ready)
