@@ -768,21 +768,26 @@ def test_a_batch_without_workers_uses_one_local_worker_per_core_and_chain(tmp_pa
         assert len(list((tmp_path / name / "scenarios").glob("part-*.parquet"))) == 4
 
 
-def _mark_rehearsal() -> None:
+def _mark_rehearsal(folder: Path) -> None:
     """A pool's ``rehearse`` in the test below: a file named by the worker's process."""
-    (Path(os.environ["HWBOPT_TEST_REHEARSALS"]) / str(os.getpid())).touch()
+    (folder / str(os.getpid())).touch()
 
 
 @pytest.mark.parametrize("fork", [True, False])
-def test_every_local_worker_rehearses_once_as_it_starts(tmp_path, monkeypatch, fork):
-    """The pool's ``rehearse`` runs in each worker before its first task, forked or not."""
+def test_every_local_worker_rehearses_as_it_starts(tmp_path, fork):
+    """The pool's ``rehearse`` runs in each worker before its first task, forked or not (a
+    worker from a fresh interpreter is started when a task needs it: a pid that ran a task
+    must have rehearsed)."""
+    import functools
+
     from hwbopt.batch.pool import LocalPool
 
-    monkeypatch.setenv("HWBOPT_TEST_REHEARSALS", str(tmp_path))
-    with LocalPool(2, rehearse=_mark_rehearsal).start(fork=fork) as pool:
+    with LocalPool(2, rehearse=functools.partial(_mark_rehearsal, tmp_path)
+                   ).start(fork=fork) as pool:
         pids = {pid for _, pid in pool.run(os.getpid, [(k, ()) for k in range(8)])}
     marked = {int(p.name) for p in tmp_path.iterdir()}
-    assert pids <= marked and len(marked) == 2
+    assert pids and pids <= marked and len(marked) <= 2
+    assert len(marked) == 2 or not fork  # a forked pool starts every worker at once
 
 
 def test_a_chain_gives_the_same_answers_whatever_ran_before_it_in_its_worker(tmp_path):

@@ -22,6 +22,7 @@ kernels there, while this process is still solving the base plan.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import signal
 import sys
@@ -88,7 +89,10 @@ def _worker_start(rehearse: Callable[[], object] | None) -> None:
     """:func:`_worker_setup`, then ``rehearse()`` (a worker's first task then starts warm)."""
     _worker_setup()
     if rehearse is not None:
-        rehearse()
+        # a head start only: on an error the worker's first task meets the same trouble
+        # itself, and reports it as the task's
+        with contextlib.suppress(Exception):
+            rehearse()
 
 
 def _ready() -> bool:

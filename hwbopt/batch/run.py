@@ -16,6 +16,7 @@ import contextlib
 import json
 import math
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -231,6 +232,11 @@ def run_stress(
         pool = _local_pool(workers, scheduler, n, timing)
         if pool is not None:
             stack.enter_context(pool)
+        elif scheduler is None:
+            # the batch runs in this process: its kernels load beside the set-up (HiGHS
+            # solving in a thread leaves the GIL free), awaited before the run ends, so no
+            # thread is left inside numba as the interpreter exits
+            stack.callback(_rehearsing().join)
         # locked against another hwbopt while the run lasts
         created = stack.enter_context(claim(out))
         # refuses a wrong folder before any work
@@ -400,6 +406,18 @@ def _local_pool(workers: int | None, scheduler: str | None, n: int,
     pool = LocalPool(count, rehearse=rehearse).start()
     timing["cluster"] = time.perf_counter() - began
     return pool
+
+
+def _rehearsing() -> threading.Thread:
+    """:func:`rehearse` started in a thread (a head start only: an error in it is left for
+    the batch to meet itself)."""
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            rehearse()
+
+    thread = threading.Thread(target=run, name="hwbopt-rehearse", daemon=True)
+    thread.start()
+    return thread
 
 
 def _execute(blocks: list[Block], spec: EngineSpec, pool: LocalPool | None, workers: int | None,
