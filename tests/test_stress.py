@@ -790,6 +790,33 @@ def test_every_local_worker_rehearses_as_it_starts(tmp_path, fork):
     assert len(marked) == 2 or not fork  # a forked pool starts every worker at once
 
 
+def test_a_run_rehearses_where_its_batch_runs_and_leaves_no_thread(tmp_path, monkeypatch):
+    """One worker: a thread of this process rehearses, awaited before the run returns; two:
+    each worker does; a refused folder: nothing rehearses (it is refused at once)."""
+    import functools
+    import threading
+
+    from hwbopt.batch import run as run_mod
+
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    monkeypatch.setattr(run_mod, "rehearse", functools.partial(_mark_rehearsal, marks))
+    inst = hwbopt.load(hwbopt.shipped_instance("tutorial"))
+    money = {"id": "money", "seed": 7, "samples": 64, "inputs": [
+        {"path": "partners[council].cut.total", "dist": "uniform", "low": 0.20, "high": 0.40}]}
+    inst = inst.model_copy(update={"stress": (StressSet.model_validate(money),)})
+    threads = threading.active_count()
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    with pytest.raises(UsageError):
+        run_stress(inst, out=tmp_path / "afile", workers=1, scenarios=12)
+    assert list(marks.iterdir()) == [] and threading.active_count() == threads
+    run_stress(inst, out=tmp_path / "one", workers=1, scenarios=12)
+    assert [p.name for p in marks.iterdir()] == [str(os.getpid())]
+    assert threading.active_count() == threads
+    run_stress(inst, out=tmp_path / "two", workers=2, scenarios=64)
+    assert len(list(marks.iterdir())) == 3 and threading.active_count() == threads
+
+
 def test_a_chain_gives_the_same_answers_whatever_ran_before_it_in_its_worker(tmp_path):
     """Each chain starts from the same solver state: the county's money scenarios (degenerate,
     so HiGHS's state decides which optimal vertex a warm start reaches) solved as one block on

@@ -271,14 +271,14 @@ def load_results(out: str | Path, meta: dict[str, Any] | None = None
     """A run's results without the per-scenario binding lists (counted as they are read), so
     memory grows with the number of scenarios only by a few numbers each. Only the run's own
     parts are read (:func:`hwbopt.batch.store.good_parts`)."""
-    from hwbopt.batch.store import good_parts
+    from hwbopt.batch.store import frame_of, good_parts
 
     frames: list[pd.DataFrame] = []
     counts: dict[int, int] = {}
     solved = 0
     for table in good_parts(out, meta=meta):
         c, n = binding_counts(table)
-        part = table.drop_columns(["binding"]).to_pandas()
+        part = frame_of(table.drop_columns(["binding"]))
         for r, k in c.items():
             counts[r] = counts.get(r, 0) + k
         solved += n

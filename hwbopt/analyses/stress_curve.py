@@ -250,7 +250,7 @@ def _influence(out: Path, stress: StressSet, meta: dict[str, Any]
     said = store.warn
     store.warn = lambda text: None  # the summary has warned of each part left out already
     try:
-        frames = [t.to_pandas() for t in store.good_parts(out, columns, meta=meta)]
+        frames = [store.frame_of(t) for t in store.good_parts(out, columns, meta=meta)]
     finally:
         store.warn = said
     if not frames:

@@ -232,15 +232,16 @@ def run_stress(
         pool = _local_pool(workers, scheduler, n, timing)
         if pool is not None:
             stack.enter_context(pool)
-        elif scheduler is None:
-            # the batch runs in this process: its kernels load beside the set-up (HiGHS
-            # solving in a thread leaves the GIL free), awaited before the run ends, so no
-            # thread is left inside numba as the interpreter exits
-            stack.callback(_rehearsing().join)
         # locked against another hwbopt while the run lasts
         created = stack.enter_context(claim(out))
         # refuses a wrong folder before any work
         resume = open_run(out, meta, resume, force, created=created)
+        if pool is None and scheduler is None:
+            # the batch runs in this process: its kernels load beside the set-up (HiGHS
+            # solving in a thread leaves the GIL free), after every refusal of the folder,
+            # and awaited before the run ends, so no thread is left inside numba as the
+            # interpreter exits
+            stack.callback(_rehearsing().join)
         from hwbopt.progress import Indicator
 
         # a spinner through the set-up (base plan, compile), gone before the scenarios' bar
