@@ -614,9 +614,14 @@ def _run_stress(run_stress: Callable[..., dict[str, Any]], inst: Instance, **kw:
 
 def _stress_interrupted(out: Path) -> NoReturn:
     """One line for a Ctrl-C in a stress run: how much is saved, and how to finish it."""
-    try:
-        from hwbopt.batch.store import RUN_FILE, done_scenarios
+    from hwbopt.batch.store import RUN_FILE, done_scenarios
 
+    if not (out / RUN_FILE).is_file():
+        # stopped in the set-up: the run is not written yet, so --resume has nothing to finish
+        click.echo(f"interrupted before the first scenario: nothing saved in {out}; run the "
+                   "same command again to start", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    try:
         total = json.loads((out / RUN_FILE).read_text(encoding="utf-8")).get("scenarios")
         done = len(done_scenarios(out))
         saved = f"{done:,} of {total:,} scenarios saved in {out}" if isinstance(total, int) \

@@ -446,3 +446,18 @@ def test_convert_writes_into_an_existing_folder_whatever_its_name(tmp_path: Path
     assert res.exit_code == 0, shown(res)
     assert (folder / "instance.yaml").is_file()
     assert hwbopt.load(folder) == hwbopt.load(hwbopt.shipped_instance("tutorial"))
+
+
+def test_ctrl_c_before_the_first_scenario_offers_no_resume(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    """Stopped in the set-up, a run has no run.json: --resume would refuse it, so the line
+    says nothing was saved instead of offering it."""
+    from hwbopt import cli
+
+    with pytest.raises(SystemExit) as stop:
+        cli._stress_interrupted(tmp_path / "run")
+    assert stop.value.code == 130
+    err = capsys.readouterr().err
+    assert err.strip() == (f"interrupted before the first scenario: nothing saved in "
+                           f"{tmp_path / 'run'}; run the same command again to start")
