@@ -12,6 +12,7 @@ examples that run on a board made by ``hwbopt init myboard``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -81,7 +82,28 @@ def _closed_pipe() -> NoReturn:
 
 def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"error: {message}", err=True)
+    if code == EXIT_INTERRUPTED:
+        exit_interrupted()
     sys.exit(code)
+
+
+def exit_interrupted() -> NoReturn:
+    """Exit for a Ctrl-C (130), once what it must say is said and the run's files are closed.
+
+    A solve the Ctrl-C left running in a daemon thread (:func:`hwbopt.highs.interruptible`,
+    the stress set-up's base solve) must not meet the interpreter's shutdown: a thread that
+    comes back from C++ while Python finalises is ended by an unwind that C++ code does not
+    let through, and the process aborts (exit -6, "terminate called without an active
+    exception"). So the process then leaves at once, its output flushed."""
+    import threading
+
+    if any(t.daemon and t.is_alive() and t.name.startswith("hwbopt-")
+           for t in threading.enumerate()):
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(EXIT_INTERRUPTED)
+    sys.exit(EXIT_INTERRUPTED)
 
 
 def _report_instance_error(exc: InstanceError) -> NoReturn:
@@ -620,7 +642,7 @@ def _stress_interrupted(out: Path) -> NoReturn:
         # stopped in the set-up: the run is not written yet, so --resume has nothing to finish
         click.echo(f"interrupted before the first scenario: nothing saved in {out}; run the "
                    "same command again to start", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        exit_interrupted()
     try:
         total = json.loads((out / RUN_FILE).read_text(encoding="utf-8")).get("scenarios")
         done = len(done_scenarios(out))
@@ -630,7 +652,7 @@ def _stress_interrupted(out: Path) -> NoReturn:
         saved = f"partial results in {out}"
     click.echo(f"interrupted: {saved}; finish it with the instance and --resume --out {out} "
                "(the run's options are read from its run.json)", err=True)
-    sys.exit(EXIT_INTERRUPTED)
+    exit_interrupted()
 
 
 @cli.command(epilog=examples(

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 
 import highspy
@@ -182,6 +184,39 @@ def settle(h: highspy.Highs) -> None:
         h.setOptionValue("presolve", "choose")
 
 
+SOLVER_THREAD = "hwbopt-highs"  # the name of a thread :func:`interruptible` solves in
+
+
+def interruptible(solve: Callable[[], None]) -> None:
+    """``solve()``, a HiGHS run, such that Ctrl-C need not wait for it to end.
+
+    HiGHS releases the GIL while it solves, but Python acts on a signal only between its main
+    thread's bytecodes, so a solve there held Ctrl-C until it ended (20 s, the base plan of a
+    generated 20k instance in ``hwbopt stress``; minutes at 100k). On the main thread of a
+    process that takes Ctrl-C, the solve runs in a daemon thread and this one waits for it,
+    interruptibly: Ctrl-C raises here at once, and the solve is left running until the
+    process exits (which does not wait for it: :func:`hwbopt.cli.exit_interrupted`). Elsewhere
+    (a worker, which ignores Ctrl-C; a thread) it runs here. The answer is the same: HiGHS
+    keeps its state in the instance, and a run starts its task scheduler in its own thread."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        solve()
+        return
+    failed: list[BaseException] = []
+
+    def run_it() -> None:
+        try:
+            solve()
+        except BaseException as exc:  # raised again in the caller's thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=run_it, name=SOLVER_THREAD, daemon=True)
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
+
+
 def info(h: highspy.Highs, name: str) -> float:
     """One value of HiGHS's run information (cheaper than copying all of ``getInfo``)."""
     return float(h.getInfoValue(name)[1])
@@ -221,7 +256,7 @@ def run(
     it has a plan, the plan's values and duals."""
     limit(h, time_limit, mip_gap, is_mip)
     start = time.perf_counter()
-    settle(h)
+    interruptible(lambda: settle(h))
     seconds = time.perf_counter() - start
     end = outcome(h, time_limit=time_limit, is_mip=is_mip)
     told = {f.name: getattr(end, f.name) for f in fields(Outcome)}

@@ -16,10 +16,12 @@ import shutil
 import signal
 import stat
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import highspy
 import pytest
 from click.testing import CliRunner, Result
 from conftest import hwbopt_command, run_cli
@@ -461,3 +463,72 @@ def test_ctrl_c_before_the_first_scenario_offers_no_resume(tmp_path: Path,
     err = capsys.readouterr().err
     assert err.strip() == (f"interrupted before the first scenario: nothing saved in "
                            f"{tmp_path / 'run'}; run the same command again to start")
+
+
+def _slow_highs(seconds: float) -> highspy.Highs:
+    """A random LP that HiGHS takes about 20 s to solve, stopped by its time limit."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    a = sp.random(n, n, density=0.01, random_state=0, format="csc")
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, n
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = -rng.uniform(0, 1, n), np.zeros(n), \
+        np.full(n, 10.0)
+    lp.row_lower_, lp.row_upper_ = np.full(n, -np.inf), rng.uniform(1, 2, n)
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
+    h = highspy.Highs()
+    for option, value in (("output_flag", False), ("threads", 1), ("presolve", "off"),
+                          ("time_limit", seconds)):
+        h.setOptionValue(option, value)
+    h.passModel(lp)
+    return h
+
+
+def test_ctrl_c_does_not_wait_for_a_solve_to_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    """hwbopt.highs.interruptible: a Ctrl-C raises in the main thread at once, while HiGHS,
+    which acts on no signal, runs on in its thread (here until its time limit, 4 s)."""
+    import threading
+
+    from hwbopt import highs
+
+    h = _slow_highs(4.0)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    began = time.monotonic()
+    try:
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            highs.interruptible(h.run)
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
+    assert time.monotonic() - began < 2.0  # not the solve's 4 s
+    left = [t for t in threading.enumerate() if t.name == highs.SOLVER_THREAD]
+    assert left and all(t.daemon for t in left)
+    for t in left:
+        t.join()  # the limit ends it: nothing left running into other tests
+
+    def fails() -> None:
+        raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):  # an error in the solve is the caller's
+        highs.interruptible(fails)
+
+
+def test_an_interrupted_run_exits_130_without_waiting_for_its_solver_thread() -> None:
+    """cli.exit_interrupted with a solve still running in a daemon thread: 130 at once, what
+    was printed flushed, and no abort at the interpreter's shutdown."""
+    script = ("import threading, time, sys\n"
+              "from hwbopt import cli\n"
+              "threading.Thread(target=time.sleep, args=(30,), name='hwbopt-highs', "
+              "daemon=True).start()\n"
+              "sys.stdout.write('said before')\n"
+              "cli.exit_interrupted()\n")
+    began = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stdout == "said before" and time.monotonic() - began < 20
