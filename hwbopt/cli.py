@@ -1130,6 +1130,9 @@ cli.add_command(_curve)
 
 
 def main() -> None:
+    from hwbopt import highs
+
+    highs.CTRL_C_ENDS_PROCESS = True  # a Ctrl-C needs no solve to end (highs.interruptible)
     try:
         cli(prog_name="hwbopt")
     except BrokenPipeError:  # stdout closed while click itself wrote (help, version)

@@ -185,6 +185,10 @@ def settle(h: highspy.Highs) -> None:
 
 
 SOLVER_THREAD = "hwbopt-highs"  # the name of a thread :func:`interruptible` solves in
+# Set by the command line (hwbopt.cli.main), whose Ctrl-C ends the process at once: only there
+# may a solve be left running. A script or notebook calling the API keeps its solves on its
+# own thread, as an interrupted solve left running would go on using a core.
+CTRL_C_ENDS_PROCESS = False
 
 
 def interruptible(solve: Callable[[], None]) -> None:
@@ -193,13 +197,14 @@ def interruptible(solve: Callable[[], None]) -> None:
     HiGHS releases the GIL while it solves, but Python acts on a signal only between its main
     thread's bytecodes, so a solve there held Ctrl-C until it ended (20 s, the base plan of a
     generated 20k instance in ``hwbopt stress``; minutes at 100k). On the main thread of a
-    process that takes Ctrl-C, the solve runs in a daemon thread and this one waits for it,
-    interruptibly: Ctrl-C raises here at once, and the solve is left running until the
-    process exits (which does not wait for it: :func:`hwbopt.cli.exit_interrupted`). Elsewhere
-    (a worker, which ignores Ctrl-C; a thread) it runs here. The answer is the same: HiGHS
-    keeps its state in the instance, and a run starts its task scheduler in its own thread."""
-    if threading.current_thread() is not threading.main_thread() or \
-            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+    process that takes Ctrl-C and ends on it (the command line: ``CTRL_C_ENDS_PROCESS``),
+    the solve runs in a daemon thread and this one waits for it, interruptibly: Ctrl-C raises
+    here at once, and the solve is left running until the process exits (which does not wait
+    for it: :func:`hwbopt.cli.exit_interrupted`). Elsewhere (the API, a worker, which ignores
+    Ctrl-C, a thread) it runs here. The answer is the same: HiGHS keeps its state in the
+    instance, and a run starts its task scheduler in its own thread."""
+    if not CTRL_C_ENDS_PROCESS or threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         solve()
         return
     failed: list[BaseException] = []

@@ -488,13 +488,18 @@ def _slow_highs(seconds: float) -> highspy.Highs:
 
 
 def test_ctrl_c_does_not_wait_for_a_solve_to_end(monkeypatch: pytest.MonkeyPatch) -> None:
-    """hwbopt.highs.interruptible: a Ctrl-C raises in the main thread at once, while HiGHS,
-    which acts on no signal, runs on in its thread (here until its time limit, 4 s)."""
+    """hwbopt.highs.interruptible in the command line: a Ctrl-C raises in the main thread at
+    once, while HiGHS, which acts on no signal, runs on in its thread (here until its time
+    limit, 4 s); through the API, the solve stays on the caller's thread."""
     import threading
 
     from hwbopt import highs
 
     h = _slow_highs(4.0)
+    ran_in: list[threading.Thread] = []
+    highs.interruptible(lambda: ran_in.append(threading.current_thread()))
+    assert ran_in == [threading.current_thread()]  # the API's solves stay on their thread
+    monkeypatch.setattr(highs, "CTRL_C_ENDS_PROCESS", True)  # as the command line sets it
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
     began = time.monotonic()
