@@ -47,6 +47,7 @@ from hwbopt.cli_options import (
     time_limit_option,
 )
 from hwbopt.errors import HwbError, InstanceError, UsageError
+from hwbopt.interrupt import leave
 from hwbopt.progress import SOLVE_DELAY, Indicator, indicator
 from hwbopt.status import EARLY, Status
 
@@ -82,28 +83,7 @@ def _closed_pipe() -> NoReturn:
 
 def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"error: {message}", err=True)
-    if code == EXIT_INTERRUPTED:
-        exit_interrupted()
-    sys.exit(code)
-
-
-def exit_interrupted() -> NoReturn:
-    """Exit for a Ctrl-C (130), once what it must say is said and the run's files are closed.
-
-    A solve the Ctrl-C left running in a daemon thread (:func:`hwbopt.highs.interruptible`,
-    the stress set-up's base solve) must not meet the interpreter's shutdown: a thread that
-    comes back from C++ while Python finalises is ended by an unwind that C++ code does not
-    let through, and the process aborts (exit -6, "terminate called without an active
-    exception"). So the process then leaves at once, its output flushed."""
-    import threading
-
-    if any(t.daemon and t.is_alive() and t.name.startswith("hwbopt-")
-           for t in threading.enumerate()):
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        os._exit(EXIT_INTERRUPTED)
-    sys.exit(EXIT_INTERRUPTED)
+    leave(code)
 
 
 def _report_instance_error(exc: InstanceError) -> NoReturn:
@@ -115,7 +95,7 @@ def _report_instance_error(exc: InstanceError) -> NoReturn:
         click.echo(f"  - {p}", err=True)
     if n > len(shown):
         click.echo(f"  … and {n - len(shown)} more", err=True)
-    sys.exit(EXIT_INPUT)
+    leave(EXIT_INPUT)
 
 
 class _Group(click.Group):
@@ -638,11 +618,14 @@ def _stress_interrupted(out: Path) -> NoReturn:
     """One line for a Ctrl-C in a stress run: how much is saved, and how to finish it."""
     from hwbopt.batch.store import RUN_FILE, done_scenarios
 
-    if not (out / RUN_FILE).is_file():
+    started = False
+    with contextlib.suppress(OSError):  # a report of an interrupt must not fail
+        started = (out / RUN_FILE).is_file()
+    if not started:
         # stopped in the set-up: the run is not written yet, so --resume has nothing to finish
         click.echo(f"interrupted before the first scenario: nothing saved in {out}; run the "
                    "same command again to start", err=True)
-        exit_interrupted()
+        leave(EXIT_INTERRUPTED)
     try:
         total = json.loads((out / RUN_FILE).read_text(encoding="utf-8")).get("scenarios")
         done = len(done_scenarios(out))
@@ -652,7 +635,7 @@ def _stress_interrupted(out: Path) -> NoReturn:
         saved = f"partial results in {out}"
     click.echo(f"interrupted: {saved}; finish it with the instance and --resume --out {out} "
                "(the run's options are read from its run.json)", err=True)
-    exit_interrupted()
+    leave(EXIT_INTERRUPTED)
 
 
 @cli.command(epilog=examples(
@@ -1130,9 +1113,9 @@ cli.add_command(_curve)
 
 
 def main() -> None:
-    from hwbopt import highs
+    from hwbopt import interrupt
 
-    highs.CTRL_C_ENDS_PROCESS = True  # a Ctrl-C needs no solve to end (highs.interruptible)
+    interrupt.CTRL_C_ENDS_PROCESS = True  # this process ends on Ctrl-C (hwbopt.interrupt)
     try:
         cli(prog_name="hwbopt")
     except BrokenPipeError:  # stdout closed while click itself wrote (help, version)

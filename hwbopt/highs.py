@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 
 import highspy
 import numpy as np
 
+from hwbopt import interrupt
 from hwbopt.compile import Compiled
 from hwbopt.status import EARLY, Outcome, Status, message
 
@@ -184,44 +183,6 @@ def settle(h: highspy.Highs) -> None:
         h.setOptionValue("presolve", "choose")
 
 
-SOLVER_THREAD = "hwbopt-highs"  # the name of a thread :func:`interruptible` solves in
-# Set by the command line (hwbopt.cli.main), whose Ctrl-C ends the process at once: only there
-# may a solve be left running. A script or notebook calling the API keeps its solves on its
-# own thread, as an interrupted solve left running would go on using a core.
-CTRL_C_ENDS_PROCESS = False
-
-
-def interruptible(solve: Callable[[], None]) -> None:
-    """``solve()``, a HiGHS run, such that Ctrl-C need not wait for it to end.
-
-    HiGHS releases the GIL while it solves, but Python acts on a signal only between its main
-    thread's bytecodes, so a solve there held Ctrl-C until it ended (20 s, the base plan of a
-    generated 20k instance in ``hwbopt stress``; minutes at 100k). On the main thread of a
-    process that takes Ctrl-C and ends on it (the command line: ``CTRL_C_ENDS_PROCESS``),
-    the solve runs in a daemon thread and this one waits for it, interruptibly: Ctrl-C raises
-    here at once, and the solve is left running until the process exits (which does not wait
-    for it: :func:`hwbopt.cli.exit_interrupted`). Elsewhere (the API, a worker, which ignores
-    Ctrl-C, a thread) it runs here. The answer is the same: HiGHS keeps its state in the
-    instance, and a run starts its task scheduler in its own thread."""
-    if not CTRL_C_ENDS_PROCESS or threading.current_thread() is not threading.main_thread() \
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        solve()
-        return
-    failed: list[BaseException] = []
-
-    def run_it() -> None:
-        try:
-            solve()
-        except BaseException as exc:  # raised again in the caller's thread
-            failed.append(exc)
-
-    thread = threading.Thread(target=run_it, name=SOLVER_THREAD, daemon=True)
-    thread.start()
-    thread.join()
-    if failed:
-        raise failed[0]
-
-
 def info(h: highspy.Highs, name: str) -> float:
     """One value of HiGHS's run information (cheaper than copying all of ``getInfo``)."""
     return float(h.getInfoValue(name)[1])
@@ -256,12 +217,19 @@ def run(
     time_limit: float | None = None,
     mip_gap: float | None = None,
     is_mip: bool = False,
+    *,
+    abandonable: bool = False,
 ) -> RawSolution:
     """Run an already-loaded HiGHS instance (see :func:`load`): its :func:`outcome` and, when
-    it has a plan, the plan's values and duals."""
+    it has a plan, the plan's values and duals. ``abandonable``: nothing but this call holds
+    ``h``, so a Ctrl-C in the command line may leave the solve running
+    (:func:`hwbopt.interrupt.interruptible`)."""
     limit(h, time_limit, mip_gap, is_mip)
     start = time.perf_counter()
-    interruptible(lambda: settle(h))
+    if abandonable:
+        interrupt.interruptible(lambda: settle(h))
+    else:
+        settle(h)
     seconds = time.perf_counter() - start
     end = outcome(h, time_limit=time_limit, is_mip=is_mip)
     told = {f.name: getattr(end, f.name) for f in fields(Outcome)}
@@ -339,8 +307,9 @@ def solve_compiled(
     threads: int | None = None,
     mip_gap: float | None = None,
 ) -> RawSolution:
+    # a fresh instance no caller holds: a Ctrl-C need not wait for it (hwbopt.interrupt)
     return run(load(comp, threads), time_limit=time_limit, mip_gap=mip_gap,
-               is_mip=bool(comp.integer.any()))
+               is_mip=bool(comp.integer.any()), abandonable=True)
 
 
 class Session:
