@@ -483,7 +483,9 @@ def solve_extensive(comp: Compiled, first: Bools, arrays: Arrays, probability: F
             h.setOptionValue(option, value)
     if start is not None and ef.integer.any():
         highs.start_from(h, start_of(ef, sh, comp, arrays, elastic, start))
-    raw = highs.run(h, time_limit=time_limit, mip_gap=mip_gap, is_mip=bool(ef.integer.any()))
+    # h is this function's alone: a Ctrl-C need not wait for the solve (hwbopt.interrupt)
+    raw = highs.run(h, time_limit=time_limit, mip_gap=mip_gap, is_mip=bool(ef.integer.any()),
+                    abandonable=True)
     out = TwoStageSolution(outcome=raw, seconds=time.perf_counter() - began)
     if raw.x is None:
         return out
