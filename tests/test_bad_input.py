@@ -3,9 +3,9 @@
 Each case copies the tutorial, changes one thing, and says where the problem must be reported
 (file, CSV line, field or YAML path) and which words of the message say what was expected.
 Every case is checked through the Python API (fast, in process); most are also run through the
-command line as a user types it. The command-line runs are started together, in parallel, the
-first time a command-line test needs one, because each ``hwbopt`` process costs seconds of
-imports.
+command line: ``hwbopt validate`` through click's runner in this process (the same command,
+messages and exit code, without an interpreter's start each), and ``hwbopt solve`` of a few as a
+user types it, in subprocesses started together the first time a command-line test needs one.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import copy_instance, run_cli
+from conftest import copy_instance, run_cli, run_cli_here
 
 import hwbopt
 
@@ -684,8 +684,14 @@ def cli_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         # run where a command hidden in the YAML would leave its mark
         return Run(folder, run_cli(*cmd, folder, cwd=folder.parent))
 
+    # `validate` of every case in this process (the same command and exit code, without an
+    # interpreter's start each); `solve` of the solve cases as typed, several at a time
+    here = [job for job in jobs if job[0][1] == ("validate",)]
+    typed = [job for job in jobs if job[0][1] != ("validate",)]
+    done = {key: Run(folder, run_cli_here(*key[1], folder, cwd=folder.parent))
+            for key, folder in here}
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        done = dict(zip([key for key, _ in jobs], pool.map(run, jobs), strict=True))
+        done.update(zip([key for key, _ in typed], pool.map(run, typed), strict=True))
     return done
 
 

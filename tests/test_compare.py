@@ -12,7 +12,7 @@ import json
 
 import pytest
 import yaml
-from conftest import copy_instance, run_cli
+from conftest import copy_instance, run_cli, run_cli_here
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from randinst import random_instance
@@ -366,7 +366,7 @@ def test_cli_compare_prints_side_by_side():
     (("--pool-share", "a:b"), "expected a fraction"),
 ])
 def test_cli_compare_usage_errors_exit_2(args, words):
-    proc = run_cli("compare", hwbopt.shipped_instance("tutorial"), *args)
+    proc = run_cli_here("compare", hwbopt.shipped_instance("tutorial"), *args)
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
     assert words in proc.stderr and "Traceback" not in proc.stderr
 

@@ -1,7 +1,7 @@
 """``hwbopt generate``: synthetic instances of any size, valid, feasible and deterministic.
 
-The command is run as a user types it (in subprocesses, started together); the rest works on
-small instances in-process. The reference plan the generator sizes everything from (keep
+The command is run as a user types it (in subprocesses, started together), its refusals through
+click's runner in this process; the rest works on small instances in-process. The reference plan the generator sizes everything from (keep
 current activity) is checked to be feasible in the instance as read back.
 """
 
@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import run_cli, solve_checked
+from conftest import run_cli, run_cli_here, solve_checked
 
 import hwbopt
 from hwbopt import highs
@@ -74,11 +74,14 @@ def runs(work: Path) -> dict[str, Proc]:
         "clash": ("generate", *SMALL, clash),
         "file": ("generate", *SMALL, a_file),
     }
-    for key, (args, _) in BAD.items():
-        jobs[key] = ("generate", *args, work / key)
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         futures = {key: pool.submit(run_cli, *args) for key, args in jobs.items()}
-        return {key: f.result() for key, f in futures.items()}
+        done = {key: f.result() for key, f in futures.items()}
+    # the refusals in this process: the same command and exit code, without an interpreter's
+    # start each
+    for key, (args, _) in BAD.items():
+        done[key] = run_cli_here("generate", *args, work / key)
+    return done
 
 
 # ---- the command as a user types it -----------------------------------------------------------

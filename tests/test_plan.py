@@ -106,7 +106,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_cli
+from conftest import run_cli, run_cli_here
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 import hwbopt
@@ -518,7 +518,9 @@ BAD = {
 
 @pytest.mark.parametrize("key", list(BAD))
 def test_cli_bad_options_exit_2(key):
-    proc = run_cli("plan", CASE, *BAD[key])
+    # in this process, through click's runner: the same command and exit code, without an
+    # interpreter's start each (the other command-line tests run as typed)
+    proc = run_cli_here("plan", CASE, *BAD[key])
     assert proc.returncode == 2, (key, proc.returncode, proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip()

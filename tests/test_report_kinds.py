@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ODD_KIND_LABELS, ODD_LABELS, copy_instance, run_cli
+from conftest import ODD_KIND_LABELS, ODD_LABELS, copy_instance, run_cli, run_cli_here
 from openpyxl import load_workbook
 from test_report import as_shown
 
@@ -507,8 +507,7 @@ def test_report_and_out_folders_that_are_files_are_refused_first(tmp_path: Path)
             ("stress", tutorial, "--report", taken, "--out", tmp_path / "run"),
             ("explain", tutorial, "--report", taken),
             ("explain", tutorial, "--out", taken)]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        procs = list(pool.map(lambda args: run_cli(*args), jobs))
+    procs = [run_cli_here(*args) for args in jobs]  # in this process: no interpreter's start
     for args, proc in zip(jobs, procs, strict=True):
         assert proc.returncode == 2, (args, shown(proc))
         assert "is not a folder" in proc.stderr and "Traceback" not in proc.stderr

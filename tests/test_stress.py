@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import copy_instance, run_cli
+from conftest import copy_instance, run_cli, run_cli_here
 from randinst import random_instance
 
 import hwbopt
@@ -497,18 +497,19 @@ def test_cli_stress_json_contract_and_refusals(tmp_path):
     meta = json.loads((out / "run.json").read_text())
     assert meta["seed"] == 3 and meta["stress_set"] == "cuts_and_pressures"
     assert len(meta["instance_hash"]) == 64
-    # the same folder again: refused; resumed with other inputs: refused
-    again = run_cli("stress", folder, "--set", "cuts_and_pressures", "--scenarios", "64",
+    # the same folder again: refused; resumed with other inputs: refused (the refusals in this
+    # process, through click's runner: the same command and exit code, no interpreter's start)
+    again = run_cli_here("stress", folder, "--set", "cuts_and_pressures", "--scenarios", "64",
                     "--workers", "1", "--out", out)
     assert again.returncode == 2 and "--resume" in again.stderr
-    other = run_cli("stress", folder, "--set", "cuts_and_pressures", "--scenarios", "64",
+    other = run_cli_here("stress", folder, "--set", "cuts_and_pressures", "--scenarios", "64",
                     "--seed", "4", "--workers", "1", "--out", out, "--resume")
     assert other.returncode == 2 and "seed" in other.stderr
-    other = run_cli("stress", folder, "--set", "cuts_and_pressures", "--scenarios", "64",
+    other = run_cli_here("stress", folder, "--set", "cuts_and_pressures", "--scenarios", "64",
                     "--seed", "3", "--workers", "1", "--out", out, "--resume",
                     "--cold-check", "0.5")
     assert other.returncode == 2 and "cold_check" in other.stderr
-    bad = run_cli("stress", folder, "--set", "cuts_and_pressures", "--cold-check", "2",
+    bad = run_cli_here("stress", folder, "--set", "cuts_and_pressures", "--cold-check", "2",
                   "--out", tmp_path / "w")
     assert bad.returncode == 2 and "--cold-check" in bad.stderr
     # several sets, none chosen and no settings.stress_set; an unknown set
@@ -516,10 +517,10 @@ def test_cli_stress_json_contract_and_refusals(tmp_path):
     text = (plain / "instance.yaml").read_text(encoding="utf-8")
     (plain / "instance.yaml").write_text(
         text.replace("  stress_set: cuts_and_pressures", "  # no default set"), encoding="utf-8")
-    proc = run_cli("stress", plain, "--workers", "1", "--out", tmp_path / "x")
+    proc = run_cli_here("stress", plain, "--workers", "1", "--out", tmp_path / "x")
     assert proc.returncode == 2 and "choose one with --set (cuts_and_pressures, explicit)" \
         in proc.stderr, proc.stderr
-    proc = run_cli("stress", folder, "--set", "nope", "--out", tmp_path / "y")
+    proc = run_cli_here("stress", folder, "--set", "nope", "--out", tmp_path / "y")
     assert proc.returncode == 2 and "unknown stress set 'nope'" in proc.stderr
     text = run_cli("stress", folder, "--set", "explicit", "--workers", "1", "--out",
                    tmp_path / "z")
