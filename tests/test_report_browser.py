@@ -12,11 +12,12 @@ Chromium is Debian's ``chromium`` package. Without it these tests skip with the 
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pytest
-from chromium import chromium_path, chromium_required, png_pixels, render
+from chromium import Page, chromium_path, chromium_required, png_pixels, render
 from conftest import ODD_KIND_LABELS, ODD_LABELS
 
 
@@ -44,14 +45,34 @@ def blank(png: bytes) -> bool:
     return colours < 16 or inked < 0.02
 
 
-def test_county_report_renders_with_no_error(county_report: dict) -> None:
-    assert county_report["solve"].returncode == 0, county_report["solve"].stderr
-    page = render(county_report["rep"] / "report.html", expressions={
+@cache
+def opened(path: Path, kind: str) -> Page:
+    """A report page opened once for every test that reads it (each opening costs seconds):
+    the expressions of its ``kind`` of page and the overlap check (:data:`OVERLAPS`)."""
+    return render(path, expressions={**EXPRESSIONS[kind], "overlaps": OVERLAPS})
+
+
+EXPRESSIONS = {
+    "county": {
         "charts": "document.querySelectorAll('.plotly-graph-div').length",
         "drawn": "document.querySelectorAll('.plotly-graph-div svg.main-svg').length > 0 && "
                  "Array.from(document.querySelectorAll('.plotly-graph-div')).every("
                  "d => d.querySelectorAll('.bars .point').length > 0)",
-    })
+    },
+    "kind": {
+        "xss": "typeof window.__xss",
+        "charts": "document.querySelectorAll('.plotly-graph-div').length",
+        "drawn": "Array.from(document.querySelectorAll('.plotly-graph-div')).every("
+                 "d => d.querySelectorAll('svg.main-svg').length > 0 && "
+                 "d.querySelectorAll('.point').length > 0)",
+        "frames": "document.querySelectorAll('iframe, img').length",
+    },
+}
+
+
+def test_county_report_renders_with_no_error(county_report: dict) -> None:
+    assert county_report["solve"].returncode == 0, county_report["solve"].stderr
+    page = opened(county_report["rep"] / "report.html", "county")
     assert page.errors == [], page.errors
     assert [u for u in page.requests if not local(u)] == []
     assert page.values["charts"] == 6 and page.values["drawn"] is True
@@ -81,14 +102,7 @@ def test_a_label_with_a_script_tag_shows_as_text(odd_report: Path) -> None:
 @pytest.mark.parametrize("kind", ["compare", "stress", "explain"])
 def test_every_kind_of_report_renders_with_labels_as_text(odd_kind_reports: dict[str, Path],
                                                           kind: str) -> None:
-    page = render(odd_kind_reports[kind] / "report.html", expressions={
-        "xss": "typeof window.__xss",
-        "charts": "document.querySelectorAll('.plotly-graph-div').length",
-        "drawn": "Array.from(document.querySelectorAll('.plotly-graph-div')).every("
-                 "d => d.querySelectorAll('svg.main-svg').length > 0 && "
-                 "d.querySelectorAll('.point').length > 0)",
-        "frames": "document.querySelectorAll('iframe, img').length",
-    })
+    page = opened(odd_kind_reports[kind] / "report.html", "kind")
     assert page.errors == [], page.errors
     assert page.dialogs == []
     assert [u for u in page.requests if not local(u)] == []
@@ -156,7 +170,7 @@ OVERLAPS = """(() => {
 
 
 def test_nothing_overlaps_on_the_county_report(county_report: dict) -> None:
-    page = render(county_report["rep"] / "report.html", expressions={"overlaps": OVERLAPS})
+    page = opened(county_report["rep"] / "report.html", "county")
     assert page.errors == [], page.errors
     assert page.values["overlaps"] == []
 
@@ -164,7 +178,7 @@ def test_nothing_overlaps_on_the_county_report(county_report: dict) -> None:
 @pytest.mark.parametrize("kind", ["compare", "stress", "explain"])
 def test_nothing_overlaps_on_any_kind_of_report(odd_kind_reports: dict[str, Path],
                                                 kind: str) -> None:
-    page = render(odd_kind_reports[kind] / "report.html", expressions={"overlaps": OVERLAPS})
+    page = opened(odd_kind_reports[kind] / "report.html", "kind")
     assert page.errors == [], page.errors
     assert page.values["overlaps"] == []
 
