@@ -185,13 +185,17 @@ def odd_kind_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path
     return {kind: work / kind for kind in ("compare", "stress", "explain")}
 
 
-# The longest modules first (seconds of one worker, measured with --junitxml): with
-# --dist loadscope (pyproject.toml) a module is one unit of work, and a long one handed out
-# last would leave the other worker idle while it runs.
-LONGEST_FIRST = ("test_stress", "test_report_browser", "test_plan_identities",
-                 "test_stress_certified", "test_bad_input", "test_readme", "test_coalitions",
-                 "test_plan", "test_workbook", "test_report_kinds", "test_instances",
-                 "test_compare", "test_hostile_cli", "test_properties")
+# The longest modules first (mean seconds of one worker over three runs of the whole suite
+# with --durations=0, 2026-12-08): with --dist loadscope (pyproject.toml) a module is one unit
+# of work, and a long one handed out last leaves the other worker idle while it runs. xdist
+# would otherwise hand modules out by their number of tests (--no-loadscope-reorder turns that
+# off), which put the few long tests of test_plan_identities and test_instances last.
+LONGEST_FIRST = ("test_stress", "test_plan_identities", "test_report_browser", "test_readme",
+                 "test_instances", "test_plan", "test_hostile_cli", "test_report_kinds",
+                 "test_coalitions", "test_properties", "test_stress_certified", "test_workbook",
+                 "test_compare", "test_hostile_runs", "test_curve", "test_types",
+                 "test_hostile_input", "test_plan_decomposed", "test_report", "test_time_limit",
+                 "test_cli", "test_enumeration")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
