@@ -1,8 +1,9 @@
 """``hwbopt generate``: synthetic instances of any size, valid, feasible and deterministic.
 
 The command is run as a user types it (in subprocesses, started together), its refusals through
-click's runner in this process; the rest works on small instances in-process. The reference plan the generator sizes everything from (keep
-current activity) is checked to be feasible in the instance as read back.
+click's runner in this process; the rest works on small instances in-process. The reference
+plan the generator sizes everything from (keep current activity) is checked to be feasible in
+the instance as read back.
 """
 
 from __future__ import annotations
