@@ -51,9 +51,12 @@ def run_cli_here(*args: str | os.PathLike[str], cwd: str | os.PathLike[str] | No
     table keeps some cases in a real subprocess. Not thread-safe (it swaps the process's
     standard streams and working folder): call it from one thread.
 
-    An exception that escaped the command is appended to stderr as Python would print it, so
-    "no traceback" assertions hold here as they do for a subprocess."""
+    Warnings and an exception that escaped the command are appended to stderr as Python would
+    print them, so "clean stderr" and "no traceback" assertions hold here as they do for a
+    subprocess. No timeout: keep a case that could run long if it regressed (a huge size) in a
+    subprocess."""
     import traceback
+    import warnings
 
     from click.testing import CliRunner
 
@@ -63,10 +66,19 @@ def run_cli_here(*args: str | os.PathLike[str], cwd: str | os.PathLike[str] | No
     if cwd is not None:
         os.chdir(cwd)
     try:
-        res = CliRunner().invoke(cli, [str(a) for a in args], prog_name="hwbopt")
+        # warnings as a fresh interpreter shows them on stderr (pytest would record them)
+        with warnings.catch_warnings(record=True) as shown:
+            warnings.resetwarnings()
+            warnings.simplefilter("default")
+            for quiet in (DeprecationWarning, PendingDeprecationWarning, ImportWarning,
+                          ResourceWarning):
+                warnings.simplefilter("ignore", quiet)
+            res = CliRunner().invoke(cli, [str(a) for a in args], prog_name="hwbopt")
     finally:
         os.chdir(here)
-    stderr = res.stderr
+    stderr = res.stderr + "".join(
+        warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line)
+        for w in shown)
     if res.exception is not None and not isinstance(res.exception, SystemExit):
         stderr += "".join(traceback.format_exception(res.exception))
     return subprocess.CompletedProcess(["hwbopt", *map(str, args)], res.exit_code,
@@ -190,8 +202,11 @@ def odd_kind_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path
 # of work, and a long one handed out last leaves the other worker idle while it runs. xdist
 # would otherwise hand modules out by their number of tests (--no-loadscope-reorder turns that
 # off), which put the few long tests of test_plan_identities and test_instances last.
-LONGEST_FIRST = ("test_stress", "test_plan_identities", "test_report_browser", "test_readme",
-                 "test_instances", "test_plan", "test_hostile_cli", "test_report_kinds",
+# The second is one that runs no compiled (numba) kernel: in a fresh checkout the first worker
+# compiles them (25-30 s) while the other solves, and finds them compiled when it needs them;
+# two long stress modules first had both workers compile them at once.
+LONGEST_FIRST = ("test_stress", "test_instances", "test_plan_identities", "test_report_browser",
+                 "test_readme", "test_plan", "test_hostile_cli", "test_report_kinds",
                  "test_coalitions", "test_properties", "test_stress_certified", "test_workbook",
                  "test_compare", "test_hostile_runs", "test_curve", "test_types",
                  "test_hostile_input", "test_plan_decomposed", "test_report", "test_time_limit",

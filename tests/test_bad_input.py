@@ -648,7 +648,7 @@ def test_warnings_are_not_errors(tutorial_dir: Path, tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# The command line, as a user types it
+# The command line: validate through click's runner here, solve as a user types it
 # ---------------------------------------------------------------------------------------------
 
 

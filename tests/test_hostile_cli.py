@@ -557,24 +557,28 @@ import numpy as np
 import scipy.sparse as sp
 import highspy
 from hwbopt import interrupt
+from hwbopt.highs import new_highs
+
+n = 300
+a = sp.random(n, n, density=0.05, random_state=1, format="csc")
+lp = highspy.HighsLp()
+lp.num_col_, lp.num_row_ = n, n
+lp.col_cost_, lp.col_lower_, lp.col_upper_ = -np.ones(n), np.zeros(n), np.full(n, 10.0)
+lp.row_lower_, lp.row_upper_ = np.full(n, -np.inf), np.ones(n)
+lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
+h = new_highs()  # made here, its banner kept off stdout, before anything is said
+h.passModel(lp)
+solving = threading.Event()
 
 def solve_again_and_again():
-    n = 300
-    a = sp.random(n, n, density=0.05, random_state=1, format="csc")
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n, n
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = -np.ones(n), np.zeros(n), np.full(n, 10.0)
-    lp.row_lower_, lp.row_upper_ = np.full(n, -np.inf), np.ones(n)
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.passModel(lp)
+    solving.set()
     while True:  # in and out of HiGHS: Python's shutdown meets it coming back
         h.clearSolver()
         h.run()
 
 interrupt.CTRL_C_ENDS_PROCESS = sys.argv[1] == "cli"
 threading.Thread(target=solve_again_and_again, name="hwbopt-highs", daemon=True).start()
+solving.wait()
 sys.stdout.write("said before")
 interrupt.leave(130)
 """

@@ -507,7 +507,8 @@ def test_report_and_out_folders_that_are_files_are_refused_first(tmp_path: Path)
             ("stress", tutorial, "--report", taken, "--out", tmp_path / "run"),
             ("explain", tutorial, "--report", taken),
             ("explain", tutorial, "--out", taken)]
-    procs = [run_cli_here(*args) for args in jobs]  # in this process: no interpreter's start
+    # the first as a user types it, the rest in this process (no interpreter's start each)
+    procs = [(run_cli if n == 0 else run_cli_here)(*args) for n, args in enumerate(jobs)]
     for args, proc in zip(jobs, procs, strict=True):
         assert proc.returncode == 2, (args, shown(proc))
         assert "is not a folder" in proc.stderr and "Traceback" not in proc.stderr

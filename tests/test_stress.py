@@ -500,17 +500,17 @@ def test_cli_stress_json_contract_and_refusals(tmp_path):
     # the same folder again: refused; resumed with other inputs: refused (the refusals in this
     # process, through click's runner: the same command and exit code, no interpreter's start)
     again = run_cli_here("stress", folder, "--set", "cuts_and_pressures", "--scenarios", "64",
-                    "--workers", "1", "--out", out)
+                         "--workers", "1", "--out", out)
     assert again.returncode == 2 and "--resume" in again.stderr
     other = run_cli_here("stress", folder, "--set", "cuts_and_pressures", "--scenarios", "64",
-                    "--seed", "4", "--workers", "1", "--out", out, "--resume")
+                         "--seed", "4", "--workers", "1", "--out", out, "--resume")
     assert other.returncode == 2 and "seed" in other.stderr
     other = run_cli_here("stress", folder, "--set", "cuts_and_pressures", "--scenarios", "64",
-                    "--seed", "3", "--workers", "1", "--out", out, "--resume",
-                    "--cold-check", "0.5")
+                         "--seed", "3", "--workers", "1", "--out", out, "--resume",
+                         "--cold-check", "0.5")
     assert other.returncode == 2 and "cold_check" in other.stderr
     bad = run_cli_here("stress", folder, "--set", "cuts_and_pressures", "--cold-check", "2",
-                  "--out", tmp_path / "w")
+                       "--out", tmp_path / "w")
     assert bad.returncode == 2 and "--cold-check" in bad.stderr
     # several sets, none chosen and no settings.stress_set; an unknown set
     plain = copy_instance("tutorial", tmp_path)

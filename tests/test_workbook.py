@@ -509,9 +509,11 @@ def broken_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Pat
         book.write_bytes(template.read_bytes())
         case.edit(book)
         books[case.name] = book
-    # in this process: the same command and exit code, without an interpreter's start each
-    # (the template's own `validate` above runs as typed)
-    return {k: (b, run_cli_here("validate", b)) for k, b in books.items()}
+    # the first as a user types it, the rest in this process (the same command and exit code,
+    # without an interpreter's start each)
+    first = BROKEN[0].name
+    return {k: (b, (run_cli if k == first else run_cli_here)("validate", b))
+            for k, b in books.items()}
 
 
 def test_at_least_ten_kinds_of_broken_workbook() -> None:
