@@ -366,7 +366,7 @@ def test_cli_compare_prints_side_by_side():
     (("--pool-share", "a:b"), "expected a fraction"),
 ])
 def test_cli_compare_usage_errors_exit_2(args, words):
-    # an unknown option as a user types it, the rest in this process through click's runner
+    # the unknown names (option, scenario) as a user types them, the rest in this process
     run = run_cli if args[1] == "nonsense" else run_cli_here
     proc = run("compare", hwbopt.shipped_instance("tutorial"), *args)
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
